@@ -1,0 +1,139 @@
+package collection
+
+import (
+	"github.com/fleetdb-go/fleetdb/index"
+	"github.com/fleetdb-go/fleetdb/internal/btree"
+)
+
+// Collection is an immutable collection value. The zero value is empty.
+type Collection struct {
+	records btree.Tree[string] // encoded id → compact record JSON
+	indexes []index.Index      // in creation order
+	owner   *btree.Edit        // the edit that may change indexes in place
+}
+
+// Len returns the number of records.
+func (c Collection) Len() int { return c.records.Len() }
+
+// IsEmpty reports whether the collection has no records and no indexes; an
+// empty collection does not exist (SPEC §1).
+func (c Collection) IsEmpty() bool { return c.records.Len() == 0 && len(c.indexes) == 0 }
+
+// Get returns the record with encoded id id.
+func (c Collection) Get(id string) (string, bool) { return c.records.Get(id) }
+
+// Has reports whether a record with encoded id id exists.
+func (c Collection) Has(id string) bool {
+	_, ok := c.records.Get(id)
+	return ok
+}
+
+// Scan visits the records in id order until fn returns false.
+func (c Collection) Scan(fn func(id, rec string) bool) { c.records.AscendAll(fn) }
+
+// ScanReverse visits the records in reverse id order until fn returns false.
+func (c Collection) ScanReverse(fn func(id, rec string) bool) { c.records.DescendAll(fn) }
+
+// Indexes returns the collection's indexes in creation order. The slice
+// must not be modified.
+func (c Collection) Indexes() []index.Index { return c.indexes }
+
+// Index returns the index whose spec has the given key.
+func (c Collection) Index(specKey string) (index.Index, bool) {
+	for _, ix := range c.indexes {
+		if ix.Spec().Key() == specKey {
+			return ix, true
+		}
+	}
+	return index.Index{}, false
+}
+
+// ownIndexes makes c.indexes safe to change in place under edit e.
+func (c *Collection) ownIndexes(e *btree.Edit) {
+	if e != nil && c.owner == e {
+		return
+	}
+	c.indexes = append([]index.Index(nil), c.indexes...)
+	c.owner = e
+}
+
+// Insert adds a record whose id is not in the collection.
+func (c Collection) Insert(e *btree.Edit, id, rec string) Collection {
+	c.records = c.records.Set(e, id, rec)
+	if len(c.indexes) == 0 {
+		return c
+	}
+	c.ownIndexes(e)
+	var buf []byte
+	for i := range c.indexes {
+		c.indexes[i], buf = c.indexes[i].Insert(e, id, rec, buf)
+	}
+	return c
+}
+
+// Put inserts the record or replaces the record with the same id.
+func (c Collection) Put(e *btree.Edit, id, rec string) Collection {
+	old, ok := c.records.Get(id)
+	if !ok {
+		return c.Insert(e, id, rec)
+	}
+	c.records = c.records.Set(e, id, rec)
+	if len(c.indexes) == 0 {
+		return c
+	}
+	c.ownIndexes(e)
+	var buf []byte
+	for i := range c.indexes {
+		c.indexes[i], buf = c.indexes[i].Replace(e, id, old, rec, buf)
+	}
+	return c
+}
+
+// Delete removes the record with encoded id id, if present.
+func (c Collection) Delete(e *btree.Edit, id string) Collection {
+	old, ok := c.records.Get(id)
+	if !ok {
+		return c
+	}
+	c.records, _ = c.records.Delete(e, id)
+	if len(c.indexes) == 0 {
+		return c
+	}
+	c.ownIndexes(e)
+	var buf []byte
+	for i := range c.indexes {
+		c.indexes[i], buf = c.indexes[i].Remove(e, id, old, buf)
+	}
+	return c
+}
+
+// CreateIndex adds an index and fills it from the records. It reports
+// false (and returns c unchanged) when an index with the same spec key
+// exists.
+func (c Collection) CreateIndex(e *btree.Edit, spec index.Spec) (Collection, bool) {
+	if _, ok := c.Index(spec.Key()); ok {
+		return c, false
+	}
+	ix := index.New(spec).Build(func(fn func(id, rec string)) {
+		c.records.AscendAll(func(id, rec string) bool {
+			fn(id, rec)
+			return true
+		})
+	})
+	c.ownIndexes(e)
+	c.indexes = append(c.indexes, ix)
+	return c, true
+}
+
+// DropIndex removes the index with the given spec key; it reports whether
+// there was one.
+func (c Collection) DropIndex(e *btree.Edit, specKey string) (Collection, bool) {
+	for i, ix := range c.indexes {
+		if ix.Spec().Key() == specKey {
+			c.ownIndexes(e)
+			c.indexes = append(c.indexes[:i:i], c.indexes[i+1:]...)
+			return c, true
+		}
+	}
+	return c, false
+}

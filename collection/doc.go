@@ -1,0 +1,22 @@
+// Package collection owns one collection value: the record map (encoded id
+// → record JSON, in a persistent B+tree ordered by id) and the collection's
+// indexes. Every change returns a new Collection and maintains every index.
+//
+// # Values and edits
+//
+// A Collection is a small value. Methods that change it take an edit token
+// (internal/btree): nodes owned by the token are changed in place, others are
+// copied, so a batch of writes under one token copies each path once. With a
+// nil token every change is fully persistent. A Collection reachable from a
+// published database value is never changed: the writer drops the token
+// before publishing.
+//
+// The methods do not validate: the caller (package query) checks ids and
+// duplicates before it changes anything, so that a write either happens
+// whole or not at all.
+//
+// # Concurrency
+//
+// Any number of goroutines may read a published Collection. Changing
+// methods are called by the single writer only.
+package collection

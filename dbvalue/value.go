@@ -1,0 +1,140 @@
+package dbvalue
+
+import (
+	"github.com/fleetdb-go/fleetdb/collection"
+	"github.com/fleetdb-go/fleetdb/internal/btree"
+)
+
+// Value is an immutable database value.
+type Value struct {
+	colls btree.Tree[collection.Collection]
+	// Seq is the position in the log (or Raft index) that this value
+	// reflects; 0 for a fresh database.
+	Seq uint64
+}
+
+// Empty is the empty database value.
+func Empty() *Value { return &Value{} }
+
+// Collection returns the named collection; a missing one is the empty
+// collection.
+func (v *Value) Collection(name string) collection.Collection {
+	c, _ := v.colls.Get(name)
+	return c
+}
+
+// Names returns the names of the non-empty collections, sorted.
+func (v *Value) Names() []string {
+	names := make([]string, 0, v.colls.Len())
+	v.colls.AscendAll(func(name string, _ collection.Collection) bool {
+		names = append(names, name)
+		return true
+	})
+	return names
+}
+
+// Len returns the number of collections.
+func (v *Value) Len() int { return v.colls.Len() }
+
+// Each visits the collections in name order until fn returns false.
+func (v *Value) Each(fn func(name string, c collection.Collection) bool) {
+	v.colls.AscendAll(fn)
+}
+
+// Check runs every collection's consistency check.
+func (v *Value) Check() error {
+	if err := v.colls.Check(); err != nil {
+		return err
+	}
+	var err error
+	v.colls.AscendAll(func(name string, c collection.Collection) bool {
+		if c.IsEmpty() {
+			err = errorf("empty collection %q is stored", name)
+			return false
+		}
+		if e := c.Check(); e != nil {
+			err = errorf("collection %q: %w", name, e)
+			return false
+		}
+		return true
+	})
+	return err
+}
+
+// Txn derives a new value from a base value.
+type Txn struct {
+	edit  *btree.Edit
+	colls btree.Tree[collection.Collection]
+	seq   uint64
+}
+
+// Begin starts a transaction on v.
+func (v *Value) Begin() *Txn {
+	return &Txn{edit: btree.NewEdit(), colls: v.colls, seq: v.Seq}
+}
+
+// Edit returns the token under which the transaction changes trees.
+func (t *Txn) Edit() *btree.Edit { return t.edit }
+
+// Collection returns the named collection as the transaction sees it.
+func (t *Txn) Collection(name string) collection.Collection {
+	c, _ := t.colls.Get(name)
+	return c
+}
+
+// SetCollection stores c under name; an empty collection is removed.
+func (t *Txn) SetCollection(name string, c collection.Collection) {
+	if c.IsEmpty() {
+		t.colls, _ = t.colls.Delete(t.edit, name)
+		return
+	}
+	t.colls = t.colls.Set(t.edit, name, c)
+}
+
+// DropCollection removes the named collection; it reports whether it existed.
+func (t *Txn) DropCollection(name string) bool {
+	var ok bool
+	t.colls, ok = t.colls.Delete(t.edit, name)
+	return ok
+}
+
+// Clear removes every collection and returns how many there were.
+func (t *Txn) Clear() int {
+	n := t.colls.Len()
+	t.colls = btree.Tree[collection.Collection]{}
+	return n
+}
+
+// View returns the transaction's current state as a value for reading
+// inside the transaction (multi-write, checked-write). It must not be
+// published or kept after the next change.
+func (t *Txn) View() *Value { return &Value{colls: t.colls, Seq: t.seq} }
+
+// Savepoint is a state of a transaction that Rollback returns to.
+type Savepoint struct {
+	colls btree.Tree[collection.Collection]
+}
+
+// Savepoint records the current state. Later changes use a new edit token,
+// so the recorded trees are not changed by them.
+func (t *Txn) Savepoint() Savepoint {
+	t.edit = btree.NewEdit()
+	return Savepoint{colls: t.colls}
+}
+
+// Rollback returns the transaction to a savepoint.
+func (t *Txn) Rollback(sp Savepoint) {
+	t.edit = btree.NewEdit()
+	t.colls = sp.colls
+}
+
+// SetSeq sets the log position the committed value will reflect.
+func (t *Txn) SetSeq(seq uint64) { t.seq = seq }
+
+// Commit returns the transaction's value and retires its edit token.
+func (t *Txn) Commit() *Value {
+	v := &Value{colls: t.colls, Seq: t.seq}
+	t.edit = nil
+	t.colls = btree.Tree[collection.Collection]{}
+	return v
+}

@@ -1,0 +1,17 @@
+// Package fleetdb is FleetDB for Go embedded in a program: an in-memory
+// document database whose whole state is one immutable value behind an
+// atomic pointer.
+//
+//	db, err := fleetdb.Open(fleetdb.Options{})           // ephemeral
+//	out, err := db.Query(ctx, []byte(`["select","people",{"where":["=","name","Bob"]}]`))
+//
+// Reads load the current value and never block. Writes are serialized by
+// one writer, which applies them, makes them durable (when the database has
+// a log) and publishes the new value with one atomic store; a write is
+// answered only after that.
+//
+// Errors carry the classes of the protocol: errors.Is(err, ErrRefused) for
+// a refused query (status 1: malformed, constraint violated; nothing
+// changed), errors.Is(err, ErrUnavailable) for a failure to carry the query
+// out (status 2: closed, I/O failure; the caller may retry).
+package fleetdb

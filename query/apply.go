@@ -1,0 +1,199 @@
+package query
+
+import (
+	"fmt"
+	"strconv"
+
+	"github.com/fleetdb-go/fleetdb/dbvalue"
+	"github.com/fleetdb-go/fleetdb/index"
+	"github.com/tidwall/gjson"
+)
+
+// Apply applies a write query to a transaction and appends its JSON result
+// to dst. It is a deterministic function of the transaction's state and the
+// query: the log replay, the Raft state machine and the live write path all
+// call it.
+//
+// A write either happens whole or not at all: simple writes check every
+// constraint before changing anything, and multi-write, checked-write and
+// call run under a savepoint that is rolled back on error. So a failed
+// write leaves the transaction exactly as it was, and the other writes of
+// the same batch are not disturbed.
+//
+// Read queries are allowed and see the transaction's current state (used
+// inside multi-write).
+func Apply(dst []byte, txn *dbvalue.Txn, q Query, env *Env) ([]byte, error) {
+	switch q := q.(type) {
+	case Insert:
+		return applyInsert(dst, txn, q)
+	case Put:
+		c := txn.Collection(q.Coll)
+		if err := checkBatchIDs(q.Records, nil); err != nil {
+			return nil, err
+		}
+		e := txn.Edit()
+		for _, r := range q.Records {
+			c = c.Put(e, r.ID, r.JSON)
+		}
+		txn.SetCollection(q.Coll, c)
+		return strconv.AppendInt(dst, int64(len(q.Records)), 10), nil
+	case Update:
+		return applyUpdate(dst, txn, q), nil
+	case Delete:
+		c := txn.Collection(q.Coll)
+		ids := PlanFind(q.Coll, c, q.Find).IDs()
+		e := txn.Edit()
+		for _, id := range ids {
+			c = c.Delete(e, id)
+		}
+		txn.SetCollection(q.Coll, c)
+		return strconv.AppendInt(dst, int64(len(ids)), 10), nil
+	case CreateIndex:
+		c, created := txn.Collection(q.Coll).CreateIndex(txn.Edit(), q.Spec)
+		txn.SetCollection(q.Coll, c)
+		return appendBit(dst, created), nil
+	case DropIndex:
+		c, dropped := txn.Collection(q.Coll).DropIndex(txn.Edit(), q.Spec.Key())
+		txn.SetCollection(q.Coll, c)
+		return appendBit(dst, dropped), nil
+	case DropCollection:
+		return appendBit(dst, txn.DropCollection(q.Coll)), nil
+	case Clear:
+		return strconv.AppendInt(dst, int64(txn.Clear()), 10), nil
+	case MultiWrite:
+		return applyMulti(dst, txn, q, env)
+	case CheckedWrite:
+		return applyChecked(dst, txn, q, env)
+	case Call:
+		return applyCall(dst, txn, q, env)
+	case Compact, Auth:
+		return nil, fmt.Errorf("query: %s cannot be applied to a value", q.Name())
+	}
+	return Execute(dst, txn.View(), q, env)
+}
+
+func appendBit(dst []byte, b bool) []byte {
+	if b {
+		return append(dst, '1')
+	}
+	return append(dst, '0')
+}
+
+// checkBatchIDs reports the first id repeated in the batch, or present in
+// the collection when has is not nil.
+func checkBatchIDs(recs []Record, has func(id string) bool) error {
+	var seen map[string]bool
+	if len(recs) > 1 {
+		seen = make(map[string]bool, len(recs))
+	}
+	for _, r := range recs {
+		if (has != nil && has(r.ID)) || seen[r.ID] {
+			return duplicated(compact(gjson.Get(r.JSON, "id")))
+		}
+		if seen != nil {
+			seen[r.ID] = true
+		}
+	}
+	return nil
+}
+
+func applyInsert(dst []byte, txn *dbvalue.Txn, q Insert) ([]byte, error) {
+	c := txn.Collection(q.Coll)
+	if err := checkBatchIDs(q.Records, c.Has); err != nil {
+		return nil, err
+	}
+	e := txn.Edit()
+	for _, r := range q.Records {
+		c = c.Insert(e, r.ID, r.JSON)
+	}
+	txn.SetCollection(q.Coll, c)
+	return strconv.AppendInt(dst, int64(len(q.Records)), 10), nil
+}
+
+func applyUpdate(dst []byte, txn *dbvalue.Txn, q Update) []byte {
+	c := txn.Collection(q.Coll)
+	ids := PlanFind(q.Coll, c, q.Find).IDs()
+	e := txn.Edit()
+	var buf []byte
+	for _, id := range ids {
+		old, _ := c.Get(id)
+		buf = Merge(buf[:0], old, q.Changes)
+		c = c.Put(e, id, string(buf))
+	}
+	txn.SetCollection(q.Coll, c)
+	return strconv.AppendInt(dst, int64(len(ids)), 10)
+}
+
+// Merge appends the record rec with the changes merged in: an existing key
+// keeps its place and takes the new value (or is removed by a null), new
+// keys are appended in the order of the changes.
+func Merge(dst []byte, rec string, changes []Change) []byte {
+	dst = append(dst, '{')
+	n := 0
+	used := make([]bool, len(changes))
+	member := func(keyRaw, val string) {
+		if n > 0 {
+			dst = append(dst, ',')
+		}
+		dst = append(dst, keyRaw...)
+		dst = append(dst, ':')
+		dst = append(dst, val...)
+		n++
+	}
+	gjson.Parse(rec).ForEach(func(k, v gjson.Result) bool {
+		for i, ch := range changes {
+			if ch.Key == k.Str {
+				if !used[i] && !ch.Remove {
+					member(k.Raw, ch.Value)
+				}
+				used[i] = true
+				return true
+			}
+		}
+		member(k.Raw, v.Raw)
+		return true
+	})
+	for i, ch := range changes {
+		if !used[i] && !ch.Remove {
+			member(ch.KeyRaw, ch.Value)
+		}
+	}
+	return append(dst, '}')
+}
+
+func applyMulti(dst []byte, txn *dbvalue.Txn, q MultiWrite, env *Env) ([]byte, error) {
+	sp := txn.Savepoint()
+	start := len(dst)
+	dst = append(dst, '[')
+	for i, inner := range q.Queries {
+		if i > 0 {
+			dst = append(dst, ',')
+		}
+		var err error
+		if dst, err = Apply(dst, txn, inner, env); err != nil {
+			txn.Rollback(sp)
+			return dst[:start], err
+		}
+	}
+	return append(dst, ']'), nil
+}
+
+func applyChecked(dst []byte, txn *dbvalue.Txn, q CheckedWrite, env *Env) ([]byte, error) {
+	actual, err := Execute(nil, txn.View(), q.Read, env)
+	if err != nil {
+		return nil, err
+	}
+	if index.EncodeJSON(string(actual)) != q.Expected {
+		dst = append(dst, "[false,"...)
+		dst = append(dst, actual...)
+		return append(dst, ']'), nil
+	}
+	sp := txn.Savepoint()
+	start := len(dst)
+	dst = append(dst, "[true,"...)
+	if dst, err = Apply(dst, txn, q.Write, env); err != nil {
+		txn.Rollback(sp)
+		return dst[:start], err
+	}
+	return append(dst, ']'), nil
+}

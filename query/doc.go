@@ -1,0 +1,34 @@
+// Package query owns the JSON query language of SPEC §4: it parses and
+// validates requests into typed queries, plans finds and explains the plans
+// (SPEC §5), executes reads on a database value, and applies writes to a
+// transaction: (value, write) → (new value, result).
+//
+// # Pure
+//
+// Nothing here does I/O, starts goroutines, reads a clock or takes a lock.
+// Apply is deterministic, so the log replay, the Raft state machine and the
+// live write path reach the same value from the same log.
+//
+// # Semantics decided here (SPEC is silent)
+//
+//   - Without order, results come in the order of the access path: id
+//     order for a scan or a lookup, index order for an index. They are
+//     deterministic; only ordered results are the same for every plan.
+//   - Ties on the order keys are broken by id, ascending, whatever the
+//     direction of the order or of the index that provides it.
+//   - distinct applies after only and before offset and limit, as in SQL.
+//   - update merges the changes object at the top level: a key of the
+//     changes is a top-level key (dots are not paths); null removes it.
+//   - put refuses an id repeated in the same batch (Duplicated id).
+//   - Range values must be numbers, strings or booleans; the two bounds of
+//     a between must be of one class.
+//   - A lookup by id (= or in on "id") beats any index; among indexes the
+//     one consuming the most conditions wins, then the one providing the
+//     order, then the earliest created.
+//   - Requests nested deeper than MaxDepth are a Malformed query.
+//
+// # Concurrency
+//
+// Parsed queries and plans are immutable and may be shared. Execute may run
+// on any goroutine against a published value; Apply runs on the writer.
+package query

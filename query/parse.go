@@ -1,0 +1,432 @@
+package query
+
+import (
+	"strconv"
+	"strings"
+	"unicode/utf8"
+
+	"github.com/fleetdb-go/fleetdb/index"
+	"github.com/tidwall/gjson"
+)
+
+// MaxDepth is the deepest nesting of arrays and objects accepted in a
+// request (records, conditions, nested multi-write). Deeper requests are a
+// Malformed query.
+const MaxDepth = 64
+
+// Parse parses one request (a JSON array) into a validated query. Errors
+// are *Error with the messages of SPEC §3.
+func Parse(req []byte) (Query, error) {
+	return ParseString(string(req))
+}
+
+// ParseString is Parse on a string.
+func ParseString(req string) (Query, error) {
+	if !gjson.Valid(req) {
+		return nil, malformedJSON("%s", describeInvalid(req))
+	}
+	if d := depth(req); d > MaxDepth {
+		return nil, malformed("nesting depth %d exceeds the limit of %d", d, MaxDepth)
+	}
+	return parseQuery(gjson.Parse(req), "")
+}
+
+func describeInvalid(req string) string {
+	if strings.TrimSpace(req) == "" {
+		return "empty request"
+	}
+	if !utf8.ValidString(req) {
+		return "invalid UTF-8"
+	}
+	s := req
+	if len(s) > 80 {
+		s = s[:80] + "..."
+	}
+	return "cannot parse " + s
+}
+
+// depth returns the maximum nesting of arrays and objects in valid JSON.
+func depth(js string) int {
+	d, max := 0, 0
+	inString := false
+	for i := 0; i < len(js); i++ {
+		c := js[i]
+		if inString {
+			if c == '\\' {
+				i++
+			} else if c == '"' {
+				inString = false
+			}
+			continue
+		}
+		switch c {
+		case '"':
+			inString = true
+		case '[', '{':
+			d++
+			if d > max {
+				max = d
+			}
+		case ']', '}':
+			d--
+		}
+	}
+	return max
+}
+
+// parseQuery parses a query array; where names the enclosing query for
+// messages ("" at top level).
+func parseQuery(q gjson.Result, where string) (Query, error) {
+	if !q.IsArray() {
+		return nil, malformed("%squery must be an array, got %s", where, kindOf(q))
+	}
+	args := q.Array()
+	if len(args) == 0 {
+		return nil, malformed("%squery is an empty array", where)
+	}
+	if args[0].Type != gjson.String {
+		return nil, malformed("%squery name must be a string, got %s", where, compact(args[0]))
+	}
+	name := args[0].Str
+	p, ok := parsers[name]
+	if !ok {
+		return nil, malformed("%sunknown query %s", where, quoteJSON(name))
+	}
+	rest := args[1:]
+	if len(rest) < p.min || len(rest) > p.max {
+		return nil, malformed("%s%s takes %s, got %d", where, name, arity(p.min, p.max), len(rest))
+	}
+	return p.parse(rest)
+}
+
+type parser struct {
+	min, max int
+	parse    func(args []gjson.Result) (Query, error)
+}
+
+var parsers map[string]parser
+
+func init() {
+	parsers = map[string]parser{
+		"ping":             {0, 0, func([]gjson.Result) (Query, error) { return Ping{}, nil }},
+		"info":             {0, 0, func([]gjson.Result) (Query, error) { return Info{}, nil }},
+		"list-collections": {0, 0, func([]gjson.Result) (Query, error) { return ListCollections{}, nil }},
+		"clear":            {0, 0, func([]gjson.Result) (Query, error) { return Clear{}, nil }},
+		"compact":          {0, 0, func([]gjson.Result) (Query, error) { return Compact{}, nil }},
+		"select":           {1, 2, parseSelect},
+		"count":            {1, 2, parseCount},
+		"explain":          {1, 1, parseExplain},
+		"list-indexes":     {1, 1, parseListIndexes},
+		"multi-read":       {1, 1, parseMultiRead},
+		"insert":           {2, 2, parseInsert},
+		"put":              {2, 2, parsePut},
+		"update":           {2, 3, parseUpdate},
+		"delete":           {1, 2, parseDelete},
+		"create-index":     {2, 2, parseCreateIndex},
+		"drop-index":       {2, 2, parseDropIndex},
+		"drop-collection":  {1, 1, parseDropCollection},
+		"multi-write":      {1, 1, parseMultiWrite},
+		"checked-write":    {3, 3, parseCheckedWrite},
+		"call":             {1, 1 << 20, parseCall},
+		"auth":             {1, 1, parseAuth},
+	}
+}
+
+func arity(min, max int) string {
+	switch {
+	case min == max && min == 0:
+		return "no arguments"
+	case min == max && min == 1:
+		return "1 argument"
+	case min == max:
+		return itoa(min) + " arguments"
+	case max >= 1<<20:
+		return "at least " + itoa(min) + " argument(s)"
+	}
+	return itoa(min) + " or " + itoa(max) + " arguments"
+}
+
+func parseColl(q string, r gjson.Result) (string, error) {
+	if r.Type != gjson.String {
+		return "", malformed("%s: collection name must be a string, got %s", q, compact(r))
+	}
+	if r.Str == "" {
+		return "", malformed("%s: collection name is empty", q)
+	}
+	return r.Str, nil
+}
+
+func parseSelect(args []gjson.Result) (Query, error) {
+	coll, err := parseColl("select", args[0])
+	if err != nil {
+		return nil, err
+	}
+	f, err := parseFind("select", args[1:], findSelect)
+	return Select{Coll: coll, Find: f}, err
+}
+
+func parseCount(args []gjson.Result) (Query, error) {
+	coll, err := parseColl("count", args[0])
+	if err != nil {
+		return nil, err
+	}
+	f, err := parseFind("count", args[1:], findCount)
+	return Count{Coll: coll, Find: f}, err
+}
+
+func parseExplain(args []gjson.Result) (Query, error) {
+	inner, err := parseQuery(args[0], "explain: ")
+	if err != nil {
+		return nil, err
+	}
+	switch inner.(type) {
+	case Select, Count, Update, Delete:
+		return Explain{Query: inner}, nil
+	}
+	return nil, malformed("explain: can only explain select, count, update or delete, got %s", inner.Name())
+}
+
+func parseListIndexes(args []gjson.Result) (Query, error) {
+	coll, err := parseColl("list-indexes", args[0])
+	return ListIndexes{Coll: coll}, err
+}
+
+func parseQueryList(name string, r gjson.Result) ([]Query, error) {
+	if !r.IsArray() {
+		return nil, malformed("%s takes an array of queries, got %s", name, kindOf(r))
+	}
+	var qs []Query
+	var err error
+	i := 0
+	r.ForEach(func(_, q gjson.Result) bool {
+		var parsed Query
+		parsed, err = parseQuery(q, name+" query "+itoa(i)+": ")
+		qs = append(qs, parsed)
+		i++
+		return err == nil
+	})
+	return qs, err
+}
+
+func parseMultiRead(args []gjson.Result) (Query, error) {
+	qs, err := parseQueryList("multi-read", args[0])
+	if err != nil {
+		return nil, err
+	}
+	for i, q := range qs {
+		if err := mustRead("multi-read query "+itoa(i), q); err != nil {
+			return nil, err
+		}
+	}
+	return MultiRead{Queries: qs}, nil
+}
+
+func mustRead(where string, q Query) error {
+	switch q.(type) {
+	case Compact, Auth:
+		return malformed("%s: %s is not allowed here", where, q.Name())
+	}
+	if q.IsWrite() {
+		return malformed("%s: %s is a write, only reads are allowed", where, q.Name())
+	}
+	return nil
+}
+
+func parseRecords(q string, r gjson.Result) ([]Record, error) {
+	if r.IsObject() {
+		rec, err := parseRecord(q, r)
+		return []Record{rec}, err
+	}
+	if !r.IsArray() {
+		return nil, malformed("%s takes a record or an array of records, got %s", q, kindOf(r))
+	}
+	var recs []Record
+	var err error
+	r.ForEach(func(_, x gjson.Result) bool {
+		if !x.IsObject() {
+			err = malformed("%s: record %d is not an object, got %s", q, len(recs), kindOf(x))
+			return false
+		}
+		var rec Record
+		rec, err = parseRecord(q, x)
+		recs = append(recs, rec)
+		return err == nil
+	})
+	return recs, err
+}
+
+func parseRecord(q string, r gjson.Result) (Record, error) {
+	id := r.Get("id")
+	if !id.Exists() {
+		return Record{}, errNoID
+	}
+	if id.Type != gjson.Number && id.Type != gjson.String {
+		return Record{}, malformed("%s: id must be a number or a string, got %s", q, compact(id))
+	}
+	return Record{ID: index.EncodeValue(id), JSON: string(index.AppendCompact(nil, r.Raw))}, nil
+}
+
+func parseInsert(args []gjson.Result) (Query, error) {
+	coll, err := parseColl("insert", args[0])
+	if err != nil {
+		return nil, err
+	}
+	recs, err := parseRecords("insert", args[1])
+	return Insert{Coll: coll, Records: recs}, err
+}
+
+func parsePut(args []gjson.Result) (Query, error) {
+	coll, err := parseColl("put", args[0])
+	if err != nil {
+		return nil, err
+	}
+	recs, err := parseRecords("put", args[1])
+	return Put{Coll: coll, Records: recs}, err
+}
+
+func parseUpdate(args []gjson.Result) (Query, error) {
+	coll, err := parseColl("update", args[0])
+	if err != nil {
+		return nil, err
+	}
+	if !args[1].IsObject() {
+		return nil, malformed("update: changes must be an object, got %s", kindOf(args[1]))
+	}
+	var changes []Change
+	seen := map[string]bool{}
+	args[1].ForEach(func(k, v gjson.Result) bool {
+		if k.Str == "id" {
+			err = malformed("update: changing id is not allowed")
+			return false
+		}
+		if seen[k.Str] {
+			err = malformed("update: key %s appears twice in changes", k.Raw)
+			return false
+		}
+		seen[k.Str] = true
+		c := Change{Key: k.Str, KeyRaw: k.Raw}
+		if v.Type == gjson.Null {
+			c.Remove = true
+		} else {
+			c.Value = compact(v)
+		}
+		changes = append(changes, c)
+		return true
+	})
+	if err != nil {
+		return nil, err
+	}
+	f, err := parseFind("update", args[2:], findWrite)
+	return Update{Coll: coll, Changes: changes, Find: f}, err
+}
+
+func parseDelete(args []gjson.Result) (Query, error) {
+	coll, err := parseColl("delete", args[0])
+	if err != nil {
+		return nil, err
+	}
+	f, err := parseFind("delete", args[1:], findWrite)
+	return Delete{Coll: coll, Find: f}, err
+}
+
+func parseSpec(q string, r gjson.Result) (index.Spec, error) {
+	s, err := index.ParseSpec(r)
+	if err != nil {
+		return s, malformed("%s: %v", q, err)
+	}
+	return s, nil
+}
+
+func parseCreateIndex(args []gjson.Result) (Query, error) {
+	coll, err := parseColl("create-index", args[0])
+	if err != nil {
+		return nil, err
+	}
+	s, err := parseSpec("create-index", args[1])
+	return CreateIndex{Coll: coll, Spec: s}, err
+}
+
+func parseDropIndex(args []gjson.Result) (Query, error) {
+	coll, err := parseColl("drop-index", args[0])
+	if err != nil {
+		return nil, err
+	}
+	s, err := parseSpec("drop-index", args[1])
+	return DropIndex{Coll: coll, Spec: s}, err
+}
+
+func parseDropCollection(args []gjson.Result) (Query, error) {
+	coll, err := parseColl("drop-collection", args[0])
+	return DropCollection{Coll: coll}, err
+}
+
+func parseMultiWrite(args []gjson.Result) (Query, error) {
+	qs, err := parseQueryList("multi-write", args[0])
+	if err != nil {
+		return nil, err
+	}
+	for i, q := range qs {
+		switch q.(type) {
+		case Compact, Auth:
+			return nil, malformed("multi-write query %d: %s is not allowed here", i, q.Name())
+		}
+	}
+	return MultiWrite{Queries: qs}, nil
+}
+
+func parseCheckedWrite(args []gjson.Result) (Query, error) {
+	read, err := parseQuery(args[0], "checked-write read: ")
+	if err != nil {
+		return nil, err
+	}
+	if err := mustRead("checked-write", read); err != nil {
+		return nil, err
+	}
+	write, err := parseQuery(args[2], "checked-write write: ")
+	if err != nil {
+		return nil, err
+	}
+	if !write.IsWrite() {
+		return nil, malformed("checked-write: the third argument must be a write, got %s", write.Name())
+	}
+	return CheckedWrite{Read: read, Expected: index.EncodeValue(args[1]), Write: write}, nil
+}
+
+func parseCall(args []gjson.Result) (Query, error) {
+	if args[0].Type != gjson.String || args[0].Str == "" {
+		return nil, malformed("call: command name must be a non-empty string, got %s", compact(args[0]))
+	}
+	c := Call{Command: args[0].Str}
+	for _, a := range args[1:] {
+		c.Args = append(c.Args, compact(a))
+	}
+	return c, nil
+}
+
+func parseAuth(args []gjson.Result) (Query, error) {
+	if args[0].Type != gjson.String {
+		return nil, malformed("auth: password must be a string")
+	}
+	return Auth{Password: args[0].Str}, nil
+}
+
+func compact(r gjson.Result) string { return string(index.AppendCompact(nil, r.Raw)) }
+
+func kindOf(r gjson.Result) string {
+	switch r.Type {
+	case gjson.Null:
+		return "null"
+	case gjson.False, gjson.True:
+		return "a boolean " + r.Raw
+	case gjson.Number:
+		return "a number " + r.Raw
+	case gjson.String:
+		return "a string " + quoteJSON(r.Str)
+	}
+	if r.IsArray() {
+		return "an array"
+	}
+	return "an object"
+}
+
+func itoa(i int) string { return strconv.Itoa(i) }

@@ -1,0 +1,235 @@
+package fleetdb
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"strconv"
+
+	"github.com/fleetdb-go/fleetdb/query"
+)
+
+// Cond is a where condition built in Go (Eq, Lt, In, And, ...). The zero
+// Cond matches every record.
+type Cond struct{ expr []any }
+
+// Eq matches records whose attr equals v (missing equals nil).
+func Eq(attr string, v any) Cond { return Cond{[]any{"=", attr, v}} }
+
+// Ne matches records whose attr differs from v (missing included).
+func Ne(attr string, v any) Cond { return Cond{[]any{"!=", attr, v}} }
+
+// Lt matches attr < v within v's type class. Le, Gt, Ge likewise.
+func Lt(attr string, v any) Cond { return Cond{[]any{"<", attr, v}} }
+
+// Le matches attr <= v within v's type class.
+func Le(attr string, v any) Cond { return Cond{[]any{"<=", attr, v}} }
+
+// Gt matches attr > v within v's type class.
+func Gt(attr string, v any) Cond { return Cond{[]any{">", attr, v}} }
+
+// Ge matches attr >= v within v's type class.
+func Ge(attr string, v any) Cond { return Cond{[]any{">=", attr, v}} }
+
+// Between matches lo <(=) attr <(=) hi; the flags say which ends are included.
+func Between(attr string, lo, hi any, loIncl, hiIncl bool) Cond {
+	op := map[[2]bool]string{{false, false}: "><", {true, false}: ">=<", {false, true}: "><=", {true, true}: ">=<="}[[2]bool{loIncl, hiIncl}]
+	return Cond{[]any{op, attr, []any{lo, hi}}}
+}
+
+// In matches records whose attr equals one of vs.
+func In(attr string, vs ...any) Cond { return Cond{[]any{"in", attr, vs}} }
+
+// NotIn matches records whose attr equals none of vs.
+func NotIn(attr string, vs ...any) Cond { return Cond{[]any{"not-in", attr, vs}} }
+
+// And matches records matching every condition.
+func And(cs ...Cond) Cond { return combine("and", cs) }
+
+// Or matches records matching any condition.
+func Or(cs ...Cond) Cond { return combine("or", cs) }
+
+func combine(op string, cs []Cond) Cond {
+	expr := []any{op}
+	for _, c := range cs {
+		expr = append(expr, c.expr)
+	}
+	return Cond{expr}
+}
+
+// Order is one sort key.
+type Order struct {
+	Attr string
+	Desc bool
+}
+
+// Asc sorts by attr ascending; Desc descending.
+func Asc(attr string) Order { return Order{Attr: attr} }
+
+// Desc sorts by attr descending.
+func Desc(attr string) Order { return Order{Attr: attr, Desc: true} }
+
+// Find holds find-options. The zero Find selects every record.
+type Find struct {
+	Where    Cond
+	Order    []Order
+	Offset   int
+	Limit    int // 0: no limit
+	Only     []string
+	Distinct bool
+}
+
+func (f Find) options() map[string]any {
+	opts := map[string]any{}
+	if f.Where.expr != nil {
+		opts["where"] = f.Where.expr
+	}
+	if len(f.Order) > 0 {
+		var order []any
+		for _, o := range f.Order {
+			dir := "asc"
+			if o.Desc {
+				dir = "desc"
+			}
+			order = append(order, []any{o.Attr, dir})
+		}
+		opts["order"] = order
+	}
+	if f.Offset > 0 {
+		opts["offset"] = f.Offset
+	}
+	if f.Limit > 0 {
+		opts["limit"] = f.Limit
+	}
+	if len(f.Only) > 0 {
+		opts["only"] = f.Only
+	}
+	if f.Distinct {
+		opts["distinct"] = true
+	}
+	return opts
+}
+
+// buildQuery marshals a query made of Go values and parses it, so typed
+// calls get exactly the validation of the JSON language.
+func buildQuery(parts ...any) (query.Query, error) {
+	if len(parts) == 3 {
+		if f, ok := parts[2].(Find); ok {
+			parts[2] = f.options()
+		}
+	}
+	b, err := json.Marshal(parts)
+	if err != nil {
+		return nil, &query.Error{Kind: query.KindMalformedQuery, Msg: "Malformed query: " + err.Error()}
+	}
+	return query.Parse(b)
+}
+
+// IndexSpec is an index's components; a one-element ascending spec is the
+// same index as the bare attribute name.
+type IndexSpec []Order
+
+func (s IndexSpec) json() any {
+	var out []any
+	for _, o := range s {
+		dir := "asc"
+		if o.Desc {
+			dir = "desc"
+		}
+		out = append(out, []any{o.Attr, dir})
+	}
+	return out
+}
+
+// Insert adds records (Go values that marshal to JSON objects with an id).
+// It fails as a whole on a missing or duplicated id.
+func (db *DB) Insert(ctx context.Context, coll string, records ...any) (int, error) {
+	return db.runInt(ctx, "insert", coll, records)
+}
+
+// Put inserts or wholly replaces records by id.
+func (db *DB) Put(ctx context.Context, coll string, records ...any) (int, error) {
+	return db.runInt(ctx, "put", coll, records)
+}
+
+// Update merges changes (a Go value marshaling to an object; nil values
+// remove attributes) into every matching record and returns their number.
+func (db *DB) Update(ctx context.Context, coll string, changes any, f Find) (int, error) {
+	return db.runInt(ctx, "update", coll, changes, f.options())
+}
+
+// Delete removes every matching record and returns their number.
+func (db *DB) Delete(ctx context.Context, coll string, f Find) (int, error) {
+	return db.runInt(ctx, "delete", coll, f.options())
+}
+
+// CreateIndex creates an index; it reports false if it already existed.
+func (db *DB) CreateIndex(ctx context.Context, coll string, spec IndexSpec) (bool, error) {
+	n, err := db.runInt(ctx, "create-index", coll, spec.json())
+	return n == 1, err
+}
+
+// DropIndex drops an index; it reports false if there was none.
+func (db *DB) DropIndex(ctx context.Context, coll string, spec IndexSpec) (bool, error) {
+	n, err := db.runInt(ctx, "drop-index", coll, spec.json())
+	return n == 1, err
+}
+
+// DropCollection removes a collection with its records and indexes.
+func (db *DB) DropCollection(ctx context.Context, coll string) (bool, error) {
+	n, err := db.runInt(ctx, "drop-collection", coll)
+	return n == 1, err
+}
+
+// Select returns the matching records (or projections, with Only).
+func (db *DB) Select(ctx context.Context, coll string, f Find) ([]json.RawMessage, error) {
+	return db.Snapshot().Select(ctx, coll, f)
+}
+
+// SelectInto decodes the matching records into dest, a pointer to a slice.
+func (db *DB) SelectInto(ctx context.Context, coll string, f Find, dest any) error {
+	return db.Snapshot().SelectInto(ctx, coll, f, dest)
+}
+
+// Count returns the number of matching records.
+func (db *DB) Count(ctx context.Context, coll string, f Find) (int, error) {
+	return db.Snapshot().Count(ctx, coll, f)
+}
+
+// Get returns the record with the given id, or nil.
+func (db *DB) Get(ctx context.Context, coll string, id any) (json.RawMessage, error) {
+	return db.Snapshot().Get(ctx, coll, id)
+}
+
+// Call runs a registered user command with Go arguments.
+func (db *DB) Call(ctx context.Context, name string, args ...any) (json.RawMessage, error) {
+	q, err := buildQuery(append([]any{"call", name}, args...)...)
+	if err != nil {
+		return nil, err
+	}
+	out, err := db.Run(ctx, q)
+	return json.RawMessage(out), err
+}
+
+func (db *DB) runInt(ctx context.Context, parts ...any) (int, error) {
+	if db.closed.Load() {
+		return 0, ErrClosed
+	}
+	q, err := buildQuery(parts...)
+	if err != nil {
+		return 0, err
+	}
+	out, err := db.Run(ctx, q)
+	if err != nil {
+		return 0, err
+	}
+	return decodeInt(out)
+}
+
+func decodeInt(out []byte) (int, error) {
+	n, err := strconv.Atoi(string(out))
+	if err != nil {
+		return 0, fmt.Errorf("fleetdb: unexpected result %q: %w", out, err)
+	}
+	return n, nil
+}
