@@ -1,0 +1,134 @@
+package fleetdb
+
+import (
+	"go/parser"
+	"go/token"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+)
+
+const module = "github.com/fleetdb-go/fleetdb"
+
+// allowedImports is DESIGN.md's table of who imports whom (project packages
+// only). internal/... packages are helpers any package may use, except where
+// a rule below says otherwise.
+var allowedImports = map[string][]string{
+	"index":          {"internal/btree"},
+	"collection":     {"index", "internal/btree"},
+	"dbvalue":        {"collection", "index", "internal/btree"},
+	"query":          {"dbvalue", "collection", "index", "internal/btree"},
+	"aof":            {},
+	"writequeue":     {},
+	"protocol":       {},
+	"internal/btree": {},
+	"replication":    {"query", "dbvalue", "collection", "index", "writequeue", "aof", "internal/*"},
+	".":              {"query", "dbvalue", "collection", "index", "writequeue", "aof", "replication", "internal/*"},
+	"server":         {"protocol", "query"},
+	"client":         {"protocol"},
+	"cmd/fleetdb":    {"*"},
+	"examples/*":     {".", "client"},
+}
+
+// pureForbidden are standard packages the pure layer must not use: no I/O,
+// no goroutines or locks, no clock, no randomness.
+var pureForbidden = []string{"os", "net", "io/ioutil", "time", "sync", "math/rand", "math/rand/v2", "crypto/rand", "log", "log/slog"}
+
+var purePackages = map[string]bool{"index": true, "collection": true, "dbvalue": true, "query": true, "internal/btree": true}
+
+// TestImportDirections enforces DESIGN.md's package dependencies on the
+// non-test files of every package in the module.
+func TestImportDirections(t *testing.T) {
+	pkgs := map[string]map[string]bool{} // package dir → imports
+	err := filepath.WalkDir(".", func(path string, d os.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		if d.IsDir() && (strings.HasPrefix(d.Name(), ".") || d.Name() == "testdata") && path != "." {
+			return filepath.SkipDir
+		}
+		if d.IsDir() || !strings.HasSuffix(path, ".go") || strings.HasSuffix(path, "_test.go") {
+			return nil
+		}
+		f, err := parser.ParseFile(token.NewFileSet(), path, nil, parser.ImportsOnly)
+		if err != nil {
+			return err
+		}
+		dir := filepath.ToSlash(filepath.Dir(path))
+		if pkgs[dir] == nil {
+			pkgs[dir] = map[string]bool{}
+		}
+		for _, imp := range f.Imports {
+			p, _ := strconv.Unquote(imp.Path.Value)
+			pkgs[dir][p] = true
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for dir, imports := range pkgs {
+		rule, ok := ruleFor(dir)
+		if !ok {
+			t.Errorf("package %s is not in DESIGN.md's table (add it to allowedImports)", dir)
+			continue
+		}
+		for imp := range imports {
+			if strings.HasPrefix(imp, "github.com/hashicorp/raft") && dir != "replication" && !strings.HasPrefix(dir, "replication/") {
+				t.Errorf("%s imports %s: only replication may import hashicorp/raft", dir, imp)
+			}
+			if purePackages[dir] {
+				for _, bad := range pureForbidden {
+					if imp == bad {
+						t.Errorf("%s is in the pure layer and imports %s", dir, imp)
+					}
+				}
+			}
+			if imp != module && !strings.HasPrefix(imp, module+"/") {
+				continue
+			}
+			target := "."
+			if imp != module {
+				target = strings.TrimPrefix(imp, module+"/")
+			}
+			if target == dir || strings.HasPrefix(target, dir+"/") {
+				continue // own subpackages
+			}
+			if !allowed(rule, target) {
+				t.Errorf("%s imports %s, which DESIGN.md does not allow", dir, target)
+			}
+		}
+	}
+}
+
+func ruleFor(dir string) ([]string, bool) {
+	if r, ok := allowedImports[dir]; ok {
+		return r, true
+	}
+	for pat, r := range allowedImports {
+		if strings.HasSuffix(pat, "/*") && strings.HasPrefix(dir, strings.TrimSuffix(pat, "*")) {
+			return r, true
+		}
+	}
+	// Subpackages of a listed package (aof/aoftest) follow their parent.
+	for pat, r := range allowedImports {
+		if pat != "." && strings.HasPrefix(dir, pat+"/") {
+			return append([]string{pat}, r...), true
+		}
+	}
+	return nil, false
+}
+
+func allowed(rule []string, target string) bool {
+	for _, a := range rule {
+		switch {
+		case a == "*", a == target:
+			return true
+		case strings.HasSuffix(a, "/*") && strings.HasPrefix(target, strings.TrimSuffix(a, "*")):
+			return true
+		}
+	}
+	return false
+}

@@ -1,0 +1,268 @@
+package fleetdb
+
+import (
+	"context"
+	"fmt"
+	"math/rand/v2"
+	"runtime"
+	"strconv"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/fleetdb-go/fleetdb/dbvalue"
+	"github.com/fleetdb-go/fleetdb/query"
+)
+
+// The benchmarks of the core engine (issue: speed and memory). They share a
+// database of benchN records of ~120 bytes of JSON, with two single
+// attribute indexes (email, score) and one compound index (city, age).
+//
+//	go test -run '^$' -bench . -benchtime 2s -count 5 .
+const benchN = 1_000_000
+
+var (
+	benchOnce sync.Once
+	benchDB   *DB
+	benchRaw  int // bytes of JSON inserted
+	benchHeap uint64
+)
+
+func benchRecord(i int) string {
+	// ~120 bytes; score is a permutation of 0..benchN-1 (unique), age 0..99.
+	score := (i * 7919) % benchN
+	return fmt.Sprintf(`{"id":%d,"name":"user-%07d","email":"user%07d@example.com","city":"city-%02d","age":%d,"score":%d,"active":true}`,
+		i, i, i, i%50, (i/50)%100, score)
+}
+
+func benchSetup(b *testing.B) *DB {
+	b.Helper()
+	benchOnce.Do(func() {
+		runtime.GC()
+		var before runtime.MemStats
+		runtime.ReadMemStats(&before)
+		db, err := Open(Options{})
+		if err != nil {
+			b.Fatal(err)
+		}
+		ctx := context.Background()
+		for _, spec := range []string{`"email"`, `"score"`, `["city","age"]`} {
+			mustQuery(b, db, `["create-index","users",`+spec+`]`)
+		}
+		buf := make([]byte, 0, 1<<20)
+		for i := 0; i < benchN; i += 1000 {
+			buf = append(buf[:0], `["insert","users",[`...)
+			for j := i; j < i+1000 && j < benchN; j++ {
+				if j > i {
+					buf = append(buf, ',')
+				}
+				r := benchRecord(j)
+				benchRaw += len(r)
+				buf = append(buf, r...)
+			}
+			buf = append(buf, "]]"...)
+			if _, err := db.Query(ctx, buf); err != nil {
+				b.Fatal(err)
+			}
+		}
+		runtime.GC()
+		runtime.GC()
+		var after runtime.MemStats
+		runtime.ReadMemStats(&after)
+		benchHeap = after.HeapAlloc - before.HeapAlloc
+		benchDB = db
+	})
+	return benchDB
+}
+
+func mustQuery(tb testing.TB, db *DB, q string) []byte {
+	tb.Helper()
+	out, err := db.Query(context.Background(), []byte(q))
+	if err != nil {
+		tb.Fatalf("%s: %v", q, err)
+	}
+	return out
+}
+
+// benchRead runs a read query built by mk through the whole JSON path
+// (parse, plan, execute) and, in a sub-benchmark, with the parse done once.
+func benchRead(b *testing.B, mk func(r *rand.Rand) string, want int) {
+	db := benchSetup(b)
+	ctx := context.Background()
+	r := rand.New(rand.NewPCG(1, 2))
+	qs := make([][]byte, 1024)
+	parsed := make([]query.Query, len(qs))
+	for i := range qs {
+		qs[i] = []byte(mk(r))
+		q, err := query.Parse(qs[i])
+		if err != nil {
+			b.Fatal(err)
+		}
+		parsed[i] = q
+	}
+	if want >= 0 {
+		out := mustQuery(b, db, `["count"`+string(qs[0][len(`["select"`):]))
+		if n, _ := strconv.Atoi(string(out)); n != want {
+			b.Fatalf("%s: %d results, want %d", qs[0], n, want)
+		}
+	}
+	b.Run("json", func(b *testing.B) {
+		b.ReportAllocs()
+		for i := 0; b.Loop(); i++ {
+			if _, err := db.Query(ctx, qs[i%len(qs)]); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+	b.Run("parsed", func(b *testing.B) {
+		b.ReportAllocs()
+		var dst []byte
+		for i := 0; b.Loop(); i++ {
+			var err error
+			if dst, err = query.Execute(dst[:0], db.cur.Load(), parsed[i%len(parsed)], &db.env); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+}
+
+func BenchmarkGetByID(b *testing.B) {
+	benchRead(b, func(r *rand.Rand) string {
+		return fmt.Sprintf(`["select","users",{"where":["=","id",%d]}]`, r.IntN(benchN))
+	}, 1)
+}
+
+func BenchmarkIndexLookup1(b *testing.B) {
+	benchRead(b, func(r *rand.Rand) string {
+		return fmt.Sprintf(`["select","users",{"where":["=","email","user%07d@example.com"]}]`, r.IntN(benchN))
+	}, 1)
+}
+
+func BenchmarkIndexRange100(b *testing.B) {
+	benchRead(b, func(r *rand.Rand) string {
+		lo := r.IntN(benchN - 100)
+		return fmt.Sprintf(`["select","users",{"where":[">=<","score",[%d,%d]]}]`, lo, lo+100)
+	}, 100)
+}
+
+func BenchmarkOrderedLimit10(b *testing.B) {
+	benchRead(b, func(r *rand.Rand) string {
+		return fmt.Sprintf(`["select","users",{"where":["=","city","city-%02d"],"order":["age","desc"],"limit":10}]`, r.IntN(50))
+	}, -1)
+}
+
+// BenchmarkScanFilter is a full scan with a filter on an attribute that no
+// index covers; it reports records scanned per second.
+func BenchmarkScanFilter(b *testing.B) {
+	db := benchSetup(b)
+	q := []byte(`["count","users",{"where":["=","name","user-0000042"]}]`)
+	b.ReportAllocs()
+	start := time.Now()
+	for b.Loop() {
+		out := mustQuery(b, db, string(q))
+		if string(out) != "1" {
+			b.Fatalf("count = %s", out)
+		}
+	}
+	b.ReportMetric(float64(b.N)*benchN/time.Since(start).Seconds(), "records/s")
+}
+
+// BenchmarkMemory reports the heap held by the benchmark database per record
+// and as a multiple of the raw JSON size.
+func BenchmarkMemory(b *testing.B) {
+	benchSetup(b)
+	for b.Loop() {
+	}
+	b.ReportMetric(float64(benchHeap)/benchN, "heap-bytes/record")
+	b.ReportMetric(float64(benchRaw)/benchN, "json-bytes/record")
+	b.ReportMetric(float64(benchHeap)/float64(benchRaw), "x-raw")
+}
+
+// BenchmarkInsertSingle inserts one record per write (three indexes).
+func BenchmarkInsertSingle(b *testing.B) {
+	db := benchSetup(b)
+	ctx := context.Background()
+	base := 10_000_000 + benchInsertBase()
+	b.ReportAllocs()
+	for i := 0; b.Loop(); i++ {
+		q := []byte(`["insert","users",` + benchRecord(base+i) + `]`)
+		if _, err := db.Query(ctx, q); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// BenchmarkInsertBatch64 applies 64 single-record inserts in one transaction
+// before one publish, as the write queue does; ns/op is per write.
+func BenchmarkInsertBatch64(b *testing.B) {
+	db := benchSetup(b)
+	base := 20_000_000 + benchInsertBase()
+	qs := make([]query.Query, 64)
+	b.ReportAllocs()
+	i := 0
+	for b.Loop() {
+		if i%64 == 0 {
+			b.StopTimer()
+			for j := range qs {
+				q, err := query.ParseString(`["insert","users",` + benchRecord(base+i+j) + `]`)
+				if err != nil {
+					b.Fatal(err)
+				}
+				qs[j] = q
+			}
+			b.StartTimer()
+		}
+		// One write of the batch per iteration; the batch commits at its end.
+		if i%64 == 0 {
+			benchTxn = db.cur.Load().Begin()
+		}
+		if _, err := query.Apply(nil, benchTxn, qs[i%64], &db.env); err != nil {
+			b.Fatal(err)
+		}
+		if i%64 == 63 {
+			db.cur.Store(benchTxn.Commit())
+		}
+		i++
+	}
+	if i%64 != 0 {
+		db.cur.Store(benchTxn.Commit())
+	}
+}
+
+var benchTxn *dbvalue.Txn
+
+// BenchmarkBulkInsert inserts records in batches of 1,000 into a fresh
+// collection with the three indexes; it reports records/s.
+func BenchmarkBulkInsert(b *testing.B) {
+	db, _ := Open(Options{})
+	ctx := context.Background()
+	for _, spec := range []string{`"email"`, `"score"`, `["city","age"]`} {
+		mustQuery(b, db, `["create-index","bulk",`+spec+`]`)
+	}
+	var buf []byte
+	n := 0
+	b.ReportAllocs()
+	start := time.Now()
+	for b.Loop() {
+		buf = append(buf[:0], `["insert","bulk",[`...)
+		for j := 0; j < 1000; j++ {
+			if j > 0 {
+				buf = append(buf, ',')
+			}
+			buf = append(buf, benchRecord(n)...)
+			n++
+		}
+		buf = append(buf, "]]"...)
+		if _, err := db.Query(ctx, buf); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.ReportMetric(float64(n)/time.Since(start).Seconds(), "records/s")
+}
+
+var benchInsertCounter int
+
+func benchInsertBase() int {
+	benchInsertCounter += 1_000_000
+	return benchInsertCounter
+}
