@@ -2,11 +2,13 @@ package fleetdb
 
 import (
 	"context"
+	"errors"
 	"sync"
 	"sync/atomic"
 
 	"github.com/fleetdb-go/fleetdb/dbvalue"
 	"github.com/fleetdb-go/fleetdb/query"
+	"github.com/fleetdb-go/fleetdb/writequeue"
 )
 
 // DB is an open database. It is safe for concurrent use.
@@ -14,18 +16,20 @@ type DB struct {
 	opts Options
 
 	// cur is the published value. Readers Load it without locking; only the
-	// writer (holding wmu) Stores.
+	// write queue's goroutine (through writer.Publish) Stores.
 	cur atomic.Pointer[dbvalue.Value]
 
-	// wmu serializes writes: the holder is the single writer.
-	wmu sync.Mutex
+	queue  *writequeue.Queue[*writeReq]
+	writer *writer
 
 	// cmdMu guards cmds, the user-defined write commands.
 	cmdMu sync.RWMutex
 	cmds  map[string]query.CommandFunc
 
-	closed atomic.Bool
-	env    query.Env
+	closed    atomic.Bool
+	closeOnce sync.Once
+	closeErr  error
+	env       query.Env
 }
 
 // Open opens a database.
@@ -36,15 +40,23 @@ func Open(opts Options) (*DB, error) {
 	db := &DB{opts: opts, cmds: map[string]query.CommandFunc{}}
 	db.env = query.Env{Info: db.appendInfo, Command: db.command}
 	db.cur.Store(dbvalue.Empty())
+	db.writer = &writer{db: db}
+	q, err := writequeue.New[*writeReq](db.writer, writequeue.Options{MaxBatch: opts.MaxBatch, QueueSize: opts.QueueSize})
+	if err != nil {
+		return nil, err
+	}
+	db.queue = q
 	return db, nil
 }
 
-// Close closes the database. Queries after Close fail with ErrClosed.
+// Close stops accepting queries, finishes the writes already queued and
+// closes the log. Queries after Close fail with ErrClosed.
 func (db *DB) Close() error {
-	db.wmu.Lock()
-	defer db.wmu.Unlock()
-	db.closed.Store(true)
-	return nil
+	db.closeOnce.Do(func() {
+		db.closed.Store(true)
+		db.closeErr = db.queue.Close()
+	})
+	return db.closeErr
 }
 
 // Query runs one request (a JSON query, SPEC §4) and returns its JSON
@@ -54,11 +66,11 @@ func (db *DB) Query(ctx context.Context, req []byte) ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
-	return db.Run(ctx, q)
+	return db.run(ctx, req, q)
 }
 
-// Run runs a parsed query.
-func (db *DB) Run(ctx context.Context, q query.Query) ([]byte, error) {
+// run runs a parsed query; req is its JSON text (what the log records).
+func (db *DB) run(ctx context.Context, req []byte, q query.Query) ([]byte, error) {
 	if db.closed.Load() {
 		return nil, ErrClosed
 	}
@@ -72,29 +84,26 @@ func (db *DB) Run(ctx context.Context, q query.Query) ([]byte, error) {
 		return []byte("false"), nil
 	default:
 		if q.IsWrite() {
-			return db.write(ctx, q)
+			return db.write(ctx, req, q)
 		}
 	}
 	return query.Execute(nil, db.cur.Load(), q, &db.env)
 }
 
-// write applies one write as the single writer and publishes the result.
-func (db *DB) write(ctx context.Context, q query.Query) ([]byte, error) {
-	db.wmu.Lock()
-	defer db.wmu.Unlock()
-	if db.closed.Load() {
-		return nil, ErrClosed
+// write hands one write to the single writer and waits until it is applied
+// (and durable, with a log) and published.
+func (db *DB) write(ctx context.Context, req []byte, q query.Query) ([]byte, error) {
+	w := &writeReq{req: req, q: q}
+	if err := db.queue.Submit(ctx, w); err != nil {
+		switch {
+		case errors.Is(err, writequeue.ErrClosed):
+			return nil, ErrClosed
+		case errors.Is(err, context.Canceled), errors.Is(err, context.DeadlineExceeded):
+			return nil, unavailable("fleetdb: write not applied", err)
+		}
+		return nil, unavailable("fleetdb: write failed", err)
 	}
-	if err := ctx.Err(); err != nil {
-		return nil, unavailable("fleetdb: write not applied", err)
-	}
-	txn := db.cur.Load().Begin()
-	out, err := query.Apply(nil, txn, q, &db.env)
-	if err != nil {
-		return nil, err
-	}
-	db.cur.Store(txn.Commit())
-	return out, nil
+	return w.out, w.err
 }
 
 func (db *DB) appendInfo(dst []byte, v *dbvalue.Value) []byte {

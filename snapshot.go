@@ -102,7 +102,7 @@ func (s *Snapshot) decode(ctx context.Context, q query.Query, dest any) error {
 }
 
 func (s *Snapshot) runJSON(ctx context.Context, name, coll string, f Find) ([]byte, error) {
-	q, err := buildQuery(name, coll, f)
+	_, q, err := buildQuery(name, coll, f)
 	if err != nil {
 		return nil, err
 	}

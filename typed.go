@@ -112,7 +112,7 @@ func (f Find) options() map[string]any {
 
 // buildQuery marshals a query made of Go values and parses it, so typed
 // calls get exactly the validation of the JSON language.
-func buildQuery(parts ...any) (query.Query, error) {
+func buildQuery(parts ...any) ([]byte, query.Query, error) {
 	if len(parts) == 3 {
 		if f, ok := parts[2].(Find); ok {
 			parts[2] = f.options()
@@ -120,9 +120,10 @@ func buildQuery(parts ...any) (query.Query, error) {
 	}
 	b, err := json.Marshal(parts)
 	if err != nil {
-		return nil, &query.Error{Kind: query.KindMalformedQuery, Msg: "Malformed query: " + err.Error()}
+		return nil, nil, &query.Error{Kind: query.KindMalformedQuery, Msg: "Malformed query: " + err.Error()}
 	}
-	return query.Parse(b)
+	q, err := query.Parse(b)
+	return b, q, err
 }
 
 // IndexSpec is an index's components; a one-element ascending spec is the
@@ -203,11 +204,11 @@ func (db *DB) Get(ctx context.Context, coll string, id any) (json.RawMessage, er
 
 // Call runs a registered user command with Go arguments.
 func (db *DB) Call(ctx context.Context, name string, args ...any) (json.RawMessage, error) {
-	q, err := buildQuery(append([]any{"call", name}, args...)...)
+	req, q, err := buildQuery(append([]any{"call", name}, args...)...)
 	if err != nil {
 		return nil, err
 	}
-	out, err := db.Run(ctx, q)
+	out, err := db.run(ctx, req, q)
 	return json.RawMessage(out), err
 }
 
@@ -215,11 +216,11 @@ func (db *DB) runInt(ctx context.Context, parts ...any) (int, error) {
 	if db.closed.Load() {
 		return 0, ErrClosed
 	}
-	q, err := buildQuery(parts...)
+	req, q, err := buildQuery(parts...)
 	if err != nil {
 		return 0, err
 	}
-	out, err := db.Run(ctx, q)
+	out, err := db.run(ctx, req, q)
 	if err != nil {
 		return 0, err
 	}

@@ -114,12 +114,7 @@ func (c Collection) CreateIndex(e *btree.Edit, spec index.Spec) (Collection, boo
 	if _, ok := c.Index(spec.Key()); ok {
 		return c, false
 	}
-	ix := index.New(spec).Build(func(fn func(id, rec string)) {
-		c.records.AscendAll(func(id, rec string) bool {
-			fn(id, rec)
-			return true
-		})
-	})
+	ix := index.BuildSorted(spec, c.records.Len(), c.records.AscendAll)
 	c.ownIndexes(e)
 	c.indexes = append(c.indexes, ix)
 	return c, true
@@ -136,4 +131,17 @@ func (c Collection) DropIndex(e *btree.Edit, specKey string) (Collection, bool) 
 		}
 	}
 	return c, false
+}
+
+// FromRecords builds a collection from a record map (encoded id → JSON) and
+// index specs, filling each index with a bulk load of its sorted keys.
+func FromRecords(records btree.Tree[string], specs []index.Spec) Collection {
+	c := Collection{records: records}
+	for _, spec := range specs {
+		if _, dup := c.Index(spec.Key()); dup {
+			continue
+		}
+		c.indexes = append(c.indexes, index.BuildSorted(spec, records.Len(), records.AscendAll))
+	}
+	return c
 }

@@ -1,6 +1,8 @@
 package index
 
 import (
+	"slices"
+
 	"github.com/fleetdb-go/fleetdb/internal/btree"
 )
 
@@ -52,17 +54,6 @@ func (ix Index) Replace(e *btree.Edit, id, oldRec, newRec string, buf []byte) (I
 	return ix, buf
 }
 
-// Build returns the index filled with the given records, which must be
-// visited in any order; it uses one edit for the whole backfill.
-func (ix Index) Build(each func(fn func(id, rec string))) Index {
-	e := btree.NewEdit()
-	var buf []byte
-	each(func(id, rec string) {
-		ix, buf = ix.Insert(e, id, rec, buf)
-	})
-	return ix
-}
-
 // Scan visits the encoded ids of the entries whose keys are in [from, to)
 // (to == "" means no upper bound), in key order or, with reverse, in
 // reverse key order, until fn returns false. fn also receives the entry's
@@ -110,4 +101,26 @@ func (ix Index) Check() error { return ix.tree.Check() }
 // Keys visits every entry key in order (for consistency checks).
 func (ix Index) Keys(fn func(key string) bool) {
 	ix.tree.AscendAll(func(k string, _ struct{}) bool { return fn(k) })
+}
+
+// BuildSorted returns an index with the given spec holding the entries of
+// n records visited by each: it computes every key, sorts them and bulk
+// loads a tree with packed nodes.
+func BuildSorted(spec Spec, n int, each func(fn func(id, rec string) bool)) Index {
+	keys := make([]string, 0, n)
+	var buf []byte
+	each(func(id, rec string) bool {
+		buf = spec.AppendKey(buf[:0], id, rec)
+		keys = append(keys, string(buf))
+		return true
+	})
+	slices.Sort(keys)
+	var b btree.Builder[struct{}]
+	for i, k := range keys {
+		if i > 0 && keys[i-1] == k {
+			continue
+		}
+		b.Add(k, struct{}{})
+	}
+	return Index{spec: spec, tree: b.Tree()}
 }
