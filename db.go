@@ -3,9 +3,12 @@ package fleetdb
 import (
 	"context"
 	"errors"
+	"log/slog"
+	"strconv"
 	"sync"
 	"sync/atomic"
 
+	"github.com/fleetdb-go/fleetdb/aof"
 	"github.com/fleetdb-go/fleetdb/dbvalue"
 	"github.com/fleetdb-go/fleetdb/query"
 	"github.com/fleetdb-go/fleetdb/writequeue"
@@ -21,6 +24,18 @@ type DB struct {
 
 	queue  *writequeue.Queue[*writeReq]
 	writer *writer
+	aof    *aof.Log // nil when ephemeral
+	log    *slog.Logger
+
+	// Background work (compaction) is owned by the DB: started with bgCtx,
+	// joined in Close.
+	bgCtx    context.Context
+	bgCancel context.CancelFunc
+	bg       sync.WaitGroup
+
+	compacting  atomic.Bool
+	compactBase atomic.Int64 // log size after the last compaction (or at open)
+	compactions struct{ done, failed atomic.Int64 }
 
 	// cmdMu guards cmds, the user-defined write commands.
 	cmdMu sync.RWMutex
@@ -37,24 +52,45 @@ func Open(opts Options) (*DB, error) {
 	if err := opts.Validate(); err != nil {
 		return nil, err
 	}
-	db := &DB{opts: opts, cmds: map[string]query.CommandFunc{}}
+	db := &DB{opts: opts, cmds: map[string]query.CommandFunc{}, log: opts.logger()}
+	for name, cmd := range opts.Commands {
+		db.Register(name, cmd)
+	}
 	db.env = query.Env{Info: db.appendInfo, Command: db.command}
 	db.cur.Store(dbvalue.Empty())
+	db.bgCtx, db.bgCancel = context.WithCancel(context.Background())
+	if opts.Path != "" {
+		if err := db.openLog(); err != nil {
+			return nil, err
+		}
+	}
 	db.writer = &writer{db: db}
 	q, err := writequeue.New[*writeReq](db.writer, writequeue.Options{MaxBatch: opts.MaxBatch, QueueSize: opts.QueueSize})
 	if err != nil {
+		if db.aof != nil {
+			db.aof.Close()
+		}
 		return nil, err
 	}
 	db.queue = q
 	return db, nil
 }
 
-// Close stops accepting queries, finishes the writes already queued and
-// closes the log. Queries after Close fail with ErrClosed.
+// Close stops accepting queries, finishes the writes already queued, stops
+// a running compaction (the log stays as it was) and syncs and closes the
+// log. Queries after Close fail with ErrClosed.
 func (db *DB) Close() error {
 	db.closeOnce.Do(func() {
 		db.closed.Store(true)
-		db.closeErr = db.queue.Close()
+		err := db.queue.Close()
+		db.bgCancel()
+		db.bg.Wait()
+		if db.aof != nil {
+			if cerr := db.aof.Close(); err == nil {
+				err = cerr
+			}
+		}
+		db.closeErr = err
 	})
 	return db.closeErr
 }
@@ -81,7 +117,11 @@ func (db *DB) run(ctx context.Context, req []byte, q query.Query) ([]byte, error
 	case query.Auth:
 		return []byte(`"auth unneeded"`), nil
 	case query.Compact:
-		return []byte("false"), nil
+		started, err := db.Compact(ctx)
+		if err != nil {
+			return nil, err
+		}
+		return strconv.AppendBool(nil, started), nil
 	default:
 		if q.IsWrite() {
 			return db.write(ctx, req, q)
@@ -94,20 +134,43 @@ func (db *DB) run(ctx context.Context, req []byte, q query.Query) ([]byte, error
 // (and durable, with a log) and published.
 func (db *DB) write(ctx context.Context, req []byte, q query.Query) ([]byte, error) {
 	w := &writeReq{req: req, q: q}
-	if err := db.queue.Submit(ctx, w); err != nil {
-		switch {
-		case errors.Is(err, writequeue.ErrClosed):
-			return nil, ErrClosed
-		case errors.Is(err, context.Canceled), errors.Is(err, context.DeadlineExceeded):
-			return nil, unavailable("fleetdb: write not applied", err)
-		}
-		return nil, unavailable("fleetdb: write failed", err)
+	if err := db.submit(ctx, w); err != nil {
+		return nil, err
 	}
 	return w.out, w.err
 }
 
+// submit hands a request to the writer and maps the queue's errors.
+func (db *DB) submit(ctx context.Context, w *writeReq) error {
+	if err := db.queue.Submit(ctx, w); err != nil {
+		switch {
+		case errors.Is(err, writequeue.ErrClosed):
+			return ErrClosed
+		case errors.Is(err, ErrUnavailable):
+			return err
+		case errors.Is(err, context.Canceled), errors.Is(err, context.DeadlineExceeded):
+			return unavailable("fleetdb: write not applied", err)
+		}
+		return unavailable("fleetdb: write failed", err)
+	}
+	return nil
+}
+
 func (db *DB) appendInfo(dst []byte, v *dbvalue.Value) []byte {
-	return query.AppendInfo(dst, v, db.opts.Path != "")
+	dst = append(dst, `{"fleetdb-version":"`+query.Version+`","persistent":`...)
+	dst = strconv.AppendBool(dst, db.aof != nil)
+	if db.aof != nil {
+		dst = append(dst, `,"db-file-size":`...)
+		dst = strconv.AppendInt(dst, db.aof.Size(), 10)
+		dst = append(dst, `,"compacting":`...)
+		dst = strconv.AppendBool(dst, db.compacting.Load())
+		dst = append(dst, `,"fsync":"`+db.opts.Sync.String()+`"`...)
+		if err := db.aof.Err(); err != nil {
+			dst = append(dst, `,"log-failed":true`...)
+		}
+	}
+	dst = append(dst, ',')
+	return append(query.AppendCounts(dst, v), '}')
 }
 
 // Snapshot returns a read-only view of the database as it is now. It never

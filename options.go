@@ -2,13 +2,48 @@ package fleetdb
 
 import (
 	"errors"
+	"fmt"
 	"log/slog"
+
+	"github.com/fleetdb-go/fleetdb/aof"
 )
+
+// SyncPolicy says when a persistent database fsyncs its log.
+type SyncPolicy = aof.SyncPolicy
+
+// The fsync policies (SPEC §6).
+const (
+	// SyncAlways acknowledges a write only after its log record is on
+	// stable storage; concurrent writes share one fsync (group commit).
+	SyncAlways = aof.SyncAlways
+	// SyncEverySec fsyncs once a second: a power cut may lose about the
+	// last second of acknowledged writes (a process crash loses nothing).
+	SyncEverySec = aof.SyncEverySec
+	// SyncNever leaves flushing to the operating system: a power cut may
+	// lose any number of acknowledged writes (a process crash loses
+	// nothing).
+	SyncNever = aof.SyncNever
+)
+
+// ParseSyncPolicy parses "always", "everysec" or "never".
+func ParseSyncPolicy(s string) (SyncPolicy, error) { return aof.ParseSyncPolicy(s) }
 
 // Options configure Open. The zero value is an ephemeral database.
 type Options struct {
 	// Path is the log file; "" keeps nothing on disk (ephemeral).
 	Path string
+	// Sync is the fsync policy of the log (default SyncAlways).
+	Sync SyncPolicy
+	// Commands are the user-defined write commands. A persistent database
+	// needs them at Open, because replaying the log runs them again.
+	Commands map[string]Command
+	// AutoCompactRatio, when positive, starts a compaction after a write
+	// once the log is larger than this multiple of its size after the last
+	// compaction (or at open) and larger than AutoCompactMinBytes. 0: off.
+	AutoCompactRatio float64
+	// AutoCompactMinBytes is the smallest log auto compaction considers
+	// (0: 64 MiB).
+	AutoCompactMinBytes int64
 	// Logger receives the database's log; nil discards it.
 	Logger *slog.Logger
 	// MaxBatch is the most writes applied, persisted and published together
@@ -17,6 +52,9 @@ type Options struct {
 	// QueueSize bounds the writes waiting for the writer; a full queue makes
 	// writers wait (0: 4096).
 	QueueSize int
+
+	// FS replaces the file system under the log (tests inject faults).
+	FS aof.FS
 }
 
 // Validate checks the options.
@@ -24,8 +62,26 @@ func (o Options) Validate() error {
 	if o.MaxBatch < 0 || o.QueueSize < 0 {
 		return errors.New("fleetdb: Options.MaxBatch and QueueSize must not be negative")
 	}
-	if o.Path != "" {
-		return errors.New("fleetdb: Options.Path: persistent mode is not available yet")
+	if o.AutoCompactRatio < 0 || (o.AutoCompactRatio > 0 && o.AutoCompactRatio <= 1) {
+		return fmt.Errorf("fleetdb: Options.AutoCompactRatio %v must be 0 (off) or above 1", o.AutoCompactRatio)
+	}
+	if o.AutoCompactMinBytes < 0 {
+		return errors.New("fleetdb: Options.AutoCompactMinBytes must not be negative")
+	}
+	if err := (aof.Options{Sync: o.Sync}).Validate(); err != nil {
+		return fmt.Errorf("fleetdb: %w", err)
+	}
+	for name, cmd := range o.Commands {
+		if name == "" || cmd == nil {
+			return fmt.Errorf("fleetdb: Options.Commands: empty name or nil command %q", name)
+		}
 	}
 	return nil
+}
+
+func (o Options) logger() *slog.Logger {
+	if o.Logger != nil {
+		return o.Logger
+	}
+	return slog.New(slog.DiscardHandler)
 }

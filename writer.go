@@ -8,39 +8,68 @@ import (
 // writeReq is one write on its way through the write queue. The writer
 // fills out and err; the caller reads them after Submit returns nil.
 type writeReq struct {
-	req []byte      // the query's JSON, as the log records it
-	q   query.Query // the parsed query
-	out []byte
-	err error // the query's own outcome (refused); nil on success
+	req     []byte      // the query's JSON, as the log records it
+	q       query.Query // the parsed query
+	compact bool        // a compaction request instead of a query
+	out     []byte
+	err     error // the query's own outcome (refused); nil on success
 }
 
 // writer is the write queue's environment: it applies a batch of writes to
-// one transaction over the published value, persists the batch and
-// publishes the result with one atomic store. All its methods run on the
-// queue's goroutine only, so its fields need no lock.
+// one transaction over the published value, appends the successful ones to
+// the log as one batch, and publishes the result with one atomic store. All
+// its methods run on the queue's goroutine only, so its fields need no lock.
 type writer struct {
 	db  *DB
 	txn *dbvalue.Txn // the batch's working state, nil between batches
+
+	buf   []byte   // the batch's log records, back to back
+	spans [][2]int // each record's place in buf
+	recs  [][]byte // reused for Append
 }
 
 // Apply applies every write of the batch to one transaction. A refused
 // write leaves the transaction as it was (query.Apply is all or nothing),
 // so it does not disturb the others.
 func (w *writer) Apply(batch []*writeReq) error {
-	w.txn = w.db.cur.Load().Begin()
+	db := w.db
+	if db.aof != nil {
+		if err := db.aof.Err(); err != nil {
+			return unavailable("fleetdb: the log failed, writes are refused", err)
+		}
+	}
+	// Compactions start before anything of this batch is applied: the
+	// published value is then exactly what the log holds.
 	for _, r := range batch {
-		r.out, r.err = query.Apply(nil, w.txn, r.q, &w.db.env)
+		if r.compact {
+			r.out = []byte("false")
+			if db.startCompaction("requested") {
+				r.out = []byte("true")
+			}
+		}
+	}
+	if cap(w.buf) > 1<<20 {
+		w.buf = nil
+	}
+	w.buf, w.spans = w.buf[:0], w.spans[:0]
+	w.txn = db.cur.Load().Begin()
+	for _, r := range batch {
+		if r.compact {
+			continue
+		}
+		r.out, r.err = query.Apply(nil, w.txn, r.q, &db.env)
+		if r.err == nil && db.aof != nil {
+			w.logWrite(r.req)
+		}
 	}
 	return nil
 }
-
-// Persist makes the batch durable. The ephemeral database has nothing to do.
-func (w *writer) Persist(batch []*writeReq) error { return nil }
 
 // Publish stores the batch's value for readers.
 func (w *writer) Publish(batch []*writeReq) {
 	w.db.cur.Store(w.txn.Commit())
 	w.txn = nil
+	w.db.maybeAutoCompact()
 }
 
 // Abort drops the batch's working state.
