@@ -109,5 +109,8 @@ func quote(s string) string {
 }
 
 // Key identifies the attribute the path addresses: two names that address
-// the same attribute have the same Key.
-func (p Path) Key() string { return strings.Join(p.steps, "\x00") }
+// the same attribute have the same Key. It is the name itself: a name is
+// the steps with '.' and '\' escaped, so names and step lists correspond
+// one to one. (Joining the steps with NUL would not: a key may contain a
+// NUL byte, and "a\u0000b" would then address the same attribute as "a.b".)
+func (p Path) Key() string { return p.name }

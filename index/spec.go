@@ -2,6 +2,7 @@ package index
 
 import (
 	"errors"
+	"strconv"
 	"strings"
 
 	"github.com/tidwall/gjson"
@@ -84,14 +85,17 @@ func parseComponent(c gjson.Result) (Component, error) {
 func NewSpec(comps []Component, raw string) Spec { return newSpec(comps, raw) }
 
 func newSpec(comps []Component, raw string) Spec {
+	// Each name is quoted so that the key is unambiguous even for names
+	// that contain NUL or other control bytes: ["a","b"] and "a\u0000b"
+	// are different indexes.
 	var b strings.Builder
 	for i, c := range comps {
 		if i > 0 {
-			b.WriteByte(0)
+			b.WriteByte(',')
 		}
-		b.WriteString(c.Path.Name())
+		b.WriteString(strconv.Quote(c.Path.Name()))
 		if c.Desc {
-			b.WriteString("\x01desc")
+			b.WriteString(" desc")
 		}
 	}
 	return Spec{Components: comps, raw: raw, key: b.String()}

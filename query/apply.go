@@ -163,17 +163,19 @@ func Merge(dst []byte, rec string, changes []Change) []byte {
 
 func applyMulti(dst []byte, txn *dbvalue.Txn, q MultiWrite, env *Env) ([]byte, error) {
 	sp := txn.Savepoint()
-	start := len(dst)
 	dst = append(dst, '[')
 	for i, inner := range q.Queries {
 		if i > 0 {
 			dst = append(dst, ',')
 		}
-		var err error
-		if dst, err = Apply(dst, txn, inner, env); err != nil {
+		// A failed Apply returns nil, not the buffer: keep dst for the
+		// next query and return nil like every other failure.
+		out, err := Apply(dst, txn, inner, env)
+		if err != nil {
 			txn.Rollback(sp)
-			return dst[:start], err
+			return nil, err
 		}
+		dst = out
 	}
 	return append(dst, ']'), nil
 }
@@ -189,11 +191,10 @@ func applyChecked(dst []byte, txn *dbvalue.Txn, q CheckedWrite, env *Env) ([]byt
 		return append(dst, ']'), nil
 	}
 	sp := txn.Savepoint()
-	start := len(dst)
-	dst = append(dst, "[true,"...)
-	if dst, err = Apply(dst, txn, q.Write, env); err != nil {
+	out, err := Apply(append(dst, "[true,"...), txn, q.Write, env)
+	if err != nil {
 		txn.Rollback(sp)
-		return dst[:start], err
+		return nil, err
 	}
-	return append(dst, ']'), nil
+	return append(out, ']'), nil
 }

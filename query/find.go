@@ -2,6 +2,7 @@ package query
 
 import (
 	"encoding/json"
+	"math"
 
 	"github.com/fleetdb-go/fleetdb/index"
 	"github.com/tidwall/gjson"
@@ -75,6 +76,11 @@ func parseNonNegative(q, name string, v gjson.Result) (int, error) {
 		return 0, malformed("%s: %s must be a non-negative integer, got %s", q, name, kindOf(v))
 	}
 	n := index.ParseNumber(v.Raw, v.Num)
+	if !n.IsInt && n.Float >= 1<<53 && !math.IsInf(n.Float, 1) && n.Float == math.Trunc(n.Float) {
+		// An integer beyond int64 (1e20, 99999999999999999999) is still a
+		// non-negative integer; it is capped below like any large value.
+		n = index.Number{IsInt: true, Int: 1 << 53}
+	}
 	if !n.IsInt || n.Int < 0 {
 		return 0, malformed("%s: %s must be a non-negative integer, got %s", q, name, v.Raw)
 	}

@@ -114,7 +114,7 @@ func (h *harness) batch() {
 	old, oldDump := h.v, dumpValue(h.v, true)
 	txn, ptxn := h.v.Begin(), h.plain.Begin()
 	for n := 1 + h.g.r.IntN(3); n > 0; n-- {
-		h.write(txn, ptxn, h.g.write(false))
+		h.write(txn, ptxn, h.g.write(0))
 	}
 	// write checked the transaction's view after every write; the value
 	// without indexes is cheap to check once per batch.

@@ -20,10 +20,10 @@ import (
 var (
 	genColls = []string{"p", "p", "p", "q"}
 	// Top-level keys of generated records. "k.1" holds a literal dot.
-	genKeys = []string{"a", "b", "c", "s", "n", "k.1"}
+	genKeys = []string{"a", "b", "c", "s", "n", "k.1", "n\x00x"}
 	// Attribute names in queries: nested, escaped, missing, into scalars.
-	genPaths      = []string{"id", "a", "b", "c", "s", "n", "n.x", "n.y", `k\.1`, "a.x", "n.x.y", "zz"}
-	genIndexPaths = []string{"a", "b", "c", "s", "n", "n.x", "n.y", `k\.1`, "id", "a.x"}
+	genPaths      = []string{"id", "a", "b", "c", "s", "n", "n.x", "n.y", `k\.1`, "a.x", "n.x.y", "zz", "n\x00x"}
+	genIndexPaths = []string{"a", "b", "c", "s", "n", "n.x", "n.y", `k\.1`, "id", "a.x", "n\x00x"}
 	genIDs        = []string{`0`, `1`, `2`, `2.0`, `2.5`, `3`, `-1`, `10`, `1e1`, `0.5`, `9007199254740993`,
 		`9007199254740992`, `9223372036854775807`, `-9223372036854775808`, `"a"`, `"b"`, `""`, `"é"`, `"1"`, `"a\u0000"`}
 	genScalars = []string{`null`, `true`, `false`, `0`, `-0`, `1`, `1.0`, `1e0`, `2`, `2.5`, `-3`, `-2.5`, `10`,
@@ -48,7 +48,7 @@ type gen struct {
 }
 
 func (g *gen) pick(xs []string) string { return xs[g.r.IntN(len(xs))] }
-func (g *gen) chance(p float64) bool  { return g.r.Float64() < p }
+func (g *gen) chance(p float64) bool   { return g.r.Float64() < p }
 
 func (g *gen) value() string {
 	switch x := g.r.IntN(20); {
@@ -77,7 +77,7 @@ func (g *gen) record(id string) string {
 		members = append(members, `"id":`+id)
 	}
 	for _, k := range genKeys {
-		if !g.chance(0.7) {
+		if !g.chance(0.7) || (k == "n\x00x" && g.chance(0.6)) {
 			continue
 		}
 		v := g.value()
@@ -454,9 +454,10 @@ type wreq struct{ js, plain string }
 
 func same(js string) wreq { return wreq{js, js} }
 
-// write writes a random write request; nested writes (inside multi-write
-// and checked-write) pick a fixed set of records.
-func (g *gen) write(nested bool) wreq {
+// write writes a random write request; nested writes (depth > 0, inside
+// multi-write and checked-write) pick a fixed set of records.
+func (g *gen) write(depth int) wreq {
+	nested := depth > 0
 	coll := g.pick(genColls)
 	c := mQuote(coll)
 	noop := `["drop-index",` + c + `,"__none__"]`
@@ -497,14 +498,14 @@ func (g *gen) write(nested bool) wreq {
 		return same(`["drop-collection",` + c + `]`)
 	case x < 78 && g.chance(0.2):
 		return same(`["clear"]`)
-	case x < 92 && !nested:
+	case x < 92 && depth < 2 && (!nested || g.chance(0.3)):
 		n := 2 + g.r.IntN(3)
 		qs := make([]wreq, n)
 		for i := range qs {
 			if g.chance(0.15) {
 				qs[i] = same(`["count",` + c + `,` + g.find(coll, findCount, false) + `]`)
 			} else {
-				qs[i] = g.write(true)
+				qs[i] = g.write(depth + 1)
 			}
 		}
 		if g.chance(0.15) { // fail midway: a duplicated id
@@ -515,7 +516,7 @@ func (g *gen) write(nested bool) wreq {
 			js[i], plain[i] = q.js, q.plain
 		}
 		return wreq{`["multi-write",[` + strings.Join(js, ",") + `]]`, `["multi-write",[` + strings.Join(plain, ",") + `]]`}
-	case x < 100 && !nested:
+	case x < 100 && depth < 2 && (!nested || g.chance(0.3)):
 		read := `["count",` + c + `,` + g.find(coll, findCount, false) + `]`
 		if g.chance(0.5) {
 			read = `["select",` + c + `,{"where":` + g.cond(coll, 0) + `,"order":[["id","asc"]]}]`
@@ -524,7 +525,7 @@ func (g *gen) write(nested bool) wreq {
 		if g.chance(0.4) {
 			expected = g.value()
 		}
-		w := g.write(true)
+		w := g.write(depth + 1)
 		pre := `["checked-write",` + read + `,` + expected + `,`
 		return wreq{pre + w.js + `]`, pre + w.plain + `]`}
 	}
