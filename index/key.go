@@ -13,8 +13,13 @@ import (
 //	| comp 1   | ... | comp n   | id        | len(id): 2 or 4 B   |
 //	+----------+-----+----------+-----------+---------------------+
 //
-// The length is two bytes big-endian when below 0x8000, otherwise four bytes
-// with the top bit set; it is read from the end. Components and ids are
+// The length is read from the end. Below 0x8000 it is two bytes big-endian
+// (top bit clear). Otherwise it is four bytes: the length shifted right by
+// 15 in the first two, then the low 15 bits with the top bit set in the last
+// two, so that the last two bytes alone tell which form it is:
+//
+//	short: 0LLLLLLL LLLLLLLL
+//	long:  HHHHHHHH HHHHHHHH 1LLLLLLL LLLLLLLL   (len = H<<15 | L) Components and ids are
 // prefix-free, so the trailing length never affects the order of keys, and
 // records that tie on every component are ordered by id.
 
@@ -27,7 +32,11 @@ func (s Spec) AppendKey(dst []byte, id string, rec string) []byte {
 	if len(id) < 0x8000 {
 		return binary.BigEndian.AppendUint16(dst, uint16(len(id)))
 	}
-	return binary.BigEndian.AppendUint32(dst, uint32(len(id))|1<<31)
+	// (Setting the top bit of a four-byte length, as this did before, put
+	// the flag in the first bytes: an id of 0x10000 bytes ended in 00 00
+	// and was read back as an empty id.)
+	dst = binary.BigEndian.AppendUint16(dst, uint16(len(id)>>15))
+	return binary.BigEndian.AppendUint16(dst, uint16(len(id)&0x7FFF)|0x8000)
 }
 
 func appendComponent(dst []byte, c Component, v gjson.Result) []byte {
@@ -56,7 +65,7 @@ func IDOf(key string) string {
 	if l < 0x8000 {
 		return key[n-2-l : n-2]
 	}
-	l = int(uint32(key[n-4])<<24|uint32(key[n-3])<<16|uint32(key[n-2])<<8|uint32(key[n-1])) &^ (1 << 31)
+	l = (int(key[n-4])<<8|int(key[n-3]))<<15 | l&0x7FFF
 	return key[n-4-l : n-4]
 }
 
