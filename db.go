@@ -25,6 +25,7 @@ type DB struct {
 	queue  *writequeue.Queue[*writeReq]
 	writer *writer
 	aof    *aof.Log // nil when ephemeral
+	unlock func()   // releases the log's lock file
 	log    *slog.Logger
 
 	// Background work (compaction) is owned by the DB: started with bgCtx,
@@ -70,6 +71,7 @@ func Open(opts Options) (*DB, error) {
 		if db.aof != nil {
 			db.aof.Close()
 		}
+		db.releaseLock()
 		return nil, err
 	}
 	db.queue = q
@@ -90,6 +92,7 @@ func (db *DB) Close() error {
 				err = cerr
 			}
 		}
+		db.releaseLock()
 		db.closeErr = err
 	})
 	return db.closeErr

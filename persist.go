@@ -1,7 +1,10 @@
 package fleetdb
 
 import (
+	"errors"
 	"fmt"
+	"os"
+	"syscall"
 
 	"github.com/fleetdb-go/fleetdb/aof"
 	"github.com/fleetdb-go/fleetdb/dbvalue"
@@ -60,12 +63,21 @@ func (db *DB) openLog() error {
 		}
 		return nil
 	}
+	if db.opts.FS == nil {
+		unlock, err := lockFile(db.opts.Path)
+		if err != nil {
+			return err
+		}
+		db.unlock = unlock
+	}
 	l, err := aof.Open(db.opts.Path, aof.Options{Sync: db.opts.Sync, FS: db.opts.FS, Logger: db.log}, replay)
 	if err != nil {
+		db.releaseLock()
 		return err
 	}
 	if loader != nil {
 		l.Close()
+		db.releaseLock()
 		return fmt.Errorf("fleetdb: %s: the log ends inside a snapshot", db.opts.Path)
 	}
 	db.aof = l
@@ -97,4 +109,29 @@ func (w *writer) Persist(batch []*writeReq) error {
 		return unavailable("fleetdb: the log failed, writes are refused", err)
 	}
 	return nil
+}
+
+// lockFile takes an exclusive lock on path+".lock" so that two processes
+// never append to the same log. The lock is released when the process
+// exits or by the returned function.
+func lockFile(path string) (func(), error) {
+	f, err := os.OpenFile(path+".lock", os.O_RDWR|os.O_CREATE, 0o644)
+	if err != nil {
+		return nil, fmt.Errorf("fleetdb: lock file: %w", err)
+	}
+	if err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB); err != nil {
+		f.Close()
+		if errors.Is(err, syscall.EWOULDBLOCK) {
+			return nil, fmt.Errorf("fleetdb: %s is in use by another process (locked %s.lock)", path, path)
+		}
+		return nil, fmt.Errorf("fleetdb: lock file: %w", err)
+	}
+	return func() { f.Close() }, nil
+}
+
+func (db *DB) releaseLock() {
+	if db.unlock != nil {
+		db.unlock()
+		db.unlock = nil
+	}
 }

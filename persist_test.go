@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"os"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -11,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/fleetdb-go/fleetdb/aof"
 	"github.com/fleetdb-go/fleetdb/aof/aoftest"
 )
 
@@ -199,4 +201,39 @@ func TestPowerCutKeepsAcknowledged(t *testing.T) {
 		}
 	}
 	t.Logf("%d acknowledged writes survived the power cut", n)
+}
+
+func TestSecondOpenIsRefused(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "db.fdb")
+	db := openAt(t, Options{Path: path})
+	if _, err := Open(Options{Path: path}); err == nil || !strings.Contains(err.Error(), "in use") {
+		t.Fatalf("second open: %v", err)
+	}
+	db.Close()
+	db2 := openAt(t, Options{Path: path})
+	db2.Close()
+}
+
+func TestCorruptLogRefusesToOpen(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "db.fdb")
+	db := openAt(t, Options{Path: path})
+	for i := 0; i < 20; i++ {
+		mustQuery(t, db, fmt.Sprintf(`["insert","p",{"id":%d,"pad":"%050d"}]`, i, i))
+	}
+	db.Close()
+	data, _ := os.ReadFile(path)
+	data[len(data)/2] ^= 0x40
+	os.WriteFile(path, data, 0o644)
+	_, err := Open(Options{Path: path})
+	if !errors.Is(err, aof.ErrCorrupt) || !strings.Contains(err.Error(), "offset") {
+		t.Fatalf("open of a corrupt log: %v", err)
+	}
+	// A torn tail (a crash mid-append) is cut off and the prefix opens.
+	data[len(data)/2] ^= 0x40
+	os.WriteFile(path, data[:len(data)-7], 0o644)
+	db = openAt(t, Options{Path: path})
+	defer db.Close()
+	if out := mustQuery(t, db, `["count","p"]`); string(out) != "19" {
+		t.Fatalf("after torn tail: count = %s", out)
+	}
 }

@@ -75,7 +75,11 @@ type Find struct {
 	Order    []Order
 	Offset   int
 	Limit    int // 0: no limit
-	Only     []string
+	// Only makes each result the array of these attributes' values.
+	Only []string
+	// Pluck makes each result the value of this one attribute (the
+	// protocol's "only" with a single name). Only takes precedence.
+	Pluck    string
 	Distinct bool
 }
 
@@ -103,6 +107,8 @@ func (f Find) options() map[string]any {
 	}
 	if len(f.Only) > 0 {
 		opts["only"] = f.Only
+	} else if f.Pluck != "" {
+		opts["only"] = f.Pluck
 	}
 	if f.Distinct {
 		opts["distinct"] = true
