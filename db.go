@@ -24,7 +24,8 @@ type DB struct {
 
 	queue  *writequeue.Queue[*writeReq]
 	writer *writer
-	aof    *aof.Log // nil when ephemeral
+	aof    *aof.Log   // nil when ephemeral
+	repl   replicator // nil unless the DB is a cluster node
 	unlock func()   // releases the log's lock file
 	log    *slog.Logger
 
@@ -127,10 +128,33 @@ func (db *DB) run(ctx context.Context, req []byte, q query.Query) ([]byte, error
 		return strconv.AppendBool(nil, started), nil
 	default:
 		if q.IsWrite() {
+			if db.repl != nil {
+				return db.repl.Write(ctx, req, q)
+			}
 			return db.write(ctx, req, q)
 		}
 	}
+	if db.repl != nil {
+		if err := db.repl.ReadBarrier(ctx); err != nil {
+			return nil, err
+		}
+	}
 	return query.Execute(nil, db.cur.Load(), q, &db.env)
+}
+
+// replicator is a cluster node as the DB sees it (package replication):
+// it replicates writes and makes reads linearizable. Set only by the
+// cluster mode of Open.
+type replicator interface {
+	// Write replicates one write and returns its result once it is
+	// committed and applied on this node.
+	Write(ctx context.Context, req []byte, q query.Query) ([]byte, error)
+	// ReadBarrier returns once this node's published value reflects every
+	// write committed before the call (or at once for local reads, which
+	// the context may ask for).
+	ReadBarrier(ctx context.Context) error
+	// Close leaves the cluster's work on this node and stops it.
+	Close() error
 }
 
 // write hands one write to the single writer and waits until it is applied
