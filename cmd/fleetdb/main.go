@@ -1,0 +1,49 @@
+// Command fleetdb is FleetDB for Go's one binary: `fleetdb serve` runs a
+// server (SPEC §8), `fleetdb check` checks a log file offline, `fleetdb
+// bench` measures a running server. Run `fleetdb help` for the list.
+//
+// The commands are built by newRootCmd (no package-level flag state); each
+// returns an error, which main maps to the exit status: 0 success, 1 a
+// failure (or a damaged log for check), 2 a usage error.
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"syscall"
+)
+
+func main() {
+	// SIGINT and SIGTERM cancel the ctx of the running command (serve shuts
+	// down gracefully). A second signal kills the process: once ctx is
+	// done the handler is removed.
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	go func() {
+		<-ctx.Done()
+		stop()
+	}()
+	code := run(ctx, os.Args[1:], os.Stdout, os.Stderr)
+	stop()
+	os.Exit(code)
+}
+
+// run executes the command line args and returns the exit status.
+func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	root := newRootCmd(stdout, stderr)
+	root.SetArgs(args)
+	err := root.ExecuteContext(ctx)
+	if err == nil {
+		return 0
+	}
+	fmt.Fprintf(stderr, "fleetdb: %v\n", err)
+	var ue *usageError
+	if errors.As(err, &ue) {
+		fmt.Fprintln(stderr, "Run 'fleetdb help' (or 'fleetdb <command> --help') for usage.")
+		return 2
+	}
+	return 1
+}

@@ -1,0 +1,153 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"net"
+	"os"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"go.uber.org/goleak"
+)
+
+// TestMain doubles as the fleetdb binary: with FLEETDB_TEST_MAIN=1 the test
+// binary runs main with its arguments (the SIGTERM test starts it as a child
+// process that way).
+func TestMain(m *testing.M) {
+	if os.Getenv("FLEETDB_TEST_MAIN") == "1" {
+		main()
+		return
+	}
+	goleak.VerifyTestMain(m)
+}
+
+// syncBuffer is a bytes.Buffer safe for a writer and a reader goroutine.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+// runCmd runs the fleetdb command line in-process and returns the exit
+// status, stdout and stderr.
+func runCmd(t testing.TB, ctx context.Context, args ...string) (int, string, string) {
+	t.Helper()
+	var stdout, stderr syncBuffer
+	code := run(ctx, args, &stdout, &stderr)
+	return code, stdout.String(), stderr.String()
+}
+
+// startServe runs runServe in a goroutine until the test ends (or stop is
+// called) and returns the address it serves and a stop function that
+// returns runServe's error.
+func startServe(t testing.TB, cfg serveConfig) (addr string, stop func() error) {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	ready := make(chan net.Addr, 1)
+	done := make(chan error, 1)
+	var stderr syncBuffer
+	go func() { done <- runServe(ctx, cfg, &stderr, func(a net.Addr) { ready <- a }) }()
+	select {
+	case a := <-ready:
+		addr = a.String()
+	case err := <-done:
+		cancel()
+		t.Fatalf("serve: %v\n%s", err, stderr.String())
+	case <-time.After(30 * time.Second):
+		cancel()
+		t.Fatal("serve did not get ready")
+	}
+	var once sync.Once
+	var err error
+	stop = func() error {
+		once.Do(func() {
+			cancel()
+			err = <-done
+			if t.Failed() {
+				t.Logf("serve log:\n%s", stderr.String())
+			}
+		})
+		return err
+	}
+	t.Cleanup(func() { stop() })
+	return addr, stop
+}
+
+// defaultServe is serveConfig as the flags' defaults make it, on a free
+// port.
+func defaultServe() serveConfig {
+	var cfg serveConfig
+	cmd := newServeCmd(nil, nil)
+	if err := cmd.ParseFlags(nil); err != nil {
+		panic(err)
+	}
+	// Read the defaults back through the flag set.
+	f := cmd.Flags()
+	cfg.file, _ = f.GetString("file")
+	cfg.fsync, _ = f.GetString("fsync")
+	cfg.host, _ = f.GetString("addr")
+	cfg.maxRequestBytes, _ = f.GetInt("max-request-bytes")
+	cfg.maxConns, _ = f.GetInt("max-conns")
+	cfg.readTimeout, _ = f.GetDuration("read-timeout")
+	cfg.writeTimeout, _ = f.GetDuration("write-timeout")
+	cfg.shutdownTimeout, _ = f.GetDuration("shutdown-timeout")
+	cfg.logFormat, _ = f.GetString("log-format")
+	cfg.logLevel, _ = f.GetString("log-level")
+	cfg.port = 0
+	return cfg
+}
+
+// TestHelpHasExamples: every command documents examples in --help.
+func TestHelpHasExamples(t *testing.T) {
+	root := newRootCmd(nil, nil)
+	for _, cmd := range append(root.Commands(), root) {
+		if cmd.Name() == "help" || cmd.Name() == "completion" {
+			continue
+		}
+		if strings.TrimSpace(cmd.Example) == "" {
+			t.Errorf("%s --help has no examples", cmd.Name())
+		}
+		code, out, _ := runCmd(t, context.Background(), strings.Fields(strings.TrimPrefix(cmd.CommandPath(), "fleetdb")+" --help")...)
+		if code != 0 || !strings.Contains(out, "Examples:") {
+			t.Errorf("%s --help: exit %d\n%s", cmd.CommandPath(), code, out)
+		}
+	}
+}
+
+// TestUsageErrors exit with status 2.
+func TestUsageErrors(t *testing.T) {
+	for _, args := range [][]string{
+		{"--bogus"},
+		{"nosuchcommand"},
+		{"serve", "-e", "-f", "x.fdb"},
+		{"serve", "-e", "--fsync", "sometimes"},
+		{"serve", "-e", "--log-format", "xml"},
+		{"serve", "-e", "-p", "70000"},
+		{"serve", "-e", "--auto-compact", "0.5"},
+		{"serve", "-e", "--max-conns", "-1"},
+		{"serve", "extra-arg"},
+		{"check"},
+		{"bench", "--type", "nope"},
+		{"bench", "--type", "get", "--records", "0"},
+		{"bench", "-c", "0"},
+	} {
+		code, _, stderr := runCmd(t, context.Background(), args...)
+		if code != 2 {
+			t.Errorf("%v: exit %d, want 2\n%s", args, code, stderr)
+		}
+	}
+}

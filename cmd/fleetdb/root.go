@@ -1,0 +1,59 @@
+package main
+
+import (
+	"fmt"
+	"io"
+
+	"github.com/fleetdb-go/fleetdb/query"
+	"github.com/spf13/cobra"
+)
+
+// newRootCmd builds the fleetdb command tree. Output goes to stdout and
+// stderr; nothing is global, so tests build as many as they like.
+func newRootCmd(stdout, stderr io.Writer) *cobra.Command {
+	root := &cobra.Command{
+		Use:   "fleetdb",
+		Short: "FleetDB for Go: an in-memory JSON document database",
+		Long: `FleetDB for Go: an in-memory JSON document database that speaks the
+JSON-lines protocol and query language of the original FleetDB.`,
+		Example: `  fleetdb serve -f app.fdb            # serve on 127.0.0.1:3400 with a log file
+  fleetdb serve -e -p 3401            # ephemeral, nothing on disk
+  fleetdb check app.fdb               # check a log file offline
+  fleetdb bench --type ping -d 5s     # load a running server`,
+		Version:       query.Version,
+		SilenceUsage:  true,
+		SilenceErrors: true,
+		// A bare "fleetdb" prints the help; an unknown command is a usage
+		// error (exit status 2).
+		Args: cobra.ArbitraryArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if len(args) > 0 {
+				err := fmt.Errorf("unknown command %q", args[0])
+				if s := cmd.SuggestionsFor(args[0]); len(s) > 0 {
+					err = fmt.Errorf("%w; did you mean %q?", err, s[0])
+				}
+				return usagef(err)
+			}
+			return cmd.Help()
+		},
+	}
+	root.SetOut(stdout)
+	root.SetErr(stderr)
+	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return usagef(err) })
+	root.AddCommand(
+		newServeCmd(stdout, stderr),
+		newCheckCmd(stdout, stderr),
+		newBenchCmd(stdout, stderr),
+	)
+	return root
+}
+
+// exactArgs is cobra.ExactArgs returning a usage error.
+func exactArgs(n int) cobra.PositionalArgs {
+	return func(cmd *cobra.Command, args []string) error {
+		if err := cobra.ExactArgs(n)(cmd, args); err != nil {
+			return usagef(err)
+		}
+		return nil
+	}
+}
