@@ -304,9 +304,39 @@ func (h *harness) explain(q Query) {
 			h.plans[kind]++
 		}
 	}
+	h.planQuality(q, string(got))
 	plain, err := Execute(nil, h.plain, ex, nil)
 	if err != nil || !gjson.ValidBytes(plain) || strings.Contains(string(plain), `["index-`) {
 		h.fatalf("explain without indexes: %s, %v", plain, err)
+	}
+}
+
+// planQuality checks the planner's preferences of SPEC §5 on the simplest
+// cases: an equality on the first component of an index uses an index,
+// and an order on it alone (without where) needs no sort.
+func (h *harness) planQuality(q Query, plan string) {
+	h.t.Helper()
+	var coll string
+	var f Find
+	switch q := q.(type) {
+	case Select:
+		coll, f = q.Coll, q.Find
+	case Count:
+		coll, f = q.Coll, q.Find
+	default:
+		return
+	}
+	first := map[string]bool{}
+	for _, ix := range h.v.Collection(coll).Indexes() {
+		first[ix.Spec().Components[0].Path.Key()] = true
+	}
+	if c, ok := f.Where.(*Compare); ok && c.Op == OpEq && !c.Path.IsID() && first[c.Path.Key()] &&
+		!strings.Contains(plan, `["index-`) {
+		h.fatalf("an equality on an indexed attribute is not served by an index: %s", plan)
+	}
+	if _, isSelect := q.(Select); isSelect && f.Where == nil && len(f.Order) == 1 && first[f.Order[0].Path.Key()] &&
+		strings.Contains(plan, `["sort"`) {
+		h.fatalf("an order on an indexed attribute needs a sort: %s", plan)
 	}
 }
 

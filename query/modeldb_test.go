@@ -385,9 +385,9 @@ type mResult struct {
 }
 
 type mNondet struct {
-	coll    string
-	matched []*mRec // every candidate, in id order
-	n       int     // how many the write must affect
+	coll       string
+	matched    []*mRec // every candidate, in id order
+	n          int     // how many the write must affect
 	changes    []mChange
 	changesRaw string
 	delete     bool
