@@ -1,0 +1,93 @@
+package btree
+
+import "fmt"
+
+// Builder bulk-loads a Tree from keys given in strictly ascending order, as
+// log replay, snapshot restore and index backfill produce them. It packs
+// nodes full and costs O(1) amortized per key, several times less than
+// repeated Set.
+//
+// The zero value is an empty builder. A Builder is used by one goroutine.
+// After Tree it must not be used again.
+type Builder[V any] struct {
+	edit   *Edit      // owns the nodes until Tree; never handed out
+	leaves []*node[V] // completed leaves, in key order
+	cur    *node[V]   // the leaf being filled, or nil
+	n      int
+}
+
+// Add appends key with value v. It returns an error wrapping ErrOutOfOrder,
+// and adds nothing, if key is not greater than the previous key.
+func (b *Builder[V]) Add(key string, v V) error {
+	if b.cur != nil {
+		if prev := b.cur.keys[b.cur.n-1]; key <= prev {
+			return fmt.Errorf("%w: %q after %q", ErrOutOfOrder, key, prev)
+		}
+		if b.cur.n == leafMax {
+			b.leaves = append(b.leaves, b.cur)
+			b.cur = nil
+		}
+	}
+	if b.cur == nil {
+		if b.edit == nil {
+			b.edit = NewEdit()
+		}
+		b.cur = newLeaf[V](b.edit)
+	}
+	c := b.cur
+	c.pfx[c.n], c.keys[c.n], c.vals[c.n] = prefix(key), key, v
+	c.n++
+	b.n++
+	return nil
+}
+
+// Tree returns the tree holding every key added. Its nodes are owned by an
+// Edit private to the builder, so every later Set or Delete copies what it
+// changes.
+func (b *Builder[V]) Tree() Tree[V] {
+	if b.cur == nil {
+		return Tree[V]{}
+	}
+	level := append(b.leaves, b.cur)
+	b.leaves, b.cur = nil, nil
+	if k := len(level); k > 1 && level[k-1].underfull() {
+		// Only the last leaf can be short: even it out with the one before.
+		level[k-2].share(level[k-1], "", 0)
+	}
+	mins := make([]string, len(level)) // the smallest key under each node
+	for i, leaf := range level {
+		mins[i] = leaf.keys[0]
+	}
+	for len(level) > 1 {
+		level, mins = b.parents(level, mins)
+	}
+	return Tree[V]{root: level[0], n: b.n}
+}
+
+// parents groups the nodes of one level, whose smallest keys are mins, under
+// full inner nodes (the last two share what is left so that neither is
+// underfull) and returns the parents and their smallest keys.
+func (b *Builder[V]) parents(level []*node[V], mins []string) ([]*node[V], []string) {
+	groups := (len(level) + innerMax - 1) / innerMax
+	parents := make([]*node[V], 0, groups)
+	pmins := make([]string, 0, groups)
+	for start := 0; start < len(level); {
+		size := innerMax
+		if rest := len(level) - start; rest <= innerMax {
+			size = rest
+		} else if rest < innerMax+innerMin {
+			size = rest - rest/2 // the last two groups share rest
+		}
+		p := newInner[V](b.edit)
+		p.n = size - 1
+		copy(p.kids[:], level[start:start+size])
+		copy(p.keys[:], mins[start+1:start+size])
+		for i, k := range p.keys[:p.n] {
+			p.pfx[i] = prefix(k)
+		}
+		parents = append(parents, p)
+		pmins = append(pmins, mins[start])
+		start += size
+	}
+	return parents, pmins
+}

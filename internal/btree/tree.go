@@ -1,0 +1,111 @@
+package btree
+
+// Tree is a sorted map from string keys (byte-wise order, as Go compares
+// strings) to values of type V. The zero value is an empty tree.
+//
+// A Tree is a small value, a root pointer and a length; copying it is O(1)
+// and the copy shares all nodes. Set and Delete return a new Tree and follow
+// the ownership rule of Edit: given a nil Edit they never modify any node.
+type Tree[V any] struct {
+	root *node[V]
+	n    int
+}
+
+// Len returns the number of keys in t.
+func (t Tree[V]) Len() int { return t.n }
+
+// Get returns the value stored under key and whether the key is present.
+func (t Tree[V]) Get(key string) (V, bool) {
+	n := t.root
+	if n == nil {
+		var zero V
+		return zero, false
+	}
+	p := prefix(key)
+	for n.kids != nil {
+		n = n.kids[n.upperBound(key, p)]
+	}
+	if i, ok := n.find(key, p); ok {
+		return n.vals[i], true
+	}
+	var zero V
+	return zero, false
+}
+
+// Min returns the smallest key and its value; ok is false if t is empty.
+func (t Tree[V]) Min() (key string, v V, ok bool) {
+	n := t.root
+	if n == nil {
+		return "", v, false
+	}
+	for !n.isLeaf() {
+		n = n.kids[0]
+	}
+	return n.keys[0], n.vals[0], true
+}
+
+// Max returns the largest key and its value; ok is false if t is empty.
+func (t Tree[V]) Max() (key string, v V, ok bool) {
+	n := t.root
+	if n == nil {
+		return "", v, false
+	}
+	for !n.isLeaf() {
+		n = n.kids[n.n]
+	}
+	i := n.n - 1
+	return n.keys[i], n.vals[i], true
+}
+
+// Set returns the tree with key mapped to v (added, or its value replaced).
+//
+// Nodes owned by e are modified in place; every other node on the path is
+// copied and the copies are owned by e. With e == nil the edit is fully
+// persistent: t and every tree sharing nodes with it stay unchanged.
+func (t Tree[V]) Set(e *Edit, key string, v V) Tree[V] {
+	if e == nil {
+		// A private token: each node is copied at most once by this call,
+		// and no later call can ever own the copies.
+		e = new(Edit)
+	}
+	p := prefix(key)
+	if t.root == nil {
+		root := newLeaf[V](e)
+		root.n, root.pfx[0], root.keys[0], root.vals[0] = 1, p, key, v
+		return Tree[V]{root: root, n: 1}
+	}
+	root, split, added := t.root.insert(e, key, p, v)
+	if split.right != nil {
+		old := root
+		root = newInner[V](e)
+		root.n, root.pfx[0], root.keys[0] = 1, split.pfx, split.sep
+		root.kids[0], root.kids[1] = old, split.right
+	}
+	if added {
+		return Tree[V]{root: root, n: t.n + 1}
+	}
+	return Tree[V]{root: root, n: t.n}
+}
+
+// Delete returns the tree without key, and whether key was present. When it
+// was not, t itself is returned and nothing is copied. The ownership rule is
+// that of Set. A tree left empty is the zero Tree.
+func (t Tree[V]) Delete(e *Edit, key string) (Tree[V], bool) {
+	if t.root == nil {
+		return t, false
+	}
+	if e == nil {
+		e = new(Edit)
+	}
+	root, ok := t.root.remove(e, key, prefix(key))
+	if !ok {
+		return t, false
+	}
+	switch {
+	case root.isLeaf() && root.n == 0:
+		return Tree[V]{}, true
+	case !root.isLeaf() && root.n == 0:
+		root = root.kids[0]
+	}
+	return Tree[V]{root: root, n: t.n - 1}, true
+}
