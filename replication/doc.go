@@ -1,0 +1,100 @@
+// Package replication runs a FleetDB database as a member of a Raft cluster
+// (github.com/hashicorp/raft); it is the only package that imports raft.
+//
+// # What it owns
+//
+// A Node: the Raft node, its stores (raft-boltdb for the log and the stable
+// store, raft's file snapshot store, all in the data directory), its
+// transport, the state machine (fsm), the write path and the read barrier.
+// The database value itself is published through Config.Publish: the root
+// package keeps it behind its atomic pointer, and reads never touch this
+// package except for the barrier.
+//
+// # Writes
+//
+//	caller ── Write ──► writequeue (coalesces up to MaxBatch writes)
+//	                       │ Apply: encode the batch as one entry
+//	                       │ Persist: start commitBatch, return at once
+//	                       ▼
+//	            commitBatch goroutine (several in flight)
+//	     leader?  raft.Apply(entry) ── commit ── fsm.ApplyBatch ── answer
+//	     follower: forward the entry to the leader ("W" request), get the
+//	               index and results, wait until this node applied index
+//
+// Raft's own batching (BatchApplyCh, MaxAppendEntries) then writes every
+// entry waiting on the leader with one fsync and ships them together. The
+// state machine applies the writes of all entries of one ApplyBatch into
+// one dbvalue.Txn with query.Apply (the function of the standalone path)
+// and publishes one value, whose Seq is the last entry's Raft index.
+// Refused writes are deterministic, so every node refuses the same ones.
+//
+// Failures: while no leader is known a write waits (ApplyTimeout, default
+// 5 s) and then fails with ErrNoLeader: nothing was applied. A write handed
+// to a leader that then lost leadership, or whose answer was lost with the
+// connection, or whose caller stopped waiting, fails with ErrOutcomeUnknown
+// ("write outcome unknown: ..."): it is applied everywhere or nowhere.
+//
+// # Reads
+//
+// ReadBarrier implements Raft's read index (§6.4 of the Raft thesis). On
+// the leader: wait until an entry of the current term is applied (every
+// new leader commits one, entry type N, so that its commit index is
+// current), record the commit index, confirm leadership with a heartbeat
+// round (raft.VerifyLeader), check the term did not change, and wait until
+// the state machine applied the recorded index. On a follower: ask the
+// leader for that index ("R" request) and wait until applied locally.
+// Concurrent readers share rounds: a reader joins the next round, never
+// one already running. A context carrying query.ReadLocal skips all this.
+//
+// # Log entries
+//
+// Every command entry starts with a type byte:
+//
+//	'W' writes:  uvarint n | n × (uvarint len | query JSON)
+//	'M' member:  uvarint len | node id | uvarint len | client address
+//	             (an empty address forgets the member)
+//	'N' leader:  nothing; a new leader's first entry of its term
+//
+// # Snapshots
+//
+// Snapshot captures the current immutable value and the members map in
+// O(1); Persist streams them while writes go on:
+//
+//	"FLEETDB-RAFT-SNAPSHOT-1\n"
+//	uvarint len | 'M' uvarint n | n × (id, client address)
+//	uvarint len | dbvalue snapshot record     ('H', 'C', 'R'..., 'E')
+//	...
+//
+// Restore rebuilds the value with dbvalue.Loader (builders).
+//
+// # Forwarding
+//
+// Members talk to the leader over the Raft port: a connection whose first
+// byte is 'F' (raft's own connections start with an RPC type, 0 to 4)
+// carries, after a version byte, frames in both directions:
+//
+//	uvarint length | uvarint request id | code byte | payload
+//
+// where code is the operation of a request (W write entry, R read index,
+// J join, X remove, M member entry) and the status of an answer (0 ok,
+// 1 not the leader, 2 outcome unknown, 3 failed). Requests are pipelined
+// on one connection per member and answered out of order. Tests use an
+// InmemNetwork instead: raft's in-memory transport and direct calls, with
+// fault injection.
+//
+// # Membership
+//
+// Bootstrap forms a one-member cluster; Join (any member; forwarded to the
+// leader) adds a voter and records its client address; Remove removes one.
+// Config.Join asks a member, over the FleetDB protocol at its client
+// address, to send ["cluster-join", id, raft-addr, client-addr] on this
+// node's behalf. A node restarted on its data directory rejoins by itself.
+//
+// # Concurrency
+//
+// All methods of Node are safe for concurrent use. Raft calls the fsm from
+// its FSM goroutine (Apply, ApplyBatch, Snapshot) and Restore while
+// nothing else runs; snapshot persistence runs concurrently with applies
+// and reads only an immutable value. Goroutines the node starts are owned
+// by it and joined by Close.
+package replication

@@ -1,0 +1,67 @@
+package replication
+
+import (
+	"context"
+	"encoding/binary"
+	"fmt"
+)
+
+// handle answers a request forwarded by another member; it runs on the
+// leader (anywhere else it answers stNotLeader). It runs on a goroutine of
+// the transport's, registered with the node so that Close waits for it.
+func (n *Node) handle(ctx context.Context, op byte, payload []byte) (byte, []byte) {
+	if !n.enter() {
+		return stNotLeader, nil // closing: nothing done, ask again elsewhere
+	}
+	defer n.wg.Done()
+	ctx, cancel := context.WithTimeout(ctx, n.cfg.ApplyTimeout)
+	defer cancel()
+	stop := context.AfterFunc(n.ctx, cancel)
+	defer stop()
+	if !n.isLeader() {
+		return stNotLeader, nil
+	}
+	switch op {
+	case opWrite:
+		if len(payload) == 0 || payload[0] != entryWrites {
+			return stFailed, []byte("not a writes entry")
+		}
+		index, res, err := n.applyEntry(ctx, payload)
+		if err != nil {
+			return statusOf(err)
+		}
+		if len(res.outs) == 0 {
+			if count, _ := countWrites(payload[1:]); count > 0 {
+				return stFailed, []byte("the entry could not be decoded")
+			}
+		}
+		return stOK, appendResult(nil, index, res)
+	case opMember:
+		if len(payload) == 0 || payload[0] != entryMember {
+			return stFailed, []byte("not a member entry")
+		}
+		_, _, err := n.applyEntry(ctx, payload)
+		return statusOf(err)
+	case opReadIndex:
+		index, err := n.leaderReads.get(ctx)
+		if err != nil {
+			return statusOf(err)
+		}
+		return stOK, binary.AppendUvarint(nil, index)
+	case opJoin:
+		d := decoder{b: payload}
+		id, raftAddr, clientAddr := string(d.bytes()), string(d.bytes()), string(d.bytes())
+		if err := d.finish("join request"); err != nil {
+			return statusOf(err)
+		}
+		return statusOf(n.joinLocal(ctx, id, raftAddr, clientAddr))
+	case opRemove:
+		d := decoder{b: payload}
+		id := string(d.bytes())
+		if err := d.finish("remove request"); err != nil {
+			return statusOf(err)
+		}
+		return statusOf(n.removeLocal(ctx, id))
+	}
+	return stFailed, []byte(fmt.Sprintf("unknown operation %q", op))
+}

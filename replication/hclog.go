@@ -1,0 +1,114 @@
+package replication
+
+import (
+	"context"
+	"io"
+	"log"
+	"log/slog"
+	"strings"
+
+	"github.com/hashicorp/go-hclog"
+)
+
+// hclogAdapter routes raft's hclog logging to a *slog.Logger. Raft's Info
+// and Debug chatter maps to slog's levels one to one; the handler decides
+// what is kept.
+type hclogAdapter struct {
+	l     *slog.Logger
+	name  string
+	level hclog.Level
+	args  []any
+}
+
+var _ hclog.Logger = (*hclogAdapter)(nil)
+
+func newHclog(l *slog.Logger, name string) *hclogAdapter {
+	return &hclogAdapter{l: l, name: name, level: hclog.Debug}
+}
+
+func slogLevel(level hclog.Level) slog.Level {
+	switch {
+	case level <= hclog.Debug:
+		return slog.LevelDebug
+	case level == hclog.Info:
+		return slog.LevelInfo
+	case level == hclog.Warn:
+		return slog.LevelWarn
+	}
+	return slog.LevelError
+}
+
+func (h *hclogAdapter) Log(level hclog.Level, msg string, args ...any) {
+	if level == hclog.Off || level < h.level {
+		return
+	}
+	lv := slogLevel(level)
+	if !h.l.Enabled(context.Background(), lv) {
+		return
+	}
+	all := make([]any, 0, len(h.args)+len(args)+2)
+	all = append(all, "logger", h.name)
+	all = append(all, h.args...)
+	all = append(all, args...)
+	h.l.Log(context.Background(), lv, msg, all...)
+}
+
+func (h *hclogAdapter) Trace(msg string, args ...any) { h.Log(hclog.Trace, msg, args...) }
+func (h *hclogAdapter) Debug(msg string, args ...any) { h.Log(hclog.Debug, msg, args...) }
+func (h *hclogAdapter) Info(msg string, args ...any)  { h.Log(hclog.Info, msg, args...) }
+func (h *hclogAdapter) Warn(msg string, args ...any)  { h.Log(hclog.Warn, msg, args...) }
+func (h *hclogAdapter) Error(msg string, args ...any) { h.Log(hclog.Error, msg, args...) }
+
+func (h *hclogAdapter) enabled(level hclog.Level) bool {
+	return level >= h.level && h.l.Enabled(context.Background(), slogLevel(level))
+}
+
+func (h *hclogAdapter) IsTrace() bool { return h.enabled(hclog.Trace) }
+func (h *hclogAdapter) IsDebug() bool { return h.enabled(hclog.Debug) }
+func (h *hclogAdapter) IsInfo() bool  { return h.enabled(hclog.Info) }
+func (h *hclogAdapter) IsWarn() bool  { return h.enabled(hclog.Warn) }
+func (h *hclogAdapter) IsError() bool { return h.enabled(hclog.Error) }
+
+func (h *hclogAdapter) ImpliedArgs() []any { return h.args }
+
+func (h *hclogAdapter) With(args ...any) hclog.Logger {
+	c := *h
+	c.args = append(append([]any(nil), h.args...), args...)
+	return &c
+}
+
+func (h *hclogAdapter) Name() string { return h.name }
+
+func (h *hclogAdapter) Named(name string) hclog.Logger {
+	c := *h
+	if c.name != "" {
+		c.name += "." + name
+	} else {
+		c.name = name
+	}
+	return &c
+}
+
+func (h *hclogAdapter) ResetNamed(name string) hclog.Logger {
+	c := *h
+	c.name = name
+	return &c
+}
+
+func (h *hclogAdapter) SetLevel(level hclog.Level) { h.level = level }
+func (h *hclogAdapter) GetLevel() hclog.Level      { return h.level }
+
+func (h *hclogAdapter) StandardLogger(opts *hclog.StandardLoggerOptions) *log.Logger {
+	return log.New(h.StandardWriter(opts), "", 0)
+}
+
+func (h *hclogAdapter) StandardWriter(*hclog.StandardLoggerOptions) io.Writer {
+	return writerFunc(func(p []byte) (int, error) {
+		h.Info(strings.TrimSpace(string(p)))
+		return len(p), nil
+	})
+}
+
+type writerFunc func([]byte) (int, error)
+
+func (f writerFunc) Write(p []byte) (int, error) { return f(p) }

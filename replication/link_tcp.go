@@ -1,0 +1,368 @@
+package replication
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"sync"
+	"time"
+
+	"github.com/hashicorp/raft"
+)
+
+// mux shares the node's one TCP port between raft's transport and the
+// forwarding protocol: a connection that starts with fwdMagic is served
+// here, any other is handed to raft (with its first byte put back).
+//
+// It owns the listener and a goroutine per forwarding connection and per
+// request being handled; close stops and joins them all.
+type mux struct {
+	ln      net.Listener
+	handle  handler
+	log     *slog.Logger
+	raftIn  chan net.Conn
+	ctx     context.Context
+	cancel  context.CancelFunc
+	wg      sync.WaitGroup
+	closeMu sync.Once
+
+	// mu guards conns, the forwarding connections being served.
+	mu    sync.Mutex
+	conns map[net.Conn]struct{}
+}
+
+func newMux(ln net.Listener, h handler, log *slog.Logger) *mux {
+	ctx, cancel := context.WithCancel(context.Background())
+	m := &mux{ln: ln, handle: h, log: log, raftIn: make(chan net.Conn), ctx: ctx, cancel: cancel, conns: map[net.Conn]struct{}{}}
+	m.wg.Add(1)
+	go m.accept()
+	return m
+}
+
+func (m *mux) accept() {
+	defer m.wg.Done()
+	for {
+		c, err := m.ln.Accept()
+		if err != nil {
+			if m.ctx.Err() != nil {
+				return
+			}
+			m.log.Warn("replication: accept", "err", err)
+			select {
+			case <-time.After(20 * time.Millisecond):
+				continue
+			case <-m.ctx.Done():
+				return
+			}
+		}
+		m.wg.Add(1)
+		go m.route(c)
+	}
+}
+
+// route reads a connection's first byte and passes it on.
+func (m *mux) route(c net.Conn) {
+	defer m.wg.Done()
+	c.SetReadDeadline(time.Now().Add(10 * time.Second))
+	var b [1]byte
+	if _, err := io.ReadFull(c, b[:]); err != nil {
+		c.Close()
+		return
+	}
+	c.SetReadDeadline(time.Time{})
+	if b[0] == fwdMagic {
+		m.serve(c)
+		return
+	}
+	select {
+	case m.raftIn <- &prefixConn{Conn: c, prefix: b[:]}:
+	case <-m.ctx.Done():
+		c.Close()
+	}
+}
+
+// serve answers the forwarding requests of one connection, each on its own
+// goroutine, so a slow write does not hold up a read index.
+func (m *mux) serve(c net.Conn) {
+	m.mu.Lock()
+	if m.ctx.Err() != nil {
+		m.mu.Unlock()
+		c.Close()
+		return
+	}
+	m.conns[c] = struct{}{}
+	m.mu.Unlock()
+	ctx, cancel := context.WithCancel(m.ctx)
+	var (
+		reqs sync.WaitGroup
+		wmu  sync.Mutex // guards w
+		w    = bufio.NewWriter(c)
+	)
+	defer func() {
+		cancel()
+		c.Close()
+		reqs.Wait()
+		m.mu.Lock()
+		delete(m.conns, c)
+		m.mu.Unlock()
+	}()
+	r := bufio.NewReader(c)
+	if v, err := r.ReadByte(); err != nil || v != fwdVersion {
+		return
+	}
+	for {
+		id, op, payload, err := readFrame(r)
+		if err != nil {
+			return
+		}
+		reqs.Add(1)
+		go func() {
+			defer reqs.Done()
+			status, answer := m.handle(ctx, op, payload)
+			wmu.Lock()
+			defer wmu.Unlock()
+			if writeFrame(w, id, status, answer) != nil || w.Flush() != nil {
+				c.Close() // the reader sees it and ends the connection
+			}
+		}()
+	}
+}
+
+func (m *mux) close() {
+	m.closeMu.Do(func() {
+		m.mu.Lock()
+		m.cancel()
+		for c := range m.conns {
+			c.Close()
+		}
+		m.mu.Unlock()
+		m.ln.Close()
+		m.wg.Wait()
+	})
+}
+
+// raftLayer is the mux as raft's StreamLayer.
+type raftLayer struct{ m *mux }
+
+var _ raft.StreamLayer = raftLayer{}
+
+func (l raftLayer) Accept() (net.Conn, error) {
+	select {
+	case c := <-l.m.raftIn:
+		return c, nil
+	case <-l.m.ctx.Done():
+		return nil, net.ErrClosed
+	}
+}
+
+// Close stops the whole mux: raft closes its stream layer when its
+// transport is closed, which happens when the node shuts down.
+func (l raftLayer) Close() error { l.m.close(); return nil }
+
+func (l raftLayer) Addr() net.Addr { return l.m.ln.Addr() }
+
+func (l raftLayer) Dial(addr raft.ServerAddress, timeout time.Duration) (net.Conn, error) {
+	return net.DialTimeout("tcp", string(addr), timeout)
+}
+
+// prefixConn is a connection whose first bytes were already read.
+type prefixConn struct {
+	net.Conn
+	prefix []byte
+}
+
+func (c *prefixConn) Read(p []byte) (int, error) {
+	if len(c.prefix) > 0 {
+		n := copy(p, c.prefix)
+		c.prefix = c.prefix[n:]
+		return n, nil
+	}
+	return c.Conn.Read(p)
+}
+
+// tcpLink is the client side of forwarding over TCP: one multiplexed
+// connection per member, requests tagged with ids, answers matched by a
+// reader goroutine per connection.
+type tcpLink struct {
+	dialTimeout time.Duration
+
+	// mu guards peers and closed.
+	mu     sync.Mutex
+	peers  map[string]*peerConn
+	closed bool
+	wg     sync.WaitGroup // the reader goroutines
+}
+
+func newTCPLink(dialTimeout time.Duration) *tcpLink {
+	return &tcpLink{dialTimeout: dialTimeout, peers: map[string]*peerConn{}}
+}
+
+// peerConn is one forwarding connection.
+type peerConn struct {
+	nc net.Conn
+
+	wmu sync.Mutex // guards w
+	w   *bufio.Writer
+
+	// mu guards the fields below.
+	mu      sync.Mutex
+	nextID  uint64
+	pending map[uint64]chan answer
+	dead    error
+}
+
+type answer struct {
+	status byte
+	data   []byte
+}
+
+func (l *tcpLink) conn(ctx context.Context, addr string) (*peerConn, error) {
+	l.mu.Lock()
+	if l.closed {
+		l.mu.Unlock()
+		return nil, fmt.Errorf("%w: %w", errNotSent, ErrClosed)
+	}
+	if pc := l.peers[addr]; pc != nil {
+		l.mu.Unlock()
+		return pc, nil
+	}
+	l.mu.Unlock()
+	d := net.Dialer{Timeout: l.dialTimeout}
+	nc, err := d.DialContext(ctx, "tcp", addr)
+	if err != nil {
+		return nil, fmt.Errorf("%w: %w", errNotSent, err)
+	}
+	if _, err := nc.Write([]byte{fwdMagic, fwdVersion}); err != nil {
+		nc.Close()
+		return nil, fmt.Errorf("%w: %w", errNotSent, err)
+	}
+	pc := &peerConn{nc: nc, w: bufio.NewWriter(nc), pending: map[uint64]chan answer{}}
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.closed {
+		nc.Close()
+		return nil, fmt.Errorf("%w: %w", errNotSent, ErrClosed)
+	}
+	if other := l.peers[addr]; other != nil {
+		nc.Close() // another caller dialed first
+		return other, nil
+	}
+	l.peers[addr] = pc
+	l.wg.Add(1)
+	go l.read(addr, pc)
+	return pc, nil
+}
+
+// read dispatches answers until the connection fails, then fails every
+// request still waiting and forgets the connection.
+func (l *tcpLink) read(addr string, pc *peerConn) {
+	defer l.wg.Done()
+	r := bufio.NewReader(pc.nc)
+	var err error
+	for {
+		var (
+			id     uint64
+			status byte
+			data   []byte
+		)
+		id, status, data, err = readFrame(r)
+		if err != nil {
+			break
+		}
+		pc.mu.Lock()
+		ch := pc.pending[id]
+		delete(pc.pending, id)
+		pc.mu.Unlock()
+		if ch != nil {
+			ch <- answer{status, data}
+		}
+	}
+	pc.nc.Close()
+	l.mu.Lock()
+	if l.peers[addr] == pc {
+		delete(l.peers, addr)
+	}
+	l.mu.Unlock()
+	pc.mu.Lock()
+	pc.dead = fmt.Errorf("%w: connection to %s: %w", errLost, addr, err)
+	for id, ch := range pc.pending {
+		delete(pc.pending, id)
+		close(ch)
+	}
+	pc.mu.Unlock()
+}
+
+func (l *tcpLink) call(ctx context.Context, addr string, op byte, payload []byte) (byte, []byte, error) {
+	pc, err := l.conn(ctx, addr)
+	if err != nil {
+		return 0, nil, err
+	}
+	ch := make(chan answer, 1)
+	pc.mu.Lock()
+	if pc.dead != nil {
+		err := pc.dead
+		pc.mu.Unlock()
+		return 0, nil, fmt.Errorf("%w: %w", errNotSent, err)
+	}
+	pc.nextID++
+	id := pc.nextID
+	pc.pending[id] = ch
+	pc.mu.Unlock()
+
+	pc.wmu.Lock()
+	if dl, ok := ctx.Deadline(); ok {
+		pc.nc.SetWriteDeadline(dl)
+	} else {
+		pc.nc.SetWriteDeadline(time.Time{})
+	}
+	err = writeFrame(pc.w, id, op, payload)
+	if err == nil {
+		err = pc.w.Flush()
+	}
+	pc.wmu.Unlock()
+	if err != nil {
+		// The frame is incomplete on the wire, so the member drops it with
+		// the connection: nothing was done.
+		pc.nc.Close()
+		pc.mu.Lock()
+		delete(pc.pending, id)
+		pc.mu.Unlock()
+		return 0, nil, fmt.Errorf("%w: %w", errNotSent, err)
+	}
+	select {
+	case a, ok := <-ch:
+		if !ok {
+			pc.mu.Lock()
+			err := pc.dead
+			pc.mu.Unlock()
+			return 0, nil, err
+		}
+		return a.status, a.data, nil
+	case <-ctx.Done():
+		pc.mu.Lock()
+		delete(pc.pending, id)
+		pc.mu.Unlock()
+		return 0, nil, fmt.Errorf("%w: %w", errLost, ctx.Err())
+	}
+}
+
+func (l *tcpLink) close() error {
+	l.mu.Lock()
+	l.closed = true
+	for _, pc := range l.peers {
+		pc.nc.Close()
+	}
+	l.mu.Unlock()
+	l.wg.Wait()
+	return nil
+}
+
+// isTimeout reports whether err is a network timeout.
+func isTimeout(err error) bool {
+	var ne net.Error
+	return errors.As(err, &ne) && ne.Timeout()
+}

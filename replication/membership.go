@@ -1,0 +1,172 @@
+package replication
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync/atomic"
+	"time"
+
+	"github.com/hashicorp/raft"
+)
+
+// Join adds a node to the cluster as a voter. Any member accepts the
+// request and hands it to the leader, which adds the node to the Raft
+// configuration and records its client address. Joining again with the
+// same id updates the addresses.
+func (n *Node) Join(ctx context.Context, id, raftAddr, clientAddr string) error {
+	if id == "" || raftAddr == "" {
+		return errors.New("replication: join: node id and raft address are required")
+	}
+	ctx, cancel := context.WithTimeout(ctx, n.cfg.ApplyTimeout)
+	defer cancel()
+	payload := appendString(nil, []byte(id))
+	payload = appendString(payload, []byte(raftAddr))
+	payload = appendString(payload, []byte(clientAddr))
+	return n.onLeader(ctx, opJoin, payload,
+		func(ctx context.Context) error { return n.joinLocal(ctx, id, raftAddr, clientAddr) },
+		func([]byte) error { return nil })
+}
+
+// Remove removes a node from the cluster (it may be the leader itself,
+// which then steps down). Any member accepts the request.
+func (n *Node) Remove(ctx context.Context, id string) error {
+	if id == "" {
+		return errors.New("replication: remove: node id is required")
+	}
+	ctx, cancel := context.WithTimeout(ctx, n.cfg.ApplyTimeout)
+	defer cancel()
+	return n.onLeader(ctx, opRemove, appendString(nil, []byte(id)),
+		func(ctx context.Context) error { return n.removeLocal(ctx, id) },
+		func([]byte) error { return nil })
+}
+
+func (n *Node) joinLocal(ctx context.Context, id, raftAddr, clientAddr string) error {
+	if !n.isLeader() {
+		return ErrNotLeader
+	}
+	cf := n.raft.GetConfiguration()
+	if err := cf.Error(); err != nil {
+		return leaderErr(err)
+	}
+	for _, s := range cf.Configuration().Servers {
+		if string(s.Address) == raftAddr && string(s.ID) != id {
+			return fmt.Errorf("replication: join %s: raft address %s belongs to member %s (remove it first)", id, raftAddr, s.ID)
+		}
+	}
+	if err := n.raft.AddVoter(raft.ServerID(id), raft.ServerAddress(raftAddr), 0, n.cfg.ApplyTimeout).Error(); err != nil {
+		return leaderErr(fmt.Errorf("replication: add voter %s: %w", id, err))
+	}
+	n.log.Info("replication: member added", "id", id, "raft-addr", raftAddr, "client-addr", clientAddr)
+	if clientAddr == "" {
+		return nil
+	}
+	_, _, err := n.applyEntry(ctx, appendMember(nil, id, clientAddr))
+	return err
+}
+
+func (n *Node) removeLocal(ctx context.Context, id string) error {
+	if !n.isLeader() {
+		return ErrNotLeader
+	}
+	if _, _, err := n.applyEntry(ctx, appendMember(nil, id, "")); err != nil {
+		return err
+	}
+	if err := n.raft.RemoveServer(raft.ServerID(id), 0, n.cfg.ApplyTimeout).Error(); err != nil {
+		return leaderErr(fmt.Errorf("replication: remove server %s: %w", id, err))
+	}
+	n.log.Info("replication: member removed", "id", id)
+	return nil
+}
+
+// leaderErr marks raft's "not the leader" errors with ErrNotLeader.
+func leaderErr(err error) error {
+	if errors.Is(err, raft.ErrNotLeader) || errors.Is(err, raft.ErrLeadershipLost) {
+		return fmt.Errorf("%w: %w", ErrNotLeader, err)
+	}
+	return err
+}
+
+// upkeep follows leadership changes: it wakes the writes and reads waiting
+// for a leader, makes a new leader commit an entry of its term (reads
+// wait for it, see leaderRound), and makes sure the members know this
+// node's client address. It owns nothing but the tasks it starts, which
+// are owned by the node.
+func (n *Node) upkeep(notify <-chan bool, obs <-chan raft.Observation) {
+	tick := time.NewTicker(time.Second)
+	defer tick.Stop()
+	var leaderEntry, memberEntry atomic.Bool // a task in flight
+	for {
+		select {
+		case <-n.ctx.Done():
+			return
+		case <-notify:
+			n.leader.notify()
+		case <-obs:
+			n.leader.notify()
+		case <-tick.C:
+		}
+		if n.isLeader() && n.fsm.progress.term.Load() < n.raft.CurrentTerm() && leaderEntry.CompareAndSwap(false, true) {
+			n.goOwned(func() {
+				defer leaderEntry.Store(false)
+				if err := n.raft.Apply([]byte{entryLeader}, n.cfg.ApplyTimeout).Error(); err != nil {
+					n.log.Debug("replication: leader entry", "err", err)
+				}
+			})
+		}
+		if n.cfg.ClientAddr != "" && n.fsm.clientAddr(n.cfg.NodeID) != n.cfg.ClientAddr && memberEntry.CompareAndSwap(false, true) {
+			n.goOwned(func() {
+				defer memberEntry.Store(false)
+				n.publishClientAddr()
+			})
+		}
+	}
+}
+
+// publishClientAddr commits this node's client address if the node is a
+// voter of the current configuration.
+func (n *Node) publishClientAddr() {
+	cf := n.raft.GetConfiguration()
+	if cf.Error() != nil {
+		return
+	}
+	member := false
+	for _, s := range cf.Configuration().Servers {
+		member = member || s.ID == n.self
+	}
+	if !member {
+		return
+	}
+	ctx, cancel := context.WithTimeout(n.ctx, n.cfg.ApplyTimeout)
+	defer cancel()
+	entry := appendMember(nil, n.cfg.NodeID, n.cfg.ClientAddr)
+	err := n.onLeader(ctx, opMember, entry,
+		func(ctx context.Context) error { _, _, err := n.applyEntry(ctx, entry); return err },
+		func([]byte) error { return nil })
+	if err != nil {
+		n.log.Debug("replication: publish client address", "err", err)
+	}
+}
+
+// TransferLeadership asks the leader (this node) to hand leadership to
+// the most up-to-date other voter, and waits until it has (about an
+// election timeout at most).
+func (n *Node) TransferLeadership() error {
+	if !n.isLeader() {
+		return ErrNotLeader
+	}
+	// The future ends by itself within about an election timeout.
+	if err := n.raft.LeadershipTransfer().Error(); err != nil {
+		return leaderErr(err)
+	}
+	return nil
+}
+
+// Snapshot takes a Raft snapshot now (and truncates the log behind it),
+// waiting until it is written.
+func (n *Node) Snapshot() error {
+	if err := n.raft.Snapshot().Error(); err != nil {
+		return fmt.Errorf("replication: snapshot: %w", err)
+	}
+	return nil
+}
