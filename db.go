@@ -26,7 +26,7 @@ type DB struct {
 	writer *writer
 	aof    *aof.Log   // nil when ephemeral
 	repl   replicator // nil unless the DB is a cluster node
-	unlock func()   // releases the log's lock file
+	unlock func()     // releases the log's lock file
 	log    *slog.Logger
 
 	// Background work (compaction) is owned by the DB: started with bgCtx,
@@ -61,6 +61,11 @@ func Open(opts Options) (*DB, error) {
 	db.env = query.Env{Info: db.appendInfo, Command: db.command}
 	db.cur.Store(dbvalue.Empty())
 	db.bgCtx, db.bgCancel = context.WithCancel(context.Background())
+	if opts.Cluster != nil {
+		if err := db.openCluster(); err != nil {
+			return nil, err
+		}
+	}
 	if opts.Path != "" {
 		if err := db.openLog(); err != nil {
 			return nil, err
@@ -85,7 +90,14 @@ func Open(opts Options) (*DB, error) {
 func (db *DB) Close() error {
 	db.closeOnce.Do(func() {
 		db.closed.Store(true)
+		var rerr error
+		if db.repl != nil {
+			rerr = db.repl.Close()
+		}
 		err := db.queue.Close()
+		if err == nil {
+			err = rerr
+		}
 		db.bgCancel()
 		db.bg.Wait()
 		if db.aof != nil {
@@ -126,6 +138,8 @@ func (db *DB) run(ctx context.Context, req []byte, q query.Query) ([]byte, error
 			return nil, err
 		}
 		return strconv.AppendBool(nil, started), nil
+	case query.ClusterJoin, query.ClusterRemove, query.SetReadConsistency:
+		return db.clusterQuery(ctx, q)
 	default:
 		if q.IsWrite() {
 			if db.repl != nil {
@@ -153,6 +167,10 @@ type replicator interface {
 	// write committed before the call (or at once for local reads, which
 	// the context may ask for).
 	ReadBarrier(ctx context.Context) error
+	// AppendInfo appends the info fields of a cluster node after
+	// "fleetdb-version": "persistent", "db-file-size", "compacting" and
+	// the "cluster" object, each followed by a comma.
+	AppendInfo(dst []byte) []byte
 	// Close leaves the cluster's work on this node and stops it.
 	Close() error
 }
@@ -184,7 +202,12 @@ func (db *DB) submit(ctx context.Context, w *writeReq) error {
 }
 
 func (db *DB) appendInfo(dst []byte, v *dbvalue.Value) []byte {
-	dst = append(dst, `{"fleetdb-version":"`+query.Version+`","persistent":`...)
+	dst = append(dst, `{"fleetdb-version":"`+query.Version+`",`...)
+	if db.repl != nil {
+		dst = db.repl.AppendInfo(dst)
+		return append(query.AppendCounts(dst, v), '}')
+	}
+	dst = append(dst, `"persistent":`...)
 	dst = strconv.AppendBool(dst, db.aof != nil)
 	if db.aof != nil {
 		dst = append(dst, `,"db-file-size":`...)

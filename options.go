@@ -53,6 +53,10 @@ type Options struct {
 	// writers wait (0: 4096).
 	QueueSize int
 
+	// Cluster, when set, opens the database as a member of a Raft cluster
+	// (see ClusterOptions); Path must then be empty.
+	Cluster *ClusterOptions
+
 	// FS replaces the file system under the log (tests inject faults).
 	FS aof.FS
 }
@@ -70,6 +74,14 @@ func (o Options) Validate() error {
 	}
 	if err := (aof.Options{Sync: o.Sync}).Validate(); err != nil {
 		return fmt.Errorf("fleetdb: %w", err)
+	}
+	if o.Cluster != nil {
+		if o.Path != "" {
+			return errors.New("fleetdb: Options.Path must be empty for a cluster node (its state lives in Cluster.DataDir)")
+		}
+		if err := o.Cluster.Validate(); err != nil {
+			return err
+		}
 	}
 	for name, cmd := range o.Commands {
 		if name == "" || cmd == nil {

@@ -1,0 +1,261 @@
+package fleetdb
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strconv"
+	"time"
+
+	"github.com/fleetdb-go/fleetdb/query"
+	"github.com/fleetdb-go/fleetdb/replication"
+)
+
+// ClusterOptions make Open start the database as a member of a Raft
+// cluster (SPEC §6). Every write is committed by a majority before it is
+// acknowledged; a write sent to any member is forwarded to the leader and
+// answered once the member that took it has applied it; reads are
+// linearizable unless the context asks for ReadLocal.
+//
+// Every member must register the same user-defined commands
+// (Options.Commands): writes are replicated as queries, and a call runs
+// again, by name and arguments, on every member.
+type ClusterOptions struct {
+	// NodeID names this member; it must never change.
+	NodeID string
+	// RaftAddr is the TCP address for Raft traffic and for requests
+	// forwarded between members ("host:port", reachable by the other
+	// members; port 0 picks a free port, see DB.ClusterStatus).
+	RaftAddr string
+	// ClientAddr is where this member's FleetDB protocol server listens,
+	// published to the other members (info shows it); "" for a member
+	// without a server.
+	ClientAddr string
+	// DataDir holds the Raft log, stable store and snapshots.
+	DataDir string
+	// Bootstrap forms a new cluster with this member alone, if DataDir
+	// holds no Raft state yet (ignored when it does).
+	Bootstrap bool
+	// Join is the client address (FleetDB protocol) of any member to ask
+	// for admission, if DataDir holds no Raft state yet (ignored when it
+	// does: a restarted member rejoins by itself).
+	Join string
+	// JoinPassword is sent with ["auth", ...] before joining, when the
+	// member's server requires it.
+	JoinPassword string
+
+	// ApplyTimeout bounds how long a write or a linearizable read waits
+	// for a leader (default 5 s); then it fails with ErrNoLeader.
+	ApplyTimeout time.Duration
+	// SnapshotThreshold and SnapshotInterval map to raft's settings: a
+	// snapshot is taken when this many entries were logged since the last
+	// one, checked at this interval (0: raft's defaults, 8192 and 120 s).
+	SnapshotThreshold uint64
+	SnapshotInterval  time.Duration
+	// TrailingLogs is the number of entries kept behind a snapshot
+	// (0: raft's default, 10240).
+	TrailingLogs uint64
+	// HeartbeatTimeout and ElectionTimeout (default 1 s): how long
+	// followers wait for the leader before they elect another.
+	HeartbeatTimeout time.Duration
+	ElectionTimeout  time.Duration
+	// NoSync skips fsync of the Raft log: a write is still acknowledged
+	// only once a majority stored it, but a power cut on a majority may
+	// lose it (a process crash loses nothing). For tests and benchmarks.
+	NoSync bool
+}
+
+// Validate checks the cluster options.
+func (o *ClusterOptions) Validate() error {
+	switch {
+	case o.NodeID == "":
+		return errors.New("fleetdb: ClusterOptions.NodeID is required")
+	case o.RaftAddr == "":
+		return errors.New("fleetdb: ClusterOptions.RaftAddr is required")
+	case o.DataDir == "":
+		return errors.New("fleetdb: ClusterOptions.DataDir is required")
+	case o.Bootstrap && o.Join != "":
+		return errors.New("fleetdb: ClusterOptions.Bootstrap and Join exclude each other")
+	case o.ApplyTimeout < 0 || o.SnapshotInterval < 0 || o.HeartbeatTimeout < 0 || o.ElectionTimeout < 0:
+		return errors.New("fleetdb: ClusterOptions durations must not be negative")
+	}
+	return nil
+}
+
+// Errors of a cluster member. Both match ErrUnavailable (protocol status 2).
+var (
+	// ErrNoLeader: no leader was reachable within ApplyTimeout; the write
+	// was not applied.
+	ErrNoLeader = replication.ErrNoLeader
+	// ErrOutcomeUnknown: the write reached the leader, but leadership or
+	// the connection to it was lost (or the caller stopped waiting) before
+	// the answer: it may or may not have been applied. Its message starts
+	// with "write outcome unknown: ".
+	ErrOutcomeUnknown = replication.ErrOutcomeUnknown
+)
+
+// ReadConsistency says what a read waits for on a cluster member.
+type ReadConsistency = query.ReadConsistency
+
+const (
+	// ReadLinearizable (the default): a read reflects every write
+	// acknowledged anywhere before it began.
+	ReadLinearizable = query.ReadLinearizable
+	// ReadLocal: a read reflects what this member has applied (no round
+	// trip; may be stale, never older than the member's own
+	// acknowledged writes).
+	ReadLocal = query.ReadLocal
+)
+
+// WithReadConsistency returns a context whose reads (DB.Query, the typed
+// reads) use c. The protocol's ["set-read-consistency", "local"] does the
+// same for a connection.
+func WithReadConsistency(ctx context.Context, c ReadConsistency) context.Context {
+	return query.WithReadConsistency(ctx, c)
+}
+
+// ClusterStatus is a member's view of the cluster (info's "cluster").
+type ClusterStatus = replication.Status
+
+// ClusterMember is one member of the cluster's configuration.
+type ClusterMember = replication.Member
+
+// clusterNode is a replication.Node as the DB's replicator.
+type clusterNode struct {
+	n *replication.Node
+}
+
+func (db *DB) openCluster() error {
+	o := db.opts.Cluster
+	n, err := replication.Open(context.Background(), replication.Config{
+		NodeID:            o.NodeID,
+		RaftAddr:          o.RaftAddr,
+		ClientAddr:        o.ClientAddr,
+		DataDir:           o.DataDir,
+		Bootstrap:         o.Bootstrap,
+		Join:              o.Join,
+		JoinPassword:      o.JoinPassword,
+		ApplyTimeout:      o.ApplyTimeout,
+		SnapshotThreshold: o.SnapshotThreshold,
+		SnapshotInterval:  o.SnapshotInterval,
+		TrailingLogs:      o.TrailingLogs,
+		HeartbeatTimeout:  o.HeartbeatTimeout,
+		ElectionTimeout:   o.ElectionTimeout,
+		NoSync:            o.NoSync,
+		MaxBatch:          db.opts.MaxBatch,
+		QueueSize:         db.opts.QueueSize,
+		Logger:            db.log,
+		Env:               &db.env,
+		Publish:           db.cur.Store,
+	})
+	if err != nil {
+		return err
+	}
+	db.repl = &clusterNode{n: n}
+	return nil
+}
+
+func (c *clusterNode) Write(ctx context.Context, req []byte, q query.Query) ([]byte, error) {
+	out, err := c.n.Write(ctx, req, q)
+	return out, clusterErr(err)
+}
+
+func (c *clusterNode) ReadBarrier(ctx context.Context) error {
+	return clusterErr(c.n.ReadBarrier(ctx))
+}
+
+func (c *clusterNode) Close() error { return c.n.Close() }
+
+func (c *clusterNode) AppendInfo(dst []byte) []byte {
+	dst = append(dst, `"persistent":true,"db-file-size":`...)
+	dst = strconv.AppendInt(dst, c.n.DiskSize(), 10)
+	dst = append(dst, `,"compacting":false,"cluster":`...)
+	dst = c.n.Status().AppendJSON(dst)
+	return append(dst, ',')
+}
+
+// clusterErr makes a replication failure a status-2 error (matching
+// ErrUnavailable) with the replication message unchanged; refusals pass.
+func clusterErr(err error) error {
+	if err == nil || errors.Is(err, ErrRefused) {
+		return err
+	}
+	return &clusterError{err: err}
+}
+
+type clusterError struct{ err error }
+
+func (e *clusterError) Error() string        { return e.err.Error() }
+func (e *clusterError) Unwrap() error        { return e.err }
+func (e *clusterError) Is(target error) bool { return target == ErrUnavailable }
+
+// clusterQuery answers cluster-join, cluster-remove and
+// set-read-consistency.
+func (db *DB) clusterQuery(ctx context.Context, q query.Query) ([]byte, error) {
+	switch q := q.(type) {
+	case query.SetReadConsistency:
+		// The server keeps the setting per connection; here it is only
+		// validated and echoed.
+		return []byte(`"` + q.Level.String() + `"`), nil
+	case query.ClusterJoin:
+		if err := db.ClusterJoin(ctx, q.ID, q.RaftAddr, q.ClientAddr); err != nil {
+			return nil, err
+		}
+		return []byte("true"), nil
+	case query.ClusterRemove:
+		if err := db.ClusterRemove(ctx, q.ID); err != nil {
+			return nil, err
+		}
+		return []byte("true"), nil
+	}
+	return nil, fmt.Errorf("fleetdb: %s is not a cluster query", q.Name())
+}
+
+func (db *DB) node() (*replication.Node, error) {
+	c, ok := db.repl.(*clusterNode)
+	if !ok {
+		return nil, &query.Error{Kind: query.KindMalformedQuery, Msg: "Malformed query: this database is not a cluster member"}
+	}
+	return c.n, nil
+}
+
+// ClusterJoin adds a member (a voter) to the cluster; any member accepts
+// it and hands it to the leader. ["cluster-join", id, raft-addr,
+// client-addr] does the same.
+func (db *DB) ClusterJoin(ctx context.Context, id, raftAddr, clientAddr string) error {
+	n, err := db.node()
+	if err != nil {
+		return err
+	}
+	return clusterErr(n.Join(ctx, id, raftAddr, clientAddr))
+}
+
+// ClusterRemove removes a member from the cluster; any member accepts it.
+// ["cluster-remove", id] does the same.
+func (db *DB) ClusterRemove(ctx context.Context, id string) error {
+	n, err := db.node()
+	if err != nil {
+		return err
+	}
+	return clusterErr(n.Remove(ctx, id))
+}
+
+// ClusterStatus returns this member's view of the cluster; false when the
+// database is not a cluster member.
+func (db *DB) ClusterStatus() (ClusterStatus, bool) {
+	n, err := db.node()
+	if err != nil {
+		return ClusterStatus{}, false
+	}
+	return n.Status(), true
+}
+
+// TransferLeadership hands leadership from this member (the leader) to
+// another voter and waits until it has.
+func (db *DB) TransferLeadership() error {
+	n, err := db.node()
+	if err != nil {
+		return err
+	}
+	return clusterErr(n.TransferLeadership())
+}
