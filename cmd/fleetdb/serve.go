@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/http/pprof"
 	"strconv"
 	"time"
 
@@ -37,6 +38,7 @@ type serveConfig struct {
 
 	// Observability.
 	metrics   string
+	pprof     bool
 	logFormat string
 	logLevel  string
 
@@ -93,6 +95,7 @@ any recent writes). A process crash loses nothing under any policy.`,
 	f.DurationVar(&cfg.writeTimeout, "write-timeout", server.DefaultWriteTimeout, "close connections whose answers cannot be sent for this long")
 	f.DurationVar(&cfg.shutdownTimeout, "shutdown-timeout", 30*time.Second, "on SIGINT/SIGTERM, how long queries in flight may take before connections are closed by force")
 	f.StringVar(&cfg.metrics, "metrics", "", "serve HTTP /metrics (Prometheus) and /healthz on this address, e.g. 127.0.0.1:9340")
+	f.BoolVar(&cfg.pprof, "pprof", false, "also serve Go's /debug/pprof/ profiles on the --metrics address")
 	f.StringVar(&cfg.logFormat, "log-format", "text", "log format on stderr: text or json")
 	f.StringVar(&cfg.logLevel, "log-level", "info", "log level: debug, info, warn or error")
 	return cmd
@@ -156,6 +159,9 @@ func runServe(ctx context.Context, cfg serveConfig, stderr io.Writer, ready func
 	if err := scfg.Validate(); err != nil {
 		return usagef(err)
 	}
+	if cfg.pprof && cfg.metrics == "" {
+		return usagef(errors.New("--pprof needs --metrics ADDR"))
+	}
 
 	start := time.Now()
 	db, err := fleetdb.Open(opts)
@@ -182,7 +188,7 @@ func runServe(ctx context.Context, cfg serveConfig, stderr io.Writer, ready func
 			db.Close()
 			return fmt.Errorf("--metrics: %w", err)
 		}
-		web = &http.Server{Handler: srv.HTTPHandler(), ReadHeaderTimeout: 10 * time.Second}
+		web = &http.Server{Handler: webHandler(srv, cfg.pprof), ReadHeaderTimeout: 10 * time.Second}
 		webDone = make(chan error, 1)
 		go func() { webDone <- web.Serve(wln) }()
 		log.Info("fleetdb: serving /metrics and /healthz", "addr", wln.Addr().String())
@@ -233,4 +239,20 @@ func runServe(ctx context.Context, cfg serveConfig, stderr io.Writer, ready func
 	}
 	log.Info("fleetdb: stopped", "file", file)
 	return nil
+}
+
+// webHandler is the --metrics address's handler: the server's /metrics and
+// /healthz, and with --pprof the runtime profiles.
+func webHandler(srv *server.Server, withPprof bool) http.Handler {
+	if !withPprof {
+		return srv.HTTPHandler()
+	}
+	mux := http.NewServeMux()
+	mux.Handle("/", srv.HTTPHandler())
+	mux.HandleFunc("/debug/pprof/", pprof.Index)
+	mux.HandleFunc("/debug/pprof/cmdline", pprof.Cmdline)
+	mux.HandleFunc("/debug/pprof/profile", pprof.Profile)
+	mux.HandleFunc("/debug/pprof/symbol", pprof.Symbol)
+	mux.HandleFunc("/debug/pprof/trace", pprof.Trace)
+	return mux
 }
