@@ -1,6 +1,7 @@
 package collection
 
 import (
+	"encoding/hex"
 	"flag"
 	"fmt"
 	"math/rand/v2"
@@ -16,7 +17,7 @@ import (
 
 var (
 	collSeed = flag.Uint64("collection.seed", 0, "seed of TestCollectionModel (0: random, printed)")
-	collOps  = flag.Int("collection.ops", 2000, "number of changes in TestCollectionModel")
+	collOps  = flag.Int("collection.ops", 1500, "number of changes in TestCollectionModel")
 )
 
 func spec(tb testing.TB, js string) index.Spec {
@@ -54,7 +55,8 @@ func dump(c Collection) string {
 	for _, ix := range c.Indexes() {
 		fmt.Fprintf(&b, "index %s (%d)\n", ix.Spec().Raw(), ix.Len())
 		ix.Keys(func(k string) bool {
-			fmt.Fprintf(&b, "  %x\n", k)
+			b.WriteString(hex.EncodeToString([]byte(k)))
+			b.WriteByte('\n')
 			return true
 		})
 	}
