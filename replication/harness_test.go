@@ -251,3 +251,11 @@ func standaloneHash(t testing.TB, writes []string) [32]byte {
 	}
 	return txn.Commit().Hash()
 }
+
+func isNoLeader(err error) bool { return errors.Is(err, ErrNoLeader) }
+func isUnknown(err error) bool  { return errors.Is(err, ErrOutcomeUnknown) }
+
+// raftLogFirstIndex returns the first index of the node's Raft log.
+func (n *Node) raftLogFirstIndex() (uint64, error) {
+	return n.logs.FirstIndex()
+}

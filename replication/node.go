@@ -31,6 +31,7 @@ type Node struct {
 	link  link
 	queue *writequeue.Queue[*writeReq]
 	self  raft.ServerID
+	logs  raft.LogStore
 	addr  raft.ServerAddress // the Raft address, as the others dial it
 
 	leaderReads   *rounds // read-index rounds run as the leader
@@ -84,6 +85,7 @@ func Open(ctx context.Context, cfg Config) (n *Node, err error) {
 		return nil, err
 	}
 	n.addr = trans.LocalAddr()
+	n.logs = logs
 	hasState, err := raft.HasExistingState(logs, stable, snaps)
 	if err != nil {
 		return nil, fmt.Errorf("replication: read raft state: %w", err)
