@@ -33,8 +33,7 @@ func (t *Tx) Run(req string) ([]byte, error) {
 
 // RunQuery runs a parsed query inside the command's write.
 func (t *Tx) RunQuery(q Query) ([]byte, error) {
-	switch q.(type) {
-	case Compact, Auth:
+	if answeredAbove(q) {
 		return nil, malformed("%s is not allowed inside a command", q.Name())
 	}
 	return Apply(nil, t.txn, q, t.env)

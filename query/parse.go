@@ -224,9 +224,22 @@ func parseMultiRead(args []gjson.Result) (Query, error) {
 	return MultiRead{Queries: qs}, nil
 }
 
-func mustRead(where string, q Query) error {
+// answeredAbove reports whether q is answered by the layer that owns a
+// resource (the log, the connection, the cluster) and never runs on a
+// value, so it cannot be part of a multi-read, multi-write, checked-write
+// or user command. (Before, only compact and auth were refused there; the
+// cluster queries parsed inside a batch and then failed at run time with
+// an error that was not a refusal.)
+func answeredAbove(q Query) bool {
 	switch q.(type) {
-	case Compact, Auth:
+	case Compact, Auth, ClusterJoin, ClusterRemove, SetReadConsistency:
+		return true
+	}
+	return false
+}
+
+func mustRead(where string, q Query) error {
+	if answeredAbove(q) {
 		return malformed("%s: %s is not allowed here", where, q.Name())
 	}
 	if q.IsWrite() {
@@ -369,8 +382,7 @@ func parseMultiWrite(args []gjson.Result) (Query, error) {
 		return nil, err
 	}
 	for i, q := range qs {
-		switch q.(type) {
-		case Compact, Auth:
+		if answeredAbove(q) {
 			return nil, malformed("multi-write query %d: %s is not allowed here", i, q.Name())
 		}
 	}
