@@ -22,7 +22,10 @@ func Parse(req []byte) (Query, error) {
 
 // ParseString is Parse on a string.
 func ParseString(req string) (Query, error) {
-	if !gjson.Valid(req) {
+	// gjson.Valid accepts any bytes inside strings; JSON is UTF-8 (RFC
+	// 8259), and a record with invalid bytes would come back as a response
+	// that is not valid JSON text, so such requests are refused too.
+	if !gjson.Valid(req) || !utf8.ValidString(req) {
 		return nil, malformedJSON("%s", describeInvalid(req))
 	}
 	if d := depth(req); d > MaxDepth {

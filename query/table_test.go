@@ -91,3 +91,28 @@ func TestMerge(t *testing.T) {
 		}
 	}
 }
+
+// TestMalformedJSON covers requests a golden text file cannot hold.
+func TestMalformedJSON(t *testing.T) {
+	for req, want := range map[string]string{
+		"":                                     "Malformed JSON: empty request",
+		"\r\n":                                 "Malformed JSON: empty request",
+		"[\"insert\",\"t\",{\"id\":\"\xff\"}]": "Malformed JSON: invalid UTF-8",
+		"[\"ping\"]\xc3":                       "Malformed JSON: invalid UTF-8",
+		"[\"select\",\"t\",{\"where\":[\"=\",\"a\",\"\xed\xa0\x80\"]}]": "Malformed JSON: invalid UTF-8", // a UTF-16 surrogate
+		"[\"ping\"]\x00":         "Malformed JSON: cannot parse",
+		"\xef\xbb\xbf[\"ping\"]": "Malformed JSON: cannot parse", // a byte order mark
+	} {
+		_, err := ParseString(req)
+		if err == nil || !strings.HasPrefix(err.Error(), want) {
+			t.Errorf("ParseString(%q) = %v, want %q", req, err, want)
+		}
+	}
+	// Escaped code points are fine, lone surrogates included (they read
+	// as U+FFFD).
+	for _, req := range []string{`["select","t",{"where":["=","a","\ud800"]}]`, `["select","t",{"where":["=","a","\u00ff"]}]`} {
+		if _, err := ParseString(req); err != nil {
+			t.Errorf("ParseString(%s): %v", req, err)
+		}
+	}
+}
