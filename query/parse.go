@@ -177,6 +177,9 @@ func parseCount(args []gjson.Result) (Query, error) {
 		return nil, err
 	}
 	f, err := parseFind("count", args[1:], findCount)
+	// Order does not change a count (offset and limit only cut it), so the
+	// plan never sorts.
+	f.Order, f.orderRaw = nil, ""
 	return Count{Coll: coll, Find: f}, err
 }
 
