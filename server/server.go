@@ -103,17 +103,25 @@ func New(exec Executor, cfg Config) (*Server, error) {
 
 // ListenAndServe listens on Config.Addr and serves until ctx ends or
 // Shutdown is called. When ctx ends it shuts down gracefully (see Shutdown)
-// without a time limit: call Shutdown with a deadline first to bound that.
-// It returns ErrServerClosed after a shutdown, or the error that stopped it.
+// without a time limit, and returns once that is complete; call Shutdown
+// with a deadline to bound it. It returns ErrServerClosed after a shutdown,
+// or the error that stopped it.
 func (s *Server) ListenAndServe(ctx context.Context) error {
 	var lc net.ListenConfig
 	ln, err := lc.Listen(ctx, "tcp", s.cfg.Addr)
 	if err != nil {
 		return fmt.Errorf("server: %w", err)
 	}
-	stop := context.AfterFunc(ctx, func() { s.Shutdown(context.Background()) })
-	defer stop()
-	return s.Serve(ln)
+	stopped := make(chan struct{})
+	stop := context.AfterFunc(ctx, func() {
+		s.Shutdown(context.Background())
+		close(stopped)
+	})
+	err = s.Serve(ln)
+	if !stop() {
+		<-stopped // ctx ended: return once the shutdown is complete
+	}
+	return err
 }
 
 // Serve accepts connections on ln and serves each on its own goroutine
