@@ -15,7 +15,7 @@ const (
 	DefaultApplyTimeout     = 5 * time.Second
 	DefaultHeartbeatTimeout = time.Second
 	DefaultElectionTimeout  = time.Second
-	DefaultCommitTimeout    = 5 * time.Millisecond
+	DefaultCommitTimeout    = time.Millisecond
 	DefaultMaxBatch         = 256
 	DefaultMaxAppendEntries = 256
 )

@@ -36,6 +36,8 @@ type fsm struct {
 	progress *progress
 	// restores counts snapshots restored (tests, info).
 	restores atomic.Int64
+	// batches and entries count ApplyBatch calls and the entries they got.
+	batches, entries atomic.Int64
 }
 
 var _ raft.BatchingFSM = (*fsm)(nil)
@@ -59,6 +61,8 @@ func (f *fsm) Apply(l *raft.Log) any { return f.ApplyBatch([]*raft.Log{l})[0] }
 // entry it cannot decode, nil otherwise.
 func (f *fsm) ApplyBatch(logs []*raft.Log) []any {
 	res := make([]any, len(logs))
+	f.batches.Add(1)
+	f.entries.Add(int64(len(logs)))
 	var (
 		txn     *dbvalue.Txn
 		members map[string]string
