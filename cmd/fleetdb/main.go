@@ -3,13 +3,13 @@
 // bench` measures a running server. Run `fleetdb help` for the list.
 //
 // The commands are built by newRootCmd (no package-level flag state); each
-// returns an error, which main maps to the exit status: 0 success, 1 a
-// failure (or a damaged log for check), 2 a usage error.
+// returns an error, which main maps to the exit status (exitStatus): 0
+// success, 1 a failure (or a damaged log for check), 2 a usage error, 3 a
+// query the server refused, 4 a query the server failed, 5 no server.
 package main
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -40,10 +40,9 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		return 0
 	}
 	fmt.Fprintf(stderr, "fleetdb: %v\n", err)
-	var ue *usageError
-	if errors.As(err, &ue) {
+	code := exitStatus(err)
+	if code == exitUsage {
 		fmt.Fprintln(stderr, "Run 'fleetdb help' (or 'fleetdb <command> --help') for usage.")
-		return 2
 	}
-	return 1
+	return code
 }

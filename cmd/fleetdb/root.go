@@ -15,11 +15,29 @@ func newRootCmd(stdout, stderr io.Writer) *cobra.Command {
 		Use:   "fleetdb",
 		Short: "FleetDB for Go: an in-memory JSON document database",
 		Long: `FleetDB for Go: an in-memory JSON document database that speaks the
-JSON-lines protocol and query language of the original FleetDB.`,
+JSON-lines protocol and query language of the original FleetDB.
+
+The admin commands (collections, query, import, backup, shell, ...) talk to a
+running server: --host/--port or FLEETDB_ADDR=host:port, and --password or
+FLEETDB_PASSWORD. They print tables on a terminal and JSON with --json or
+when stdout is not a terminal.
+
+Exit status:
+  0  success
+  1  failure (a file, a bad input line, a corrupt log, ...)
+  2  usage error (unknown command or flag, bad value)
+  3  the server refused a query (status 1: malformed query, duplicated id,
+     authentication rejected): sending it again unchanged will fail again
+  4  the server could not carry a query out (status 2: shutting down, I/O
+     error, no leader): it may be retried
+  5  the server could not be reached, or the connection was lost mid-query`,
 		Example: `  fleetdb serve -f app.fdb            # serve on 127.0.0.1:3400 with a log file
   fleetdb serve -e -p 3401            # ephemeral, nothing on disk
   fleetdb check app.fdb               # check a log file offline
-  fleetdb bench --type ping -d 5s     # load a running server`,
+  fleetdb bench --type ping -d 5s     # load a running server
+  fleetdb collections                 # list the collections of 127.0.0.1:3400
+  fleetdb query '["select", "people", {"limit": 5}]'
+  fleetdb shell                       # an interactive prompt`,
 		Version:       query.Version,
 		SilenceUsage:  true,
 		SilenceErrors: true,
@@ -45,6 +63,7 @@ JSON-lines protocol and query language of the original FleetDB.`,
 		newCheckCmd(stdout, stderr),
 		newBenchCmd(stdout, stderr),
 	)
+	root.AddCommand(newAdminCmds(stdout, stderr)...)
 	return root
 }
 

@@ -1,0 +1,38 @@
+package main
+
+import (
+	"encoding/json"
+	"io"
+
+	"github.com/fleetdb-go/fleetdb/client"
+	"github.com/spf13/cobra"
+)
+
+func newInfoCmd(stdout io.Writer) *cobra.Command {
+	var f adminFlags
+	cmd := &cobra.Command{
+		Use:   "info",
+		Short: "Show what the server reports about itself",
+		Long: `Send ["info"] and show the answer: the server's version, whether it is
+persistent (and then its log file size, fsync policy and whether it is
+compacting), and its collection and record counts.`,
+		Example: `  fleetdb info
+  fleetdb info --json | jq '.records'`,
+		Args: exactArgs(0),
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			return f.withClient(cmd.Context(), "info", func(c *client.Client, addr string) error {
+				info, err := c.Info(cmd.Context())
+				if err != nil {
+					return err
+				}
+				o := newOutput(stdout, f.asJSON)
+				if o.json {
+					return o.emit(info.Raw)
+				}
+				return o.result(json.RawMessage(info.Raw), nil)
+			})
+		},
+	}
+	f.register(cmd)
+	return cmd
+}
