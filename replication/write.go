@@ -23,6 +23,7 @@ type writeReq struct {
 // fills the results and closes done.
 type batch struct {
 	entry []byte
+	n     int // writes in the entry
 	start time.Time
 	done  chan struct{}
 	res   *entryResult
@@ -46,7 +47,7 @@ func (w *batcher) Apply(reqs []*writeReq) error {
 	for _, r := range reqs {
 		w.reqs = append(w.reqs, r.req)
 	}
-	b := &batch{entry: appendWrites(nil, w.reqs), start: time.Now(), done: make(chan struct{})}
+	b := &batch{entry: appendWrites(nil, w.reqs), n: len(reqs), start: time.Now(), done: make(chan struct{})}
 	for i, r := range reqs {
 		r.b, r.i = b, i
 	}
@@ -108,6 +109,10 @@ func (n *Node) commitBatch(b *batch) {
 	index, res, err := n.commitEntry(ctx, b.entry)
 	if err != nil {
 		b.err = err
+		return
+	}
+	if len(res.outs) != b.n || len(res.errs) != b.n {
+		b.err = fmt.Errorf("%w: %d results for %d writes (committed at index %d)", ErrCorrupt, len(res.outs), b.n, index)
 		return
 	}
 	b.res = res
