@@ -43,7 +43,10 @@ func runClients(b *testing.B, dbs []*DB, unit string, op func(db *DB, client, i 
 	start := time.Now()
 	for c := range benchClients {
 		wg.Go(func() {
-			db := dbs[c%len(dbs)]
+			var db *DB
+			if len(dbs) > 0 {
+				db = dbs[c%len(dbs)]
+			}
 			mine := make([]time.Duration, 0, b.N/benchClients+1)
 			for {
 				i := int(next.Add(1)) - 1

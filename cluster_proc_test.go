@@ -36,6 +36,7 @@ type procNodeSpec struct {
 	ID, RaftAddr, ClientAddr, DataDir, Join string
 	Bootstrap                               bool
 	SnapshotThreshold, TrailingLogs         uint64
+	NoSync                                  bool
 }
 
 // A child member starts before TestMain (crash_test.go's) parses flags.
@@ -64,6 +65,7 @@ func clusterNodeMain(spec string) int {
 		Bootstrap: s.Bootstrap, Join: s.Join,
 		HeartbeatTimeout: 500 * time.Millisecond, ElectionTimeout: 500 * time.Millisecond,
 		SnapshotThreshold: s.SnapshotThreshold, SnapshotInterval: 200 * time.Millisecond, TrailingLogs: s.TrailingLogs,
+		NoSync: s.NoSync,
 	}})
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "open:", err)
@@ -128,11 +130,11 @@ type procNode struct {
 }
 
 type procCluster struct {
-	t     *testing.T
+	t     testing.TB
 	nodes []*procNode
 }
 
-func freeAddr(t *testing.T, host string) string {
+func freeAddr(t testing.TB, host string) string {
 	t.Helper()
 	ln, err := net.Listen("tcp", host+":0")
 	if err != nil {
@@ -411,4 +413,69 @@ func TestClusterProcesses(t *testing.T) {
 	if !strings.Contains(fmt.Sprint(c["members"]), wiped.spec.ClientAddr) {
 		t.Fatalf("members: %v", c["members"])
 	}
+}
+
+// BenchmarkClusterProcesses: three member processes on 127.0.0.1-3 as in
+// TestClusterProcesses, 64 client goroutines (each with its own
+// connection) spread over them, over the protocol: replicated inserts,
+// then linearizable lookups of the inserted ids.
+//
+//	go test -run '^$' -bench ClusterProcesses -benchtime 100000x .
+func BenchmarkClusterProcesses(b *testing.B) {
+	pc := &procCluster{t: b}
+	dir := b.TempDir()
+	for i := range 3 {
+		host := fmt.Sprintf("127.0.0.%d", i+1)
+		n := &procNode{spec: procNodeSpec{
+			ID: fmt.Sprintf("n%d", i+1), RaftAddr: freeAddr(b, host), ClientAddr: freeAddr(b, host),
+			DataDir: filepath.Join(dir, fmt.Sprintf("n%d", i+1)), Bootstrap: i == 0,
+			NoSync: os.Getenv("FLEETDB_BENCH_NOSYNC") != "",
+		}}
+		if i > 0 {
+			n.spec.Join = pc.nodes[0].spec.ClientAddr
+		}
+		pc.nodes = append(pc.nodes, n)
+	}
+	b.Cleanup(func() {
+		for _, n := range pc.nodes {
+			pc.kill(n)
+			if n.cl != nil {
+				n.cl.Close()
+			}
+		}
+	})
+	for _, n := range pc.nodes {
+		pc.start(n)
+	}
+	if pc.leader(10*time.Second) == nil {
+		b.Fatal("no leader")
+	}
+	clients := make([]*client.Client, benchClients)
+	for i := range clients {
+		cl, err := client.Dial(context.Background(), pc.nodes[i%3].spec.ClientAddr, client.WithPoolSize(1))
+		if err != nil {
+			b.Fatal(err)
+		}
+		defer cl.Close()
+		clients[i] = cl
+	}
+	ctx := context.Background()
+	run := 0
+	b.Run("insert", func(b *testing.B) {
+		run++ // b.Run calls this more than once: ids must stay unique
+		runClients(b, nil, "inserts", func(_ *DB, c, i int) error {
+			id := i
+			if run > 1 {
+				id = run<<32 + i
+			}
+			_, err := clients[c].Query(ctx, []any{"insert", "bench", map[string]any{"id": id, "client": c, "name": fmt.Sprint("user ", i), "n": i}})
+			return err
+		})
+	})
+	b.Run("read", func(b *testing.B) {
+		runClients(b, nil, "reads", func(_ *DB, c, i int) error {
+			_, err := clients[c].Query(ctx, []any{"select", "bench", map[string]any{"where": []any{"=", "id", i % 1000}}})
+			return err
+		})
+	})
 }
