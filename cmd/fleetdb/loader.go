@@ -74,13 +74,20 @@ type lineError struct {
 }
 
 func (e *lineError) Error() string {
-	s := fmt.Sprintf("line %d: %v; stopped there: %s from the lines before it written, nothing from it on",
-		e.line, e.err, plural64(e.written, "record", "records"))
-	if e.beyond != "" {
-		s = fmt.Sprintf("line %d: %v; stopped there: %s from the lines before it written; %s",
-			e.line, e.err, plural64(e.written, "record", "records"), e.beyond)
+	cause := e.err.Error()
+	var ce *client.Error
+	if errors.As(e.err, &ce) {
+		cause = ce.Message + " (refused by the server)"
+		if ce.Status != protocol.StatusRefused {
+			cause = ce.Message + " (the server failed)"
+		}
 	}
-	return s
+	if e.beyond != "" {
+		return fmt.Sprintf("line %d: %s; stopped there: %s from the lines before it written; %s",
+			e.line, cause, plural64(e.written, "record", "records"), e.beyond)
+	}
+	return fmt.Sprintf("line %d: %s; stopped there: %s from the lines before it written, nothing from it on",
+		e.line, cause, plural64(e.written, "record", "records"))
 }
 
 func (e *lineError) Unwrap() error { return e.err }

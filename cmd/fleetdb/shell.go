@@ -69,9 +69,10 @@ type shell struct {
 	json bool      // results as JSON
 	tty  bool      // interactive
 
-	colls   []string // collection names, for completion
-	collsAt time.Time
-	quit    bool
+	colls       []string // collection names, for completion
+	collsAt     time.Time
+	quit        bool
+	interrupted bool // Ctrl-C while a line was edited
 }
 
 func runShell(ctx context.Context, cfg shellConfig, stdin io.Reader, stdout, stderr io.Writer) error {
@@ -169,10 +170,14 @@ func (sh *shell) interactive(stdin io.Reader, stdout io.Writer, historyFile stri
 	t.History = hist
 	var sp splitter
 	t.AutoCompleteCallback = func(line string, pos int, key rune) (string, int, bool) {
-		if key != '\t' {
-			return "", 0, false
+		switch key {
+		case '\t':
+			return sh.complete(t, sp.text(), line, pos)
+		case keyInterrupt:
+			sh.interrupted = true
+			return "", 0, true
 		}
-		return sh.complete(t, sp.text(), line, pos)
+		return "", 0, false
 	}
 	fmt.Fprintf(t, "Connected to %s. Type .help for help, Ctrl-D to quit.\n", sh.addr)
 	for !sh.quit {
@@ -189,7 +194,8 @@ func (sh *shell) interactive(stdin io.Reader, stdout io.Writer, historyFile stri
 			}
 			return err
 		}
-		if ir.interrupted.Swap(false) {
+		if sh.interrupted {
+			sh.interrupted = false
 			sp.reset()
 			hist.commit("")
 			continue

@@ -2,13 +2,13 @@ package main
 
 import (
 	"bufio"
+	"bytes"
 	"errors"
 	"fmt"
 	"io"
 	"os"
 	"path/filepath"
 	"strings"
-	"sync/atomic"
 
 	"golang.org/x/term"
 )
@@ -104,23 +104,49 @@ func defaultHistoryFile() string {
 }
 
 // interruptReader passes the terminal's input through, except that it
-// turns Ctrl-C into Enter and notes it: the terminal then returns the line
-// being edited, which the shell drops along with the statement pending.
-// (term.Terminal would otherwise take Ctrl-C as the end of input.)
+// turns Ctrl-C into keyInterrupt followed by Enter. term.Terminal would
+// take Ctrl-C for the end of input; keyInterrupt instead reaches the
+// shell's key callback, which clears the line and notes the interruption,
+// and Enter makes ReadLine return, so that the shell drops the statement
+// being typed. Being in the byte stream, the interruption is seen in order
+// with the keys typed before and after it.
 type interruptReader struct {
-	r           io.Reader
-	interrupted atomic.Bool
+	r       io.Reader
+	pending bool // an Enter is owed
 }
 
+// keyInterrupt is what Ctrl-C becomes: Ctrl-\, which term.Terminal hands
+// to the key callback.
+const keyInterrupt = 0x1c
+
 func (r *interruptReader) Read(p []byte) (int, error) {
-	n, err := r.r.Read(p)
-	for i := range n {
+	if len(p) == 0 {
+		return 0, nil
+	}
+	if r.pending {
+		p[0], r.pending = '\r', false
+		return 1, nil
+	}
+	n, err := r.r.Read(p[:max(len(p)/2, 1)])
+	extra := bytes.Count(p[:n], []byte{3})
+	if extra == 0 {
+		return n, err
+	}
+	if n+extra > len(p) { // a one-byte buffer
+		p[0], r.pending = keyInterrupt, true
+		return 1, err
+	}
+	j := n + extra
+	for i := n - 1; i >= 0; i-- {
 		if p[i] == 3 {
-			p[i] = '\r'
-			r.interrupted.Store(true)
+			j -= 2
+			p[j], p[j+1] = keyInterrupt, '\r'
+		} else {
+			j--
+			p[j] = p[i]
 		}
 	}
-	return n, err
+	return n + extra, err
 }
 
 // terminalIO is the terminal's input and output as one io.ReadWriter.
