@@ -45,13 +45,13 @@ the number of records and of indexes of each, all read from one snapshot.`,
 					return o.say("(no collections)")
 				}
 				rows := make([][]string, len(infos))
-				var total int
+				var total int64
 				for i, ci := range infos {
 					rows[i] = []string{ci.Name, strconv.Itoa(ci.Records), strconv.Itoa(ci.Indexes)}
-					total += ci.Records
+					total += int64(ci.Records)
 				}
 				_, err = io.WriteString(stdout, renderTable([]string{"collection", "records", "indexes"}, rows,
-					fmt.Sprintf("%s, %s", plural(len(infos), "collection", "collections"), plural(total, "record", "records"))))
+					fmt.Sprintf("%s, %s", plural(len(infos), "collection", "collections"), plural64(total, "record", "records"))))
 				return err
 			})
 		},

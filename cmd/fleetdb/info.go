@@ -1,7 +1,6 @@
 package main
 
 import (
-	"encoding/json"
 	"io"
 
 	"github.com/fleetdb-go/fleetdb/client"
@@ -25,11 +24,7 @@ compacting), and its collection and record counts.`,
 				if err != nil {
 					return err
 				}
-				o := newOutput(stdout, f.asJSON)
-				if o.json {
-					return o.emit(info.Raw)
-				}
-				return o.result(json.RawMessage(info.Raw), nil)
+				return newOutput(stdout, f.asJSON).result(info.Raw, nil)
 			})
 		},
 	}

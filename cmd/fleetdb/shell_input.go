@@ -143,10 +143,18 @@ func completionContext(before string) (completionKind, string) {
 			return completeNothing, ""
 		}
 	}
-	// Walk the JSON: a stack of open arrays with their element index and
-	// first element (when it is a string).
+	// Walk the JSON with a stack of the open arrays and objects: which
+	// arrays are queries (the top one, and those a multi-read, multi-write,
+	// explain or checked-write holds), their element index and first
+	// element.
+	const (
+		other = iota
+		aQuery
+		queryList
+	)
 	type frame struct {
 		array bool
+		kind  int
 		index int
 		first string
 	}
@@ -173,7 +181,20 @@ func completionContext(before string) (completionKind, string) {
 		case '"':
 			inStr, strStart = true, i
 		case '[':
-			stack = append(stack, frame{array: true})
+			kind := other
+			if len(stack) == 0 {
+				kind = aQuery
+			} else if p := stack[len(stack)-1]; p.kind == queryList {
+				kind = aQuery
+			} else if p.kind == aQuery {
+				switch {
+				case (p.first == "multi-read" || p.first == "multi-write") && p.index == 1:
+					kind = queryList
+				case p.first == "explain" && p.index == 1, p.first == "checked-write" && (p.index == 1 || p.index == 3):
+					kind = aQuery
+				}
+			}
+			stack = append(stack, frame{array: true, kind: kind})
 		case '{':
 			stack = append(stack, frame{})
 		case ']', '}':
@@ -186,7 +207,7 @@ func completionContext(before string) (completionKind, string) {
 			}
 		}
 	}
-	if !inStr || len(stack) == 0 || !stack[len(stack)-1].array {
+	if !inStr || len(stack) == 0 || stack[len(stack)-1].kind != aQuery {
 		return completeNothing, ""
 	}
 	word := trimmed[strStart+1:]
