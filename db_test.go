@@ -258,3 +258,13 @@ func TestTypedAPI(t *testing.T) {
 		t.Fatalf("collections after drop = %v", names)
 	}
 }
+
+func TestMetricsSnapshot(t *testing.T) {
+	db := openTest(t)
+	mustQuery(t, db, `["insert","p",[{"id":1},{"id":2}]]`)
+	mustQuery(t, db, `["insert","q",{"id":1}]`)
+	m := db.MetricsSnapshot()
+	if m["records"] != 3 || m["collections"] != 2 || m["writes_total"] != 2 || m["persistent"] != 0 {
+		t.Fatalf("metrics = %v", m)
+	}
+}

@@ -71,10 +71,10 @@ func Desc(attr string) Order { return Order{Attr: attr, Desc: true} }
 
 // Find holds find-options. The zero Find selects every record.
 type Find struct {
-	Where    Cond
-	Order    []Order
-	Offset   int
-	Limit    int // 0: no limit
+	Where  Cond
+	Order  []Order
+	Offset int
+	Limit  int // 0: no limit
 	// Only makes each result the array of these attributes' values.
 	Only []string
 	// Pluck makes each result the value of this one attribute (the

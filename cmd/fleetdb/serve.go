@@ -168,7 +168,7 @@ func runServe(ctx context.Context, cfg serveConfig, stderr io.Writer, ready func
 	if err != nil {
 		return fmt.Errorf("open %s: %w", file, err)
 	}
-	srv, err := server.New(newDBExecutor(db), scfg)
+	srv, err := server.New(db, scfg) // *fleetdb.DB is a server.StatsSource
 	if err != nil {
 		db.Close()
 		return err

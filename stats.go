@@ -1,0 +1,52 @@
+package fleetdb
+
+import "github.com/fleetdb-go/fleetdb/collection"
+
+// MetricsSnapshot returns the database's figures for metrics, by name
+// without prefix, in snake_case with the unit; names ending in "_total" are
+// counters, the others gauges. It is cheap (no scan of the records) and
+// safe from any goroutine. The server exports it (server.StatsSource).
+func (db *DB) MetricsSnapshot() map[string]float64 {
+	v := db.cur.Load()
+	records := 0
+	v.Each(func(_ string, c collection.Collection) bool {
+		records += c.Len()
+		return true
+	})
+	m := map[string]float64{
+		"up":          bit(!db.closed.Load()),
+		"collections": float64(v.Len()),
+		"records":     float64(records),
+		"persistent":  bit(db.aof != nil || db.repl != nil),
+	}
+	q := db.queue.Stats()
+	m["writes_total"] = float64(q.Requests)
+	m["write_batches_total"] = float64(q.Batches)
+	m["write_batch_max"] = float64(q.MaxBatch)
+	m["write_queue_pending"] = float64(q.Pending)
+	m["write_failed_total"] = float64(q.FailedRequests)
+	m["write_rejected_total"] = float64(q.Rejected)
+	m["write_canceled_total"] = float64(q.Canceled)
+	if db.aof != nil {
+		s := db.aof.Stats()
+		m["log_appends_total"] = float64(s.Appends)
+		m["log_records_total"] = float64(s.Records)
+		m["log_written_bytes_total"] = float64(s.BytesWritten)
+		m["log_fsyncs_total"] = float64(s.Fsyncs)
+		m["log_fsync_seconds_total"] = s.FsyncTime.Seconds()
+		m["log_rewrites_total"] = float64(s.Rewrites)
+		m["log_size_bytes"] = float64(db.aof.Size())
+		m["log_failed"] = bit(db.aof.Err() != nil)
+		m["compacting"] = bit(db.compacting.Load())
+		m["compactions_total"] = float64(db.compactions.done.Load())
+		m["compactions_failed_total"] = float64(db.compactions.failed.Load())
+	}
+	return m
+}
+
+func bit(b bool) float64 {
+	if b {
+		return 1
+	}
+	return 0
+}
