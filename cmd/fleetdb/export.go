@@ -138,12 +138,13 @@ type exporter struct {
 	w     *bufio.Writer
 	bar   *progress
 
-	auto   bool   // --page 0: page sizes follow the records' size
-	n      int64  // records written
-	bytes  int64  // bytes of the records written
-	lastID []byte // id (JSON) of the last record written
-	rec    []byte // scratch: the record being read
-	prev   []byte // scratch: the record before it
+	auto    bool   // --page 0: page sizes follow the records' size
+	n       int64  // records written
+	resyncs int    // times the export went on from the last id
+	bytes   int64  // bytes of the records written
+	lastID  []byte // id (JSON) of the last record written
+	rec     []byte // scratch: the record being read
+	prev    []byte // scratch: the record before it
 }
 
 // exportDepth is the most pages asked for at once.
@@ -192,6 +193,13 @@ func (e *exporter) run() error {
 	for len(pending) > 0 {
 		r := pending[0]
 		pending = pending[1:]
+		if !more {
+			// The end was reached: the pages asked beyond it are empty.
+			if err := e.rc.drain(); err != nil {
+				return err
+			}
+			continue
+		}
 		got, ok, err := e.readPage(r.overlap)
 		if err != nil {
 			return err
@@ -207,6 +215,7 @@ func (e *exporter) run() error {
 			}
 			pending = pending[:0]
 			limit = e.page
+			e.resyncs++
 			if next, got, err = e.resync(); err != nil {
 				return err
 			}

@@ -140,6 +140,9 @@ func TestExportDuringWrites(t *testing.T) {
 				t.Fatal(err)
 			}
 			w.Flush()
+			if e.resyncs == 0 {
+				t.Error("the change did not make the export resynchronise")
+			}
 			var prev float64 = -1
 			seen := map[string]bool{}
 			for _, l := range strings.Split(strings.TrimSpace(hw.buf.String()), "\n") {
