@@ -140,6 +140,9 @@ func feedLines(in io.Reader, l *loader, bar *progress) (int64, error) {
 		}
 		lineNo++
 		read += int64(len(line))
+		if lineNo == 1 {
+			line = bytes.TrimPrefix(line, []byte("\xef\xbb\xbf")) // a UTF-8 byte order mark
+		}
 		if rec := bytes.TrimSpace(line); len(rec) > 0 {
 			id, err := checkRecord(rec)
 			if err != nil {

@@ -36,7 +36,7 @@ Home/End, Ctrl-A/E/K/U/W), history with Up/Down kept in ~/.fleetdb_history
 dot-commands, Ctrl-C drops the statement being typed, Ctrl-D quits.
 Type .help for the dot-commands.
 
-When stdin is not a terminal, the shell reads statements from it and prints
+When stdin (or stdout) is not a terminal, the shell reads statements and prints
 each result (JSON when stdout is not a terminal either), so it runs scripts:
 lines starting with # are comments. A statement that fails is reported on
 stderr with its line and the script goes on (or stops, with --bail); the exit
@@ -82,7 +82,7 @@ func runShell(ctx context.Context, cfg shellConfig, stdin io.Reader, stdout, std
 	}
 	defer c.Close()
 	sh := &shell{ctx: ctx, c: c, addr: addr, out: stdout, errw: stderr}
-	if !isTerminal(stdin) {
+	if !isTerminal(stdin) || !isTerminal(stdout) {
 		sh.json = cfg.asJSON || !isTerminal(stdout)
 		return sh.script(stdin, cfg.bail)
 	}

@@ -246,7 +246,7 @@ func TestImportUpsert(t *testing.T) {
 	mustQuery(t, c, `["insert","u",[{"id":1,"v":"old"},{"id":9,"v":"untouched"}]]`)
 	lines := []string{`{"id":1,"v":"a"}`, `{"id":2,"v":"a"}`, `{"id":1.0,"v":"b"}`, ``, `{"id":3,"v":"a"}`, `{"id":2,"v":"b"}`}
 	in := writeLines(t, lines)
-	stdin := strings.NewReader(strings.Join(lines, "\r\n")) // from stdin, CRLF, no final line break
+	stdin := strings.NewReader("\xef\xbb\xbf" + strings.Join(lines, "\r\n")) // from stdin: a BOM, CRLF, no final line break
 	code, out, errOut := runAdmin(t, adminRun{tty: true, stdin: stdin}, "import", "u", "-", "--upsert", "--port", port)
 	if code != 0 || !strings.Contains(out, "imported 5 records into u from stdin") {
 		t.Fatalf("exit %d: %s %s", code, out, errOut)
