@@ -28,9 +28,13 @@ const (
 type conn struct {
 	srv *Server
 	nc  net.Conn
-	// ctx is given to every query of the connection; kill cancels it.
+	// ctx is the connection's context; kill cancels it.
 	ctx    context.Context
 	cancel context.CancelFunc
+	// qctx is given to every query of the connection: ctx, or ctx with the
+	// read consistency the connection set with ["set-read-consistency",
+	// level] (built once per setting, so a query costs no allocation).
+	qctx context.Context
 
 	rd   connReader
 	wr   connWriter
@@ -66,6 +70,7 @@ func (s *Server) newConn(nc net.Conn) *conn {
 	}
 	c.r, c.w = c.bufs.r, c.bufs.w
 	c.ctx, c.cancel = context.WithCancel(context.Background())
+	c.qctx = c.ctx
 	return c
 }
 
@@ -154,13 +159,16 @@ func (c *conn) handle(line []byte) (closeConn bool) {
 			c.answer(name, protocol.StatusOK, protocol.AuthUnneeded)
 		}
 		return false
+	case name == nameSetReadConsistency:
+		c.setReadConsistency(line)
+		return false
 	}
 
 	var start time.Time
 	if s.m != nil {
 		start = time.Now()
 	}
-	out, err := s.exec.Query(c.ctx, line)
+	out, err := s.exec.Query(c.qctx, line)
 	if s.m != nil {
 		s.m.latency[name].Observe(time.Since(start).Seconds())
 	}

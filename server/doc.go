@@ -30,6 +30,7 @@
 //	   │    anything else   → [1,"auth needed"], close         │
 //	   │ ["auth", …] otherwise → [0,"auth unneeded"] ──────────┤
 //	   │ shutting down? → [2,"shutting down"] ─────────────────┤
+//	   │ ["set-read-consistency", level] → [0, level] ─────────┤ (kept on the connection)
 //	   ▼                                                       │
 //	Executor.Query(ctx, line)                                  │
 //	   nil error            → [0, result]                      │
@@ -42,6 +43,13 @@
 // answer, so that a person typing into telnet or nc may press Enter freely.
 // A malformed request is answered (status 1) and the connection goes on;
 // only the authentication failures above close it.
+//
+// Read consistency: ["set-read-consistency", "local"|"linearizable"] is
+// answered by the server itself, never passed to the Executor: the level
+// belongs to the connection, and every later query on it runs with
+// query.WithReadConsistency(ctx, level), which a cluster node reads (local
+// reads skip the round trip to the leader; see SPEC §6). A connection that
+// never sets it passes its plain ctx (linearizable), at no cost per query.
 //
 // Pipelining: a client may send many lines without waiting. They are read
 // and answered one after the other, in order; answers are written into a

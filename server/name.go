@@ -11,13 +11,15 @@ var queryNames = [...]string{
 	"list-indexes", "multi-read", "insert", "put", "update", "delete",
 	"create-index", "drop-index", "drop-collection", "clear", "multi-write",
 	"checked-write", "compact", "call", "auth",
+	"set-read-consistency", "cluster-join", "cluster-remove",
 	"other",
 }
 
 const (
-	nameAuth  = 20
-	nameOther = len(queryNames) - 1
-	numNames  = len(queryNames)
+	nameAuth               = 20
+	nameSetReadConsistency = 21
+	nameOther              = len(queryNames) - 1
+	numNames               = len(queryNames)
 )
 
 // nameIndexOf returns the index of a query name in queryNames, or nameOther.
@@ -65,6 +67,12 @@ func nameIndexOf(name string) int {
 		return 19
 	case "auth":
 		return nameAuth
+	case "set-read-consistency":
+		return nameSetReadConsistency
+	case "cluster-join":
+		return 22
+	case "cluster-remove":
+		return 23
 	}
 	return nameOther
 }

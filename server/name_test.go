@@ -10,8 +10,8 @@ import (
 // TestQueryNames: every name of the label set is a query the parser knows,
 // and nameIndexOf agrees with the table.
 func TestQueryNames(t *testing.T) {
-	if queryNames[nameAuth] != "auth" || queryNames[nameOther] != "other" {
-		t.Fatal("nameAuth or nameOther out of step with queryNames")
+	if queryNames[nameAuth] != "auth" || queryNames[nameSetReadConsistency] != "set-read-consistency" || queryNames[nameOther] != "other" {
+		t.Fatal("nameAuth, nameSetReadConsistency or nameOther out of step with queryNames")
 	}
 	for i, name := range queryNames {
 		if got := nameIndexOf(name); got != i {
