@@ -34,6 +34,29 @@ func (c Collection) Scan(fn func(id, rec string) bool) { c.records.AscendAll(fn)
 // ScanReverse visits the records in reverse id order until fn returns false.
 func (c Collection) ScanReverse(fn func(id, rec string) bool) { c.records.DescendAll(fn) }
 
+// ScanRange visits the records whose encoded ids are in [from, to) (to ==
+// "" means no upper bound), in id order or, with reverse, in reverse id
+// order, until fn returns false.
+func (c Collection) ScanRange(from, to string, reverse bool, fn func(id, rec string) bool) {
+	if !reverse {
+		c.records.Ascend(from, func(id, rec string) bool {
+			return (to == "" || id < to) && fn(id, rec)
+		})
+		return
+	}
+	step := func(id, rec string) bool {
+		if id < from {
+			return false
+		}
+		return (to != "" && id >= to) || fn(id, rec)
+	}
+	if to == "" {
+		c.records.DescendAll(step)
+	} else {
+		c.records.Descend(to, step)
+	}
+}
+
 // Indexes returns the collection's indexes in creation order. The slice
 // must not be modified.
 func (c Collection) Indexes() []index.Index { return c.indexes }

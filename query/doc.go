@@ -25,6 +25,10 @@
 //   - A lookup by id (= or in on "id") beats any index; among indexes the
 //     one consuming the most conditions wins, then the one providing the
 //     order, then the earliest created.
+//   - The record map is ordered by id, so it serves a range on "id" and an
+//     order by "id" like an index; explain shows it as an index-range on
+//     the spec "id" even though no such index was created. It wins ties
+//     with indexes, except against an index equality.
 //   - Requests nested deeper than MaxDepth are a Malformed query.
 //
 // # Concurrency

@@ -39,6 +39,13 @@ func (b *branch) each(c collection.Collection, fn func(id, rec string) bool) boo
 			}
 		}
 		return true
+	case accessIDRange:
+		cont := true
+		c.ScanRange(a.from, a.to, a.reverse, func(id, rec string) bool {
+			cont = visit(id, rec)
+			return cont
+		})
+		return cont
 	case accessIndex:
 		cont := true
 		a.ix.Scan(a.from, a.to, a.reverse, func(_, id string) bool {

@@ -72,14 +72,16 @@ func (a *access) explain(coll string) string {
 		}
 		return "[\"union\"," + order + ",[" + strings.Join(kids, ",") + "]]"
 	}
-	spec := a.ix.Spec()
-	ncomp := len(spec.Components)
+	specRaw, ncomp := `"id"`, 1 // the record map, ordered by id
+	if a.kind == accessIndex {
+		specRaw, ncomp = a.ix.Spec().Raw(), len(a.ix.Spec().Components)
+	}
 	if a.lookup {
 		v := a.eqJS[0]
 		if ncomp > 1 {
 			v = "[" + strings.Join(a.eqJS, ",") + "]"
 		}
-		return "[\"index-lookup\",[" + c + "," + spec.Raw() + "," + v + "]]"
+		return "[\"index-lookup\",[" + c + "," + specRaw + "," + v + "]]"
 	}
 	dir := "\"left-right\""
 	if a.reverse {
@@ -111,6 +113,6 @@ func (a *access) explain(coll string) string {
 		}
 		lo, hi = "["+strings.Join(los, ",")+"]", "["+strings.Join(his, ",")+"]"
 	}
-	return "[\"index-range\",[" + c + "," + spec.Raw() + "," + dir + "," + lo + "," +
+	return "[\"index-range\",[" + c + "," + specRaw + "," + dir + "," + lo + "," +
 		strconv.FormatBool(loInc) + "," + hi + "," + strconv.FormatBool(hiInc) + "]]"
 }

@@ -14,6 +14,7 @@ import (
 	"flag"
 	"fmt"
 	"math/rand/v2"
+	"regexp"
 	"slices"
 	"sort"
 	"strconv"
@@ -306,7 +307,9 @@ func (h *harness) explain(q Query) {
 	}
 	h.planQuality(q, string(got))
 	plain, err := Execute(nil, h.plain, ex, nil)
-	if err != nil || !gjson.ValidBytes(plain) || strings.Contains(string(plain), `["index-`) {
+	// Without indexes the only index-like access is the record map, which
+	// is ordered by id and so serves ranges and orders on id.
+	if err != nil || !gjson.ValidBytes(plain) || strings.Contains(idRange.ReplaceAllString(string(plain), ""), `["index-`) {
 		h.fatalf("explain without indexes: %s, %v", plain, err)
 	}
 }
@@ -433,3 +436,7 @@ func lineDiff(want, got string) string {
 	}
 	return b.String()
 }
+
+// idRange matches the access path of the record map (ordered by id), the
+// one index-like plan a collection without indexes has.
+var idRange = regexp.MustCompile(`\["index-range",\["(?:[^"\\]|\\.)*","id",`)

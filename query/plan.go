@@ -15,6 +15,7 @@ const (
 	accessLookup                        // one id
 	accessMultiLookup                   // a set of ids, in id order
 	accessIndex                         // a range of one index
+	accessIDRange                       // a range of the record map, ordered by id
 	accessUnion                         // the union of branches (an or)
 )
 
@@ -147,6 +148,14 @@ func planConjunction(c collection.Collection, conds []Cond, order []OrderKey) (b
 			best = cand
 		}
 	}
+	// The record map is ordered by id: it serves a range on id and an order
+	// by id like an index, without a second lookup per record, so it wins
+	// ties, except against an index equality (usually more selective than
+	// a range).
+	if ids := matchIDs(conds, order); (ids.consumed > 0 || ids.access.reverse) && !best.better(ids) &&
+		(ids.better(best) || len(best.access.eqJS) == 0) {
+		best = ids
+	}
 	if best.consumed <= 0 && !best.provides {
 		b.access = access{kind: accessScan}
 		b.filter = conds
@@ -172,6 +181,33 @@ func isIDAsc(order []OrderKey) bool {
 }
 
 func isIDOrder(order []OrderKey) bool { return isIDAsc(order) }
+
+var idPath = index.MustPath("id")
+
+// matchIDs computes what the record map can do: a range condition on id,
+// and the order [id asc|desc].
+func matchIDs(conds []Cond, order []OrderKey) candidate {
+	cand := candidate{used: map[int]bool{}}
+	a := access{kind: accessIDRange}
+	if r, lo, hi := findRange(conds, idPath, cand.used); r != nil {
+		a.rng, a.rngLo, a.rngHi = r, lo, hi
+		loB, hiB := r.Lo, r.Hi
+		if lo != nil {
+			loB = lo.Lo
+		}
+		if hi != nil {
+			hiB = hi.Hi
+		}
+		a.from, a.to = index.ComponentRange(nil, index.Component{Path: idPath}, r.Class, loB, hiB)
+	}
+	cand.consumed = len(cand.used)
+	if len(order) > 0 && order[0].Path.IsID() { // ids are unique: later keys never matter
+		cand.provides = true
+		a.reverse = order[0].Desc
+	}
+	cand.access = a
+	return cand
+}
 
 // candidate is what one index can do for a conjunction.
 type candidate struct {
