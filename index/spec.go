@@ -135,26 +135,69 @@ func compactRaw(r gjson.Result) string {
 // AppendCompact appends the JSON text js without insignificant white space.
 // js must be valid JSON.
 func AppendCompact(dst []byte, js string) []byte {
-	inString := false
-	for i := 0; i < len(js); i++ {
-		c := js[i]
-		if inString {
-			dst = append(dst, c)
-			if c == '\\' && i+1 < len(js) {
-				i++
-				dst = append(dst, js[i])
-			} else if c == '"' {
-				inString = false
-			}
-			continue
+	for {
+		i := nextSpace(js)
+		if i < 0 {
+			return append(dst, js...)
 		}
-		switch c {
-		case ' ', '\t', '\n', '\r':
-			continue
-		case '"':
-			inString = true
-		}
-		dst = append(dst, c)
+		dst = append(dst, js[:i]...)
+		js = js[i+1:]
 	}
-	return dst
+}
+
+// CompactString returns the JSON text js without insignificant white space,
+// in a string of its own (never sharing js's bytes). js must be valid JSON.
+func CompactString(js string) string {
+	i := nextSpace(js)
+	if i < 0 {
+		return strings.Clone(js)
+	}
+	var b strings.Builder
+	b.Grow(len(js) - 1)
+	for i >= 0 {
+		b.WriteString(js[:i])
+		js = js[i+1:]
+		i = nextSpace(js)
+	}
+	b.WriteString(js)
+	return b.String()
+}
+
+// nextSpace returns the index of the first white space byte of valid JSON
+// text js that is outside strings, or -1. It jumps over strings with
+// IndexByte, so string-heavy text costs little.
+func nextSpace(js string) int {
+	for i := 0; i < len(js); i++ {
+		switch js[i] {
+		case ' ', '\t', '\n', '\r':
+			return i
+		case '"':
+			end := StringEnd(js, i+1)
+			if end < 0 {
+				return -1
+			}
+			i = end
+		}
+	}
+	return -1
+}
+
+// StringEnd returns the index of the quote that closes the JSON string
+// whose contents start at i, or -1.
+func StringEnd(js string, i int) int {
+	for {
+		j := strings.IndexByte(js[i:], '"')
+		if j < 0 {
+			return -1
+		}
+		q := i + j
+		bs := 0
+		for k := q - 1; k >= i && js[k] == '\\'; k-- {
+			bs++
+		}
+		if bs%2 == 0 {
+			return q
+		}
+		i = q + 1
+	}
 }

@@ -139,7 +139,10 @@ func AppendValue(dst []byte, r gjson.Result) []byte {
 }
 
 // EncodeValue returns the encoding of r as a string.
-func EncodeValue(r gjson.Result) string { return string(AppendValue(nil, r)) }
+func EncodeValue(r gjson.Result) string {
+	var buf [64]byte
+	return string(AppendValue(buf[:0], r))
+}
 
 // EncodeJSON returns the encoding of the JSON text js, which must be valid.
 func EncodeJSON(js string) string { return EncodeValue(gjson.Parse(js)) }

@@ -51,20 +51,14 @@ func describeInvalid(req string) string {
 // depth returns the maximum nesting of arrays and objects in valid JSON.
 func depth(js string) int {
 	d, max := 0, 0
-	inString := false
 	for i := 0; i < len(js); i++ {
-		c := js[i]
-		if inString {
-			if c == '\\' {
-				i++
-			} else if c == '"' {
-				inString = false
-			}
-			continue
-		}
-		switch c {
+		switch js[i] {
 		case '"':
-			inString = true
+			end := index.StringEnd(js, i+1)
+			if end < 0 {
+				return max
+			}
+			i = end
 		case '[', '{':
 			d++
 			if d > max {
@@ -285,7 +279,7 @@ func parseRecord(q string, r gjson.Result) (Record, error) {
 	if id.Type != gjson.Number && id.Type != gjson.String {
 		return Record{}, malformed("%s: id must be a number or a string, got %s", q, compact(id))
 	}
-	return Record{ID: index.EncodeValue(id), JSON: string(index.AppendCompact(nil, r.Raw))}, nil
+	return Record{ID: index.EncodeValue(id), JSON: index.CompactString(r.Raw)}, nil
 }
 
 func parseInsert(args []gjson.Result) (Query, error) {
@@ -431,7 +425,7 @@ func parseAuth(args []gjson.Result) (Query, error) {
 	return Auth{Password: args[0].Str}, nil
 }
 
-func compact(r gjson.Result) string { return string(index.AppendCompact(nil, r.Raw)) }
+func compact(r gjson.Result) string { return index.CompactString(r.Raw) }
 
 func kindOf(r gjson.Result) string {
 	switch r.Type {

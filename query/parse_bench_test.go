@@ -1,0 +1,52 @@
+package query
+
+import (
+	"fmt"
+	"strings"
+	"testing"
+)
+
+// BenchmarkParseInsert1000 parses an insert of 1,000 records of ~120 bytes
+// (what import and bulk loads send); it reports records/s.
+func BenchmarkParseInsert1000(b *testing.B) {
+	var sb strings.Builder
+	sb.WriteString(`["insert","users",[`)
+	for i := 0; i < 1000; i++ {
+		if i > 0 {
+			sb.WriteByte(',')
+		}
+		fmt.Fprintf(&sb, `{"id":%d,"name":"user-%07d","email":"user%07d@example.com","city":"city-%02d","age":%d,"active":true}`, i, i, i, i%50, i%90)
+	}
+	sb.WriteString(`]]`)
+	req := []byte(sb.String())
+	b.SetBytes(int64(len(req)))
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := Parse(req); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.ReportMetric(float64(b.N)*1000/b.Elapsed().Seconds(), "records/s")
+}
+
+// BenchmarkParsePing parses the smallest query.
+func BenchmarkParsePing(b *testing.B) {
+	req := []byte(`["ping"]`)
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := Parse(req); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// BenchmarkParseSelect parses a select with a where, order and limit.
+func BenchmarkParseSelect(b *testing.B) {
+	req := []byte(`["select","users",{"where":["and",["=","city","city-07"],[">=","age",30]],"order":["age","desc"],"limit":10}]`)
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := Parse(req); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
