@@ -62,6 +62,7 @@ Exit status:
 		newServeCmd(stdout, stderr),
 		newCheckCmd(stdout, stderr),
 		newBenchCmd(stdout, stderr),
+		newClusterCmd(stdout, stderr),
 	)
 	root.AddCommand(newAdminCmds(stdout, stderr)...)
 	return root

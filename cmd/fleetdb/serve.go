@@ -43,7 +43,8 @@ type serveConfig struct {
 	logLevel  string
 
 	// The cluster flags (--node-id, --raft-addr, --data-dir, --bootstrap,
-	// --join) join here, registered by their own function.
+	// --join, --snapshot-*), registered by clusterFlags.register.
+	cluster clusterFlags
 }
 
 func newServeCmd(_, stderr io.Writer) *cobra.Command {
@@ -62,12 +63,30 @@ connections, finishes the queries in flight, answers later requests with
 Fsync policies: always (a write is acknowledged once its log record is on
 stable storage; concurrent writes share one fsync), everysec (a power cut
 may lose about the last second), never (the OS decides; a power cut may lose
-any recent writes). A process crash loses nothing under any policy.`,
+any recent writes). A process crash loses nothing under any policy.
+
+Cluster mode (--node-id, --raft-addr, --data-dir): the server is a member of
+a Raft cluster. Its state lives in --data-dir (-f, -e, --fsync and
+--auto-compact do not apply); every write is committed by a majority before
+it is acknowledged, writes sent to any member are forwarded to the leader,
+and reads are linearizable unless a connection sends
+["set-read-consistency", "local"]. The first member starts with --bootstrap,
+the others with --join HOST:PORT, the client address (-a:-p) of any member.
+A restarted member rejoins from its data dir: start it with the same flags.
+-a:-p is published to the other members (fleetdb cluster status shows it), so
+give -a an address they can reach; -x is also sent when joining, so every
+member needs the same password.`,
 		Example: `  fleetdb serve                          # fleetdb.fdb, 127.0.0.1:3400, fsync always
   fleetdb serve -f /var/lib/fleetdb/app.fdb -a 0.0.0.0 -p 3400 -x s3cret
   fleetdb serve -e -p 3401                # ephemeral: nothing on disk
   fleetdb serve --fsync everysec --auto-compact 2 --metrics 127.0.0.1:9340
   fleetdb serve --log-format json --idle-timeout 10m --max-conns 1000
+
+  # a three-member cluster (one machine, three loopback addresses):
+  fleetdb serve -a 127.0.0.1 --node-id n1 --raft-addr 127.0.0.1:4400 --data-dir n1 --bootstrap
+  fleetdb serve -a 127.0.0.2 --node-id n2 --raft-addr 127.0.0.2:4400 --data-dir n2 --join 127.0.0.1:3400
+  fleetdb serve -a 127.0.0.3 --node-id n3 --raft-addr 127.0.0.3:4400 --data-dir n3 --join 127.0.0.1:3400
+  fleetdb cluster status
 
   # then, from another terminal:
   printf '["ping"]\r\n' | nc -q1 127.0.0.1 3400      # [0,"pong"]`,
@@ -75,6 +94,9 @@ any recent writes). A process crash loses nothing under any policy.`,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if cmd.Flags().Changed("file") && cfg.ephemeral {
 				return usagef(errors.New("-f and -e exclude each other"))
+			}
+			if err := checkServeModes(cmd.Flags()); err != nil {
+				return usagef(err)
 			}
 			return runServe(cmd.Context(), cfg, stderr, nil)
 		},
@@ -98,6 +120,7 @@ any recent writes). A process crash loses nothing under any policy.`,
 	f.BoolVar(&cfg.pprof, "pprof", false, "also serve Go's /debug/pprof/ profiles on the --metrics address")
 	f.StringVar(&cfg.logFormat, "log-format", "text", "log format on stderr: text or json")
 	f.StringVar(&cfg.logLevel, "log-level", "info", "log level: debug, info, warn or error")
+	cfg.cluster.register(f)
 	return cmd
 }
 
@@ -121,6 +144,12 @@ func newLogger(w io.Writer, format, level string) (*slog.Logger, error) {
 // gracefully and closes the database. ready, if not nil, is called with the
 // protocol address once connections are accepted (tests use it to learn
 // the port chosen for -p 0).
+//
+// The protocol port is listened on before the database is opened: a
+// cluster member publishes its client address (with the port chosen for
+// -p 0) when it opens, and a member joining through this one can connect
+// while it is still opening (the connection waits in the backlog instead of
+// being refused). A port in use also fails at once, before a long replay.
 func runServe(ctx context.Context, cfg serveConfig, stderr io.Writer, ready func(addr net.Addr)) error {
 	log, err := newLogger(stderr, cfg.logFormat, cfg.logLevel)
 	if err != nil {
@@ -134,9 +163,21 @@ func runServe(ctx context.Context, cfg serveConfig, stderr io.Writer, ready func
 		return usagef(fmt.Errorf("-p %d: not a TCP port", cfg.port))
 	}
 	opts := fleetdb.Options{Sync: policy, AutoCompactRatio: cfg.autoCompact, Logger: log}
-	file := "ephemeral"
-	if !cfg.ephemeral {
-		opts.Path, file = cfg.file, cfg.file
+	// what names the database in messages: the log file, "ephemeral", or
+	// the cluster member.
+	what := "ephemeral"
+	switch {
+	case cfg.cluster.enabled():
+		if cfg.ephemeral || cfg.autoCompact != 0 {
+			return usagef(errors.New("-e and --auto-compact cannot be used with the cluster flags: a cluster member keeps its state in --data-dir"))
+		}
+		opts.Cluster, err = cfg.cluster.options("", cfg.password)
+		if err != nil {
+			return usagef(err)
+		}
+		what = fmt.Sprintf("cluster member %s (data dir %s)", cfg.cluster.nodeID, cfg.cluster.dataDir)
+	case !cfg.ephemeral:
+		opts.Path, what = cfg.file, cfg.file
 	}
 	if err := opts.Validate(); err != nil {
 		return usagef(err)
@@ -164,18 +205,31 @@ func runServe(ctx context.Context, cfg serveConfig, stderr io.Writer, ready func
 	}
 
 	start := time.Now()
-	db, err := fleetdb.Open(opts)
-	if err != nil {
-		return fmt.Errorf("open %s: %w", file, err)
-	}
-	srv, err := server.New(db, scfg) // *fleetdb.DB is a server.StatsSource
-	if err != nil {
-		db.Close()
-		return err
-	}
 	var lc net.ListenConfig
 	ln, err := lc.Listen(ctx, "tcp", scfg.Addr)
 	if err != nil {
+		return err
+	}
+	if co := opts.Cluster; co != nil {
+		co.ClientAddr = net.JoinHostPort(cfg.host, strconv.Itoa(ln.Addr().(*net.TCPAddr).Port))
+		if wildcardHost(cfg.host) {
+			log.Warn("fleetdb: -a is a wildcard address: the client address published to the other members cannot be dialed; give -a the address they reach this member at",
+				"client_addr", co.ClientAddr)
+		}
+		args := []any{"node_id", co.NodeID, "raft_addr", co.RaftAddr, "data_dir", co.DataDir, "client_addr", co.ClientAddr}
+		if co.Join != "" {
+			args = append(args, "join", co.Join)
+		}
+		log.Info("fleetdb: opening the cluster member", args...)
+	}
+	db, err := fleetdb.Open(opts)
+	if err != nil {
+		ln.Close()
+		return fmt.Errorf("open %s: %w", what, err)
+	}
+	srv, err := server.New(db, scfg) // *fleetdb.DB is a server.StatsSource
+	if err != nil {
+		ln.Close()
 		db.Close()
 		return err
 	}
@@ -196,9 +250,14 @@ func runServe(ctx context.Context, cfg serveConfig, stderr io.Writer, ready func
 	served := make(chan error, 1)
 	go func() { served <- srv.Serve(ln) }()
 
-	args := []any{"addr", ln.Addr().String(), "file", file}
-	if !cfg.ephemeral {
-		args = append(args, "fsync", policy.String())
+	args := []any{"addr", ln.Addr().String()}
+	if st, ok := db.ClusterStatus(); ok {
+		args = append(args, "mode", "cluster", "node_id", st.NodeID, "raft_addr", st.RaftAddr, "data_dir", cfg.cluster.dataDir)
+	} else {
+		args = append(args, "mode", "standalone", "file", what)
+		if !cfg.ephemeral {
+			args = append(args, "fsync", policy.String())
+		}
 	}
 	args = append(args, "auth", cfg.password != "", "started_in", time.Since(start).Round(time.Millisecond))
 	log.Info("fleetdb: ready", args...)
@@ -232,12 +291,16 @@ func runServe(ctx context.Context, cfg serveConfig, stderr io.Writer, ready func
 		}
 	}
 	if err := db.Close(); err != nil {
-		errs = append(errs, fmt.Errorf("close %s: %w", file, err))
+		errs = append(errs, fmt.Errorf("close %s: %w", what, err))
 	}
 	if err := errors.Join(errs...); err != nil {
 		return err
 	}
-	log.Info("fleetdb: stopped", "file", file)
+	if opts.Cluster != nil {
+		log.Info("fleetdb: stopped", "node_id", opts.Cluster.NodeID, "data_dir", opts.Cluster.DataDir)
+	} else {
+		log.Info("fleetdb: stopped", "file", what)
+	}
 	return nil
 }
 

@@ -1,0 +1,111 @@
+package main
+
+import (
+	"fmt"
+	"net"
+	"strings"
+	"time"
+
+	"github.com/fleetdb-go/fleetdb"
+	"github.com/spf13/pflag"
+)
+
+// clusterFlags are serve's cluster flags (SPEC §6, §8): with any of them
+// the server is a member of a Raft cluster instead of a standalone
+// database, and keeps its state in --data-dir instead of a log file.
+type clusterFlags struct {
+	nodeID            string
+	raftAddr          string
+	dataDir           string
+	bootstrap         bool
+	join              string
+	snapshotThreshold uint64
+	snapshotInterval  time.Duration
+}
+
+// clusterFlagNames are the names of the flags of clusterFlags.
+var clusterFlagNames = []string{"node-id", "raft-addr", "data-dir", "bootstrap", "join", "snapshot-threshold", "snapshot-interval"}
+
+// standaloneOnlyFlags are serve's flags about the log file, which a cluster
+// member does not have (its log is Raft's, always synced).
+var standaloneOnlyFlags = []string{"file", "ephemeral", "fsync", "auto-compact"}
+
+// register adds the cluster flags to f.
+func (c *clusterFlags) register(f *pflag.FlagSet) {
+	f.StringVar(&c.nodeID, "node-id", "", "cluster mode: this member's id (must never change)")
+	f.StringVar(&c.raftAddr, "raft-addr", "", "cluster mode: HOST:PORT for Raft traffic between members (reachable by the others)")
+	f.StringVar(&c.dataDir, "data-dir", "", "cluster mode: directory of the Raft log, stable store and snapshots")
+	f.BoolVar(&c.bootstrap, "bootstrap", false, "cluster mode: form a new cluster with this member alone (first start of the first member)")
+	f.StringVar(&c.join, "join", "", "cluster mode: client address (HOST:PORT) of any member to ask for admission (first start)")
+	f.Uint64Var(&c.snapshotThreshold, "snapshot-threshold", 0, "cluster mode: take a snapshot after this many log entries (0: 8192)")
+	f.DurationVar(&c.snapshotInterval, "snapshot-interval", 0, "cluster mode: how often to check whether to snapshot (0: 2m)")
+}
+
+// enabled reports whether any cluster flag was given a value.
+func (c *clusterFlags) enabled() bool {
+	return *c != clusterFlags{}
+}
+
+// checkServeModes refuses a command line that mixes the standalone
+// storage flags with the cluster flags (the log file would be ignored
+// without a word otherwise).
+func checkServeModes(f *pflag.FlagSet) error {
+	var cluster, standalone []string
+	for _, n := range clusterFlagNames {
+		if f.Changed(n) {
+			cluster = append(cluster, "--"+n)
+		}
+	}
+	for _, n := range standaloneOnlyFlags {
+		if f.Changed(n) {
+			standalone = append(standalone, "--"+n)
+		}
+	}
+	if len(cluster) > 0 && len(standalone) > 0 {
+		return fmt.Errorf("%s cannot be used with the cluster flags (%s): a cluster member keeps its state in --data-dir",
+			strings.Join(standalone, ", "), strings.Join(cluster, ", "))
+	}
+	return nil
+}
+
+// options returns the ClusterOptions of the flags. clientAddr is where this
+// member's protocol server listens (-a and -p, with the port chosen for
+// -p 0), published to the other members; password (-x) is also the one
+// sent when joining, since every member of a cluster shares it.
+func (c *clusterFlags) options(clientAddr, password string) (*fleetdb.ClusterOptions, error) {
+	o := &fleetdb.ClusterOptions{
+		NodeID:            c.nodeID,
+		RaftAddr:          c.raftAddr,
+		DataDir:           c.dataDir,
+		Bootstrap:         c.bootstrap,
+		Join:              c.join,
+		JoinPassword:      password,
+		ClientAddr:        clientAddr,
+		SnapshotThreshold: c.snapshotThreshold,
+		SnapshotInterval:  c.snapshotInterval,
+	}
+	if err := o.Validate(); err != nil {
+		return nil, fmt.Errorf("%w (cluster mode needs --node-id, --raft-addr and --data-dir)", err)
+	}
+	if c.join != "" {
+		if _, _, err := net.SplitHostPort(c.join); err != nil {
+			return nil, fmt.Errorf("--join %q: want the HOST:PORT of a member's client port: %w", c.join, err)
+		}
+	}
+	if _, _, err := net.SplitHostPort(c.raftAddr); err != nil {
+		return nil, fmt.Errorf("--raft-addr %q: want HOST:PORT: %w", c.raftAddr, err)
+	}
+	return o, nil
+}
+
+// wildcardHost reports whether host (-a) listens on every interface: the
+// client address a member publishes (info's member list) is then one the
+// others cannot dial. Only informational (members talk over --raft-addr),
+// so serve warns instead of refusing.
+func wildcardHost(host string) bool {
+	if host == "" {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsUnspecified()
+}
