@@ -125,9 +125,9 @@ type clusterNode struct {
 	n *replication.Node
 }
 
-func (db *DB) openCluster() error {
+func (db *DB) openCluster(ctx context.Context) error {
 	o := db.opts.Cluster
-	n, err := replication.Open(context.Background(), replication.Config{
+	n, err := replication.Open(ctx, replication.Config{
 		NodeID:            o.NodeID,
 		RaftAddr:          o.RaftAddr,
 		ClientAddr:        o.ClientAddr,

@@ -49,8 +49,13 @@ type DB struct {
 	env       query.Env
 }
 
-// Open opens a database.
-func Open(opts Options) (*DB, error) {
+// Open opens a database: ephemeral, on a log file (replayed first), or as a
+// cluster member. It is OpenContext without a deadline.
+func Open(opts Options) (*DB, error) { return OpenContext(context.Background(), opts) }
+
+// OpenContext is Open with a context that bounds the parts of opening that
+// wait on others (a new cluster member asking to be admitted).
+func OpenContext(ctx context.Context, opts Options) (*DB, error) {
 	if err := opts.Validate(); err != nil {
 		return nil, err
 	}
@@ -62,7 +67,7 @@ func Open(opts Options) (*DB, error) {
 	db.cur.Store(dbvalue.Empty())
 	db.bgCtx, db.bgCancel = context.WithCancel(context.Background())
 	if opts.Cluster != nil {
-		if err := db.openCluster(); err != nil {
+		if err := db.openCluster(ctx); err != nil {
 			return nil, err
 		}
 	}

@@ -60,12 +60,14 @@ type Node struct {
 // admit this node if the directory was empty and the configuration says
 // so, and returns. A node restarted on its data directory rejoins by
 // itself.
-func Open(ctx context.Context, cfg Config) (n *Node, err error) {
+func Open(ctx context.Context, cfg Config) (_ *Node, err error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
 	cfg = cfg.withDefaults()
-	n = &Node{cfg: cfg, log: cfg.Logger.With("node", cfg.NodeID), self: raft.ServerID(cfg.NodeID)}
+	// n is not the named result: a failing return must not nil it before
+	// the deferred Close runs.
+	n := &Node{cfg: cfg, log: cfg.Logger.With("node", cfg.NodeID), self: raft.ServerID(cfg.NodeID)}
 	n.ctx, n.cancel = context.WithCancel(context.Background())
 	n.leader = newBroadcast()
 	n.leaderReads = newRounds(n, n.leaderRound)

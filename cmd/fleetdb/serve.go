@@ -222,7 +222,7 @@ func runServe(ctx context.Context, cfg serveConfig, stderr io.Writer, ready func
 		}
 		log.Info("fleetdb: opening the cluster member", args...)
 	}
-	db, err := fleetdb.Open(opts)
+	db, err := fleetdb.OpenContext(ctx, opts) // SIGTERM ends a join that is still waiting
 	if err != nil {
 		ln.Close()
 		return fmt.Errorf("open %s: %w", what, err)
