@@ -113,7 +113,7 @@ func TestPrefixKeys(t *testing.T) {
 func TestDeleteEverything(t *testing.T) {
 	seed := testSeed(t)
 	rng := rand.New(rand.NewPCG(seed, 7))
-	for _, n := range []int{1, 2, leafMax, leafMax + 1, leafMax * innerMax, 20000} {
+	for _, n := range []int{1, 2, leafMax, leafMax + 1, leafMax * innerMax, 8000} {
 		keys := make([]string, n)
 		for i := range keys {
 			keys[i] = fmt.Sprintf("%08d", i)

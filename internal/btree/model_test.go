@@ -162,7 +162,7 @@ type snapshot struct {
 func TestModelRandom(t *testing.T) {
 	seed := testSeed(t)
 	rng := rand.New(rand.NewPCG(seed, seed^0x9e3779b97f4a7c15))
-	steps := 30000
+	steps := 20000
 	if testing.Short() {
 		steps = 5000
 	}

@@ -2,7 +2,7 @@ package btree
 
 // Node capacity. See doc.go for the measurements behind it.
 const (
-	maxKeys  = 32          // key slots in a node
+	maxKeys  = 16          // key slots in a node (at least 4)
 	leafMax  = maxKeys     // most keys in a leaf
 	leafMin  = leafMax / 2 // fewest keys in a leaf other than the root
 	innerMax = maxKeys     // most children of an inner node (one key fewer)
@@ -24,11 +24,11 @@ const (
 // refers to them, so the owner of a node may write all three. For a
 // zero-size V, vals points to Go's shared zero-size base and costs nothing.
 type node[V any] struct {
-	edit *Edit                // the owner: only operations given it modify the node
-	kids *[innerMax]*node[V]  // inner nodes only
-	vals *[leafMax]V          // leaves only
-	n    int                  // keys in use
-	pfx  [maxKeys]uint64      // pfx[i] = prefix(keys[i])
+	edit *Edit               // the owner: only operations given it modify the node
+	kids *[innerMax]*node[V] // inner nodes only
+	vals *[leafMax]V         // leaves only
+	n    int                 // keys in use
+	pfx  [maxKeys]uint64     // pfx[i] = prefix(keys[i])
 	keys [maxKeys]string
 }
 
@@ -97,9 +97,9 @@ func (n *node[V]) find(key string, p uint64) (int, bool) {
 }
 
 // mut returns n itself if e owns it, and otherwise a copy of n owned by e.
-// e is never nil here: persistent operations use a private token.
+// A nil e owns nothing: mut(nil) always copies.
 func (n *node[V]) mut(e *Edit) *node[V] {
-	if n.edit == e {
+	if e != nil && n.edit == e {
 		return n
 	}
 	// Copy only the slots in use: the rest are zero in both nodes, and

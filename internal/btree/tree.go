@@ -63,23 +63,20 @@ func (t Tree[V]) Max() (key string, v V, ok bool) {
 // copied and the copies are owned by e. With e == nil the edit is fully
 // persistent: t and every tree sharing nodes with it stay unchanged.
 func (t Tree[V]) Set(e *Edit, key string, v V) Tree[V] {
-	if e == nil {
-		// A private token: each node is copied at most once by this call,
-		// and no later call can ever own the copies.
-		e = new(Edit)
-	}
+	// With e == nil every node on the path is copied, once: insert never
+	// asks for a mutable copy of a node it has already copied.
 	p := prefix(key)
 	if t.root == nil {
 		root := newLeaf[V](e)
 		root.n, root.pfx[0], root.keys[0], root.vals[0] = 1, p, key, v
 		return Tree[V]{root: root, n: 1}
 	}
-	root, split, added := t.root.insert(e, key, p, v)
-	if split.right != nil {
+	root, s, added := t.root.insert(e, key, p, v)
+	if s.right != nil {
 		old := root
 		root = newInner[V](e)
-		root.n, root.pfx[0], root.keys[0] = 1, split.pfx, split.sep
-		root.kids[0], root.kids[1] = old, split.right
+		root.n, root.pfx[0], root.keys[0] = 1, s.pfx, s.sep
+		root.kids[0], root.kids[1] = old, s.right
 	}
 	if added {
 		return Tree[V]{root: root, n: t.n + 1}
@@ -95,6 +92,8 @@ func (t Tree[V]) Delete(e *Edit, key string) (Tree[V], bool) {
 		return t, false
 	}
 	if e == nil {
+		// A private token, so that rebalancing can change in place the
+		// nodes this call has already copied; no later call can own them.
 		e = new(Edit)
 	}
 	root, ok := t.root.remove(e, key, prefix(key))

@@ -1,0 +1,104 @@
+// Package btree is a persistent (immutable) B+tree from string keys to values
+// of any type, with transient edits for cheap batches of writes.
+//
+// It owns one data structure: Tree[V], a sorted map with byte-wise key order
+// (Go string comparison), and its bulk loader, Builder[V]. The database uses
+// it for the record map and the indexes of every collection (V is struct{} for
+// an index set: values then cost nothing). It does no I/O, starts no
+// goroutines and takes no locks.
+//
+// # Shape
+//
+// Values live only in leaves; inner nodes hold separator keys and children.
+// Every node has 16 key slots (a leaf holds 8..16 keys, an inner node 8..16
+// children; the root may hold fewer). Next to each key a node keeps its first
+// 8 bytes as a big-endian integer, so a search compares integers held in the
+// node and follows a key to its bytes only when prefixes tie. Keys are shared,
+// never copied: copying a node copies string headers. Delete merges or
+// rebalances underfull nodes, so the tree shrinks, and a tree left empty is
+// the zero Tree. Iteration recurses over the nodes and allocates nothing.
+//
+// # Ownership and transient edits
+//
+// Every node records the *Edit that created it. Set and Delete given a token e
+// modify in place the nodes that e owns and copy every other node they change
+// (path copying); the copies are owned by e. So:
+//
+//   - e == nil: a fully persistent edit. Nothing reachable from the input tree
+//     is modified.
+//   - One e for a batch of writes: the first write copies its path; later
+//     writes that reach nodes e already owns change them in place. Trees
+//     returned earlier in the batch share those nodes and so see (partly) the
+//     later writes: only the last one is meaningful.
+//   - Once the caller stops using e for good (the next batch takes NewEdit()),
+//     every tree produced so far is an immutable value, safe to publish.
+//
+// The rule to keep: a tree is immutable once no Edit that owns any of its
+// nodes is used again. A tree derived with nil (or another Edit) from a tree
+// of e shares e's nodes, so it too may change if e is used again. The intended
+// use is the database's write path: take an Edit, apply one batch, retire the
+// Edit, publish.
+//
+// # Concurrency
+//
+// Any number of goroutines may read a tree (Get, Len, Min, Max, Ascend,
+// Descend, Check) concurrently, provided no goroutine edits with a token that
+// owns its nodes. Writes with nil or with a token of one's own never disturb
+// readers of other trees. An Edit, and a Builder, belong to one goroutine.
+//
+// # Node size and measurements
+//
+// The node size trades the bytes copied by each persistent write (the path:
+// about depth × node size) against depth and scan locality. Writes cost
+// mostly garbage collection, in proportion to the bytes they allocate, so the
+// smallest node that keeps reads fast wins: 16 slots. A node is then 416
+// bytes (exactly a size class), plus a 128-byte child array for an inner node
+// and a 16-slot value array for a leaf whose V is not empty.
+//
+// Sweep at 1,000,000 random 16-byte keys, CPU time per op of the whole
+// process (collector included) while other jobs loaded the 2-core machine:
+//
+//	slots        Get     Set (nil)       batch of 64         Ascend 100
+//	16           0.7 µs  6.4 µs, 3.2 KB  4.7 µs/key, 1.9 KB  3.2 µs
+//	20           0.6 µs  7.3 µs, 3.9 KB  4.7 µs/key, 2.1 KB  2.2 µs
+//	24           0.6 µs  7.6 µs, 4.0 KB  5.1 µs/key, 2.4 KB  2.1 µs
+//	32           0.6 µs  7.1 µs, 5.5 KB  6.8 µs/key, 3.0 KB  2.2 µs
+//	64           0.5 µs   16 µs, 8.7 KB  7.9 µs/key, 4.5 KB  1.6 µs
+//	32, no pfx   1.7 µs  8.1 µs, 2.5 KB  6.2 µs/key, 1.6 KB  4.4 µs
+//
+// The last row is a first version with exactly sized slices and no key
+// prefixes: it allocated least but every comparison followed a key to its
+// bytes, a cache miss each.
+//
+// Medians of 5 runs with 16 slots on a quiet machine (go test -run XXX
+// -bench . -benchmem -count 5 ./internal/btree/), wall time per op, against
+// github.com/benbjohnson/immutable's SortedMap[string, struct{}]:
+//
+//	                                 btree           immutable.SortedMap
+//	Get                              0.61 µs         1.67 µs
+//	Set, nil Edit                    2.98 µs, 3.2 KB 5.01 µs, 3.3 KB
+//	Set, batches of 64 per Edit      2.11 µs/key     -
+//	Set, batches of 4096 per Edit    1.54 µs/key     -
+//	Delete, nil Edit                 3.58 µs         5.27 µs
+//	Ascend from a key, 100 keys      2.61 µs         -
+//	Descend from a key, 100 keys     2.84 µs         -
+//	Builder, per key                 0.14 µs         -
+//
+// Most of a write is the collector tracing the live heap (here a million
+// separately allocated keys) and the write barriers on the pointers copied
+// while it runs. Under load, a nil-Edit Set took about 3 µs of CPU with
+// GOGC=400 against 5 to 7 µs with GOGC=100 (SortedMap: 7.4 µs). Writes get
+// cheaper with a higher GOGC or GOMEMLIMIT, with larger batches per Edit,
+// and with smaller values (a map's leaves copy their value arrays).
+//
+// Key prefixes help only where keys differ in their first 8 bytes; keys that
+// share a long prefix (index keys of one attribute value) fall back to string
+// comparisons, which are correct but slower.
+//
+// # Memory
+//
+// Measured at 1,000,000 random 16-byte keys, besides the key bytes: a set
+// filled by random inserts costs about 42 bytes per key (leaves about 70%
+// full); one loaded by a Builder, with full leaves, about 28. A map adds a
+// 16-slot array of V per leaf.
+package btree
