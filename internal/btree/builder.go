@@ -8,7 +8,7 @@ import "fmt"
 // repeated Set.
 //
 // The zero value is an empty builder. A Builder is used by one goroutine.
-// After Tree it must not be used again.
+// Tree empties it: adding keys afterwards starts a new, unrelated tree.
 type Builder[V any] struct {
 	edit   *Edit      // owns the nodes until Tree; never handed out
 	leaves []*node[V] // completed leaves, in key order
@@ -48,8 +48,8 @@ func (b *Builder[V]) Tree() Tree[V] {
 	if b.cur == nil {
 		return Tree[V]{}
 	}
-	level := append(b.leaves, b.cur)
-	b.leaves, b.cur = nil, nil
+	level, n, edit := append(b.leaves, b.cur), b.n, b.edit
+	*b = Builder[V]{} // a fresh Edit next time: these nodes are never touched again
 	if k := len(level); k > 1 && level[k-1].underfull() {
 		// Only the last leaf can be short: even it out with the one before.
 		level[k-2].share(level[k-1], "", 0)
@@ -59,17 +59,17 @@ func (b *Builder[V]) Tree() Tree[V] {
 		mins[i] = leaf.keys[0]
 	}
 	for len(level) > 1 {
-		level, mins = b.parents(level, mins)
+		level, mins = parents(edit, level, mins)
 	}
-	return Tree[V]{root: level[0], n: b.n}
+	return Tree[V]{root: level[0], n: n}
 }
 
 // parents groups the nodes of one level, whose smallest keys are mins, under
 // full inner nodes (the last two share what is left so that neither is
 // underfull) and returns the parents and their smallest keys.
-func (b *Builder[V]) parents(level []*node[V], mins []string) ([]*node[V], []string) {
+func parents[V any](edit *Edit, level []*node[V], mins []string) ([]*node[V], []string) {
 	groups := (len(level) + innerMax - 1) / innerMax
-	parents := make([]*node[V], 0, groups)
+	out := make([]*node[V], 0, groups)
 	pmins := make([]string, 0, groups)
 	for start := 0; start < len(level); {
 		size := innerMax
@@ -78,16 +78,16 @@ func (b *Builder[V]) parents(level []*node[V], mins []string) ([]*node[V], []str
 		} else if rest < innerMax+innerMin {
 			size = rest - rest/2 // the last two groups share rest
 		}
-		p := newInner[V](b.edit)
+		p := newInner[V](edit)
 		p.n = size - 1
 		copy(p.kids[:], level[start:start+size])
 		copy(p.keys[:], mins[start+1:start+size])
 		for i, k := range p.keys[:p.n] {
 			p.pfx[i] = prefix(k)
 		}
-		parents = append(parents, p)
+		out = append(out, p)
 		pmins = append(pmins, mins[start])
 		start += size
 	}
-	return parents, pmins
+	return out, pmins
 }

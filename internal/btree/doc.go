@@ -68,7 +68,13 @@
 //
 // The last row is a first version with exactly sized slices and no key
 // prefixes: it allocated least but every comparison followed a key to its
-// bytes, a cache miss each.
+// bytes, a cache miss each. 8 slots, measured later against 16 on a quieter
+// machine, allocated 2.3 KB per Set but were no faster at writing (deeper
+// paths, more allocations) and 25% slower at Get, 50% at Ascend 100.
+//
+// A Get that finds its key must read the leaf and then the key's bytes to
+// confirm equality: two cache misses in memory this size, each about 170 ns
+// on this machine, which is why Get stays near 0.6 µs.
 //
 // Medians of 5 runs with 16 slots on a quiet machine (go test -run XXX
 // -bench . -benchmem -count 5 ./internal/btree/), wall time per op, against

@@ -294,3 +294,28 @@ func TestBuilderRejectsUnsortedKeys(t *testing.T) {
 	}
 	sameAs(t, b.Tree(), model{{"", 0}, {"a", 0}, {"b", 0}, {"b\x00", 2}}, "after rejected keys")
 }
+
+func TestBuilderReuse(t *testing.T) {
+	var b Builder[int]
+	for i := range 100 {
+		if err := b.Add(fmt.Sprintf("a%03d", i), i); err != nil {
+			t.Fatal(err)
+		}
+	}
+	first := b.Tree()
+	if err := b.Add("a000", 7); err != nil {
+		t.Fatalf("Add after Tree: %v", err)
+	}
+	second := b.Tree()
+	sameAs(t, second, model{{"a000", 7}}, "second tree")
+	if first.Len() != 100 {
+		t.Fatalf("first tree has %d keys", first.Len())
+	}
+	if err := first.Check(); err != nil {
+		t.Fatal(err)
+	}
+	var empty Builder[int]
+	if got := empty.Tree(); got != (Tree[int]{}) {
+		t.Fatal("an empty builder gave a non-empty tree")
+	}
+}

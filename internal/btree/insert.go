@@ -1,8 +1,9 @@
 package btree
 
 // split describes a node that split in two: right is the new right half and
-// sep (with pfx = prefix(sep)) the separator between the halves, the smallest
-// key under right. right is nil when the node did not split.
+// sep (with pfx = prefix(sep)) the separator between the halves, greater than
+// every key under the left half and not greater than any under right. right
+// is nil when the node did not split.
 type split[V any] struct {
 	right *node[V]
 	sep   string
