@@ -35,7 +35,7 @@ func benchRecord(i int) string {
 		i, i, i, i%50, (i/50)%100, score)
 }
 
-func benchSetup(b *testing.B) *DB {
+func benchSetup(b testing.TB) *DB {
 	b.Helper()
 	benchOnce.Do(func() {
 		runtime.GC()

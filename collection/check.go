@@ -36,9 +36,13 @@ func checkIndex(c Collection, ix index.Index) error {
 		return true
 	})
 	var err error
-	ix.Keys(func(k string) bool {
+	ix.Entries(func(k, rec string) bool {
 		if !want[k] {
 			err = fmt.Errorf("collection: index %s has a stale entry for id %q", ix.Spec().Raw(), index.IDOf(k))
+			return false
+		}
+		if cur, _ := c.records.Get(index.IDOf(k)); cur != rec {
+			err = fmt.Errorf("collection: index %s holds an old version of the record with id %q", ix.Spec().Raw(), index.IDOf(k))
 			return false
 		}
 		delete(want, k)

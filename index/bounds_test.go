@@ -245,7 +245,7 @@ func TestIndexScan(t *testing.T) {
 		}
 		for _, reverse := range []bool{false, true} {
 			var ids []string
-			ix.Scan(from, to, reverse, func(comps, id string) bool {
+			ix.Scan(from, to, reverse, func(comps, id, _ string) bool {
 				ids = append(ids, comps+"/"+id)
 				return true
 			})
@@ -256,6 +256,24 @@ func TestIndexScan(t *testing.T) {
 			if strings.Join(ids, "|") != strings.Join(w, "|") {
 				t.Fatalf("seed %d: Scan(%x, %x, reverse=%v) visited %d ids, want %d", seed, from, to, reverse, len(ids), len(w))
 			}
+		}
+		// ScanGroupsReverse: groups from the last, each group in id order.
+		var groups []string
+		ix.ScanGroupsReverse(from, to, func(comps, id, _ string) bool {
+			groups = append(groups, comps+"/"+id)
+			return true
+		})
+		var wantGroups []string
+		for i := len(want); i > 0; {
+			j := i - 1
+			for j > 0 && strings.SplitN(want[j-1], "/", 2)[0] == strings.SplitN(want[i-1], "/", 2)[0] {
+				j--
+			}
+			wantGroups = append(wantGroups, want[j:i]...)
+			i = j
+		}
+		if strings.Join(groups, "|") != strings.Join(wantGroups, "|") {
+			t.Fatalf("seed %d: ScanGroupsReverse(%x, %x) = %q, want %q", seed, from, to, groups, wantGroups)
 		}
 	}
 }

@@ -2,17 +2,20 @@ package index
 
 import (
 	"slices"
+	"strings"
 
 	"github.com/fleetdb-go/fleetdb/internal/btree"
 )
 
-// Index is one sorted index of a collection: a set of entry keys (see
-// AppendKey) in a persistent B+tree. An Index is a value; the methods that
-// change it return a new Index and leave the receiver as it was, except for
-// tree nodes owned by the edit token passed in (see package btree).
+// Index is one sorted index of a collection: its entry keys (see
+// AppendKey) in a persistent B+tree, each mapped to the record's JSON, so a
+// scan reads records without a second lookup in the record map. An Index
+// is a value; the methods that change it return a new Index and leave the
+// receiver as it was, except for tree nodes owned by the edit token passed
+// in (see package btree).
 type Index struct {
 	spec Spec
-	tree btree.Tree[struct{}]
+	tree btree.Tree[string]
 }
 
 // New returns an empty index with the given spec.
@@ -28,7 +31,7 @@ func (ix Index) Len() int { return ix.tree.Len() }
 // the grown buffer is returned for reuse.
 func (ix Index) Insert(e *btree.Edit, id, rec string, buf []byte) (Index, []byte) {
 	buf = ix.spec.AppendKey(buf[:0], id, rec)
-	ix.tree = ix.tree.Set(e, string(buf), struct{}{})
+	ix.tree = ix.tree.Set(e, string(buf), rec)
 	return ix, buf
 }
 
@@ -39,52 +42,101 @@ func (ix Index) Remove(e *btree.Edit, id, rec string, buf []byte) (Index, []byte
 	return ix, buf
 }
 
-// Replace moves the entry of a record whose old version was oldRec to the
-// position of newRec; it does nothing when the indexed attributes are the
-// same.
+// Replace points the entry of a record whose old version was oldRec at
+// newRec, moving it when the indexed attributes changed.
 func (ix Index) Replace(e *btree.Edit, id, oldRec, newRec string, buf []byte) (Index, []byte) {
 	buf = ix.spec.AppendKey(buf[:0], id, oldRec)
 	n := len(buf)
 	buf = ix.spec.AppendKey(buf, id, newRec)
-	if string(buf[:n]) == string(buf[n:]) {
+	if string(buf[:n]) != string(buf[n:]) {
+		ix.tree, _ = ix.tree.Delete(e, string(buf[:n]))
+		ix.tree = ix.tree.Set(e, string(buf[n:]), newRec)
 		return ix, buf
 	}
-	ix.tree, _ = ix.tree.Delete(e, string(buf[:n]))
-	ix.tree = ix.tree.Set(e, string(buf[n:]), struct{}{})
+	// Same key: reuse the stored key string, only the value changes.
+	ix.tree = ix.tree.Set(e, string(buf[:n]), newRec)
 	return ix, buf
 }
 
-// Scan visits the encoded ids of the entries whose keys are in [from, to)
-// (to == "" means no upper bound), in key order or, with reverse, in
-// reverse key order, until fn returns false. fn also receives the entry's
-// component part, so callers can group entries that tie on a prefix.
-func (ix Index) Scan(from, to string, reverse bool, fn func(comps, id string) bool) {
-	visit := func(key string, _ struct{}) bool {
+// Scan visits the entries whose keys are in [from, to) (to == "" means no
+// upper bound), in key order or, with reverse, in reverse key order, until
+// fn returns false. fn receives the entry's component part (so callers can
+// group entries that tie on a prefix), the encoded id and the record.
+func (ix Index) Scan(from, to string, reverse bool, fn func(comps, id, rec string) bool) {
+	visit := func(key string, rec string) bool {
 		id := IDOf(key)
-		return fn(key[:len(key)-len(id)-idLenSize(id)], id)
+		return fn(key[:len(key)-len(id)-idLenSize(id)], id, rec)
 	}
 	if !reverse {
-		ix.tree.Ascend(from, func(key string, v struct{}) bool {
+		ix.tree.Ascend(from, func(key string, rec string) bool {
 			if to != "" && key >= to {
 				return false
 			}
-			return visit(key, v)
+			return visit(key, rec)
 		})
 		return
 	}
-	step := func(key string, v struct{}) bool {
+	step := func(key string, rec string) bool {
 		if key < from {
 			return false
 		}
 		if to != "" && key >= to {
 			return true
 		}
-		return visit(key, v)
+		return visit(key, rec)
 	}
 	if to == "" {
 		ix.tree.DescendAll(step)
 	} else {
 		ix.tree.Descend(to, step)
+	}
+}
+
+// ScanGroupsReverse visits the entries in [from, to) like a reverse Scan,
+// except that entries with equal components (a group: they differ only by
+// id) come in ascending id order. It costs two seeks per group instead of
+// buffering the group, so an ordered limit over large groups stays cheap.
+func (ix Index) ScanGroupsReverse(from, to string, fn func(comps, id, rec string) bool) {
+	hi := to
+	for {
+		var last string
+		found := false
+		step := func(key string, _ string) bool {
+			if hi != "" && key >= hi {
+				return true
+			}
+			if key >= from {
+				last, found = key, true
+			}
+			return false
+		}
+		if hi == "" {
+			ix.tree.DescendAll(step)
+		} else {
+			ix.tree.Descend(hi, step)
+		}
+		if !found {
+			return
+		}
+		group := ComponentsOf(last)
+		stopped := false
+		start := max(group, from) // the bounds may cut a group
+		ix.tree.Ascend(start, func(key string, rec string) bool {
+			id := IDOf(key)
+			comps := key[:len(key)-len(id)-idLenSize(id)]
+			if comps != group || (to != "" && key >= to) {
+				return false
+			}
+			if !fn(comps, id, rec) {
+				stopped = true
+				return false
+			}
+			return true
+		})
+		if stopped {
+			return
+		}
+		hi = group
 	}
 }
 
@@ -98,29 +150,34 @@ func idLenSize(id string) int {
 // Check verifies the index's tree structure.
 func (ix Index) Check() error { return ix.tree.Check() }
 
+// Entries visits every entry key with its record, in order (for
+// consistency checks).
+func (ix Index) Entries(fn func(key, rec string) bool) { ix.tree.AscendAll(fn) }
+
 // Keys visits every entry key in order (for consistency checks).
 func (ix Index) Keys(fn func(key string) bool) {
-	ix.tree.AscendAll(func(k string, _ struct{}) bool { return fn(k) })
+	ix.tree.AscendAll(func(k string, _ string) bool { return fn(k) })
 }
 
 // BuildSorted returns an index with the given spec holding the entries of
 // n records visited by each: it computes every key, sorts them and bulk
 // loads a tree with packed nodes.
 func BuildSorted(spec Spec, n int, each func(fn func(id, rec string) bool)) Index {
-	keys := make([]string, 0, n)
+	type entry struct{ key, rec string }
+	entries := make([]entry, 0, n)
 	var buf []byte
 	each(func(id, rec string) bool {
 		buf = spec.AppendKey(buf[:0], id, rec)
-		keys = append(keys, string(buf))
+		entries = append(entries, entry{string(buf), rec})
 		return true
 	})
-	slices.Sort(keys)
-	var b btree.Builder[struct{}]
-	for i, k := range keys {
-		if i > 0 && keys[i-1] == k {
+	slices.SortFunc(entries, func(a, b entry) int { return strings.Compare(a.key, b.key) })
+	var b btree.Builder[string]
+	for i, en := range entries {
+		if i > 0 && entries[i-1].key == en.key {
 			continue
 		}
-		b.Add(k, struct{}{})
+		b.Add(en.key, en.rec)
 	}
 	return Index{spec: spec, tree: b.Tree()}
 }

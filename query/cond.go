@@ -73,11 +73,11 @@ type (
 	}
 )
 
-func (c *Compare) Raw() string { return c.raw }
-func (c *Range) Raw() string   { return c.raw }
-func (c *In) Raw() string      { return c.raw }
-func (c *And) Raw() string     { return c.raw }
-func (c *Or) Raw() string      { return c.raw }
+func (c *Compare) Raw() string { return index.CompactString(c.raw) }
+func (c *Range) Raw() string   { return index.CompactString(c.raw) }
+func (c *In) Raw() string      { return index.CompactString(c.raw) }
+func (c *And) Raw() string     { return index.CompactString(c.raw) }
+func (c *Or) Raw() string      { return index.CompactString(c.raw) }
 
 // Match implements = and != (equality is deep, numbers by value, missing
 // equals null).

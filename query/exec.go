@@ -48,11 +48,15 @@ func (b *branch) each(c collection.Collection, fn func(id, rec string) bool) boo
 		return cont
 	case accessIndex:
 		cont := true
-		a.ix.Scan(a.from, a.to, a.reverse, func(_, id string) bool {
-			rec, _ := c.Get(id)
+		scan := func(_, id, rec string) bool {
 			cont = visit(id, rec)
 			return cont
-		})
+		}
+		if a.groupsAsc {
+			a.ix.ScanGroupsReverse(a.from, a.to, scan)
+		} else {
+			a.ix.Scan(a.from, a.to, a.reverse, scan)
+		}
 		return cont
 	}
 	// Union: collect each branch's matches, deduplicated by id, then order

@@ -1,6 +1,7 @@
 package query
 
 import (
+	"github.com/fleetdb-go/fleetdb/index"
 	"strconv"
 	"strings"
 )
@@ -9,7 +10,7 @@ import (
 func (p *Plan) Explain() []byte {
 	node := p.branch.explain(p.coll, p.find.whereRaw)
 	if p.sort {
-		node = "[\"sort\"," + p.find.orderRaw + "," + node + "]"
+		node = "[\"sort\"," + index.CompactString(p.find.orderRaw) + "," + node + "]"
 	}
 	f := p.find
 	offsetLimit := func(n string) string {
@@ -23,7 +24,7 @@ func (p *Plan) Explain() []byte {
 	}
 	only := func(n string) string {
 		if f.Only != nil {
-			n = "[\"only\"," + f.onlyRaw + "," + n + "]"
+			n = "[\"only\"," + index.CompactString(f.onlyRaw) + "," + n + "]"
 		}
 		return n
 	}
@@ -64,7 +65,7 @@ func (a *access) explain(coll string) string {
 	case accessUnion:
 		order := "null"
 		if a.orderRaw != "" {
-			order = a.orderRaw
+			order = index.CompactString(a.orderRaw)
 		}
 		kids := make([]string, len(a.branches))
 		for i, b := range a.branches {

@@ -38,10 +38,10 @@ func parseFind(q string, args []gjson.Result, kind findKind) (Find, error) {
 		switch k.Str {
 		case "where":
 			f.Where, err = parseCond(q, v, 0)
-			f.whereRaw = compact(v)
+			f.whereRaw = v.Raw // compacted when explained
 		case "order":
 			f.Order, err = parseOrder(q, v)
-			f.orderRaw = compact(v)
+			f.orderRaw = v.Raw
 		case "offset":
 			f.Offset, err = parseNonNegative(q, "offset", v)
 		case "limit":
@@ -52,7 +52,7 @@ func parseFind(q string, args []gjson.Result, kind findKind) (Find, error) {
 				return false
 			}
 			f.Only, f.OnlyOne, err = parseOnly(q, v)
-			f.onlyRaw = compact(v)
+			f.onlyRaw = v.Raw
 		case "distinct":
 			if kind == findWrite {
 				err = malformed("%s: distinct is not allowed in %s", q, q)
@@ -105,7 +105,8 @@ func parseOrder(q string, v gjson.Result) ([]OrderKey, error) {
 	if !v.IsArray() {
 		return nil, malformed("%s: order must be [attribute, \"asc\"|\"desc\"] or an array of them, got %s", q, kindOf(v))
 	}
-	parts := v.Array()
+	var partsBuf [4]gjson.Result
+	parts := elems(v, partsBuf[:0])
 	if len(parts) == 0 {
 		return nil, malformed("%s: order is empty", q)
 	}
@@ -125,7 +126,8 @@ func parseOrder(q string, v gjson.Result) ([]OrderKey, error) {
 }
 
 func parseOrderKey(q string, v gjson.Result) (OrderKey, error) {
-	parts := v.Array()
+	var partsBuf [4]gjson.Result
+	parts := elems(v, partsBuf[:0])
 	if !v.IsArray() || len(parts) != 2 || parts[1].Type != gjson.String {
 		return OrderKey{}, malformed("%s: order key must be [attribute, \"asc\"|\"desc\"], got %s", q, compact(v))
 	}
@@ -150,7 +152,8 @@ func parseOnly(q string, v gjson.Result) ([]index.Path, bool, error) {
 	if !v.IsArray() {
 		return nil, false, malformed("%s: only must be an attribute name or an array of names, got %s", q, kindOf(v))
 	}
-	parts := v.Array()
+	var partsBuf [4]gjson.Result
+	parts := elems(v, partsBuf[:0])
 	if len(parts) == 0 {
 		return nil, false, malformed("%s: only is an empty array", q)
 	}
@@ -183,12 +186,13 @@ func parseCond(q string, v gjson.Result, depth int) (Cond, error) {
 	if !v.IsArray() {
 		return nil, malformed("%s: where condition must be an array, got %s", q, kindOf(v))
 	}
-	parts := v.Array()
+	var partsBuf [4]gjson.Result
+	parts := elems(v, partsBuf[:0])
 	if len(parts) == 0 || parts[0].Type != gjson.String {
 		return nil, malformed("%s: where condition must start with an operator, got %s", q, compact(v))
 	}
 	op := parts[0].Str
-	raw := compact(v)
+	raw := v.Raw // compacted when explained
 	switch op {
 	case "and", "or":
 		if len(parts) < 2 {
@@ -261,7 +265,8 @@ func parseCond(q string, v gjson.Result, depth int) (Cond, error) {
 			c.Lo, c.lo = b, val
 		}
 	} else {
-		bounds := val.Array()
+		var boundsBuf [4]gjson.Result
+		bounds := elems(val, boundsBuf[:0])
 		if !val.IsArray() || len(bounds) != 2 {
 			return nil, malformed("%s: %s takes [low, high], got %s", q, op, compact(val))
 		}

@@ -77,7 +77,8 @@ func parseQuery(q gjson.Result, where string) (Query, error) {
 	if !q.IsArray() {
 		return nil, malformed("%squery must be an array, got %s", where, kindOf(q))
 	}
-	args := q.Array()
+	var argsBuf [4]gjson.Result
+	args := elems(q, argsBuf[:0])
 	if len(args) == 0 {
 		return nil, malformed("%squery is an empty array", where)
 	}

@@ -29,11 +29,15 @@ type access struct {
 	from    string // index byte range [from, to); to == "" means unbounded
 	to      string
 	reverse bool
-	lookup  bool     // every component has an equality: index-lookup
-	eqJS    []string // equality values as JSON, one per leading component
-	rng     *Range   // the range condition on the next component, if any
-	rngLo   *Range   // a second range condition that supplied the lower bound
-	rngHi   *Range   // ... or the upper bound
+	// groupsAsc: a reverse scan whose groups of entries with equal
+	// components come in ascending id order (ties on an order that covers
+	// every remaining component).
+	groupsAsc bool
+	lookup    bool     // every component has an equality: index-lookup
+	eqJS      []string // equality values as JSON, one per leading component
+	rng       *Range   // the range condition on the next component, if any
+	rngLo     *Range   // a second range condition that supplied the lower bound
+	rngHi     *Range   // ... or the upper bound
 
 	branches []*branch // union
 	order    []OrderKey
@@ -294,7 +298,11 @@ func matchIndex(ix index.Index, conds []Cond, order []OrderKey) candidate {
 		if fwd || bwd {
 			cand.provides = true
 			a.reverse = bwd
-			cand.tieFix = bwd || len(rest) < len(comps)-k
+			covers := len(rest) == len(comps)-k
+			// Ties come in id order from a forward scan; a reverse scan that
+			// covers every remaining component reads each group forward.
+			a.groupsAsc = bwd && covers
+			cand.tieFix = !covers
 		}
 	}
 	cand.access = a
