@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"runtime/debug"
 	"syscall"
 
 	"github.com/fleetdb-go/fleetdb/aof"
@@ -33,7 +34,9 @@ func (db *DB) openLog() error {
 			if loader != nil {
 				return fmt.Errorf("fleetdb: log record %d: a write inside the snapshot", n)
 			}
-			q, err := query.Parse(rec[1:])
+			// The log holds only writes that were parsed and applied before,
+			// behind a checksum.
+			q, err := query.ParseTrusted(rec[1:])
 			if err != nil {
 				return fmt.Errorf("fleetdb: log record %d: %w", n, err)
 			}
@@ -70,6 +73,9 @@ func (db *DB) openLog() error {
 		}
 		db.unlock = unlock
 	}
+	// Replay builds the whole database at once: collect garbage less often
+	// meanwhile (the setting is process-wide and restored right after).
+	defer debug.SetGCPercent(debug.SetGCPercent(400))
 	l, err := aof.Open(db.opts.Path, aof.Options{Sync: db.opts.Sync, FS: db.opts.FS, Logger: db.log}, replay)
 	if err != nil {
 		db.releaseLock()

@@ -34,6 +34,14 @@ func ParseString(req string) (Query, error) {
 	return parseQuery(gjson.Parse(req), "")
 }
 
+// ParseTrusted parses a request that ParseString accepted before and that
+// comes back unchanged from a checksummed log (replay): it skips the checks
+// of the JSON text (validity, UTF-8, depth), which cost about a third of
+// parsing. Any other input must go through Parse.
+func ParseTrusted(req []byte) (Query, error) {
+	return parseQuery(gjson.Parse(string(req)), "")
+}
+
 func describeInvalid(req string) string {
 	if strings.TrimSpace(req) == "" {
 		return "empty request"
