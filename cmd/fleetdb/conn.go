@@ -93,12 +93,19 @@ func (c *connFlags) secret() string {
 
 // dial connects a client to the server and checks the password.
 func (c *connFlags) dial(ctx context.Context) (*client.Client, string, error) {
+	return c.dialPool(ctx, 4)
+}
+
+// dialPool is dial with a pool of n connections. The shell uses one, so
+// that per-connection settings (set-read-consistency) hold for what it
+// runs next.
+func (c *connFlags) dialPool(ctx context.Context, n int) (*client.Client, string, error) {
 	addr, err := c.addr()
 	if err != nil {
 		return nil, "", err
 	}
 	cl, err := client.Dial(ctx, addr, client.WithPassword(c.secret()),
-		client.WithDialTimeout(c.connectTimeout), client.WithPoolSize(4))
+		client.WithDialTimeout(c.connectTimeout), client.WithPoolSize(n))
 	if err != nil {
 		return nil, addr, dialError(addr, err)
 	}

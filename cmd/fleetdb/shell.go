@@ -76,7 +76,7 @@ type shell struct {
 }
 
 func runShell(ctx context.Context, cfg shellConfig, stdin io.Reader, stdout, stderr io.Writer) error {
-	c, addr, err := cfg.conn.dial(ctx)
+	c, addr, err := cfg.conn.dialPool(ctx, 1) // one connection: its settings persist
 	if err != nil {
 		return err
 	}
