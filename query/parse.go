@@ -1,6 +1,7 @@
 package query
 
 import (
+	"math"
 	"strconv"
 	"strings"
 	"unicode/utf8"
@@ -287,6 +288,9 @@ func parseRecord(q string, r gjson.Result) (Record, error) {
 	}
 	if id.Type != gjson.Number && id.Type != gjson.String {
 		return Record{}, malformed("%s: id must be a number or a string, got %s", q, compact(id))
+	}
+	if id.Type == gjson.Number && (math.IsInf(id.Num, 0) || math.IsNaN(id.Num)) {
+		return Record{}, malformed("%s: id %s is out of the range of a double", q, id.Raw)
 	}
 	return Record{ID: index.EncodeValue(id), JSON: index.CompactString(r.Raw)}, nil
 }
