@@ -93,7 +93,7 @@ func (db *DB) openLog() error {
 	return nil
 }
 
-// appendRecords queues the log records of a batch's successful writes.
+// logWrite queues the log record of one of the batch's successful writes.
 func (w *writer) logWrite(req []byte) {
 	start := len(w.buf)
 	w.buf = append(w.buf, recQuery)

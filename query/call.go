@@ -2,6 +2,7 @@ package query
 
 import (
 	"fmt"
+	"github.com/tidwall/gjson"
 
 	"github.com/fleetdb-go/fleetdb/dbvalue"
 )
@@ -72,10 +73,8 @@ func applyCall(dst []byte, txn *dbvalue.Txn, q Call, env *Env) (out []byte, err 
 	if res == nil {
 		return append(dst, "null"...), nil
 	}
-	if !validJSON(res) {
+	if !gjson.ValidBytes(res) {
 		return nil, &Error{Kind: KindCommand, Msg: "Command failed: " + q.Command + ": result is not valid JSON"}
 	}
 	return append(dst, res...), nil
 }
-
-func validJSON(b []byte) bool { return gjsonValid(b) }

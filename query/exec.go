@@ -2,7 +2,6 @@ package query
 
 import (
 	"slices"
-	"strconv"
 	"strings"
 
 	"github.com/fleetdb-go/fleetdb/collection"
@@ -298,5 +297,3 @@ func (p *Plan) IDs() []string {
 	})
 	return ids
 }
-
-func itoaBytes(dst []byte, n int) []byte { return strconv.AppendInt(dst, int64(n), 10) }

@@ -2,8 +2,6 @@ package query
 
 import "github.com/tidwall/gjson"
 
-func gjsonValid(b []byte) bool { return gjson.ValidBytes(b) }
-
 // elems appends the elements of the JSON array r to dst (nothing if r is
 // not an array). Callers pass a small stack buffer: gjson's Array
 // allocates a large slice per call, the main cost of parsing a query.

@@ -142,7 +142,7 @@ func planConjunction(c collection.Collection, conds []Cond, order []OrderKey) (b
 			sortIDs(&a)
 			b.access = a
 			b.filter = without(conds, i)
-			return b, isIDOrder(order), false
+			return b, isIDAsc(order), false
 		}
 	}
 	best := candidate{consumed: -1}
@@ -183,8 +183,6 @@ func without(conds []Cond, i int) []Cond {
 func isIDAsc(order []OrderKey) bool {
 	return len(order) == 0 || (order[0].Path.IsID() && !order[0].Desc)
 }
-
-func isIDOrder(order []OrderKey) bool { return isIDAsc(order) }
 
 var idPath = index.MustPath("id")
 
