@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"net"
 	"strings"
 	"testing"
 	"time"
@@ -158,4 +159,35 @@ func bumpCommand(tx *Tx, args []json.RawMessage) (any, error) {
 		return nil, err
 	}
 	return n, nil
+}
+
+// TestClusterOpenFailures: a member that cannot start returns its error
+// (replication.Open used to panic in its deferred cleanup), and a member
+// waiting to join stops when its context ends instead of retrying for a
+// minute (what lets SIGTERM stop `fleetdb serve --join`).
+func TestClusterOpenFailures(t *testing.T) {
+	busy, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer busy.Close()
+	_, err = Open(Options{Cluster: &ClusterOptions{
+		NodeID: "x", RaftAddr: busy.Addr().String(), DataDir: t.TempDir(), Bootstrap: true,
+	}})
+	if err == nil {
+		t.Fatal("a member on a Raft address in use opened")
+	}
+
+	ctx, cancel := context.WithTimeout(context.Background(), 300*time.Millisecond)
+	defer cancel()
+	start := time.Now()
+	_, err = OpenContext(ctx, Options{Cluster: &ClusterOptions{
+		NodeID: "y", RaftAddr: "127.0.0.1:0", DataDir: t.TempDir(), Join: "127.0.0.1:1",
+	}})
+	if err == nil || !errors.Is(err, context.DeadlineExceeded) {
+		t.Fatalf("join of an unreachable member: %v", err)
+	}
+	if took := time.Since(start); took > 5*time.Second {
+		t.Fatalf("the join went on for %v after its context ended", took)
+	}
 }
