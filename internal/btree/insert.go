@@ -25,8 +25,11 @@ func (n *node[V]) insert(e *Edit, key string, p uint64, v V, right bool) (*node[
 	if n.isLeaf() {
 		i, found := n.find(key, p)
 		if found {
+			// The new key string replaces the old one although they are
+			// equal: a caller that allocates a key together with its
+			// value (package collection) then lets the old pair go.
 			n = n.mut(e)
-			n.vals[i] = v
+			n.keys[i], n.vals[i] = key, v
 			return n, split[V]{}, false
 		}
 		if n.n < leafMax {
@@ -133,7 +136,8 @@ func (n *node[V]) splitLeaf(e *Edit, i int, key string, p uint64, v V, appending
 	splitInsert(n.keys[:], r.keys[:], n.n, i, key, nl)
 	splitInsert(n.vals[:], r.vals[:], n.n, i, v, nl)
 	n.n, r.n = nl, total-nl
-	return n, split[V]{right: r, sep: r.keys[0], pfx: r.pfx[0]}, true
+	sep := separator(n.keys[n.n-1], r.keys[0])
+	return n, split[V]{right: r, sep: sep, pfx: prefix(sep)}, true
 }
 
 // splitInner splits the full inner node n, owned by e, with the separator of

@@ -1,5 +1,7 @@
 package btree
 
+import "strings"
+
 // Node capacity. See doc.go for the measurements behind it.
 const (
 	maxKeys  = 16          // key slots in a node (at least 4)
@@ -69,6 +71,21 @@ func prefix(s string) uint64 {
 		p |= uint64(s[i]) << (56 - 8*i)
 	}
 	return p
+}
+
+// separator returns the shortest prefix of hi that is greater than lo (lo <
+// hi), as a copy: a separator between two leaves that splits them as well as
+// hi itself does, shares no bytes with either key, and so never keeps a
+// deleted key (or the record it was allocated with) alive.
+func separator(lo, hi string) string { return strings.Clone(shortest(lo, hi)) }
+
+// shortest returns the shortest prefix of hi greater than lo (lo < hi).
+func shortest(lo, hi string) string {
+	i := 0
+	for i < len(lo) && lo[i] == hi[i] {
+		i++
+	}
+	return hi[:i+1]
 }
 
 // lowerBound returns the smallest i < n.n with keys[i] >= key (n.n if none);
