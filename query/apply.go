@@ -102,10 +102,9 @@ func applyInsert(dst []byte, txn *dbvalue.Txn, q Insert) ([]byte, error) {
 	if err := checkBatchIDs(q.Records, c.Has); err != nil {
 		return nil, err
 	}
-	e := txn.Edit()
-	for _, r := range q.Records {
-		c = c.Insert(e, r.ID, r.JSON)
-	}
+	c = c.InsertMany(txn.Edit(), len(q.Records), func(i int) (string, string) {
+		return q.Records[i].ID, q.Records[i].JSON
+	})
 	txn.SetCollection(q.Coll, c)
 	return strconv.AppendInt(dst, int64(len(q.Records)), 10), nil
 }
