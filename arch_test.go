@@ -24,6 +24,7 @@ var allowedImports = map[string][]string{
 	"writequeue":     {},
 	"protocol":       {},
 	"internal/btree": {},
+	"internal/testcert": {}, // throwaway CAs for TLS tests
 	"replication":    {"query", "dbvalue", "collection", "index", "writequeue", "aof", "protocol", "internal/*"}, // protocol: Config.Join speaks to a member's server
 	".":              {"query", "dbvalue", "collection", "index", "writequeue", "aof", "replication", "internal/*"},
 	"server":         {"protocol", "query"},
