@@ -19,8 +19,10 @@ const recQuery = 'Q'
 
 // openLog opens the log at opts.Path and replays it into one transaction:
 // the snapshot (if the log was compacted) is loaded with builders, then
-// every logged write is applied again with query.Apply.
-func (db *DB) openLog() error {
+// every logged write is applied again with query.Apply. With scan set, it
+// only reads the log (no lock, no repair of a torn tail), reports what it
+// found in *scan and keeps the value it replayed (CheckLog).
+func (db *DB) openLog(scan *aof.Report) error {
 	var (
 		loader  *dbvalue.Loader
 		txn     = dbvalue.Empty().Begin()
@@ -69,6 +71,18 @@ func (db *DB) openLog() error {
 		}
 		return nil
 	}
+	if scan != nil {
+		rep, err := aof.Scan(db.opts.Path, db.opts.FS, replay)
+		*scan = rep
+		if err != nil {
+			return err
+		}
+		if loader != nil && rep.Corruption == nil && rep.TornBytes == 0 {
+			return fmt.Errorf("fleetdb: %s: the log ends inside a snapshot", db.opts.Path)
+		}
+		db.cur.Store(txn.Commit())
+		return nil
+	}
 	if db.opts.FS == nil {
 		unlock, err := lockFile(db.opts.Path)
 		if err != nil {
@@ -82,7 +96,7 @@ func (db *DB) openLog() error {
 	l, err := aof.Open(db.opts.Path, aof.Options{Sync: db.opts.Sync, FS: db.opts.FS, Logger: db.log}, replay)
 	if err != nil {
 		db.releaseLock()
-		return err
+		return repairHint(db.opts.Path, err)
 	}
 	if loader != nil {
 		l.Close()
