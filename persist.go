@@ -152,9 +152,16 @@ func (w *writer) Persist(batch []*writeReq) error {
 		w.recs = append(w.recs, w.buf[s[0]:s[1]])
 	}
 	if err := w.db.aof.Append(w.recs); err != nil {
-		return unavailable("fleetdb: the log failed, writes are refused", err)
+		return logFailed(err)
 	}
 	return nil
+}
+
+// logFailed is the error of every write once the log has failed: the
+// failure is permanent until the database is reopened, so the message says
+// so rather than inviting a retry.
+func logFailed(err error) error {
+	return unavailable("fleetdb: the log failed; writes are refused until restart", err)
 }
 
 // lockFile takes an exclusive lock on path+".lock" so that two processes

@@ -2,15 +2,18 @@ package fleetdb
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
 
 	"github.com/fleetdb-go/fleetdb/aof"
+	"github.com/fleetdb-go/fleetdb/aof/aoftest"
 )
 
 // TestRepairCorruptLog: a flipped byte in the middle of a log makes Open
@@ -91,5 +94,25 @@ func TestCheckLogReplays(t *testing.T) {
 	}
 	if after, _ := os.ReadFile(old); !bytes.Equal(src, after) {
 		t.Fatal("check changed the old file")
+	}
+}
+
+// TestFullDiskMessage: on a full disk the write's error names the file once
+// and says that writes are refused until restart (it was "write X: write X:
+// no space left on device", and the log's failure is permanent).
+func TestFullDiskMessage(t *testing.T) {
+	fsys := aoftest.New()
+	db := openAt(t, Options{Path: "/db/x.fdb", FS: fsys})
+	defer db.Close()
+	fsys.Inject(aoftest.Fault{Op: aoftest.OpWrite, Err: syscall.ENOSPC, Sticky: true})
+	for i := 0; i < 2; i++ {
+		_, err := db.Query(context.Background(), []byte(`["insert","p",{"id":1}]`))
+		if !errors.Is(err, ErrUnavailable) || !errors.Is(err, syscall.ENOSPC) {
+			t.Fatalf("write %d on a full disk: %v", i, err)
+		}
+		msg := err.Error()
+		if strings.Count(msg, "/db/x.fdb") != 1 || !strings.Contains(msg, "refused until restart") || !strings.HasSuffix(msg, "no space left on device") {
+			t.Fatalf("write %d: message %q", i, msg)
+		}
 	}
 }

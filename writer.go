@@ -43,7 +43,7 @@ func (w *writer) Apply(batch []*writeReq) error {
 	db := w.db
 	if db.aof != nil {
 		if err := db.aof.Err(); err != nil {
-			return unavailable("fleetdb: the log failed, writes are refused", err)
+			return logFailed(err)
 		}
 	}
 	// Compactions start before anything of this batch is applied: the
