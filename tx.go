@@ -23,8 +23,9 @@ var ErrUpdateInCluster = errors.New("fleetdb: Update is not available in a clust
 // fn runs on the database's single writer, so keep it short: other writes
 // wait for it. It may be non-deterministic (read the clock, call out): the
 // log records the writes it made, not fn. tx is valid only until fn
-// returns and must not be used by other goroutines. ctx bounds the wait
-// for the writer.
+// returns and must not be used by other goroutines. fn must not write
+// through db itself (Query, Insert, Call, ...): that write would wait for
+// the writer that runs fn. ctx bounds the wait for the writer.
 //
 // Update works on ephemeral and standalone databases; a cluster refuses it
 // with ErrUpdateInCluster.
