@@ -1,6 +1,7 @@
 package aof
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
 	"io"
@@ -36,8 +37,8 @@ func CutPath(path string, offset int64) string {
 
 // Repair cuts the log at path at the start of the batch holding the first damage (corruption
 // or a torn tail), after copying every byte it cuts into CutPath(path, offset), which it
-// creates (it never overwrites one) and fsyncs together with its directory before the log is
-// touched. Then it truncates the log and fsyncs it. A log without damage is left alone
+// creates (it never overwrites a different one) and fsyncs together with its directory before
+// the log is touched. Then it truncates the log and fsyncs it. A log without damage is left alone
 // (CutBytes 0). So a repair loses no byte: what it cut can be inspected, and put back by
 // appending the cut file to the log. The log must not be open (the caller holds its lock).
 // A damaged file header is not repaired (nothing before it could be kept); that is an error
@@ -94,25 +95,58 @@ func Repair(path string, fsys FS) (RepairReport, error) {
 	return rep, nil
 }
 
-// writeNew creates name (failing if it exists), writes data, and makes both durable.
+// writeNew creates name holding data and makes both durable. It never replaces a different
+// file: if name exists already holding exactly data (a repair that failed after writing it),
+// that file is kept and made durable again; any other content is an error. A file it fails to
+// write completely is removed again.
 func writeNew(fsys FS, name string, data []byte) error {
 	cf, err := fsys.OpenFile(name, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o644)
-	if err != nil {
-		if errors.Is(err, fs.ErrExist) {
-			return fmt.Errorf("aof: repair: %s already exists; move it away first (it holds bytes of an earlier repair)", name)
-		}
+	switch {
+	case errors.Is(err, fs.ErrExist):
+		return reuseCut(fsys, name, data)
+	case err != nil:
 		return fmt.Errorf("aof: repair: create %s: %w", name, err)
 	}
-	if _, err := cf.Write(data); err != nil {
-		cf.Close()
+	if _, err = cf.Write(data); err == nil {
+		err = cf.Sync()
+	}
+	if cerr := cf.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		fsys.Remove(name) // nothing was cut yet; a retry starts afresh
 		return fmt.Errorf("aof: repair: write %s: %w", name, err)
 	}
-	if err := cf.Sync(); err != nil {
-		cf.Close()
-		return fmt.Errorf("aof: repair: fsync %s: %w", name, err)
+	if err := fsys.SyncDir(filepath.Dir(name)); err != nil {
+		return fmt.Errorf("aof: repair: fsync directory: %w", err)
 	}
-	if err := cf.Close(); err != nil {
-		return fmt.Errorf("aof: repair: close %s: %w", name, err)
+	return nil
+}
+
+// reuseCut accepts an existing cut file that holds exactly data, making it durable.
+func reuseCut(fsys FS, name string, data []byte) error {
+	exists := fmt.Errorf("aof: repair: %s already exists with other bytes; move it away first (it holds bytes of an earlier repair)", name)
+	f, err := fsys.OpenFile(name, os.O_RDONLY, 0)
+	if err != nil {
+		return fmt.Errorf("aof: repair: open %s: %w", name, err)
+	}
+	defer f.Close()
+	info, err := f.Stat()
+	if err != nil {
+		return fmt.Errorf("aof: repair: %w", err)
+	}
+	if info.Size() != int64(len(data)) {
+		return exists
+	}
+	old := make([]byte, len(data))
+	if _, err := f.ReadAt(old, 0); err != nil && !errors.Is(err, io.EOF) {
+		return fmt.Errorf("aof: repair: read %s: %w", name, err)
+	}
+	if !bytes.Equal(old, data) {
+		return exists
+	}
+	if err := f.Sync(); err != nil {
+		return fmt.Errorf("aof: repair: fsync %s: %w", name, err)
 	}
 	if err := fsys.SyncDir(filepath.Dir(name)); err != nil {
 		return fmt.Errorf("aof: repair: fsync directory: %w", err)

@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/fleetdb-go/fleetdb/aof"
+	"github.com/fleetdb-go/fleetdb/aof/aoftest"
 )
 
 // TestRepair damages a log in the ways a disk and a crash do (a flipped byte in a middle
@@ -92,7 +93,7 @@ func TestRepairNeverOverwrites(t *testing.T) {
 	data := append(bytes.Clone(full), "garbage garbage garbage"...)
 	fsys := fsWith(data)
 	fsys.WriteFile(aof.CutPath(logPath, ends[len(ends)-1]), []byte("earlier"))
-	if _, err := aof.Repair(logPath, fsys); err == nil || !strings.Contains(err.Error(), "already exists") {
+	if _, err := aof.Repair(logPath, fsys); err == nil || !strings.Contains(err.Error(), "already exists with other bytes") {
 		t.Fatalf("Repair over an earlier cut file: %v", err)
 	}
 	if got, _ := fsys.ReadFile(logPath); !bytes.Equal(got, data) {
@@ -113,5 +114,46 @@ func TestRepairBadHeader(t *testing.T) {
 	}
 	if got, _ := fsys.ReadFile(logPath); !bytes.Equal(got, full) {
 		t.Fatal("the log changed")
+	}
+}
+
+// TestRepairFaults fails each file operation of a repair in turn, then cuts the power: the
+// bytes of the log are never lost (the log is untouched, or cut with the cut file complete),
+// and a second repair then succeeds with the same result as an undisturbed one.
+func TestRepairFaults(t *testing.T) {
+	full, ends := buildLog(t, fixedBatches())
+	data := bytes.Clone(full)
+	data[ends[4]+20] ^= 0x04
+	cutAt := ends[4]
+	cutPath := aof.CutPath(logPath, cutAt)
+	for _, op := range []aoftest.Op{aoftest.OpOpen, aoftest.OpWrite, aoftest.OpSync, aoftest.OpSyncDir, aoftest.OpTruncate} {
+		for skip := 0; skip < 3; skip++ {
+			fsys := fsWith(data)
+			fsys.Inject(aoftest.Fault{Op: op, Skip: skip})
+			_, rerr := aof.Repair(logPath, fsys)
+			fsys.PowerCut()
+			fsys.ClearFaults()
+			log, _ := fsys.ReadFile(logPath)
+			cut, cerr := fsys.ReadFile(cutPath)
+			switch {
+			case bytes.Equal(log, data):
+			case bytes.Equal(log, data[:cutAt]) && cerr == nil && bytes.Equal(cut, data[cutAt:]):
+			default:
+				t.Fatalf("%s (skip %d): repair error %v; after a power cut the log has %d bytes and the cut file %d (%v)",
+					op, skip, rerr, len(log), len(cut), cerr)
+			}
+			rep, err := aof.Repair(logPath, fsys)
+			if err != nil {
+				t.Fatalf("%s (skip %d): repair after a failed one: %v", op, skip, err)
+			}
+			if bytes.Equal(log, data) && rep.CutOffset != cutAt {
+				t.Fatalf("%s (skip %d): second repair %+v", op, skip, rep)
+			}
+			log, _ = fsys.ReadFile(logPath)
+			cut, _ = fsys.ReadFile(cutPath)
+			if !bytes.Equal(log, data[:cutAt]) || !bytes.Equal(cut, data[cutAt:]) {
+				t.Fatalf("%s (skip %d): after the second repair: log %d bytes, cut file %d", op, skip, len(log), len(cut))
+			}
+		}
 	}
 }
