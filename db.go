@@ -72,7 +72,7 @@ func OpenContext(ctx context.Context, opts Options) (*DB, error) {
 		}
 	}
 	if opts.Path != "" {
-		if err := db.openLog(); err != nil {
+		if err := db.openLog(nil); err != nil {
 			return nil, err
 		}
 	}
