@@ -1,6 +1,9 @@
 package server
 
-import "github.com/fleetdb-go/fleetdb/query"
+import (
+	"github.com/fleetdb-go/fleetdb/internal/jsontext"
+	"github.com/fleetdb-go/fleetdb/query"
+)
 
 // queryNames are the names of the queries of SPEC §4: the values of the
 // "query" label of the per-query metrics, which must stay a bounded set.
@@ -82,11 +85,11 @@ func nameIndexOf(name string) int {
 // with escapes ("\u0061uth") is rare enough to be found by parsing the line;
 // anything that is not an array starting with a string is nameOther.
 func queryIndex(line []byte) int {
-	i := skipSpace(line, 0)
+	i := jsontext.SkipSpace(line, 0)
 	if i >= len(line) || line[i] != '[' {
 		return nameOther
 	}
-	i = skipSpace(line, i+1)
+	i = jsontext.SkipSpace(line, i+1)
 	if i >= len(line) || line[i] != '"' {
 		return nameOther
 	}
@@ -106,15 +109,6 @@ func queryIndex(line []byte) int {
 	return nameOther
 }
 
-// skipSpace returns the index of the first byte at or after i that is not
-// JSON whitespace.
-func skipSpace(b []byte, i int) int {
-	for i < len(b) && (b[i] == ' ' || b[i] == '\t' || b[i] == '\r' || b[i] == '\n') {
-		i++
-	}
-	return i
-}
-
 // blank reports whether a line holds only spaces, tabs and carriage
 // returns: such lines are ignored without an answer.
-func blank(line []byte) bool { return skipSpace(line, 0) == len(line) }
+func blank(line []byte) bool { return jsontext.SkipSpace(line, 0) == len(line) }
