@@ -5,77 +5,28 @@ import (
 	"github.com/fleetdb-go/fleetdb/query"
 )
 
-// queryNames are the names of the queries of SPEC §4: the values of the
-// "query" label of the per-query metrics, which must stay a bounded set.
-// Any other first element (unknown names, malformed requests) is counted as
-// "other", the last entry. The order is the index used by Metrics.
-var queryNames = [...]string{
-	"ping", "info", "select", "count", "explain", "list-collections",
-	"list-indexes", "multi-read", "insert", "put", "update", "delete",
-	"create-index", "drop-index", "drop-collection", "clear", "multi-write",
-	"checked-write", "compact", "call", "auth",
-	"set-read-consistency", "cluster-join", "cluster-remove",
-	"other",
-}
+// queryNames are the names of the queries (query.Names) and "other": the
+// values of the "query" label of the per-query metrics, which must stay a
+// bounded set. Any other first element (unknown names, malformed requests)
+// is counted as "other", the last entry. The order is the index used by
+// Metrics.
+var queryNames = append(query.Names(), "other")
 
 const (
-	nameAuth               = 20
-	nameSetReadConsistency = 21
-	nameOther              = len(queryNames) - 1
-	numNames               = len(queryNames)
+	nameOther = query.NumNames
+	numNames  = query.NumNames + 1
+)
+
+// The queries the connection answers itself.
+var (
+	nameAuth               = query.NameIndex("auth")
+	nameSetReadConsistency = query.NameIndex("set-read-consistency")
 )
 
 // nameIndexOf returns the index of a query name in queryNames, or nameOther.
 func nameIndexOf(name string) int {
-	switch name {
-	case "ping":
-		return 0
-	case "info":
-		return 1
-	case "select":
-		return 2
-	case "count":
-		return 3
-	case "explain":
-		return 4
-	case "list-collections":
-		return 5
-	case "list-indexes":
-		return 6
-	case "multi-read":
-		return 7
-	case "insert":
-		return 8
-	case "put":
-		return 9
-	case "update":
-		return 10
-	case "delete":
-		return 11
-	case "create-index":
-		return 12
-	case "drop-index":
-		return 13
-	case "drop-collection":
-		return 14
-	case "clear":
-		return 15
-	case "multi-write":
-		return 16
-	case "checked-write":
-		return 17
-	case "compact":
-		return 18
-	case "call":
-		return 19
-	case "auth":
-		return nameAuth
-	case "set-read-consistency":
-		return nameSetReadConsistency
-	case "cluster-join":
-		return 22
-	case "cluster-remove":
-		return 23
+	if i := query.NameIndex(name); i >= 0 {
+		return i
 	}
 	return nameOther
 }

@@ -1,9 +1,11 @@
 package shell
 
 import (
+	"slices"
 	"strings"
 
 	"github.com/fleetdb-go/fleetdb/internal/jsontext"
+	"github.com/fleetdb-go/fleetdb/query"
 )
 
 // splitter cuts the shell's input into statements. A statement is
@@ -76,16 +78,9 @@ func (s *splitter) feed(line string) []stmt {
 	return out
 }
 
-// Query names, for completion; the ones whose second element is a
-// collection name.
-var (
-	queryNames = []string{"auth", "call", "checked-write", "clear", "compact", "count", "create-index",
-		"delete", "drop-collection", "drop-index", "explain", "info", "insert", "list-collections",
-		"list-indexes", "multi-read", "multi-write", "ping", "put", "select", "update"}
-	collectionQueries = map[string]bool{"count": true, "create-index": true, "delete": true,
-		"drop-collection": true, "drop-index": true, "insert": true, "list-indexes": true,
-		"put": true, "select": true, "update": true}
-)
+// queryNames are the names of the queries (query.Names), sorted, for
+// completion and .help.
+var queryNames = slices.Sorted(slices.Values(query.Names()))
 
 // completionKind is what the word being typed is.
 type completionKind int
@@ -186,7 +181,7 @@ func completionContext(before string) (completionKind, string) {
 	switch {
 	case top.index == 0:
 		return completeQueryName, word
-	case top.index == 1 && collectionQueries[top.first]:
+	case top.index == 1 && query.TakesCollection(top.first):
 		return completeCollection, word
 	}
 	return completeNothing, ""
