@@ -153,12 +153,31 @@ func (db *DB) run(ctx context.Context, req []byte, q query.Query) ([]byte, error
 			return db.write(ctx, req, q)
 		}
 	}
+	v, err := db.readView(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return query.Execute(nil, v, q, &db.env)
+}
+
+// readView is the one door of every read (Query, the typed reads,
+// SnapshotContext): it fails with ErrClosed after Close and with
+// ErrUnavailable once ctx has ended, and on a cluster member it passes the
+// read barrier of ctx's read consistency (linearizable unless ctx asks for
+// ReadLocal). It returns the value the read must see.
+func (db *DB) readView(ctx context.Context) (*dbvalue.Value, error) {
+	if db.closed.Load() {
+		return nil, ErrClosed
+	}
+	if err := ctx.Err(); err != nil {
+		return nil, unavailable("fleetdb: query not run", err)
+	}
 	if db.repl != nil {
 		if err := db.repl.ReadBarrier(ctx); err != nil {
 			return nil, err
 		}
 	}
-	return query.Execute(nil, db.cur.Load(), q, &db.env)
+	return db.cur.Load(), nil
 }
 
 // replicator is a cluster node as the DB sees it (package replication):
@@ -228,9 +247,25 @@ func (db *DB) appendInfo(dst []byte, v *dbvalue.Value) []byte {
 	return append(query.AppendCounts(dst, v), '}')
 }
 
-// Snapshot returns a read-only view of the database as it is now. It never
-// sees later writes and costs nothing to keep (it shares the value).
+// Snapshot returns a read-only view of the database as this member has
+// applied it now, without waiting: on a cluster member it is what a
+// ReadLocal read sees (SnapshotContext waits for the read barrier). It never
+// sees later writes and costs nothing to keep (it shares the value); its
+// reads fail with ErrClosed once the database is closed.
 func (db *DB) Snapshot() *Snapshot { return &Snapshot{db: db, v: db.cur.Load()} }
+
+// SnapshotContext returns a read-only view of the database after the checks
+// every read passes: ErrClosed after Close, ErrUnavailable once ctx has
+// ended, and on a cluster member the read barrier of ctx's read consistency
+// (the view reflects every write acknowledged before the call, unless ctx
+// asks for ReadLocal).
+func (db *DB) SnapshotContext(ctx context.Context) (*Snapshot, error) {
+	v, err := db.readView(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return &Snapshot{db: db, v: v}, nil
+}
 
 // value returns the published value (tests).
 func (db *DB) value() *dbvalue.Value { return db.cur.Load() }
