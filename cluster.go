@@ -166,6 +166,26 @@ func (c *clusterNode) ReadBarrier(ctx context.Context) error {
 
 func (c *clusterNode) Close() error { return c.n.Close() }
 
+func (c *clusterNode) Join(ctx context.Context, id, raftAddr, clientAddr string) error {
+	return clusterErr(c.n.Join(ctx, id, raftAddr, clientAddr))
+}
+
+func (c *clusterNode) Remove(ctx context.Context, id string) error {
+	return clusterErr(c.n.Remove(ctx, id))
+}
+
+func (c *clusterNode) Status() ClusterStatus { return c.n.Status() }
+
+func (c *clusterNode) TransferLeadership(ctx context.Context) error {
+	return clusterErr(c.n.TransferLeadership(ctx))
+}
+
+func (c *clusterNode) WriteStats() writeStats {
+	s := c.n.WriteStats()
+	return writeStats{requests: s.Writes, batches: s.Entries, maxBatch: s.MaxBatch, pending: s.Pending,
+		failed: s.Failed, canceled: s.Canceled}
+}
+
 func (c *clusterNode) AppendInfo(dst []byte) []byte {
 	dst = append(dst, `"persistent":true,"db-file-size":`...)
 	dst = strconv.AppendInt(dst, c.n.DiskSize(), 10)
@@ -211,51 +231,53 @@ func (db *DB) clusterQuery(ctx context.Context, q query.Query) ([]byte, error) {
 	return nil, fmt.Errorf("fleetdb: %s is not a cluster query", q.Name())
 }
 
-func (db *DB) node() (*replication.Node, error) {
-	c, ok := db.repl.(*clusterNode)
-	if !ok {
+// cluster returns the database's cluster node, or a refusal when it is not
+// a cluster member.
+func (db *DB) cluster() (replicator, error) {
+	if db.repl == nil {
 		return nil, &query.Error{Kind: query.KindMalformedQuery, Msg: "Malformed query: this database is not a cluster member"}
 	}
-	return c.n, nil
+	return db.repl, nil
 }
 
 // ClusterJoin adds a member (a voter) to the cluster; any member accepts
 // it and hands it to the leader. ["cluster-join", id, raft-addr,
 // client-addr] does the same.
 func (db *DB) ClusterJoin(ctx context.Context, id, raftAddr, clientAddr string) error {
-	n, err := db.node()
+	c, err := db.cluster()
 	if err != nil {
 		return err
 	}
-	return clusterErr(n.Join(ctx, id, raftAddr, clientAddr))
+	return c.Join(ctx, id, raftAddr, clientAddr)
 }
 
 // ClusterRemove removes a member from the cluster; any member accepts it.
 // ["cluster-remove", id] does the same.
 func (db *DB) ClusterRemove(ctx context.Context, id string) error {
-	n, err := db.node()
+	c, err := db.cluster()
 	if err != nil {
 		return err
 	}
-	return clusterErr(n.Remove(ctx, id))
+	return c.Remove(ctx, id)
 }
 
 // ClusterStatus returns this member's view of the cluster; false when the
 // database is not a cluster member.
 func (db *DB) ClusterStatus() (ClusterStatus, bool) {
-	n, err := db.node()
+	c, err := db.cluster()
 	if err != nil {
 		return ClusterStatus{}, false
 	}
-	return n.Status(), true
+	return c.Status(), true
 }
 
 // TransferLeadership hands leadership from this member (the leader) to
-// another voter and waits until it has.
-func (db *DB) TransferLeadership() error {
-	n, err := db.node()
+// another voter and waits until it has, or until ctx ends (the transfer
+// then goes on, and ends by itself within about an election timeout).
+func (db *DB) TransferLeadership(ctx context.Context) error {
+	c, err := db.cluster()
 	if err != nil {
 		return err
 	}
-	return clusterErr(n.TransferLeadership())
+	return c.TransferLeadership(ctx)
 }

@@ -55,7 +55,12 @@ func Open(opts Options) (*DB, error) { return OpenContext(context.Background(), 
 
 // OpenContext is Open with a context that bounds the parts of opening that
 // wait on others (a new cluster member asking to be admitted).
-func OpenContext(ctx context.Context, opts Options) (*DB, error) {
+//
+// Open chooses one write path and starts only it: a cluster member's writes
+// go through Raft (package replication), any other database's through the
+// write queue and, with a Path, the log. A failed Open releases everything
+// it started (the Raft node, the log, its lock file, goroutines).
+func OpenContext(ctx context.Context, opts Options) (_ *DB, err error) {
 	if err := opts.Validate(); err != nil {
 		return nil, err
 	}
@@ -66,10 +71,16 @@ func OpenContext(ctx context.Context, opts Options) (*DB, error) {
 	db.env = query.Env{Info: db.appendInfo, Command: db.command}
 	db.cur.Store(dbvalue.Empty())
 	db.bgCtx, db.bgCancel = context.WithCancel(context.Background())
+	defer func() {
+		if err != nil {
+			db.Close()
+		}
+	}()
 	if opts.Cluster != nil {
 		if err := db.openCluster(ctx); err != nil {
 			return nil, err
 		}
+		return db, nil
 	}
 	if opts.Path != "" {
 		if err := db.openLog(); err != nil {
@@ -79,39 +90,38 @@ func OpenContext(ctx context.Context, opts Options) (*DB, error) {
 	db.writer = &writer{db: db}
 	q, err := writequeue.New[*writeReq](db.writer, writequeue.Options{MaxBatch: opts.MaxBatch, QueueSize: opts.QueueSize})
 	if err != nil {
-		if db.aof != nil {
-			db.aof.Close()
-		}
-		db.releaseLock()
 		return nil, err
 	}
 	db.queue = q
 	return db, nil
 }
 
-// Close stops accepting queries, finishes the writes already queued, stops
-// a running compaction (the log stays as it was) and syncs and closes the
-// log. Queries after Close fail with ErrClosed.
+// Close stops accepting queries, finishes the writes already queued (or,
+// on a cluster member, leaves the cluster's work and stops the Raft node),
+// stops a running compaction (the log stays as it was) and syncs and closes
+// the log. Queries after Close fail with ErrClosed, reads of snapshots too.
 func (db *DB) Close() error {
 	db.closeOnce.Do(func() {
 		db.closed.Store(true)
-		var rerr error
+		var errs []error
 		if db.repl != nil {
-			rerr = db.repl.Close()
+			errs = append(errs, db.repl.Close())
 		}
-		err := db.queue.Close()
-		if err == nil {
-			err = rerr
+		if db.queue != nil {
+			errs = append(errs, db.queue.Close())
 		}
 		db.bgCancel()
 		db.bg.Wait()
 		if db.aof != nil {
-			if cerr := db.aof.Close(); err == nil {
-				err = cerr
-			}
+			errs = append(errs, db.aof.Close())
 		}
 		db.releaseLock()
-		db.closeErr = err
+		for _, err := range errs {
+			if err != nil {
+				db.closeErr = err
+				break
+			}
+		}
 	})
 	return db.closeErr
 }
@@ -181,8 +191,9 @@ func (db *DB) readView(ctx context.Context) (*dbvalue.Value, error) {
 }
 
 // replicator is a cluster node as the DB sees it (package replication):
-// it replicates writes and makes reads linearizable. Set only by the
-// cluster mode of Open.
+// it replicates writes, makes reads linearizable and manages membership. Set
+// only by the cluster mode of Open; a DB with a replicator has no write
+// queue and no log of its own.
 type replicator interface {
 	// Write replicates one write and returns its result once it is
 	// committed and applied on this node.
@@ -195,6 +206,14 @@ type replicator interface {
 	// "fleetdb-version": "persistent", "db-file-size", "compacting" and
 	// the "cluster" object, each followed by a comma.
 	AppendInfo(dst []byte) []byte
+	// WriteStats returns the counters of the node's write path.
+	WriteStats() writeStats
+	// Join, Remove, Status and TransferLeadership are DB.ClusterJoin,
+	// DB.ClusterRemove, DB.ClusterStatus and DB.TransferLeadership.
+	Join(ctx context.Context, id, raftAddr, clientAddr string) error
+	Remove(ctx context.Context, id string) error
+	Status() ClusterStatus
+	TransferLeadership(ctx context.Context) error
 	// Close leaves the cluster's work on this node and stops it.
 	Close() error
 }

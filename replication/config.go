@@ -17,6 +17,7 @@ const (
 	DefaultElectionTimeout  = time.Second
 	DefaultCommitTimeout    = time.Millisecond
 	DefaultMaxBatch         = 256
+	DefaultQueueSize        = 4096
 	DefaultMaxAppendEntries = 256
 )
 
@@ -148,6 +149,9 @@ func (c Config) withDefaults() Config {
 	}
 	if c.MaxBatch == 0 {
 		c.MaxBatch = DefaultMaxBatch
+	}
+	if c.QueueSize == 0 {
+		c.QueueSize = DefaultQueueSize
 	}
 	if c.Logger == nil {
 		c.Logger = slog.New(slog.DiscardHandler)

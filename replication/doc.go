@@ -12,9 +12,9 @@
 //
 // # Writes
 //
-//	caller ── Write ──► writequeue (coalesces up to MaxBatch writes)
-//	                       │ Apply: encode the batch as one entry
-//	                       │ Persist: start commitBatch, return at once
+//	caller ── Write ──► coalescer (pending writes, bounded by QueueSize)
+//	                       │ sender goroutine: takes up to MaxBatch writes,
+//	                       │ encodes them as one entry, starts commitBatch
 //	                       ▼
 //	            commitBatch goroutine (several in flight)
 //	     leader?  raft.Apply(entry) ── commit ── fsm.ApplyBatch ── answer

@@ -150,16 +150,27 @@ func (n *Node) publishClientAddr() {
 
 // TransferLeadership asks the leader (this node) to hand leadership to
 // the most up-to-date other voter, and waits until it has (about an
-// election timeout at most).
-func (n *Node) TransferLeadership() error {
+// election timeout at most) or until ctx ends; the transfer then goes on.
+func (n *Node) TransferLeadership(ctx context.Context) error {
 	if !n.isLeader() {
 		return ErrNotLeader
 	}
-	// The future ends by itself within about an election timeout.
-	if err := n.raft.LeadershipTransfer().Error(); err != nil {
-		return leaderErr(err)
+	f := n.raft.LeadershipTransfer()
+	done := make(chan error, 1)
+	// The future ends by itself within about an election timeout, or when
+	// raft shuts down.
+	if !n.goOwned(func() { done <- f.Error() }) {
+		return ErrClosed
 	}
-	return nil
+	select {
+	case err := <-done:
+		if err != nil {
+			return leaderErr(err)
+		}
+		return nil
+	case <-ctx.Done():
+		return fmt.Errorf("replication: leadership transfer not awaited: %w", ctx.Err())
+	}
 }
 
 // Snapshot takes a Raft snapshot now (and truncates the log behind it),
