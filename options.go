@@ -57,8 +57,9 @@ type Options struct {
 	// (see ClusterOptions); Path must then be empty.
 	Cluster *ClusterOptions
 
-	// FS replaces the file system under the log (tests inject faults).
-	FS aof.FS
+	// fs replaces the file system under the log: the tests of this package
+	// inject faults with it (aoftest); nil is the operating system's.
+	fs aof.FS
 }
 
 // Validate checks the options.

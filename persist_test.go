@@ -119,7 +119,7 @@ func TestFsyncFailureRefusesWritesKeepsReads(t *testing.T) {
 	for _, errno := range []error{syscall.EIO, syscall.ENOSPC} {
 		t.Run(errno.Error(), func(t *testing.T) {
 			fsys := aoftest.New()
-			db := openAt(t, Options{Path: "/db/x.fdb", FS: fsys})
+			db := openAt(t, Options{Path: "/db/x.fdb", fs: fsys})
 			mustQuery(t, db, `["insert","p",{"id":1}]`)
 			if errno == syscall.ENOSPC {
 				fsys.Inject(aoftest.Fault{Op: aoftest.OpWrite, Err: errno, Short: -1})
@@ -143,7 +143,7 @@ func TestFsyncFailureRefusesWritesKeepsReads(t *testing.T) {
 			db.Close()
 			fsys.ClearFaults()
 			fsys.PowerCut()
-			db = openAt(t, Options{Path: "/db/x.fdb", FS: fsys})
+			db = openAt(t, Options{Path: "/db/x.fdb", fs: fsys})
 			defer db.Close()
 			if out := mustQuery(t, db, `["select","p"]`); string(out) != `[{"id":1}]` {
 				t.Fatalf("after power cut = %s", out)
@@ -157,7 +157,7 @@ func TestFsyncFailureRefusesWritesKeepsReads(t *testing.T) {
 // acknowledged write survived.
 func TestPowerCutKeepsAcknowledged(t *testing.T) {
 	fsys := aoftest.New()
-	db := openAt(t, Options{Path: "/db/p.fdb", FS: fsys})
+	db := openAt(t, Options{Path: "/db/p.fdb", fs: fsys})
 	var mu sync.Mutex
 	acked := map[int]bool{}
 	var wg sync.WaitGroup
@@ -193,7 +193,7 @@ func TestPowerCutKeepsAcknowledged(t *testing.T) {
 	close(stop)
 	wg.Wait()
 	db.Close()
-	db = openAt(t, Options{Path: "/db/p.fdb", FS: fsys})
+	db = openAt(t, Options{Path: "/db/p.fdb", fs: fsys})
 	defer db.Close()
 	for id := range snapshot {
 		if out := mustQuery(t, db, fmt.Sprintf(`["count","p",{"where":["=","id",%d]}]`, id)); string(out) != "1" {

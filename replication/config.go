@@ -8,6 +8,7 @@ import (
 
 	"github.com/fleetdb-go/fleetdb/dbvalue"
 	"github.com/fleetdb-go/fleetdb/query"
+	"github.com/hashicorp/raft"
 )
 
 // Defaults of Config.
@@ -35,7 +36,7 @@ type Config struct {
 	// may be empty for an embedded node without a server.
 	ClientAddr string
 	// DataDir holds the Raft log and stable store (raft.db, bolt) and the
-	// snapshots (snapshots/). Required unless Network is set.
+	// snapshots (snapshots/). Required.
 	DataDir string
 	// Bootstrap makes this node form a new one-member cluster if its data
 	// directory holds no Raft state yet. Ignored when it does.
@@ -95,10 +96,21 @@ type Config struct {
 	// Raft index it reflects.
 	Publish func(*dbvalue.Value)
 
-	// Network, when set, replaces TCP with an in-process network (tests):
-	// the node's transport and forwarding go through it, and its Raft
-	// stores live in it (keyed by NodeID) unless DataDir is set.
-	Network *InmemNetwork
+	// network, when set, replaces TCP with an in-process network (the
+	// package's tests): the node's transport and forwarding go through it,
+	// and its Raft stores live in it (keyed by NodeID) unless DataDir is
+	// set.
+	network network
+}
+
+// network is an in-process replacement of TCP and of the data directory;
+// the package's tests implement it (InmemNetwork, with fault injection).
+type network interface {
+	// raftStores returns the Raft stores of a node, kept across restarts.
+	raftStores(nodeID string) (raft.LogStore, raft.StableStore, raft.SnapshotStore)
+	// attach connects a node at addr whose forwarded requests h handles,
+	// and returns its transport, its forwarding link and what detaches it.
+	attach(addr string, h handler) (raft.Transport, link, func() error, error)
 }
 
 // Validate checks the configuration.
@@ -109,7 +121,7 @@ func (c Config) Validate() error {
 	if c.RaftAddr == "" {
 		return errors.New("replication: Config.RaftAddr is required")
 	}
-	if c.DataDir == "" && c.Network == nil {
+	if c.DataDir == "" && c.network == nil {
 		return errors.New("replication: Config.DataDir is required")
 	}
 	if c.Publish == nil {

@@ -162,8 +162,8 @@ func (n *Node) raftConfig(notify chan bool) *raft.Config {
 // the data directory, or the in-process network's.
 func (n *Node) openStores() (raft.LogStore, raft.StableStore, raft.SnapshotStore, error) {
 	if n.cfg.DataDir == "" {
-		s := n.cfg.Network.storesFor(n.cfg.NodeID)
-		return s.logs, s.stable, s.snaps, nil
+		logs, stable, snaps := n.cfg.network.raftStores(n.cfg.NodeID)
+		return logs, stable, snaps, nil
 	}
 	dir := n.cfg.DataDir
 	if err := os.MkdirAll(dir, 0o755); err != nil {
@@ -195,13 +195,13 @@ func (n *Node) openStores() (raft.LogStore, raft.StableStore, raft.SnapshotStore
 // openTransport starts the Raft transport and the forwarding link: over
 // TCP on one port (the mux), or over the in-process network.
 func (n *Node) openTransport() (raft.Transport, error) {
-	if nw := n.cfg.Network; nw != nil {
-		trans, l, err := nw.attach(n.cfg.RaftAddr, n.handle)
+	if nw := n.cfg.network; nw != nil {
+		trans, l, detach, err := nw.attach(n.cfg.RaftAddr, n.handle)
 		if err != nil {
 			return nil, err
 		}
 		n.link = l
-		n.closers = append(n.closers, func() error { nw.detach(n.cfg.RaftAddr); return trans.Close() })
+		n.closers = append(n.closers, detach)
 		return trans, nil
 	}
 	ln, err := net.Listen("tcp", n.cfg.RaftAddr)
