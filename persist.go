@@ -72,7 +72,9 @@ func (db *DB) openLog() error {
 		}
 		db.unlock = unlock
 	}
+	restoreGC := tuneReplayGC(db.opts.ReplayGCPercent)
 	l, err := aof.Open(db.opts.Path, aof.Options{Sync: db.opts.Sync, FS: db.opts.fs, Logger: db.log}, replay)
+	restoreGC()
 	if err != nil {
 		return err
 	}
