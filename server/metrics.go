@@ -54,9 +54,10 @@ type Metrics struct {
 	used atomic.Bool
 }
 
-// LatencyBuckets are the upper bounds, in seconds, of the query duration
-// histogram: 25 µs to about 3.7 s in steps of 2.5×.
-var LatencyBuckets = prometheus.ExponentialBuckets(25e-6, 2.5, 14)
+// LatencyBuckets returns the upper bounds, in seconds, of the query
+// duration histogram: 25 µs to about 3.7 s in steps of 2.5× (a new slice at
+// each call).
+func LatencyBuckets() []float64 { return prometheus.ExponentialBuckets(25e-6, 2.5, 14) }
 
 // NewMetrics returns a fresh set of metrics on its own registry.
 func NewMetrics() *Metrics {
@@ -68,7 +69,7 @@ func NewMetrics() *Metrics {
 	latency := prometheus.NewHistogramVec(prometheus.HistogramOpts{
 		Name:    "fleetdb_server_query_duration_seconds",
 		Help:    "Time spent running queries in the executor, by query name.",
-		Buckets: LatencyBuckets,
+		Buckets: LatencyBuckets(),
 	}, []string{"query"})
 	auth := prometheus.NewCounterVec(prometheus.CounterOpts{
 		Name: "fleetdb_server_auth_failures_total",
