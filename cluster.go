@@ -12,7 +12,7 @@ import (
 )
 
 // ClusterOptions make Open start the database as a member of a Raft
-// cluster (SPEC §6). Every write is committed by a majority before it is
+// cluster (docs/clustering.md). Every write is committed by a majority before it is
 // acknowledged; a write sent to any member is forwarded to the leader and
 // answered once the member that took it has applied it; reads are
 // linearizable unless the context asks for ReadLocal.

@@ -126,7 +126,7 @@ func (db *DB) Close() error {
 	return db.closeErr
 }
 
-// Query runs one request (a JSON query, SPEC §4) and returns its JSON
+// Query runs one request (a JSON query, docs/query-language.md) and returns its JSON
 // result, the value the protocol sends after status 0.
 func (db *DB) Query(ctx context.Context, req []byte) ([]byte, error) {
 	q, err := query.Parse(req)

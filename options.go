@@ -11,7 +11,7 @@ import (
 // SyncPolicy says when a persistent database fsyncs its log.
 type SyncPolicy = aof.SyncPolicy
 
-// The fsync policies (SPEC §6).
+// The fsync policies (docs/durability.md).
 const (
 	// SyncAlways acknowledges a write only after its log record is on
 	// stable storage; concurrent writes share one fsync (group commit).

@@ -17,7 +17,7 @@ type Snapshot struct {
 	v  *dbvalue.Value
 }
 
-// Query runs a read query (SPEC §4) on the snapshot. Writes are refused.
+// Query runs a read query (docs/query-language.md) on the snapshot. Writes are refused.
 func (s *Snapshot) Query(ctx context.Context, req []byte) ([]byte, error) {
 	q, err := query.Parse(req)
 	if err != nil {

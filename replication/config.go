@@ -71,7 +71,7 @@ type Config struct {
 	HeartbeatTimeout time.Duration
 	ElectionTimeout  time.Duration
 	// CommitTimeout: the longest a follower waits to learn that an entry
-	// was committed when no new entries flow (default 5 ms; it bounds the
+	// was committed when no new entries flow (default 1 ms; it bounds the
 	// latency of a write acknowledged on a follower of an idle cluster).
 	CommitTimeout time.Duration
 	// MaxBatch is the most writes coalesced into one Raft entry

@@ -28,7 +28,7 @@ import (
 //	fleetdb_server_auth_failures_total{reason}      "rejected" (wrong password), "needed" (no auth)
 //	fleetdb_server_timeouts_total{kind}             connections closed by "read" or "idle" timeout
 //
-// The query label is one of the query names of SPEC §4 or "other"; status
+// The query label is one of the query names of docs/query-language.md or "other"; status
 // is "ok", "refused" or "failed". When the Executor is a StatsSource its
 // figures are added at scrape time as fleetdb_db_<name>.
 //
@@ -64,7 +64,7 @@ func NewMetrics() *Metrics {
 	m := &Metrics{reg: prometheus.NewRegistry()}
 	queries := prometheus.NewCounterVec(prometheus.CounterOpts{
 		Name: "fleetdb_server_queries_total",
-		Help: "Queries answered, by query name (SPEC §4 names or \"other\") and status (ok, refused, failed).",
+		Help: "Queries answered, by query name (the names of the query language or \"other\") and status (ok, refused, failed).",
 	}, []string{"query", "status"})
 	latency := prometheus.NewHistogramVec(prometheus.HistogramOpts{
 		Name:    "fleetdb_server_query_duration_seconds",

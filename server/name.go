@@ -2,7 +2,7 @@ package server
 
 import "github.com/fleetdb-go/fleetdb/query"
 
-// queryNames are the names of the queries of SPEC §4: the values of the
+// queryNames are the names of the queries of docs/query-language.md: the values of the
 // "query" label of the per-query metrics, which must stay a bounded set.
 // Any other first element (unknown names, malformed requests) is counted as
 // "other", the last entry. The order is the index used by Metrics.
