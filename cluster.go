@@ -59,6 +59,10 @@ type ClusterOptions struct {
 	// followers wait for the leader before they elect another.
 	HeartbeatTimeout time.Duration
 	ElectionTimeout  time.Duration
+	// CommitTimeout is the longest a follower waits to learn that an entry
+	// was committed when no new entries flow (default 1 ms; it bounds the
+	// latency of a write acknowledged on a follower of an idle cluster).
+	CommitTimeout time.Duration
 	// NoSync skips fsync of the Raft log: a write is still acknowledged
 	// only once a majority stored it, but a power cut on a majority may
 	// lose it (a process crash loses nothing). For tests and benchmarks.
@@ -76,7 +80,7 @@ func (o *ClusterOptions) Validate() error {
 		return errors.New("fleetdb: ClusterOptions.DataDir is required")
 	case o.Bootstrap && o.Join != "":
 		return errors.New("fleetdb: ClusterOptions.Bootstrap and Join exclude each other")
-	case o.ApplyTimeout < 0 || o.SnapshotInterval < 0 || o.HeartbeatTimeout < 0 || o.ElectionTimeout < 0:
+	case o.ApplyTimeout < 0 || o.SnapshotInterval < 0 || o.HeartbeatTimeout < 0 || o.ElectionTimeout < 0 || o.CommitTimeout < 0:
 		return errors.New("fleetdb: ClusterOptions durations must not be negative")
 	}
 	return nil
@@ -126,8 +130,20 @@ type clusterNode struct {
 }
 
 func (db *DB) openCluster(ctx context.Context) error {
+	n, err := replication.Open(ctx, db.replicationConfig())
+	if err != nil {
+		return err
+	}
+	db.repl = &clusterNode{n: n}
+	return nil
+}
+
+// replicationConfig is the node's configuration: every field of
+// ClusterOptions (TestClusterOptionsCarriedOver fails when one is not
+// carried over) and what the DB provides.
+func (db *DB) replicationConfig() replication.Config {
 	o := db.opts.Cluster
-	n, err := replication.Open(ctx, replication.Config{
+	return replication.Config{
 		NodeID:            o.NodeID,
 		RaftAddr:          o.RaftAddr,
 		ClientAddr:        o.ClientAddr,
@@ -141,18 +157,14 @@ func (db *DB) openCluster(ctx context.Context) error {
 		TrailingLogs:      o.TrailingLogs,
 		HeartbeatTimeout:  o.HeartbeatTimeout,
 		ElectionTimeout:   o.ElectionTimeout,
+		CommitTimeout:     o.CommitTimeout,
 		NoSync:            o.NoSync,
 		MaxBatch:          db.opts.MaxBatch,
 		QueueSize:         db.opts.QueueSize,
 		Logger:            db.log,
 		Env:               &db.env,
 		Publish:           db.cur.Store,
-	})
-	if err != nil {
-		return err
 	}
-	db.repl = &clusterNode{n: n}
-	return nil
 }
 
 func (c *clusterNode) Write(ctx context.Context, req []byte, q query.Query) ([]byte, error) {
