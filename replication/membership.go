@@ -155,29 +155,37 @@ func (n *Node) TransferLeadership(ctx context.Context) error {
 	if !n.isLeader() {
 		return ErrNotLeader
 	}
-	f := n.raft.LeadershipTransfer()
+	if err := n.await(ctx, n.raft.LeadershipTransfer()); err != nil {
+		if ctx.Err() != nil || errors.Is(err, ErrClosed) {
+			return fmt.Errorf("replication: leadership transfer not awaited: %w", err)
+		}
+		return leaderErr(err)
+	}
+	return nil
+}
+
+// Snapshot takes a Raft snapshot now (and truncates the log behind it),
+// waiting until it is written or until ctx ends (the snapshot then goes
+// on).
+func (n *Node) Snapshot(ctx context.Context) error {
+	if err := n.await(ctx, n.raft.Snapshot()); err != nil {
+		return fmt.Errorf("replication: snapshot: %w", err)
+	}
+	return nil
+}
+
+// await waits for a raft future or for ctx. The future ends by itself
+// (raft bounds every operation, and its shutdown ends them all); a
+// goroutine owned by the node waits for it when ctx ends first.
+func (n *Node) await(ctx context.Context, f raft.Future) error {
 	done := make(chan error, 1)
-	// The future ends by itself within about an election timeout, or when
-	// raft shuts down.
 	if !n.goOwned(func() { done <- f.Error() }) {
 		return ErrClosed
 	}
 	select {
 	case err := <-done:
-		if err != nil {
-			return leaderErr(err)
-		}
-		return nil
+		return err
 	case <-ctx.Done():
-		return fmt.Errorf("replication: leadership transfer not awaited: %w", ctx.Err())
+		return ctx.Err()
 	}
-}
-
-// Snapshot takes a Raft snapshot now (and truncates the log behind it),
-// waiting until it is written.
-func (n *Node) Snapshot() error {
-	if err := n.raft.Snapshot().Error(); err != nil {
-		return fmt.Errorf("replication: snapshot: %w", err)
-	}
-	return nil
 }

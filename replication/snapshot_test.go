@@ -61,7 +61,7 @@ func TestSnapshotRestart(t *testing.T) {
 	}
 	f := c.followers(leader)[0]
 	c.waitConverged()
-	if err := c.get(f).Snapshot(); err != nil {
+	if err := c.get(f).Snapshot(context.Background()); err != nil {
 		t.Fatal(err)
 	}
 	for i := 50; i < 60; i++ {
