@@ -199,15 +199,15 @@ func (b *backup) snapshot() error {
 		return err
 	}
 	sc := b.rc.sc
-	if err := sc.expect('['); err != nil {
+	if err := sc.Expect('['); err != nil {
 		return b.rc.ioErr(err)
 	}
 	b.first = true
 	val := func() ([]byte, error) {
-		if more, err := sc.next(&b.first); err != nil || !more {
+		if more, err := sc.Next(&b.first); err != nil || !more {
 			return nil, b.rc.ioErr(fmt.Errorf("%w: the multi-read answer is short: %v", errBadJSON, err))
 		}
-		v, err := sc.value(nil)
+		v, err := sc.Value(nil)
 		return v, b.rc.ioErr(err)
 	}
 	v, err := val()
@@ -252,14 +252,14 @@ func (b *backup) snapshot() error {
 func (b *backup) skipRest() error {
 	sc := b.rc.sc
 	for {
-		more, err := sc.next(&b.first)
+		more, err := sc.Next(&b.first)
 		if err != nil {
 			return b.rc.ioErr(err)
 		}
 		if !more {
 			return b.rc.end()
 		}
-		if err := sc.skip(); err != nil {
+		if err := sc.Skip(); err != nil {
 			return b.rc.ioErr(err)
 		}
 	}
@@ -282,23 +282,23 @@ func (b *backup) write() error {
 	for i, name := range b.names {
 		meta, _ := json.Marshal(backupColl{Indexes: b.specs[i], Records: b.counts[i]})
 		fmt.Fprintf(b.w, `["collection",%s,%s]`+"\n", jsonString(name), meta)
-		if more, err := sc.next(&b.first); err != nil || !more {
+		if more, err := sc.Next(&b.first); err != nil || !more {
 			return b.rc.ioErr(fmt.Errorf("%w: the multi-read answer is short: %v", errBadJSON, err))
 		}
-		if err := sc.expect('['); err != nil {
+		if err := sc.Expect('['); err != nil {
 			return b.rc.ioErr(err)
 		}
 		first := true
 		var n int64
 		for {
-			more, err := sc.next(&first)
+			more, err := sc.Next(&first)
 			if err != nil {
 				return b.rc.ioErr(err)
 			}
 			if !more {
 				break
 			}
-			if rec, err = sc.value(rec[:0]); err != nil {
+			if rec, err = sc.Value(rec[:0]); err != nil {
 				return b.rc.ioErr(err)
 			}
 			b.w.Write(rec)
@@ -314,7 +314,7 @@ func (b *backup) write() error {
 		}
 		done += n
 	}
-	if more, err := sc.next(&b.first); err != nil || more {
+	if more, err := sc.Next(&b.first); err != nil || more {
 		return b.rc.ioErr(fmt.Errorf("%w: the multi-read answer is longer than asked: %v", errBadJSON, err))
 	}
 	if err := b.rc.end(); err != nil {

@@ -271,12 +271,12 @@ func (e *exporter) readPage(overlap bool) (got int, ok bool, err error) {
 		return 0, false, err
 	}
 	sc := e.rc.sc
-	if err := sc.expect('['); err != nil {
+	if err := sc.Expect('['); err != nil {
 		return 0, false, e.rc.ioErr(err)
 	}
 	first := true
 	for i := 0; ; i++ {
-		more, err := sc.next(&first)
+		more, err := sc.Next(&first)
 		if err != nil {
 			return got, false, e.rc.ioErr(err)
 		}
@@ -287,19 +287,19 @@ func (e *exporter) readPage(overlap bool) (got int, ok bool, err error) {
 			break
 		}
 		if i == 0 && overlap {
-			if e.rec, err = sc.value(e.rec[:0]); err != nil {
+			if e.rec, err = sc.Value(e.rec[:0]); err != nil {
 				return 0, false, e.rc.ioErr(err)
 			}
 			if gjson.GetBytes(e.rec, "id").Raw != string(e.lastID) {
 				for {
-					more, err := sc.next(&first)
+					more, err := sc.Next(&first)
 					if err != nil {
 						return 0, false, e.rc.ioErr(err)
 					}
 					if !more {
 						return 0, false, e.rc.end()
 					}
-					if err := sc.skip(); err != nil {
+					if err := sc.Skip(); err != nil {
 						return 0, false, e.rc.ioErr(err)
 					}
 				}
@@ -321,7 +321,7 @@ func (e *exporter) readPage(overlap bool) (got int, ok bool, err error) {
 // e.prev is then that record.
 func (e *exporter) record() error {
 	var err error
-	if e.rec, err = e.rc.sc.value(e.rec[:0]); err != nil {
+	if e.rec, err = e.rc.sc.Value(e.rec[:0]); err != nil {
 		return e.rc.ioErr(err)
 	}
 	e.w.Write(e.rec)
@@ -360,15 +360,15 @@ func (e *exporter) resync() (next, got int, err error) {
 		return 0, 0, err
 	}
 	sc := e.rc.sc
-	if err := sc.expect('['); err != nil {
+	if err := sc.Expect('['); err != nil {
 		return 0, 0, e.rc.ioErr(err)
 	}
-	if err := sc.expect('['); err != nil {
+	if err := sc.Expect('['); err != nil {
 		return 0, 0, e.rc.ioErr(err)
 	}
 	first := true
 	for {
-		more, err := sc.next(&first)
+		more, err := sc.Next(&first)
 		if err != nil {
 			return 0, 0, e.rc.ioErr(err)
 		}
@@ -385,10 +385,10 @@ func (e *exporter) resync() (next, got int, err error) {
 	}
 	var counts [2]int
 	for i := range counts {
-		if err := sc.expect(','); err != nil {
+		if err := sc.Expect(','); err != nil {
 			return 0, 0, e.rc.ioErr(err)
 		}
-		v, err := sc.value(nil)
+		v, err := sc.Value(nil)
 		if err != nil {
 			return 0, 0, e.rc.ioErr(err)
 		}
@@ -396,7 +396,7 @@ func (e *exporter) resync() (next, got int, err error) {
 			return 0, 0, e.rc.ioErr(fmt.Errorf("%w: count %s", errBadJSON, v))
 		}
 	}
-	if err := sc.expect(']'); err != nil {
+	if err := sc.Expect(']'); err != nil {
 		return 0, 0, e.rc.ioErr(err)
 	}
 	if err := e.rc.end(); err != nil {
