@@ -27,7 +27,7 @@ var allowedImports = map[string][]string{
 	"replication":    {"query", "dbvalue", "collection", "index", "writequeue", "aof", "protocol", "internal/*"}, // protocol: Config.Join speaks to a member's server
 	".":              {"query", "dbvalue", "collection", "index", "writequeue", "aof", "replication", "internal/*"},
 	"server":         {"protocol", "query", "internal/jsontext"},
-	"client":         {"protocol"},
+	"client":         {"protocol", "internal/jsontext"},
 	"cmd/fleetdb":    {"*"},
 	"examples/*":     {".", "client"},
 

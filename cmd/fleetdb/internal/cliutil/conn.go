@@ -104,12 +104,32 @@ func (c *ConnFlags) DialPool(ctx context.Context, n int) (*client.Client, string
 	if err != nil {
 		return nil, "", err
 	}
-	cl, err := client.Dial(ctx, addr, client.WithPassword(c.Secret()),
-		client.WithDialTimeout(c.ConnectTimeout), client.WithPoolSize(n))
+	cl, err := client.Dial(ctx, addr, append(c.options(), client.WithPoolSize(n))...)
 	if err != nil {
 		return nil, addr, DialError(addr, err)
 	}
 	return cl, addr, nil
+}
+
+// DialStream connects a client.Stream to the server and checks the
+// password: a connection of its own, for the commands that pipeline
+// requests or read large answers piece by piece.
+func (c *ConnFlags) DialStream(ctx context.Context) (*client.Stream, error) {
+	addr, err := c.Addr()
+	if err != nil {
+		return nil, err
+	}
+	st, err := client.DialStream(ctx, addr, c.options()...)
+	if err != nil {
+		return nil, DialError(addr, err)
+	}
+	return st, nil
+}
+
+// options are the client options the flags give: every connection a
+// command makes is made with them.
+func (c *ConnFlags) options() []client.Option {
+	return []client.Option{client.WithPassword(c.Secret()), client.WithDialTimeout(c.ConnectTimeout)}
 }
 
 // DialError turns an error of Dial into one that says what went wrong and

@@ -30,7 +30,7 @@ import (
 // whole), the batches undone are written again one at a time and the
 // pipeline goes on.
 type loader struct {
-	rc       *rawConn
+	rc       *client.Stream
 	coll     string // the collection's name as JSON
 	verb     string // "insert" or "put"
 	maxRecs  int
@@ -94,7 +94,7 @@ func (e *lineError) Error() string {
 
 func (e *lineError) Unwrap() error { return e.err }
 
-func newLoader(rc *rawConn, coll string, upsert bool, maxRecs, maxBytes, window int) *loader {
+func newLoader(rc *client.Stream, coll string, upsert bool, maxRecs, maxBytes, window int) *loader {
 	l := &loader{
 		rc:       rc,
 		coll:     jsonString(coll),
@@ -124,7 +124,7 @@ func (l *loader) start() {
 			if l.fatal != nil {
 				b.err = l.fatal
 			} else {
-				scratch, b.err = l.rc.result(scratch[:0])
+				scratch, b.err = l.rc.AppendReceive(scratch[:0])
 				if b.err != nil {
 					var ce *client.Error
 					if !errors.As(b.err, &ce) {
@@ -216,10 +216,10 @@ func (l *loader) dispatch() error {
 		}
 	}
 	l.inflight <- b
-	if err := l.rc.send(b.req); err != nil {
+	if err := l.rc.Send(b.req); err != nil {
 		return err
 	}
-	return l.rc.flush()
+	return l.rc.Flush()
 }
 
 // finish sends what is left and waits for every answer.
@@ -249,7 +249,7 @@ func (l *loader) stop() {
 // unblocks the reader, and waits for it.
 func (l *loader) abort() {
 	if l.open {
-		l.rc.nc.Close()
+		l.rc.Close()
 		l.stop()
 	}
 }
@@ -323,7 +323,7 @@ func (l *loader) undo(bs []*batch) error {
 		}
 		q := `["delete",` + l.coll + `,{"where":["in","id",[` + string(ids) + `]]}]`
 		ids, n = ids[:0], 0
-		_, err := l.rc.query([]byte(q))
+		_, err := l.rc.Query([]byte(q))
 		return err
 	}
 	for _, b := range bs {
@@ -387,7 +387,7 @@ func (l *loader) writeRange(b *batch, lo, hi int) error {
 	q = append(q, ",["...)
 	q = append(q, b.req[b.recs[lo].from:b.recs[hi-1].to]...)
 	q = append(q, "]]"...)
-	v, err := l.rc.query(q)
+	v, err := l.rc.Query(q)
 	if err != nil {
 		return err
 	}

@@ -131,7 +131,7 @@ func TestExportDuringWrites(t *testing.T) {
 			cmd := &cobra.Command{Use: "x"}
 			cf.Register(cmd)
 			cmd.ParseFlags([]string{"--port", port})
-			rc, err := dialRaw(ctx, &cf)
+			rc, err := cf.DialStream(ctx)
 			if err != nil {
 				t.Fatal(err)
 			}
