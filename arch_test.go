@@ -24,7 +24,7 @@ var allowedImports = map[string][]string{
 	"writequeue":     {},
 	"protocol":       {"internal/jsontext"},
 	"internal/btree": {},
-	"replication":    {"query", "dbvalue", "collection", "index", "writequeue", "aof", "protocol", "internal/*"}, // protocol: Config.Join speaks to a member's server
+	"replication":    {"query", "dbvalue", "collection", "index", "writequeue", "aof", "client", "internal/*"}, // client: Config.Join asks a member's server
 	".":              {"query", "dbvalue", "collection", "index", "writequeue", "aof", "replication", "internal/*"},
 	"server":         {"protocol", "query", "internal/jsontext"},
 	"client":         {"protocol", "internal/jsontext"},

@@ -6,7 +6,6 @@ import (
 	"fmt"
 
 	"github.com/fleetdb-go/fleetdb/client"
-	"github.com/fleetdb-go/fleetdb/protocol"
 	"github.com/spf13/cobra"
 )
 
@@ -59,7 +58,7 @@ type serverError struct {
 }
 
 func (e *serverError) Error() string {
-	if e.err.Status == protocol.StatusRefused {
+	if client.IsRefused(e.err) {
 		return fmt.Sprintf("%s: the server refused it: %s", e.what, e.err.Message)
 	}
 	return fmt.Sprintf("%s: the server could not carry it out (it may be retried): %s", e.what, e.err.Message)
@@ -106,7 +105,7 @@ func ExitStatus(err error) int {
 	case errors.As(err, &re):
 		return ExitUnreachable
 	case errors.As(err, &ce):
-		if ce.Status == protocol.StatusRefused {
+		if client.IsRefused(ce) {
 			return ExitRefused
 		}
 		return ExitFailed

@@ -10,7 +10,6 @@ import (
 	"github.com/fleetdb-go/fleetdb/cmd/fleetdb/internal/cliutil"
 
 	"github.com/fleetdb-go/fleetdb/client"
-	"github.com/fleetdb-go/fleetdb/protocol"
 )
 
 // loader writes records into one collection in batches, each one insert
@@ -80,7 +79,7 @@ func (e *lineError) Error() string {
 	var ce *client.Error
 	if errors.As(e.err, &ce) {
 		cause = ce.Message + " (refused by the server)"
-		if ce.Status != protocol.StatusRefused {
+		if !client.IsRefused(ce) {
 			cause = ce.Message + " (the server failed)"
 		}
 	}
@@ -299,7 +298,7 @@ func (l *loader) recoverStopped() error {
 			continue
 		}
 		var ce *client.Error
-		if errors.As(err, &ce) && ce.Status == protocol.StatusRefused && bad >= 0 {
+		if errors.As(err, &ce) && client.IsRefused(ce) && bad >= 0 {
 			le := &lineError{line: b.lines[bad], err: err, written: l.written.Load() - beyond}
 			if beyond > 0 {
 				le.beyond = fmt.Sprintf("%s from later lines, sent before the refusal came back, stay written (--upsert cannot undo them)",
