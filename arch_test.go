@@ -16,20 +16,21 @@ const module = "github.com/fleetdb-go/fleetdb"
 // only). internal/... packages are helpers any package may use, except where
 // a rule below says otherwise.
 var allowedImports = map[string][]string{
-	"index":          {"internal/btree", "internal/jsontext"},
-	"collection":     {"index", "internal/btree"},
-	"dbvalue":        {"collection", "index", "internal/btree"},
-	"query":          {"dbvalue", "collection", "index", "internal/btree", "internal/jsontext"},
-	"aof":            {},
-	"writequeue":     {},
-	"protocol":       {"internal/jsontext"},
-	"internal/btree": {},
-	"replication":    {"query", "dbvalue", "collection", "index", "writequeue", "aof", "client", "internal/*"}, // client: Config.Join asks a member's server
-	".":              {"query", "dbvalue", "collection", "index", "writequeue", "aof", "replication", "internal/*"},
-	"server":         {"protocol", "query", "internal/jsontext"},
-	"client":         {"protocol", "internal/jsontext"},
-	"cmd/fleetdb":    {".", "server", "query"}, // main, the root command and serve; the rest under internal/
-	"examples/*":     {".", "client"},
+	"index":             {"internal/btree", "internal/jsontext"},
+	"collection":        {"index", "internal/btree"},
+	"dbvalue":           {"collection", "index", "internal/btree"},
+	"query":             {"dbvalue", "collection", "index", "internal/btree", "internal/jsontext"},
+	"aof":               {},
+	"writequeue":        {},
+	"protocol":          {"internal/jsontext"},
+	"internal/btree":    {},
+	"internal/testcert": {},                                                                         // throwaway CAs for TLS tests
+	"replication":       {"query", "dbvalue", "collection", "index", "aof", "client", "internal/*"}, // client: Config.Join asks a member's server
+	".":                 {"query", "dbvalue", "collection", "index", "writequeue", "aof", "replication", "internal/*"},
+	"server":            {"protocol", "query", "internal/jsontext"},
+	"client":            {"protocol", "internal/jsontext"},
+	"cmd/fleetdb":       {".", "server", "query"}, // main, the root command and serve; the rest under internal/
+	"examples/*":        {".", "client"},
 
 	// The one scanner of JSON text (white space, strings, compacting,
 	// validation, streaming values) the packages above share.
@@ -38,7 +39,7 @@ var allowedImports = map[string][]string{
 	// The command packages talk to a server through client only (see
 	// protocolSpeakers); cliutil is what they share.
 	"cmd/fleetdb/internal/cliutil":  {"client"},
-	"cmd/fleetdb/internal/admin":    {"cmd/fleetdb/internal/cliutil", "client", "query", "aof", "internal/jsontext"}, // aof: check reads a log offline
+	"cmd/fleetdb/internal/admin":    {"cmd/fleetdb/internal/cliutil", "client", "query", "aof", ".", "internal/jsontext"}, // aof, .: check reads, repairs and replays a log offline
 	"cmd/fleetdb/internal/shell":    {"cmd/fleetdb/internal/cliutil", "cmd/fleetdb/internal/admin", "client", "query", "internal/jsontext"},
 	"cmd/fleetdb/internal/transfer": {"cmd/fleetdb/internal/cliutil", "client", "query", "internal/jsontext"},
 	"cmd/fleetdb/internal/bench":    {"cmd/fleetdb/internal/cliutil", "client", "internal/jsontext"},

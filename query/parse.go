@@ -17,7 +17,7 @@ import (
 const MaxDepth = 64
 
 // Parse parses one request (a JSON array) into a validated query. Errors
-// are *Error with the messages of SPEC §3.
+// are *Error with the messages of docs/protocol.md.
 func Parse(req []byte) (Query, error) {
 	return ParseString(string(req))
 }
@@ -261,7 +261,7 @@ func parseRecords(q string, r gjson.Result) ([]Record, error) {
 
 func parseRecord(q string, r gjson.Result) (Record, error) {
 	id := r.Get("id")
-	if !id.Exists() {
+	if !id.Exists() || id.Type == gjson.Null { // null = missing (SPEC §1)
 		return Record{}, errNoID
 	}
 	if id.Type != gjson.Number && id.Type != gjson.String {

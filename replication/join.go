@@ -35,7 +35,7 @@ func (n *Node) joinVia(ctx context.Context, clientAddr string) error {
 		n.log.Warn("replication: join failed; retrying", "via", clientAddr, "err", err)
 		select {
 		case <-ctx.Done():
-			return fmt.Errorf("replication: join via %s: %w (last error: %v)", clientAddr, ctx.Err(), err)
+			return fmt.Errorf("replication: join via %s: %w (last error: %w)", clientAddr, ctx.Err(), err)
 		case <-time.After(backoff):
 			backoff = min(2*backoff, time.Second)
 		}
@@ -50,7 +50,11 @@ func (e *refusedError) Error() string { return "refused: " + e.msg }
 // send the join query, read its answer. A refusal, of the password or of
 // the join, is a *refusedError; anything else may pass.
 func (n *Node) askToJoin(ctx context.Context, addr string, req []byte) error {
-	st, err := client.DialStream(ctx, addr, client.WithPassword(n.cfg.JoinPassword))
+	opts := []client.Option{client.WithPassword(n.cfg.JoinPassword)}
+	if n.cfg.JoinTLS != nil {
+		opts = append(opts, client.WithTLS(n.cfg.JoinTLS))
+	}
+	st, err := client.DialStream(ctx, addr, opts...)
 	if err != nil {
 		if errors.Is(err, client.ErrAuth) {
 			return &refusedError{msg: err.Error()}

@@ -17,11 +17,20 @@ const (
 	numNames  = query.NumNames + 1
 )
 
-// The queries the connection answers itself.
+// The queries the connection answers itself, and call.
 var (
 	nameAuth               = query.NameIndex("auth")
 	nameSetReadConsistency = query.NameIndex("set-read-consistency")
+	nameCall               = query.NameIndex("call")
 )
+
+// nameWrites[i] reports whether query i of queryNames writes.
+var nameWrites = func() (w [numNames]bool) {
+	for i, n := range queryNames {
+		w[i] = query.Writes(n)
+	}
+	return w
+}()
 
 // nameIndexOf returns the index of a query name in queryNames, or nameOther.
 func nameIndexOf(name string) int {
