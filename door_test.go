@@ -53,6 +53,15 @@ func readEntries() []readEntry {
 			}
 			return asJSON(s.Count(ctx, "t", Find{}))
 		}},
+		{"DB.View", func(ctx context.Context, db *DB, _ *Snapshot) (string, error) {
+			var n int
+			err := db.View(ctx, func(s *Snapshot) error {
+				var err error
+				n, err = s.Count(ctx, "t", Find{})
+				return err
+			})
+			return asJSON(n, err)
+		}},
 		{"Snapshot.Query", func(ctx context.Context, _ *DB, s *Snapshot) (string, error) {
 			out, err := s.Query(ctx, []byte(`["count","t"]`))
 			return string(out), err
