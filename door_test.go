@@ -118,6 +118,9 @@ func TestEveryReadAfterClose(t *testing.T) {
 			t.Errorf("%s after Close = %s, %v; want ErrClosed", e.name, out, err)
 		}
 	}
+	if out, ran, err := db.AppendQuery(ctx, nil, []byte(`["count","t"]`)); !ran || !errors.Is(err, ErrClosed) {
+		t.Errorf("DB.AppendQuery after Close = %s, %v, %v; want ErrClosed", out, ran, err)
+	}
 	if _, err := db.Snapshot().Count(ctx, "t", Find{}); !errors.Is(err, ErrClosed) {
 		t.Errorf("a snapshot taken after Close: %v", err)
 	}
