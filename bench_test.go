@@ -4,8 +4,10 @@ import (
 	"context"
 	"fmt"
 	"math/rand/v2"
+	"os"
 	"runtime"
 	"strconv"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -26,6 +28,10 @@ var (
 	benchDB   *DB
 	benchRaw  int // bytes of JSON inserted
 	benchHeap uint64
+	// HeapInuse after GC (what the process holds, holes in spans included)
+	// and the process's resident set after the load.
+	benchHeapInuse uint64
+	benchRSS       uint64
 )
 
 func benchRecord(i int) string {
@@ -70,6 +76,8 @@ func benchSetup(b testing.TB) *DB {
 		var after runtime.MemStats
 		runtime.ReadMemStats(&after)
 		benchHeap = after.HeapAlloc - before.HeapAlloc
+		benchHeapInuse = after.HeapInuse - before.HeapInuse
+		benchRSS = processRSS()
 		benchDB = db
 	})
 	return benchDB
@@ -206,6 +214,25 @@ func BenchmarkMemory(b *testing.B) {
 	b.ReportMetric(float64(benchHeap)/benchN, "heap-bytes/record")
 	b.ReportMetric(float64(benchRaw)/benchN, "json-bytes/record")
 	b.ReportMetric(float64(benchHeap)/float64(benchRaw), "x-raw")
+	b.ReportMetric(float64(benchHeapInuse)/benchN, "heapinuse-bytes/record")
+	b.ReportMetric(float64(benchHeapInuse)/float64(benchRaw), "heapinuse-x-raw")
+	b.ReportMetric(float64(benchRSS)/benchN, "rss-bytes/record")
+}
+
+// processRSS returns the resident set size of the process (VmRSS of
+// /proc/self/status), or 0 where there is no /proc.
+func processRSS() uint64 {
+	data, err := os.ReadFile("/proc/self/status")
+	if err != nil {
+		return 0
+	}
+	for _, line := range strings.Split(string(data), "\n") {
+		if rest, ok := strings.CutPrefix(line, "VmRSS:"); ok {
+			kb, _ := strconv.ParseUint(strings.TrimSuffix(strings.TrimSpace(rest), " kB"), 10, 64)
+			return kb << 10
+		}
+	}
+	return 0
 }
 
 // BenchmarkInsertSingle inserts one record per write (three indexes).
