@@ -72,7 +72,7 @@ func OpenContext(ctx context.Context, opts Options) (*DB, error) {
 		}
 	}
 	if opts.Path != "" {
-		if err := db.openLog(); err != nil {
+		if err := db.openLog(nil); err != nil {
 			return nil, err
 		}
 	}
@@ -140,6 +140,37 @@ func (db *DB) Query(ctx context.Context, req []byte) ([]byte, error) {
 		return nil, err
 	}
 	return db.run(ctx, req, q)
+}
+
+// AppendQuery runs req at once if it is a read of a standalone database,
+// which never waits, and appends its JSON result to dst (ran true). Writes,
+// compactions, cluster queries and every query of a cluster member (whose
+// reads may ask the leader) are declined (ran false, nothing done): run
+// them with Query. It implements server.InlineExecutor, which lets the
+// server answer reads on its event loop without a goroutine hand-off.
+func (db *DB) AppendQuery(ctx context.Context, dst, req []byte) (out []byte, ran bool, err error) {
+	if db.repl != nil {
+		return dst, false, nil
+	}
+	q, err := query.Parse(req)
+	if err != nil {
+		return dst, true, err
+	}
+	switch q.(type) {
+	case query.Auth, query.Compact, query.ClusterJoin, query.ClusterRemove, query.SetReadConsistency:
+		return dst, false, nil
+	}
+	if q.IsWrite() {
+		return dst, false, nil
+	}
+	if db.closed.Load() {
+		return dst, true, ErrClosed
+	}
+	if err := ctx.Err(); err != nil {
+		return dst, true, unavailable("fleetdb: query not run", err)
+	}
+	out, err = query.Execute(dst, db.cur.Load(), q, &db.env)
+	return out, true, err
 }
 
 // run runs a parsed query; req is its JSON text (what the log records).

@@ -15,6 +15,9 @@ type Env struct {
 	Info func(dst []byte, v *dbvalue.Value) []byte
 	// Command returns the user-defined write command with the given name.
 	Command func(name string) (CommandFunc, bool)
+	// Effects, when set, collects the changes of the writes Apply makes
+	// (see Effects). Set it only on the writer's own copy of an Env.
+	Effects *Effects
 }
 
 // Version is the fleetdb-version reported by info.
