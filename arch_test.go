@@ -16,21 +16,21 @@ const module = "github.com/fleetdb-go/fleetdb"
 // only). internal/... packages are helpers any package may use, except where
 // a rule below says otherwise.
 var allowedImports = map[string][]string{
-	"index":          {"internal/btree", "internal/jsontext"},
-	"collection":     {"index", "internal/btree"},
-	"dbvalue":        {"collection", "index", "internal/btree"},
-	"query":          {"dbvalue", "collection", "index", "internal/btree", "internal/jsontext"},
-	"aof":            {},
-	"writequeue":     {},
-	"protocol":       {"internal/jsontext"},
-	"internal/btree": {},
-	"internal/testcert": {}, // throwaway CAs for TLS tests
-	"replication":    {"query", "dbvalue", "collection", "index", "writequeue", "aof", "protocol", "internal/*"}, // protocol: Config.Join speaks to a member's server
-	".":              {"query", "dbvalue", "collection", "index", "writequeue", "aof", "replication", "internal/*"},
-	"server":         {"protocol", "query", "internal/jsontext"},
-	"client":         {"protocol"},
-	"cmd/fleetdb":    {"*"},
-	"examples/*":     {".", "client"},
+	"index":             {"internal/btree", "internal/jsontext"},
+	"collection":        {"index", "internal/btree"},
+	"dbvalue":           {"collection", "index", "internal/btree"},
+	"query":             {"dbvalue", "collection", "index", "internal/btree", "internal/jsontext"},
+	"aof":               {},
+	"writequeue":        {},
+	"protocol":          {"internal/jsontext"},
+	"internal/btree":    {},
+	"internal/testcert": {},                                                                           // throwaway CAs for TLS tests
+	"replication":       {"query", "dbvalue", "collection", "index", "aof", "protocol", "internal/*"}, // protocol: Config.Join speaks to a member's server
+	".":                 {"query", "dbvalue", "collection", "index", "writequeue", "aof", "replication", "internal/*"},
+	"server":            {"protocol", "query", "internal/jsontext"},
+	"client":            {"protocol"},
+	"cmd/fleetdb":       {"*"},
+	"examples/*":        {".", "client"},
 
 	// The one scanner of JSON text (white space, strings, compacting,
 	// validation, streaming values) the packages above share.
