@@ -163,7 +163,7 @@ func (db *DB) AppendQuery(ctx context.Context, dst, req []byte) (out []byte, ran
 		return dst, false, nil
 	}
 	if p, ok := query.ParsePoint(req); ok {
-		v, err := db.readValue(ctx)
+		v, err := db.readView(ctx)
 		if err != nil {
 			return dst, true, err
 		}

@@ -80,6 +80,9 @@ func (s *Snapshot) Get(ctx context.Context, coll string, id any) (json.RawMessag
 	if enc, ok := query.AppendID(buf[:0], id); ok && coll != "" {
 		// The id is a number or a string: look it up directly, without
 		// marshaling and parsing a select (same answer, see AppendID).
+		if s.db.closed.Load() {
+			return nil, ErrClosed
+		}
 		if err := ctx.Err(); err != nil {
 			return nil, unavailable("fleetdb: query not run", err)
 		}
