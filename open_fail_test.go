@@ -86,7 +86,7 @@ func TestFailedOpenReleasesEverything(t *testing.T) {
 			if err == nil || db != nil || !strings.Contains(err.Error(), tc.want) {
 				t.Fatalf("Open = %v, %v; want an error with %q", db, err, tc.want)
 			}
-			if got := openFDs(t); got != fds {
+			if got := openFDs(t); got > fds { // fewer is fine: an earlier test's connection may close meanwhile
 				t.Errorf("%d file descriptors open after the failed Open, %d before", got, fds)
 			}
 			if opts.Path != "" {

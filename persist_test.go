@@ -250,28 +250,37 @@ func TestReplayLeavesTheCollectorAlone(t *testing.T) {
 		debug.SetGCPercent(p)
 		return p
 	}
+	// A log written before calls were logged as their writes replays its
+	// calls through the registered command: the probe sees the collector's
+	// setting during the replay (testdata/old-call-v1.fdb calls "birthday"
+	// twice).
 	var seen []int
-	cmds := map[string]Command{"probe": func(*Tx, []json.RawMessage) (any, error) {
+	cmds := map[string]Command{"birthday": func(*Tx, []json.RawMessage) (any, error) {
 		seen = append(seen, gcPercent())
 		return nil, nil
 	}}
-	path := filepath.Join(t.TempDir(), "db.fdb")
-	db := openAt(t, Options{Path: path, Commands: cmds})
-	mustQuery(t, db, `["call","probe"]`)
-	db.Close()
+	src, err := os.ReadFile("testdata/old-call-v1.fdb")
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
 	before := gcPercent()
-	for _, tc := range []struct{ option, want int }{{0, before}, {before + 300, before + 300}} {
+	for i, tc := range []struct{ option, want int }{{0, before}, {before + 300, before + 300}} {
 		seen = nil
+		path := filepath.Join(dir, fmt.Sprintf("db%d.fdb", i))
+		if err := os.WriteFile(path, src, 0o644); err != nil {
+			t.Fatal(err)
+		}
 		db := openAt(t, Options{Path: path, Commands: cmds, ReplayGCPercent: tc.option})
 		db.Close()
-		if len(seen) != 1 || seen[0] != tc.want {
-			t.Errorf("ReplayGCPercent %d: the replay ran with %v, want [%d]", tc.option, seen, tc.want)
+		if len(seen) != 2 || seen[0] != tc.want || seen[1] != tc.want {
+			t.Errorf("ReplayGCPercent %d: the replay ran with %v, want [%d %d]", tc.option, seen, tc.want, tc.want)
 		}
 		if got := gcPercent(); got != before {
 			t.Errorf("ReplayGCPercent %d: GC percent %d after Open, %d before", tc.option, got, before)
 		}
 	}
-	if _, err := Open(Options{Path: path, ReplayGCPercent: -1}); err == nil || !strings.Contains(err.Error(), "ReplayGCPercent") {
+	if _, err := Open(Options{Path: filepath.Join(dir, "neg.fdb"), ReplayGCPercent: -1}); err == nil || !strings.Contains(err.Error(), "ReplayGCPercent") {
 		t.Errorf("negative ReplayGCPercent: %v", err)
 	}
 }
