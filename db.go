@@ -162,6 +162,15 @@ func (db *DB) AppendQuery(ctx context.Context, dst, req []byte) (out []byte, ran
 	if db.repl != nil {
 		return dst, false, nil
 	}
+	if p, ok := query.ParsePoint(req); ok {
+		v, err := db.readView(ctx)
+		if err != nil {
+			return dst, true, err
+		}
+		if out, ok := p.Select(dst, v); ok {
+			return out, true, nil
+		}
+	}
 	q, err := query.Parse(req)
 	if err != nil {
 		return dst, true, err
