@@ -7,8 +7,8 @@ import (
 	"net"
 	"strings"
 	"sync"
-	"time"
 	"testing"
+	"time"
 
 	"github.com/fleetdb-go/fleetdb/server"
 )
