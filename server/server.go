@@ -3,6 +3,7 @@ package server
 import (
 	"context"
 	"crypto/sha256"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -138,6 +139,9 @@ func (s *Server) ListenAndServe(ctx context.Context) error {
 // for good. It closes ln before returning. Serve may run on several
 // listeners at once.
 func (s *Server) Serve(ln net.Listener) error {
+	if s.cfg.TLS != nil {
+		ln = tls.NewListener(ln, s.cfg.TLS)
+	}
 	if !s.trackListener(ln, true) {
 		ln.Close()
 		return ErrServerClosed
@@ -236,7 +240,7 @@ func (s *Server) reject(nc net.Conn) {
 	line = append(line, "[2,"...)
 	line = protocol.AppendJSONString(line, MsgTooManyConnections)
 	line = append(line, "]\r\n"...)
-	nc.SetWriteDeadline(time.Now().Add(time.Second))
+	nc.SetDeadline(time.Now().Add(time.Second)) // a TLS handshake reads too
 	nc.Write(line)
 	nc.Close()
 	if s.m != nil {

@@ -12,6 +12,8 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/fleetdb-go/fleetdb/cmd/fleetdb/internal/cliutil"
+
 	"github.com/fleetdb-go/fleetdb"
 	"github.com/fleetdb-go/fleetdb/server"
 	"github.com/spf13/cobra"
@@ -35,6 +37,9 @@ type serveConfig struct {
 	idleTimeout     time.Duration
 	writeTimeout    time.Duration
 	shutdownTimeout time.Duration
+	tlsCert         string
+	tlsKey          string
+	tlsClientCA     string
 
 	// Observability.
 	metrics   string
@@ -90,13 +95,13 @@ member needs the same password.`,
 
   # then, from another terminal:
   printf '["ping"]\r\n' | nc -q1 127.0.0.1 3400      # [0,"pong"]`,
-		Args: exactArgs(0),
+		Args: cliutil.ExactArgs(0),
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if cmd.Flags().Changed("file") && cfg.ephemeral {
-				return usagef(errors.New("-f and -e exclude each other"))
+				return cliutil.Usagef(errors.New("-f and -e exclude each other"))
 			}
 			if err := checkServeModes(cmd.Flags()); err != nil {
-				return usagef(err)
+				return cliutil.Usagef(err)
 			}
 			return runServe(cmd.Context(), cfg, stderr, nil)
 		},
@@ -108,6 +113,9 @@ member needs the same password.`,
 	f.IntVarP(&cfg.port, "port", "p", 3400, "TCP port (0: any free port, logged when ready)")
 	f.StringVarP(&cfg.host, "addr", "a", "127.0.0.1", "address to listen on")
 	f.StringVarP(&cfg.password, "password", "x", "", "require [\"auth\", PASSWORD] as the first query of every connection")
+	f.StringVar(&cfg.tlsCert, "tls-cert", "", "serve TLS only (1.2 or later) with this certificate (PEM), with --tls-key")
+	f.StringVar(&cfg.tlsKey, "tls-key", "", "the key of --tls-cert (PEM)")
+	f.StringVar(&cfg.tlsClientCA, "tls-client-ca", "", "require a client certificate signed by this CA (PEM)")
 	f.StringVar(&cfg.fsync, "fsync", "always", "fsync policy of the log: always, everysec or never")
 	f.Float64Var(&cfg.autoCompact, "auto-compact", 0, "compact the log when it grows past RATIO times its compacted size (0: off; else > 1)")
 	f.IntVar(&cfg.maxRequestBytes, "max-request-bytes", server.DefaultMaxRequestBytes, "longest request line; longer ones are answered \"Request too large\"")
@@ -128,7 +136,7 @@ member needs the same password.`,
 func newLogger(w io.Writer, format, level string) (*slog.Logger, error) {
 	var lv slog.Level
 	if err := lv.UnmarshalText([]byte(level)); err != nil {
-		return nil, usagef(fmt.Errorf("--log-level %q: want debug, info, warn or error", level))
+		return nil, cliutil.Usagef(fmt.Errorf("--log-level %q: want debug, info, warn or error", level))
 	}
 	opts := &slog.HandlerOptions{Level: lv}
 	switch format {
@@ -137,7 +145,7 @@ func newLogger(w io.Writer, format, level string) (*slog.Logger, error) {
 	case "json":
 		return slog.New(slog.NewJSONHandler(w, opts)), nil
 	}
-	return nil, usagef(fmt.Errorf("--log-format %q: want text or json", format))
+	return nil, cliutil.Usagef(fmt.Errorf("--log-format %q: want text or json", format))
 }
 
 // runServe opens the database, serves it until ctx ends, then shuts down
@@ -157,30 +165,32 @@ func runServe(ctx context.Context, cfg serveConfig, stderr io.Writer, ready func
 	}
 	policy, err := fleetdb.ParseSyncPolicy(cfg.fsync)
 	if err != nil {
-		return usagef(fmt.Errorf("--fsync: %w", err))
+		return cliutil.Usagef(fmt.Errorf("--fsync: %w", err))
 	}
 	if cfg.port < 0 || cfg.port > 65535 {
-		return usagef(fmt.Errorf("-p %d: not a TCP port", cfg.port))
+		return cliutil.Usagef(fmt.Errorf("-p %d: not a TCP port", cfg.port))
 	}
-	opts := fleetdb.Options{Sync: policy, AutoCompactRatio: cfg.autoCompact, Logger: log}
+	// The server owns its process: it replays with a lazier collector
+	// (about twice as fast on a large log).
+	opts := fleetdb.Options{Sync: policy, AutoCompactRatio: cfg.autoCompact, Logger: log, ReplayGCPercent: 400}
 	// what names the database in messages: the log file, "ephemeral", or
 	// the cluster member.
 	what := "ephemeral"
 	switch {
 	case cfg.cluster.enabled():
 		if cfg.ephemeral || cfg.autoCompact != 0 {
-			return usagef(errors.New("-e and --auto-compact cannot be used with the cluster flags: a cluster member keeps its state in --data-dir"))
+			return cliutil.Usagef(errors.New("-e and --auto-compact cannot be used with the cluster flags: a cluster member keeps its state in --data-dir"))
 		}
-		opts.Cluster, err = cfg.cluster.options("", cfg.password)
+		opts.Cluster, err = cfg.cluster.options("", cfg.password, cfg.tlsCert != "")
 		if err != nil {
-			return usagef(err)
+			return cliutil.Usagef(err)
 		}
 		what = fmt.Sprintf("cluster member %s (data dir %s)", cfg.cluster.nodeID, cfg.cluster.dataDir)
 	case !cfg.ephemeral:
 		opts.Path, what = cfg.file, cfg.file
 	}
 	if err := opts.Validate(); err != nil {
-		return usagef(err)
+		return cliutil.Usagef(err)
 	}
 	var metrics *server.Metrics
 	if cfg.metrics != "" {
@@ -197,11 +207,17 @@ func runServe(ctx context.Context, cfg serveConfig, stderr io.Writer, ready func
 		Logger:          log,
 		Metrics:         metrics,
 	}
+	if cfg.tlsCert != "" || cfg.tlsKey != "" || cfg.tlsClientCA != "" {
+		scfg.TLS, err = server.LoadTLS(cfg.tlsCert, cfg.tlsKey, cfg.tlsClientCA)
+		if err != nil {
+			return cliutil.Usagef(err)
+		}
+	}
 	if err := scfg.Validate(); err != nil {
-		return usagef(err)
+		return cliutil.Usagef(err)
 	}
 	if cfg.pprof && cfg.metrics == "" {
-		return usagef(errors.New("--pprof needs --metrics ADDR"))
+		return cliutil.Usagef(errors.New("--pprof needs --metrics ADDR"))
 	}
 
 	start := time.Now()
@@ -259,7 +275,7 @@ func runServe(ctx context.Context, cfg serveConfig, stderr io.Writer, ready func
 			args = append(args, "fsync", policy.String())
 		}
 	}
-	args = append(args, "auth", cfg.password != "", "started_in", time.Since(start).Round(time.Millisecond))
+	args = append(args, "auth", cfg.password != "", "tls", scfg.TLS != nil, "started_in", time.Since(start).Round(time.Millisecond))
 	log.Info("fleetdb: ready", args...)
 	if ready != nil {
 		ready(ln.Addr())
