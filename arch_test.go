@@ -16,20 +16,21 @@ const module = "github.com/fleetdb-go/fleetdb"
 // only). internal/... packages are helpers any package may use, except where
 // a rule below says otherwise.
 var allowedImports = map[string][]string{
-	"index":          {"internal/btree"},
-	"collection":     {"index", "internal/btree"},
-	"dbvalue":        {"collection", "index", "internal/btree"},
-	"query":          {"dbvalue", "collection", "index", "internal/btree"},
-	"aof":            {},
-	"writequeue":     {},
-	"protocol":       {},
-	"internal/btree": {},
-	"replication":    {"query", "dbvalue", "collection", "index", "writequeue", "aof", "protocol", "internal/*"}, // protocol: Config.Join speaks to a member's server
-	".":              {"query", "dbvalue", "collection", "index", "writequeue", "aof", "replication", "internal/*"},
-	"server":         {"protocol", "query"},
-	"client":         {"protocol"},
-	"cmd/fleetdb":    {"*"},
-	"examples/*":     {".", "client"},
+	"index":             {"internal/btree"},
+	"collection":        {"index", "internal/btree"},
+	"dbvalue":           {"collection", "index", "internal/btree"},
+	"query":             {"dbvalue", "collection", "index", "internal/btree"},
+	"aof":               {},
+	"writequeue":        {},
+	"protocol":          {},
+	"internal/btree":    {},
+	"internal/testcert": {},                                                                                         // throwaway CAs for TLS tests
+	"replication":       {"query", "dbvalue", "collection", "index", "writequeue", "aof", "protocol", "internal/*"}, // protocol: Config.Join speaks to a member's server
+	".":                 {"query", "dbvalue", "collection", "index", "writequeue", "aof", "replication", "internal/*"},
+	"server":            {"protocol", "query"},
+	"client":            {"protocol"},
+	"cmd/fleetdb":       {"*"},
+	"examples/*":        {".", "client"},
 }
 
 // pureForbidden are standard packages the pure layer must not use: no I/O,

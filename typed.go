@@ -207,7 +207,12 @@ func (db *DB) Count(ctx context.Context, coll string, f Find) (int, error) {
 
 // Get returns the record with the given id, or nil.
 func (db *DB) Get(ctx context.Context, coll string, id any) (json.RawMessage, error) {
-	return db.Snapshot().Get(ctx, coll, id)
+	v, err := db.readValue(ctx)
+	if err != nil {
+		return nil, err
+	}
+	s := Snapshot{db: db, v: v}
+	return s.Get(ctx, coll, id)
 }
 
 // Call runs a registered user command with Go arguments.

@@ -35,7 +35,11 @@ func Execute(dst []byte, v *dbvalue.Value, q Query, env *Env) ([]byte, error) {
 		}
 		return AppendInfo(dst, v, false), nil
 	case Select:
-		return PlanFind(q.Coll, v.Collection(q.Coll), q.Find).Select(dst), nil
+		c := v.Collection(q.Coll)
+		if out, ok := selectPoint(dst, c, &q.Find); ok {
+			return out, nil
+		}
+		return PlanFind(q.Coll, c, q.Find).Select(dst), nil
 	case Count:
 		return strconv.AppendInt(dst, int64(PlanFind(q.Coll, v.Collection(q.Coll), q.Find).Count()), 10), nil
 	case Explain:

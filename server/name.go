@@ -16,6 +16,8 @@ var queryNames = [...]string{
 }
 
 const (
+	nameFirstWrite         = 8 // insert; the writes run to compact (18)
+	nameCall               = 19
 	nameAuth               = 20
 	nameSetReadConsistency = 21
 	nameOther              = len(queryNames) - 1

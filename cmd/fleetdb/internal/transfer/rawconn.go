@@ -3,6 +3,7 @@ package transfer
 import (
 	"bufio"
 	"context"
+	"crypto/tls"
 	"encoding/json"
 	"fmt"
 	"net"
@@ -40,8 +41,17 @@ func dialRaw(ctx context.Context, c *cliutil.ConnFlags) (*rawConn, error) {
 	if err != nil {
 		return nil, err
 	}
+	tc, err := c.TLSConfig()
+	if err != nil {
+		return nil, err
+	}
 	d := net.Dialer{Timeout: c.ConnectTimeout}
-	nc, err := d.DialContext(ctx, "tcp", addr)
+	var nc net.Conn
+	if tc != nil {
+		nc, err = (&tls.Dialer{NetDialer: &d, Config: tc}).DialContext(ctx, "tcp", addr)
+	} else {
+		nc, err = d.DialContext(ctx, "tcp", addr)
+	}
 	if err != nil {
 		if ctx.Err() != nil {
 			return nil, ctx.Err()
