@@ -64,15 +64,11 @@ func (db *DB) View(ctx context.Context, fn func(s *Snapshot) error) error {
 	if fn == nil {
 		return errors.New("fleetdb: View: nil function")
 	}
-	if err := ctx.Err(); err != nil {
-		return unavailable("fleetdb: View not run", err)
+	v, err := db.readValue(ctx)
+	if err != nil {
+		return err
 	}
-	if db.repl != nil {
-		if err := db.repl.ReadBarrier(ctx); err != nil {
-			return err
-		}
-	}
-	return fn(db.Snapshot())
+	return fn(&Snapshot{db: db, v: v})
 }
 
 // runUpdate runs an Update transaction on the writer's goroutine.
@@ -148,6 +144,14 @@ func (t *Tx) Select(coll string, f Find) ([]json.RawMessage, error) {
 // Get returns the record with the given id as the transaction sees it, or
 // nil.
 func (t *Tx) Get(coll string, id any) (json.RawMessage, error) {
+	var buf [64]byte
+	if enc, ok := query.AppendID(buf[:0], id); ok && coll != "" && !t.over {
+		// A number or string id: look it up directly (see Snapshot.Get).
+		if rec, found := query.Get(t.tx.View(), coll, string(enc)); found {
+			return json.RawMessage(rec), nil
+		}
+		return nil, nil
+	}
 	recs, err := t.Select(coll, Find{Where: Eq("id", id)})
 	if err != nil || len(recs) == 0 {
 		return nil, err
