@@ -219,6 +219,26 @@ func (db *DB) node() (*replication.Node, error) {
 	return c.n, nil
 }
 
+// WaitReady returns once the database can answer its first query without
+// a catch-up: at once for an ephemeral or standalone database; for a
+// cluster member once it knows the leader and has applied the leader's
+// commit index as of its start (SPEC §6: a member announces that it is
+// ready only then). A server logs its ready line after it. Errors: ctx's,
+// or ErrClosed.
+func (db *DB) WaitReady(ctx context.Context) error {
+	n, err := db.node()
+	if err != nil {
+		return nil
+	}
+	if err := n.WaitReady(ctx); err != nil {
+		if errors.Is(err, replication.ErrClosed) {
+			return ErrClosed
+		}
+		return fmt.Errorf("fleetdb: cluster member not ready: %w", err)
+	}
+	return nil
+}
+
 // ClusterJoin adds a member (a voter) to the cluster; any member accepts
 // it and hands it to the leader. ["cluster-join", id, raft-addr,
 // client-addr] does the same.

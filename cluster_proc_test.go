@@ -77,8 +77,18 @@ func clusterNodeMain(spec string) int {
 		<-sig
 		ln.Close()
 	}()
-	fmt.Println("ready")
+	// Serve at once (a member joining through this one needs it), but say
+	// ready only once caught up, as fleetdb serve does.
 	var wg sync.WaitGroup
+	go func() {
+		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+		defer cancel()
+		if err := db.WaitReady(ctx); err != nil {
+			fmt.Fprintln(os.Stderr, "not ready:", err)
+			return
+		}
+		fmt.Println("ready")
+	}()
 	for {
 		c, err := ln.Accept()
 		if err != nil {

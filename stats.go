@@ -41,6 +41,9 @@ func (db *DB) MetricsSnapshot() map[string]float64 {
 		m["compactions_total"] = float64(db.compactions.done.Load())
 		m["compactions_failed_total"] = float64(db.compactions.failed.Load())
 	}
+	if n, err := db.node(); err == nil {
+		m["ready"] = bit(n.Ready()) // server.StatReady
+	}
 	return m
 }
 

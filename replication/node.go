@@ -38,6 +38,9 @@ type Node struct {
 	leaderReads   *rounds // read-index rounds run as the leader
 	followerReads *rounds // read-index rounds asked of the leader
 	leader        *broadcast
+	trans         *peerTransport
+	peers         *peerHealth   // the members' reachability, as the leader sees it
+	ready         chan struct{} // closed once caught up (see awaitReady)
 
 	// ctx ends when Close begins; every goroutine of the node watches it.
 	ctx    context.Context
@@ -70,6 +73,8 @@ func Open(ctx context.Context, cfg Config) (_ *Node, err error) {
 	n := &Node{cfg: cfg, log: cfg.Logger.With("node", cfg.NodeID), self: raft.ServerID(cfg.NodeID)}
 	n.ctx, n.cancel = context.WithCancel(context.Background())
 	n.leader = newBroadcast()
+	n.peers = newPeerHealth()
+	n.ready = make(chan struct{})
 	n.leaderReads = newRounds(n, n.leaderRound)
 	n.followerReads = newRounds(n, n.followerRound)
 	n.fsm = newFSM(cfg.Env, cfg.Publish, n.log)
@@ -100,6 +105,7 @@ func Open(ctx context.Context, cfg Config) (_ *Node, err error) {
 		return nil, fmt.Errorf("replication: start raft: %w", err)
 	}
 	n.raft = r
+	n.trans.raft.Store(r)
 
 	q, err := writequeue.New[*writeReq](&batcher{n: n}, writequeue.Options{MaxBatch: cfg.MaxBatch, QueueSize: cfg.QueueSize})
 	if err != nil {
@@ -130,6 +136,7 @@ func Open(ctx context.Context, cfg Config) (_ *Node, err error) {
 	default:
 		n.log.Info("replication: no state; waiting to be added by a member", "addr", n.addr)
 	}
+	n.goOwned(n.awaitReady)
 	return n, nil
 }
 
@@ -205,7 +212,8 @@ func (n *Node) openTransport() (raft.Transport, error) {
 		}
 		n.link = l
 		n.closers = append(n.closers, func() error { nw.detach(n.cfg.RaftAddr); return trans.Close() })
-		return trans, nil
+		n.trans = newPeerTransport(n.ctx, trans, n.peers)
+		return n.trans, nil
 	}
 	ln, err := net.Listen("tcp", n.cfg.RaftAddr)
 	if err != nil {
@@ -225,7 +233,8 @@ func (n *Node) openTransport() (raft.Transport, error) {
 	tl := newTCPLink(n.cfg.ApplyTimeout)
 	n.link = tl
 	n.closers = append(n.closers, func() error { m.close(); return nil }, trans.Close, tl.close)
-	return trans, nil
+	n.trans = newPeerTransport(n.ctx, trans, n.peers)
+	return n.trans, nil
 }
 
 // RaftAddr returns the address other members reach this node at.
@@ -240,6 +249,7 @@ func (n *Node) ID() string { return n.cfg.NodeID }
 // may be opened again on the same data directory.
 func (n *Node) Close() error {
 	n.closeOnce.Do(func() {
+		n.handOver()
 		n.mu.Lock()
 		n.closing = true
 		n.mu.Unlock()
@@ -269,6 +279,33 @@ func (n *Node) Close() error {
 		n.closeErr = errors.Join(errs...)
 	})
 	return n.closeErr
+}
+
+// handOver makes a leader that closes hand leadership to another voter
+// first, so that the cluster goes on at once instead of after an election
+// timeout (and without the followers' warnings about a lost leader).
+func (n *Node) handOver() {
+	if n.raft == nil || !n.isLeader() {
+		return
+	}
+	cf := n.raft.GetConfiguration()
+	if cf.Error() != nil {
+		return
+	}
+	others := 0
+	for _, s := range cf.Configuration().Servers {
+		if s.ID != n.self && s.Suffrage == raft.Voter {
+			others++
+		}
+	}
+	if others == 0 {
+		return
+	}
+	if err := n.raft.LeadershipTransfer().Error(); err != nil {
+		n.log.Info("replication: leadership not handed over before closing", "err", err)
+		return
+	}
+	n.log.Info("replication: leadership handed over before closing")
 }
 
 // goOwned runs fn on a goroutine the node owns (joined by Close). It
