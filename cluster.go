@@ -59,6 +59,11 @@ type ClusterOptions struct {
 	// followers wait for the leader before they elect another.
 	HeartbeatTimeout time.Duration
 	ElectionTimeout  time.Duration
+	// LogStore is where the Raft log is kept: LogStoreWAL (the default,
+	// hashicorp/raft-wal: one fsync per append) or LogStoreBolt
+	// (raft-boltdb: two). A data directory opens only with the log store
+	// that wrote it; the error says what to do.
+	LogStore LogStore
 	// NoSync skips fsync of the Raft log: a write is still acknowledged
 	// only once a majority stored it, but a power cut on a majority may
 	// lose it (a process crash loses nothing). For tests and benchmarks.
@@ -76,11 +81,25 @@ func (o *ClusterOptions) Validate() error {
 		return errors.New("fleetdb: ClusterOptions.DataDir is required")
 	case o.Bootstrap && o.Join != "":
 		return errors.New("fleetdb: ClusterOptions.Bootstrap and Join exclude each other")
+	case o.LogStore != LogStoreWAL && o.LogStore != LogStoreBolt:
+		return fmt.Errorf("fleetdb: ClusterOptions.LogStore %v is not a log store", o.LogStore)
 	case o.ApplyTimeout < 0 || o.SnapshotInterval < 0 || o.HeartbeatTimeout < 0 || o.ElectionTimeout < 0:
 		return errors.New("fleetdb: ClusterOptions durations must not be negative")
 	}
 	return nil
 }
+
+// LogStore chooses where a cluster member keeps its Raft log.
+type LogStore = replication.LogStore
+
+// Log stores (ClusterOptions.LogStore).
+const (
+	LogStoreWAL  = replication.LogStoreWAL
+	LogStoreBolt = replication.LogStoreBolt
+)
+
+// ParseLogStore parses "wal" or "bolt".
+func ParseLogStore(s string) (LogStore, error) { return replication.ParseLogStore(s) }
 
 // Errors of a cluster member. Both match ErrUnavailable (protocol status 2).
 var (
@@ -142,6 +161,7 @@ func (db *DB) openCluster(ctx context.Context) error {
 		HeartbeatTimeout:  o.HeartbeatTimeout,
 		ElectionTimeout:   o.ElectionTimeout,
 		NoSync:            o.NoSync,
+		LogStore:          o.LogStore,
 		MaxBatch:          db.opts.MaxBatch,
 		QueueSize:         db.opts.QueueSize,
 		Logger:            db.log,

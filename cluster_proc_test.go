@@ -37,6 +37,7 @@ type procNodeSpec struct {
 	Bootstrap                               bool
 	SnapshotThreshold, TrailingLogs         uint64
 	NoSync                                  bool
+	LogStore                                string // "wal" (default) or "bolt"
 }
 
 // A child member starts before TestMain (crash_test.go's) parses flags.
@@ -60,12 +61,19 @@ func clusterNodeMain(spec string) int {
 	}
 	// The listener is open before Open so that a member's join can reach
 	// the others while they wait; connections queue until served.
+	store := LogStoreWAL
+	if s.LogStore != "" {
+		if store, err = ParseLogStore(s.LogStore); err != nil {
+			fmt.Fprintln(os.Stderr, "spec:", err)
+			return 3
+		}
+	}
 	db, err := Open(Options{Cluster: &ClusterOptions{
 		NodeID: s.ID, RaftAddr: s.RaftAddr, ClientAddr: s.ClientAddr, DataDir: s.DataDir,
 		Bootstrap: s.Bootstrap, Join: s.Join,
 		HeartbeatTimeout: 500 * time.Millisecond, ElectionTimeout: 500 * time.Millisecond,
 		SnapshotThreshold: s.SnapshotThreshold, SnapshotInterval: 200 * time.Millisecond, TrailingLogs: s.TrailingLogs,
-		NoSync: s.NoSync,
+		NoSync: s.NoSync, LogStore: store,
 	}})
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "open:", err)
@@ -439,7 +447,8 @@ func BenchmarkClusterProcesses(b *testing.B) {
 		n := &procNode{spec: procNodeSpec{
 			ID: fmt.Sprintf("n%d", i+1), RaftAddr: freeAddr(b, host), ClientAddr: freeAddr(b, host),
 			DataDir: filepath.Join(dir, fmt.Sprintf("n%d", i+1)), Bootstrap: i == 0,
-			NoSync: os.Getenv("FLEETDB_BENCH_NOSYNC") != "",
+			NoSync:   os.Getenv("FLEETDB_BENCH_NOSYNC") != "",
+			LogStore: os.Getenv("FLEETDB_BENCH_LOGSTORE"),
 		}}
 		if i > 0 {
 			n.spec.Join = pc.nodes[0].spec.ClientAddr

@@ -33,8 +33,8 @@ type Config struct {
 	// server at. It is published to the other members (info's members) and
 	// may be empty for an embedded node without a server.
 	ClientAddr string
-	// DataDir holds the Raft log and stable store (raft.db, bolt) and the
-	// snapshots (snapshots/). Required unless Network is set.
+	// DataDir holds the Raft log (wal/, or raft.db with LogStoreBolt), the
+	// stable store (raft.db, bolt) and the snapshots (snapshots/). Required unless Network is set.
 	DataDir string
 	// Bootstrap makes this node form a new one-member cluster if its data
 	// directory holds no Raft state yet. Ignored when it does.
@@ -77,6 +77,10 @@ type Config struct {
 	MaxBatch int
 	// QueueSize bounds the writes waiting to be coalesced (default 4096).
 	QueueSize int
+	// LogStore is where the Raft log is kept (default LogStoreWAL). A data
+	// directory is opened only with the log store that wrote it
+	// (ErrLogStoreMismatch otherwise).
+	LogStore LogStore
 	// NoSync turns off fsync of the Raft log (bolt's NoSync). A write is
 	// still acknowledged only after a majority stored it, but a power cut
 	// on a majority may lose it. For benchmarks and tests.
@@ -125,6 +129,9 @@ func (c Config) Validate() error {
 		if d < 0 {
 			return fmt.Errorf("replication: Config.%s %v is negative", name, d)
 		}
+	}
+	if c.LogStore != LogStoreWAL && c.LogStore != LogStoreBolt {
+		return fmt.Errorf("replication: Config.LogStore %v is not a log store", c.LogStore)
 	}
 	if c.MaxBatch < 0 || c.QueueSize < 0 {
 		return errors.New("replication: Config.MaxBatch and QueueSize must not be negative")

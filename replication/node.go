@@ -6,15 +6,11 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
-	"os"
-	"path/filepath"
 	"sync"
 	"time"
 
 	"github.com/fleetdb-go/fleetdb/writequeue"
 	"github.com/hashicorp/raft"
-	raftboltdb "github.com/hashicorp/raft-boltdb/v2"
-	bbolt "go.etcd.io/bbolt"
 )
 
 // Node is one member of a FleetDB cluster: a Raft node whose state machine
@@ -166,40 +162,6 @@ func (n *Node) raftConfig(notify chan bool) *raft.Config {
 		c.TrailingLogs = n.cfg.TrailingLogs
 	}
 	return c
-}
-
-// openStores opens the log, stable and snapshot stores: bolt and files in
-// the data directory, or the in-process network's.
-func (n *Node) openStores() (raft.LogStore, raft.StableStore, raft.SnapshotStore, error) {
-	if n.cfg.DataDir == "" {
-		s := n.cfg.Network.storesFor(n.cfg.NodeID)
-		return s.logs, s.stable, s.snaps, nil
-	}
-	dir := n.cfg.DataDir
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		return nil, nil, nil, fmt.Errorf("replication: data dir: %w", err)
-	}
-	n.dataDir = dir
-	// The freelist is rebuilt when the file is opened instead of written
-	// with every commit: fewer pages per fsync (as Consul and Nomad do).
-	bolt, err := raftboltdb.New(raftboltdb.Options{
-		Path:        filepath.Join(dir, "raft.db"),
-		NoSync:      n.cfg.NoSync,
-		BoltOptions: &bbolt.Options{Timeout: time.Second, NoFreelistSync: true, FreelistType: bbolt.FreelistMapType, InitialMmapSize: 256 << 20},
-	})
-	if err != nil {
-		return nil, nil, nil, fmt.Errorf("replication: open %s: %w", filepath.Join(dir, "raft.db"), err)
-	}
-	n.closers = append(n.closers, bolt.Close)
-	logs, err := raft.NewLogCache(1024, bolt)
-	if err != nil {
-		return nil, nil, nil, err
-	}
-	snaps, err := raft.NewFileSnapshotStoreWithLogger(dir, 2, newHclog(n.cfg.Logger, "raft-snapshots"))
-	if err != nil {
-		return nil, nil, nil, fmt.Errorf("replication: snapshot store: %w", err)
-	}
-	return logs, bolt, snaps, nil
 }
 
 // openTransport starts the Raft transport and the forwarding link: over
