@@ -47,6 +47,11 @@ func (h *hclogAdapter) Log(level hclog.Level, msg string, args ...any) {
 	if o, ok := raftLevels[msg]; ok && o < lv && (o != slog.LevelDebug || !keepIfReal(msg, args)) {
 		lv = o
 	}
+	if msg == "heartbeat timeout reached, starting election" && argString(args, "last-leader-id") == "" {
+		// The first election since this node started (a new cluster, or
+		// one restarting whole): no leader was lost.
+		lv = slog.LevelInfo
+	}
 	if !h.l.Enabled(context.Background(), lv) {
 		return
 	}
@@ -86,23 +91,35 @@ var raftLevels = map[string]slog.Level{
 	"failed to make requestVote RPC":                    slog.LevelInfo,
 	"rejecting vote request since we have a leader":     slog.LevelInfo,
 	"rejecting pre-vote request since we have a leader": slog.LevelInfo,
+	// The old leader learns of the new one (after a hand-over at close).
+	"peer has newer term, stopping replication": slog.LevelInfo,
 	// A connection closed by a member that stops (EOF, reset, closed);
 	// anything else stays an error (keepIfReal).
 	"failed to decode incoming command": slog.LevelDebug,
-	"failed to accept connection":       slog.LevelDebug,
+	"failed to pipeline appendEntries":  slog.LevelDebug,
+}
+
+// argString returns the string value of key in hclog's key-value args.
+func argString(args []any, key string) string {
+	for i := 0; i+1 < len(args); i += 2 {
+		if k, ok := args[i].(string); ok && k == key {
+			return fmt.Sprint(args[i+1])
+		}
+	}
+	return ""
 }
 
 // keepIfReal reports whether a message lowered to debug by raftLevels is
-// about a real problem after all: a decode error that is not a closed
-// connection.
+// about a real problem after all: a decode or pipeline error that is not a
+// closed connection.
 func keepIfReal(msg string, args []any) bool {
-	if msg != "failed to decode incoming command" {
+	if msg != "failed to decode incoming command" && msg != "failed to pipeline appendEntries" {
 		return false
 	}
 	for i := 0; i+1 < len(args); i += 2 {
 		if err, ok := args[i+1].(error); ok {
 			e := err.Error()
-			for _, closed := range []string{"EOF", "closed", "reset by peer", "broken pipe"} {
+			for _, closed := range []string{"EOF", "closed", "reset by peer", "broken pipe", "transport shutdown"} {
 				if strings.Contains(e, closed) {
 					return false
 				}

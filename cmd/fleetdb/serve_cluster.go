@@ -21,10 +21,11 @@ type clusterFlags struct {
 	join              string
 	snapshotThreshold uint64
 	snapshotInterval  time.Duration
+	logStore          string
 }
 
 // clusterFlagNames are the names of the flags of clusterFlags.
-var clusterFlagNames = []string{"node-id", "raft-addr", "data-dir", "bootstrap", "join", "snapshot-threshold", "snapshot-interval"}
+var clusterFlagNames = []string{"node-id", "raft-addr", "data-dir", "bootstrap", "join", "snapshot-threshold", "snapshot-interval", "log-store"}
 
 // standaloneOnlyFlags are serve's flags about the log file, which a cluster
 // member does not have (its log is Raft's, always synced).
@@ -39,6 +40,7 @@ func (c *clusterFlags) register(f *pflag.FlagSet) {
 	f.StringVar(&c.join, "join", "", "cluster mode: client address (HOST:PORT) of any member to ask for admission (first start)")
 	f.Uint64Var(&c.snapshotThreshold, "snapshot-threshold", 0, "cluster mode: take a snapshot after this many log entries (0: 8192)")
 	f.DurationVar(&c.snapshotInterval, "snapshot-interval", 0, "cluster mode: how often to check whether to snapshot (0: 2m)")
+	f.StringVar(&c.logStore, "log-store", "", "cluster mode: where the Raft log is kept: wal (default; one fsync per append) or bolt (raft-boltdb; a data directory opens only with the store that wrote it)")
 }
 
 // enabled reports whether any cluster flag was given a value.
@@ -83,6 +85,13 @@ func (c *clusterFlags) options(clientAddr, password string) (*fleetdb.ClusterOpt
 		ClientAddr:        clientAddr,
 		SnapshotThreshold: c.snapshotThreshold,
 		SnapshotInterval:  c.snapshotInterval,
+	}
+	if c.logStore != "" {
+		ls, err := fleetdb.ParseLogStore(c.logStore)
+		if err != nil {
+			return nil, fmt.Errorf("--log-store %q: want wal or bolt", c.logStore)
+		}
+		o.LogStore = ls
 	}
 	if err := o.Validate(); err != nil {
 		return nil, fmt.Errorf("%w (cluster mode needs --node-id, --raft-addr and --data-dir)", err)

@@ -112,6 +112,17 @@ func (c *ConnFlags) DialPool(ctx context.Context, n int) (*client.Client, string
 	return cl, addr, nil
 }
 
+// DialAddr dials another server at addr with the same password and
+// timeouts (cluster status asks the leader for its view this way).
+func (c *ConnFlags) DialAddr(ctx context.Context, addr string) (*client.Client, error) {
+	cl, err := client.Dial(ctx, addr, client.WithPassword(c.Secret()),
+		client.WithDialTimeout(c.ConnectTimeout), client.WithPoolSize(1))
+	if err != nil {
+		return nil, DialError(addr, err)
+	}
+	return cl, nil
+}
+
 // DialError turns an error of Dial into one that says what went wrong and
 // maps to the right exit status.
 func DialError(addr string, err error) error {
