@@ -62,6 +62,9 @@ func clusterNodeMain(spec string) int {
 	// The listener is open before Open so that a member's join can reach
 	// the others while they wait; connections queue until served.
 	store := LogStoreWAL
+	if s.LogStore == "" {
+		s.LogStore = os.Getenv("FLEETDB_TEST_LOGSTORE") // the whole test run on one store
+	}
 	if s.LogStore != "" {
 		if store, err = ParseLogStore(s.LogStore); err != nil {
 			fmt.Fprintln(os.Stderr, "spec:", err)
@@ -349,6 +352,32 @@ func TestClusterProcesses(t *testing.T) {
 	victim := pc.leader(5 * time.Second)
 	pc.kill(victim)
 	killedAt := time.Now()
+	// A write through a survivor succeeds again within 2 s.
+	var survivors []*procNode
+	for _, n := range pc.nodes {
+		if n != victim {
+			survivors = append(survivors, n)
+		}
+	}
+	var resumed time.Duration
+	for i := 0; ; i++ {
+		id := fmt.Sprintf("failover-%d", i)
+		ctx, cancel := context.WithTimeout(context.Background(), 500*time.Millisecond)
+		_, err := survivors[i%2].cl.Query(ctx, []any{"insert", "t", map[string]any{"id": id}})
+		cancel()
+		if err == nil {
+			acked.Store(id, true)
+			resumed = time.Since(killedAt)
+			break
+		}
+		if time.Since(killedAt) > 10*time.Second {
+			t.Fatalf("no write succeeded within 10 s of killing the leader: %v", err)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	if resumed > 2*time.Second {
+		t.Errorf("the first write after killing the leader succeeded after %v (want within 2 s)", resumed)
+	}
 	var newLeader *procNode
 	for time.Since(killedAt) < 10*time.Second {
 		if l := pc.leader(100 * time.Millisecond); l != nil && l != victim {
@@ -363,7 +392,8 @@ func TestClusterProcesses(t *testing.T) {
 	time.Sleep(time.Second)
 	stop.Store(true)
 	writers.Wait()
-	t.Logf("killed leader %s; %s elected after %v; %d writes acknowledged, %d failed", victim.spec.ID, newLeader.spec.ID, elected, nacked.Load(), failed.Load())
+	t.Logf("killed leader %s; writes resumed after %v; %s elected after %v; %d writes acknowledged, %d failed", victim.spec.ID,
+		resumed.Round(time.Millisecond), newLeader.spec.ID, elected, nacked.Load(), failed.Load())
 
 	checkAcked := func(n *procNode) {
 		t.Helper()

@@ -119,7 +119,7 @@ func (n *Node) openStores() (raft.LogStore, raft.StableStore, raft.SnapshotStore
 			return nil, nil, nil, fmt.Errorf("replication: open %s: %w", wdir, err)
 		}
 		n.closers = append(n.closers, w.Close)
-		base = w
+		base = walLogs{w}
 	}
 	// The freelist is rebuilt when the file is opened instead of written
 	// with every commit: fewer pages per fsync (as Consul and Nomad do).
@@ -144,6 +144,23 @@ func (n *Node) openStores() (raft.LogStore, raft.StableStore, raft.SnapshotStore
 		return nil, nil, nil, fmt.Errorf("replication: snapshot store: %w", err)
 	}
 	return logs, bolt, snaps, nil
+}
+
+// walLogs is raft-wal's log with the entries before FirstIndex gone:
+// raft-wal v0.4.0 truncates the head of its log logically and still
+// returns those entries until their whole segment is deleted, so a leader
+// would send a far-behind member years of log instead of a snapshot.
+type walLogs struct{ *wal.WAL }
+
+func (w walLogs) GetLog(index uint64, log *raft.Log) error {
+	first, err := w.WAL.FirstIndex()
+	if err != nil {
+		return err
+	}
+	if index < first {
+		return raft.ErrLogNotFound
+	}
+	return w.WAL.GetLog(index, log)
 }
 
 // noSyncVFS is raft-wal's file system without fsync (Config.NoSync).
