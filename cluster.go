@@ -55,7 +55,7 @@ type ClusterOptions struct {
 	// TrailingLogs is the number of entries kept behind a snapshot
 	// (0: raft's default, 10240).
 	TrailingLogs uint64
-	// HeartbeatTimeout and ElectionTimeout (default 1 s): how long
+	// HeartbeatTimeout and ElectionTimeout (default 500 ms): how long
 	// followers wait for the leader before they elect another.
 	HeartbeatTimeout time.Duration
 	ElectionTimeout  time.Duration

@@ -13,8 +13,8 @@ import (
 // Defaults of Config.
 const (
 	DefaultApplyTimeout     = 5 * time.Second
-	DefaultHeartbeatTimeout = time.Second
-	DefaultElectionTimeout  = time.Second
+	DefaultHeartbeatTimeout = 500 * time.Millisecond
+	DefaultElectionTimeout  = 500 * time.Millisecond
 	DefaultCommitTimeout    = time.Millisecond
 	DefaultMaxBatch         = 256
 	DefaultMaxAppendEntries = 256
@@ -63,7 +63,7 @@ type Config struct {
 	// follower slightly behind catches up without a snapshot (0: raft's
 	// default, 10240).
 	TrailingLogs uint64
-	// HeartbeatTimeout and ElectionTimeout (default 1 s each): a follower
+	// HeartbeatTimeout and ElectionTimeout (default 500 ms each): a follower
 	// that hears nothing from the leader for about this long starts an
 	// election.
 	HeartbeatTimeout time.Duration
