@@ -9,6 +9,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"syscall"
@@ -144,11 +145,21 @@ type memberNode struct {
 	id, host, clientAddr, raftAddr, dataDir string
 	proc                                    *serveProc
 	cl                                      *client.Client
+	// unauthenticated: no cluster secret by default (members are given
+	// one, as a normal deployment has, unless extra sets -x or their own).
+	unauthenticated bool
 }
 
+// testClusterSecret authenticates the members of the tests to each other.
+const testClusterSecret = "test-cluster-secret"
+
 func (n *memberNode) args(extra ...string) []string {
-	return append([]string{"-a", n.host, "-p", n.clientAddr[strings.LastIndexByte(n.clientAddr, ':')+1:],
-		"--node-id", n.id, "--raft-addr", n.raftAddr, "--data-dir", n.dataDir}, extra...)
+	args := []string{"-a", n.host, "-p", n.clientAddr[strings.LastIndexByte(n.clientAddr, ':')+1:],
+		"--node-id", n.id, "--raft-addr", n.raftAddr, "--data-dir", n.dataDir}
+	if !n.unauthenticated && !slices.Contains(extra, "-x") && !slices.Contains(extra, "--cluster-secret") {
+		args = append(args, "--cluster-secret", testClusterSecret)
+	}
+	return append(args, extra...)
 }
 
 // TestClusterProcesses runs three `fleetdb serve` processes on 127.0.0.1,
