@@ -7,7 +7,6 @@ import (
 	"testing"
 
 	"github.com/fleetdb-go/fleetdb/cmd/fleetdb/internal/cliutil"
-
 )
 
 // shellScript is a script with multi-line queries, several statements on a
