@@ -182,7 +182,7 @@ func (db *DB) AppendQuery(ctx context.Context, dst, req []byte) (out []byte, ran
 	if q.IsWrite() {
 		return dst, false, nil
 	}
-	v, err := db.readView(ctx)
+	v, err := db.readView(ctx) // never waits: not a cluster member
 	if err != nil {
 		return dst, true, err
 	}
@@ -268,6 +268,11 @@ type replicator interface {
 	Remove(ctx context.Context, id string) error
 	Status() ClusterStatus
 	TransferLeadership(ctx context.Context) error
+	// WaitReady returns once the node can answer its first query without
+	// a catch-up (DB.WaitReady).
+	WaitReady(ctx context.Context) error
+	// Ready reports whether WaitReady would return at once.
+	Ready() bool
 	// Close leaves the cluster's work on this node and stops it.
 	Close() error
 }
