@@ -7,7 +7,7 @@ import (
 	"github.com/fleetdb-go/fleetdb/dbvalue"
 )
 
-// CommandFunc is a user-defined write command (SPEC §7). It runs inside one
+// CommandFunc is a user-defined write command (docs/query-language.md). It runs inside one
 // serialized write with a Tx over the current state, receives its arguments
 // as compact JSON, and returns its result as JSON (nil means null). It must
 // be deterministic: the same state and arguments must give the same
@@ -97,7 +97,7 @@ func applyCall(dst []byte, txn *dbvalue.Txn, q Call, env *Env) (out []byte, err 
 // Transact runs fn as one write on txn, all or nothing: the queries fn runs
 // through its Tx see each other's changes, and if fn returns an error or
 // panics, txn is returned to its state before (a panic becomes an error).
-// It is the embedding API's ad-hoc transaction (SPEC §7); with
+// It is the embedding API's ad-hoc transaction (docs/architecture.md); with
 // env.Effects set its changes are collected for the log like a call's.
 func Transact(txn *dbvalue.Txn, env *Env, fn func(*Tx) error) (err error) {
 	sp, fx := txn.Savepoint(), effectsOf(env)

@@ -86,7 +86,7 @@ func (se *session) prepare(line []byte) (name int, act action) {
 // InlineExecutor.AppendQuery: the names of writes are known to wait for the
 // single writer, so they go straight to Query. Unknown names ("other",
 // "call") are offered: the Executor decides.
-func inlineCandidate(name int) bool { return name < nameFirstWrite || name >= nameCall }
+func inlineCandidate(name int) bool { return !nameWrites[name] || name == nameCall }
 
 // runInline runs a query through the Executor's AppendQuery when it has one
 // and the query does not wait, appending the answer. It reports false,
