@@ -162,6 +162,15 @@ func (db *DB) AppendQuery(ctx context.Context, dst, req []byte) (out []byte, ran
 	if db.repl != nil {
 		return dst, false, nil
 	}
+	if p, ok := query.ParsePoint(req); ok {
+		v, err := db.readView(ctx)
+		if err != nil {
+			return dst, true, err
+		}
+		if out, ok := p.Select(dst, v); ok {
+			return out, true, nil
+		}
+	}
 	q, err := query.Parse(req)
 	if err != nil {
 		return dst, true, err
@@ -173,13 +182,11 @@ func (db *DB) AppendQuery(ctx context.Context, dst, req []byte) (out []byte, ran
 	if q.IsWrite() {
 		return dst, false, nil
 	}
-	if db.closed.Load() {
-		return dst, true, ErrClosed
+	v, err := db.readView(ctx) // never waits: not a cluster member
+	if err != nil {
+		return dst, true, err
 	}
-	if err := ctx.Err(); err != nil {
-		return dst, true, unavailable("fleetdb: query not run", err)
-	}
-	out, err = query.Execute(dst, db.cur.Load(), q, &db.env)
+	out, err = query.Execute(dst, v, q, &db.env)
 	return out, true, err
 }
 

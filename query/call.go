@@ -84,7 +84,7 @@ func applyCall(dst []byte, txn *dbvalue.Txn, q Call, env *Env) (out []byte, err 
 // Transact runs fn as one write on txn, all or nothing: the queries fn runs
 // through its Tx see each other's changes, and if fn returns an error or
 // panics, txn is returned to its state before (a panic becomes an error).
-// It is the embedding API's ad-hoc transaction (SPEC §7); with
+// It is the embedding API's ad-hoc transaction (docs/architecture.md); with
 // env.Effects set its changes are collected for the log like a call's.
 func Transact(txn *dbvalue.Txn, env *Env, fn func(*Tx) error) (err error) {
 	sp, fx := txn.Savepoint(), effectsOf(env)

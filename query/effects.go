@@ -7,7 +7,7 @@ import "github.com/tidwall/gjson"
 // changes without the command's code: inserted and updated records as
 // insert and put of the resulting records, deletions by id, index and
 // collection changes as themselves. The log records a call as these
-// writes, so that replaying it needs no user code (SPEC §6).
+// writes, so that replaying it needs no user code (docs/durability.md).
 //
 // An Apply with Env.Effects set adds the effect of every primitive write
 // that succeeds; a write rolled back (a failed multi-write, checked-write

@@ -21,13 +21,13 @@ import (
 
 // serveConfig is what `fleetdb serve` is told by its flags.
 type serveConfig struct {
-	// Storage (SPEC §6).
+	// Storage (docs/durability.md).
 	file        string
 	ephemeral   bool
 	fsync       string
 	autoCompact float64
 
-	// The protocol server (SPEC §3).
+	// The protocol server (docs/protocol.md).
 	host            string
 	port            int
 	password        string

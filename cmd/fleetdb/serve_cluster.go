@@ -11,7 +11,7 @@ import (
 	"github.com/spf13/pflag"
 )
 
-// clusterFlags are serve's cluster flags (SPEC §6, §8): with any of them
+// clusterFlags are serve's cluster flags (docs/clustering.md): with any of them
 // the server is a member of a Raft cluster instead of a standalone
 // database, and keeps its state in --data-dir instead of a log file.
 type clusterFlags struct {
@@ -23,7 +23,7 @@ type clusterFlags struct {
 	snapshotThreshold uint64
 	snapshotInterval  time.Duration
 
-	// Peer security (SPEC §6).
+	// Peer security (docs/clustering.md).
 	peerTLSCert   string
 	peerTLSKey    string
 	peerTLSCA     string

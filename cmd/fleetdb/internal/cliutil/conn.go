@@ -37,7 +37,7 @@ type ConnFlags struct {
 	password       string
 	ConnectTimeout time.Duration
 
-	// TLS (SPEC §3): any of these, or FLEETDB_TLS_CA, turns it on.
+	// TLS (docs/protocol.md): any of these, or FLEETDB_TLS_CA, turns it on.
 	tls           bool
 	tlsCA         string
 	tlsCert       string
