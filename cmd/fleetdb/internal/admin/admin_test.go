@@ -46,7 +46,7 @@ func TestAdminGolden(t *testing.T) {
 	}
 	var b strings.Builder
 	for _, args := range cases {
-		code, out, errOut := runAdmin(t, adminRun{tty: true}, append(args, p...)...)
+		code, out, errOut := runAdmin(t, adminRun{TTY: true}, append(args, p...)...)
 		fmt.Fprintf(&b, "$ fleetdb %s\n%s", strings.Join(quoteArgs(args), " "), out)
 		if errOut != "" {
 			fmt.Fprintf(&b, "stderr: %s", errOut)
@@ -64,11 +64,11 @@ func TestAdminGolden(t *testing.T) {
 func TestAdminInfoPing(t *testing.T) {
 	port, c := testServer(t, "")
 	loadPeople(t, c)
-	code, out, _ := runAdmin(t, adminRun{tty: true}, "ping", "--port", port)
+	code, out, _ := runAdmin(t, adminRun{TTY: true}, "ping", "--port", port)
 	if code != 0 || !regexp.MustCompile(`^pong from 127\.0\.0\.1:\d+ in \d+\.\d\d ms\n$`).MatchString(out) {
 		t.Errorf("ping: exit %d, %q", code, out)
 	}
-	code, out, _ = runAdmin(t, adminRun{tty: true}, "info", "--port", port)
+	code, out, _ = runAdmin(t, adminRun{TTY: true}, "info", "--port", port)
 	for _, want := range []string{"fleetdb-version", "persistent", "false", "records", "│ 6 "} {
 		if code != 0 || !strings.Contains(out, want) {
 			t.Errorf("info: exit %d, no %q in\n%s", code, want, out)
@@ -95,7 +95,7 @@ func TestAdminJSON(t *testing.T) {
 	// that the output is the same when stdout is not a terminal.
 	run := func(args ...string) any {
 		t.Helper()
-		code, out, errOut := runAdmin(t, adminRun{tty: true}, append(append(args, "--json"), "--port", port)...)
+		code, out, errOut := runAdmin(t, adminRun{TTY: true}, append(append(args, "--json"), "--port", port)...)
 		if code != 0 {
 			t.Fatalf("%v: exit %d: %s", args, code, errOut)
 		}
@@ -106,7 +106,7 @@ func TestAdminJSON(t *testing.T) {
 		if read := map[string]bool{"query": true, "explain": true, "collections": true, "indexes": args[0] == "indexes" && args[1] == "list"}; !read[args[0]] {
 			return v
 		}
-		code, piped, _ := runAdmin(t, adminRun{tty: false}, append(args, "--port", port)...)
+		code, piped, _ := runAdmin(t, adminRun{TTY: false}, append(args, "--port", port)...)
 		var v2 any
 		if code != 0 || json.Unmarshal([]byte(piped), &v2) != nil || !jsonEqual(v, v2) {
 			t.Errorf("%v: piped output differs from --json: %s vs %s", args, piped, out)
@@ -183,7 +183,7 @@ func TestAdminErrors(t *testing.T) {
 				t.Setenv(k, v)
 			}
 			stdin := strings.NewReader(`{"id":1}` + "\n")
-			code, out, errOut := runAdmin(t, adminRun{stdin: stdin}, tc.args...)
+			code, out, errOut := runAdmin(t, adminRun{Stdin: stdin}, tc.args...)
 			if code != tc.code || !strings.Contains(errOut, tc.want) {
 				t.Errorf("%v (env %v): exit %d, want %d; stderr %q, want it to contain %q (stdout %q)",
 					tc.args, tc.env, code, tc.code, errOut, tc.want, out)
@@ -202,7 +202,7 @@ func TestCompactPersistent(t *testing.T) {
 	for i := range 50 {
 		mustQuery(t, c, fmt.Sprintf(`["put","t",{"id":1,"v":%d}]`, i))
 	}
-	code, out, errOut := runAdmin(t, adminRun{tty: true}, "compact", "--wait", "--port", port)
+	code, out, errOut := runAdmin(t, adminRun{TTY: true}, "compact", "--wait", "--port", port)
 	if code != 0 || !regexp.MustCompile(`^compacted the log: \d+ bytes before, \d+ after\n$`).MatchString(out) {
 		t.Fatalf("compact --wait: exit %d: %q %s", code, out, errOut)
 	}

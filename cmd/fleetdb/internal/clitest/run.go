@@ -80,6 +80,15 @@ func Run(t testing.TB, cmds Commands, r RunOpts, args ...string) (int, string, s
 	return code, stdout.String(), stderr.String()
 }
 
+// RunCmd runs the command line with stdout and stderr that are not
+// terminals, and returns the exit status, stdout and stderr.
+func RunCmd(t testing.TB, ctx context.Context, cmds Commands, args ...string) (int, string, string) {
+	t.Helper()
+	var stdout, stderr SyncBuffer
+	code := RunIO(ctx, cmds, nil, &stdout, &stderr, args...)
+	return code, stdout.String(), stderr.String()
+}
+
 // RunIO runs the command line args with the caller's stdin, stdout and
 // stderr and returns the exit status; errors are printed to stderr as
 // main prints them.

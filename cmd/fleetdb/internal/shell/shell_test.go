@@ -43,7 +43,7 @@ const shellScript = `# a comment
 func TestShellScript(t *testing.T) {
 	port, c := testServer(t, "")
 	loadPeople(t, c)
-	code, out, errOut := runAdmin(t, adminRun{stdin: strings.NewReader(shellScript)}, "shell", "--port", port)
+	code, out, errOut := runAdmin(t, adminRun{Stdin: strings.NewReader(shellScript)}, "shell", "--port", port)
 	want := `4
 [["Cleo",45],["Ann",31]]
 2
@@ -71,16 +71,16 @@ func TestShellScript(t *testing.T) {
 	}
 
 	// --bail stops at the first failure.
-	code, out, _ = runAdmin(t, adminRun{stdin: strings.NewReader("[\"bad\"]\n[\"ping\"]\n")}, "shell", "--port", port, "--bail")
+	code, out, _ = runAdmin(t, adminRun{Stdin: strings.NewReader("[\"bad\"]\n[\"ping\"]\n")}, "shell", "--port", port, "--bail")
 	if code != cliutil.ExitRefused || out != "" {
 		t.Errorf("--bail: exit %d, stdout %q", code, out)
 	}
 	// An unterminated statement is an error; .quit ends the script.
-	code, _, errOut = runAdmin(t, adminRun{stdin: strings.NewReader("[\"ping\"\n")}, "shell", "--port", port)
+	code, _, errOut = runAdmin(t, adminRun{Stdin: strings.NewReader("[\"ping\"\n")}, "shell", "--port", port)
 	if code != cliutil.ExitFailure || !strings.Contains(errOut, "line 1: the input ended inside a statement") {
 		t.Errorf("unterminated: exit %d: %s", code, errOut)
 	}
-	code, out, _ = runAdmin(t, adminRun{stdin: strings.NewReader("[\"ping\"]\n.quit\n[\"bad\"]\n")}, "shell", "--port", port)
+	code, out, _ = runAdmin(t, adminRun{Stdin: strings.NewReader("[\"ping\"]\n.quit\n[\"bad\"]\n")}, "shell", "--port", port)
 	if code != 0 || out != "\"pong\"\n" {
 		t.Errorf(".quit: exit %d, %q", code, out)
 	}
@@ -104,7 +104,7 @@ func TestShellScriptTables(t *testing.T) {
 		`["select", "tags"]`,
 		`.help`,
 	}, "\n")
-	code, out, errOut := runAdmin(t, adminRun{stdin: strings.NewReader(script), tty: true}, "shell", "--port", port)
+	code, out, errOut := runAdmin(t, adminRun{Stdin: strings.NewReader(script), TTY: true}, "shell", "--port", port)
 	if code != 0 {
 		t.Fatalf("exit %d: %s", code, errOut)
 	}
@@ -254,7 +254,7 @@ func TestShellPTY(t *testing.T) {
 // TestShellJSONFlag: --json on a terminal prints JSON lines.
 func TestShellJSONFlag(t *testing.T) {
 	port, _ := testServer(t, "")
-	code, out, _ := runAdmin(t, adminRun{stdin: strings.NewReader(`["info"]`), tty: true}, "shell", "--port", port, "--json")
+	code, out, _ := runAdmin(t, adminRun{Stdin: strings.NewReader(`["info"]`), TTY: true}, "shell", "--port", port, "--json")
 	var v map[string]any
 	if code != 0 || json.Unmarshal([]byte(out), &v) != nil || v["persistent"] != false {
 		t.Errorf("exit %d: %q", code, out)

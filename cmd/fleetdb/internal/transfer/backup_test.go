@@ -93,7 +93,7 @@ func TestBackupRestore(t *testing.T) {
 		t.Fatalf("backup file: %s\n%s\n...\n%s", lines[0], lines[1], lines[len(lines)-1])
 	}
 
-	code, out, errOut = runAdmin(t, adminRun{tty: true}, "restore", file, "--port", portB)
+	code, out, errOut = runAdmin(t, adminRun{TTY: true}, "restore", file, "--port", portB)
 	if code != 0 || !strings.Contains(out, "restored 4 collections with 5,006 records and 5 indexes") {
 		t.Fatalf("restore: exit %d: %s %s", code, out, errOut)
 	}
@@ -128,7 +128,7 @@ func TestBackupRestore(t *testing.T) {
 	if code != 0 {
 		t.Fatalf("backup -: exit %d", code)
 	}
-	code, _, errOut = runAdmin(t, adminRun{stdin: strings.NewReader(out)}, "restore", "-", "--port", portC)
+	code, _, errOut = runAdmin(t, adminRun{Stdin: strings.NewReader(out)}, "restore", "-", "--port", portC)
 	if code != 0 || canonicalDump(t, cc) != want {
 		t.Fatalf("backup - | restore -: exit %d: %s", code, errOut)
 	}
@@ -145,7 +145,7 @@ func TestBackupRestore(t *testing.T) {
 		t.Fatalf("a truncated backup loaded %v", names)
 	}
 	// Not a backup at all.
-	code, _, errOut = runAdmin(t, adminRun{stdin: strings.NewReader(`{"id":1}` + "\n")}, "restore", "-", "--port", portD)
+	code, _, errOut = runAdmin(t, adminRun{Stdin: strings.NewReader(`{"id":1}` + "\n")}, "restore", "-", "--port", portD)
 	if code != cliutil.ExitFailure || !strings.Contains(errOut, "not a FleetDB backup") {
 		t.Fatalf("restore of a non-backup: exit %d: %s", code, errOut)
 	}

@@ -37,7 +37,7 @@ func TestRestoreTruncatedStdinCount(t *testing.T) {
 		}
 	}
 	portB, b := testServer(t, "")
-	code, _, errOut := runAdmin(t, adminRun{stdin: strings.NewReader(string(data[:cut]))}, "restore", "-", "--port", portB, "--batch", "500", "--window", "16")
+	code, _, errOut := runAdmin(t, adminRun{Stdin: strings.NewReader(string(data[:cut]))}, "restore", "-", "--port", portB, "--batch", "500", "--window", "16")
 	if code == 0 {
 		t.Fatal("restore of a truncated stream succeeded")
 	}

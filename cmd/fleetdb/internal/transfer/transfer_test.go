@@ -252,7 +252,7 @@ func TestImportUpsert(t *testing.T) {
 	lines := []string{`{"id":1,"v":"a"}`, `{"id":2,"v":"a"}`, `{"id":1.0,"v":"b"}`, ``, `{"id":3,"v":"a"}`, `{"id":2,"v":"b"}`}
 	in := writeLines(t, lines)
 	stdin := strings.NewReader("\xef\xbb\xbf" + strings.Join(lines, "\r\n")) // from stdin: a BOM, CRLF, no final line break
-	code, out, errOut := runAdmin(t, adminRun{tty: true, stdin: stdin}, "import", "u", "-", "--upsert", "--port", port)
+	code, out, errOut := runAdmin(t, adminRun{TTY: true, Stdin: stdin}, "import", "u", "-", "--upsert", "--port", port)
 	if code != 0 || !strings.Contains(out, "imported 5 records into u from stdin") {
 		t.Fatalf("exit %d: %s %s", code, out, errOut)
 	}
@@ -302,7 +302,7 @@ func TestTransferErrors(t *testing.T) {
 	} {
 		t.Run(strings.Join(tc.args[:1], " "), func(t *testing.T) {
 			stdin := strings.NewReader(`{"id":1}` + "\n")
-			code, out, errOut := runAdmin(t, adminRun{stdin: stdin}, tc.args...)
+			code, out, errOut := runAdmin(t, adminRun{Stdin: stdin}, tc.args...)
 			if code != tc.code || !strings.Contains(errOut, tc.want) {
 				t.Errorf("%v: exit %d, want %d; stderr %q, want it to contain %q (stdout %q)",
 					tc.args, code, tc.code, errOut, tc.want, out)
