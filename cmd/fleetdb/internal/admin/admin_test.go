@@ -18,8 +18,8 @@ var addrRE = regexp.MustCompile(`127\.0\.0\.1:\d+`)
 // TestAdminGolden runs the admin commands with table output (stdout a
 // terminal) and compares what they print with testdata/admin.golden.
 func TestAdminGolden(t *testing.T) {
-	port, c := testServer(t, "")
-	loadPeople(t, c)
+	port, c := clitest.Server(t, "")
+	clitest.LoadPeople(t, c)
 	p := []string{"--port", port}
 	cases := [][]string{
 		{"collections"},
@@ -57,13 +57,13 @@ func TestAdminGolden(t *testing.T) {
 		b.WriteString("\n")
 	}
 	got := addrRE.ReplaceAllString(b.String(), "ADDR")
-	checkGolden(t, "admin.golden", got)
+	clitest.CheckGolden(t, "admin.golden", got)
 }
 
 // TestAdminInfoPing checks the outputs that vary from run to run.
 func TestAdminInfoPing(t *testing.T) {
-	port, c := testServer(t, "")
-	loadPeople(t, c)
+	port, c := clitest.Server(t, "")
+	clitest.LoadPeople(t, c)
 	code, out, _ := runAdmin(t, adminRun{TTY: true}, "ping", "--port", port)
 	if code != 0 || !regexp.MustCompile(`^pong from 127\.0\.0\.1:\d+ in \d+\.\d\d ms\n$`).MatchString(out) {
 		t.Errorf("ping: exit %d, %q", code, out)
@@ -89,8 +89,8 @@ func quoteArgs(args []string) []string {
 
 // TestAdminJSON checks the --json output of the admin commands, parsed.
 func TestAdminJSON(t *testing.T) {
-	port, c := testServer(t, "")
-	loadPeople(t, c)
+	port, c := clitest.Server(t, "")
+	clitest.LoadPeople(t, c)
 	// run runs a command with --json on a terminal; for reads it checks
 	// that the output is the same when stdout is not a terminal.
 	run := func(args ...string) any {
@@ -153,9 +153,9 @@ func jsonEqual(a, b any) bool {
 // TestAdminErrors checks the messages and exit statuses of failures:
 // unreachable, auth, refused and failed queries, usage errors.
 func TestAdminErrors(t *testing.T) {
-	port, _ := testServer(t, "s3cret")
-	closed := freePort(t)
-	failing := fakeFailingServer(t)
+	port, _ := clitest.Server(t, "s3cret")
+	closed := clitest.FreePort(t)
+	failing := clitest.FakeFailingServer(t)
 	for _, tc := range []struct {
 		args []string
 		env  map[string]string
@@ -195,12 +195,12 @@ func TestAdminErrors(t *testing.T) {
 // TestCompactPersistent: on a server with a log, compact starts a
 // compaction, and --wait reports the new size.
 func TestCompactPersistent(t *testing.T) {
-	port, c := testServer(t, "", func(cfg *clitest.ServerConfig) {
+	port, c := clitest.Server(t, "", func(cfg *clitest.ServerConfig) {
 		cfg.File = filepath.Join(t.TempDir(), "c.fdb")
 		cfg.Fsync = "never"
 	})
 	for i := range 50 {
-		mustQuery(t, c, fmt.Sprintf(`["put","t",{"id":1,"v":%d}]`, i))
+		clitest.MustQuery(t, c, fmt.Sprintf(`["put","t",{"id":1,"v":%d}]`, i))
 	}
 	code, out, errOut := runAdmin(t, adminRun{TTY: true}, "compact", "--wait", "--port", port)
 	if code != 0 || !regexp.MustCompile(`^compacted the log: \d+ bytes before, \d+ after\n$`).MatchString(out) {
@@ -216,7 +216,7 @@ func TestCompactPersistent(t *testing.T) {
 // TestCompactWaitForRunning: `compact; compact --wait` waits for the
 // compaction the first one started (it returned at once with "running").
 func TestCompactWaitForRunning(t *testing.T) {
-	port, c := testServer(t, "", func(cfg *clitest.ServerConfig) {
+	port, c := clitest.Server(t, "", func(cfg *clitest.ServerConfig) {
 		cfg.File = filepath.Join(t.TempDir(), "c.fdb")
 		cfg.Fsync = "never"
 	})

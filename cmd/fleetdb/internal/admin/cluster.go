@@ -8,9 +8,8 @@ import (
 	"io"
 	"strconv"
 
-	"github.com/fleetdb-go/fleetdb/cmd/fleetdb/internal/cliutil"
-
 	"github.com/fleetdb-go/fleetdb/client"
+	"github.com/fleetdb-go/fleetdb/cmd/fleetdb/internal/cliutil"
 	"github.com/spf13/cobra"
 )
 
@@ -38,6 +37,7 @@ type ClusterMember struct {
 // errNotClusterMember: the server answered info without a "cluster" object.
 var errNotClusterMember = errors.New("the server is not a cluster member (started without --node-id)")
 
+// NewClusterCmd builds `fleetdb cluster`.
 func NewClusterCmd(stdout, _ io.Writer) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "cluster",

@@ -1,7 +1,6 @@
 package bench
 
 import (
-	"context"
 	"io"
 	"testing"
 
@@ -25,13 +24,7 @@ type adminRun = clitest.RunOpts
 
 // runAdmin runs the command line in-process with fresh commands, as main
 // does, and returns the exit status, stdout and stderr.
-func runAdmin(t testing.TB, r adminRun, args ...string) (int, string, string) {
-	t.Helper()
-	return clitest.Run(t, commands, r, args...)
-}
+var runAdmin = clitest.Runner(commands)
 
 // runCmd runs the command line with stdout and stderr not terminals.
-func runCmd(t testing.TB, ctx context.Context, args ...string) (int, string, string) {
-	t.Helper()
-	return clitest.RunCmd(t, ctx, commands, args...)
-}
+var runCmd = clitest.CmdRunner(commands)

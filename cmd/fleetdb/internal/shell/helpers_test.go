@@ -32,17 +32,4 @@ type adminRun = clitest.RunOpts
 
 // runAdmin runs the command line in-process with fresh commands, as main
 // does, and returns the exit status, stdout and stderr.
-func runAdmin(t testing.TB, r adminRun, args ...string) (int, string, string) {
-	t.Helper()
-	return clitest.Run(t, commands, r, args...)
-}
-
-var (
-	testServer        = clitest.Server
-	mustQuery         = clitest.MustQuery
-	loadPeople        = clitest.LoadPeople
-	checkGolden       = clitest.CheckGolden
-	lineDiff          = clitest.LineDiff
-	freePort          = clitest.FreePort
-	fakeFailingServer = clitest.FakeFailingServer
-)
+var runAdmin = clitest.Runner(commands)

@@ -14,10 +14,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/creack/pty"
 	"github.com/fleetdb-go/fleetdb/cmd/fleetdb/internal/clitest"
 	"github.com/fleetdb-go/fleetdb/cmd/fleetdb/internal/cliutil"
-
-	"github.com/creack/pty"
 )
 
 // shellScript is a script with multi-line queries, several statements on a
@@ -41,8 +40,8 @@ const shellScript = `# a comment
 // TestShellScript runs a script through piped stdin: JSON results when
 // stdout is not a terminal, failures on stderr with their line.
 func TestShellScript(t *testing.T) {
-	port, c := testServer(t, "")
-	loadPeople(t, c)
+	port, c := clitest.Server(t, "")
+	clitest.LoadPeople(t, c)
 	code, out, errOut := runAdmin(t, adminRun{Stdin: strings.NewReader(shellScript)}, "shell", "--port", port)
 	want := `4
 [["Cleo",45],["Ann",31]]
@@ -91,8 +90,8 @@ var timingRE = regexp.MustCompile(`\d+\.\d{3} ms`)
 // TestShellScriptTables: with stdout on a terminal (and stdin a pipe) the
 // results are tables with their timing.
 func TestShellScriptTables(t *testing.T) {
-	port, c := testServer(t, "")
-	loadPeople(t, c)
+	port, c := clitest.Server(t, "")
+	clitest.LoadPeople(t, c)
 	script := strings.Join([]string{
 		`["select", "people", {"where": ["<", "age", 35]}]`,
 		`["count", "people"]`,
@@ -108,7 +107,7 @@ func TestShellScriptTables(t *testing.T) {
 	if code != 0 {
 		t.Fatalf("exit %d: %s", code, errOut)
 	}
-	checkGolden(t, "shell_tables.golden", timingRE.ReplaceAllString(out, "T ms"))
+	clitest.CheckGolden(t, "shell_tables.golden", timingRE.ReplaceAllString(out, "T ms"))
 }
 
 // fakeTerminal is a terminal's input for the shell: keystrokes, written
@@ -121,8 +120,8 @@ func (fakeTerminal) IsTerminal() bool { return true }
 // editor) with keystrokes: completion, multi-line input, Ctrl-C, history
 // across sessions.
 func TestShellInteractive(t *testing.T) {
-	port, c := testServer(t, "")
-	loadPeople(t, c)
+	port, c := clitest.Server(t, "")
+	clitest.LoadPeople(t, c)
 	hist := filepath.Join(t.TempDir(), "history")
 	keys := strings.Join([]string{
 		`["sel` + "\t" + `, "peo` + "\t" + `, {"limit": 1}]` + "\r", // completes select and people
@@ -188,8 +187,8 @@ func runAdminIO(t testing.TB, stdin io.Reader, stdout *clitest.TTYBuffer, args .
 // raw mode, the prompt, a multi-line query, Ctrl-C (a byte in raw mode,
 // not a signal) and Ctrl-D to quit.
 func TestShellPTY(t *testing.T) {
-	port, c := testServer(t, "")
-	loadPeople(t, c)
+	port, c := clitest.Server(t, "")
+	clitest.LoadPeople(t, c)
 	hist := filepath.Join(t.TempDir(), "history")
 	cmd := exec.Command(os.Args[0], "shell", "--port", port, "--history", hist)
 	cmd.Env = append(os.Environ(), "FLEETDB_TEST_MAIN=1")
@@ -253,7 +252,7 @@ func TestShellPTY(t *testing.T) {
 
 // TestShellJSONFlag: --json on a terminal prints JSON lines.
 func TestShellJSONFlag(t *testing.T) {
-	port, _ := testServer(t, "")
+	port, _ := clitest.Server(t, "")
 	code, out, _ := runAdmin(t, adminRun{Stdin: strings.NewReader(`["info"]`), TTY: true}, "shell", "--port", port, "--json")
 	var v map[string]any
 	if code != 0 || json.Unmarshal([]byte(out), &v) != nil || v["persistent"] != false {
