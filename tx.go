@@ -142,6 +142,14 @@ func (t *Tx) Select(coll string, f Find) ([]json.RawMessage, error) {
 // Get returns the record with the given id as the transaction sees it, or
 // nil.
 func (t *Tx) Get(coll string, id any) (json.RawMessage, error) {
+	var buf [64]byte
+	if enc, ok := query.AppendID(buf[:0], id); ok && coll != "" && !t.over {
+		// A number or string id: look it up directly (see Snapshot.Get).
+		if rec, found := query.Get(t.tx.View(), coll, string(enc)); found {
+			return json.RawMessage(rec), nil
+		}
+		return nil, nil
+	}
 	recs, err := t.Select(coll, Find{Where: Eq("id", id)})
 	if err != nil || len(recs) == 0 {
 		return nil, err

@@ -29,7 +29,20 @@ func (t *Tx) Run(req string) ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
-	return t.RunQuery(q)
+	fx := effectsOf(t.env)
+	if fx == nil || !q.IsWrite() || answeredAbove(q) || UsesCommand(q) {
+		return t.RunQuery(q)
+	}
+	// A write given as text is its own effect: replayed on the same state
+	// it makes the same changes (Apply is deterministic), and it is usually
+	// much shorter than the records it changes.
+	env := *t.env
+	env.Effects = nil
+	out, err := Apply(nil, t.txn, q, &env)
+	if err == nil {
+		fx.qs = append(fx.qs, req)
+	}
+	return out, err
 }
 
 // RunQuery runs a parsed query inside the command's write.

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"log/slog"
 	"time"
 
 	"github.com/fleetdb-go/fleetdb/client"
@@ -22,6 +23,7 @@ func (n *Node) joinVia(ctx context.Context, clientAddr string) error {
 		return err
 	}
 	backoff := 50 * time.Millisecond
+	start := time.Now()
 	for {
 		err := n.askToJoin(ctx, clientAddr, req)
 		if err == nil {
@@ -32,7 +34,12 @@ func (n *Node) joinVia(ctx context.Context, clientAddr string) error {
 		if errors.As(err, &refused) {
 			return fmt.Errorf("replication: join via %s: %w", clientAddr, err)
 		}
-		n.log.Warn("replication: join failed; retrying", "via", clientAddr, "err", err)
+		// Members started together: the one asked may not listen yet.
+		level := slog.LevelInfo
+		if time.Since(start) > joinPatience {
+			level = slog.LevelWarn
+		}
+		n.log.Log(ctx, level, "replication: join failed; retrying", "via", clientAddr, "err", err)
 		select {
 		case <-ctx.Done():
 			return fmt.Errorf("replication: join via %s: %w (last error: %w)", clientAddr, ctx.Err(), err)
@@ -41,6 +48,10 @@ func (n *Node) joinVia(ctx context.Context, clientAddr string) error {
 		}
 	}
 }
+
+// joinPatience: join attempts that fail for longer than this are logged
+// as warnings (before, as information: members started at once).
+const joinPatience = 10 * time.Second
 
 type refusedError struct{ msg string }
 

@@ -182,6 +182,20 @@ func (c *ConnFlags) DialStream(ctx context.Context) (*client.Stream, error) {
 	return st, nil
 }
 
+// DialAddr dials another server at addr with the same password and
+// timeouts (cluster status asks the leader for its view this way).
+func (c *ConnFlags) DialAddr(ctx context.Context, addr string) (*client.Client, error) {
+	opts, err := c.ClientOptions()
+	if err != nil {
+		return nil, err
+	}
+	cl, err := client.Dial(ctx, addr, append(opts, client.WithPoolSize(1))...)
+	if err != nil {
+		return nil, DialError(addr, err)
+	}
+	return cl, nil
+}
+
 // DialError turns an error of Dial into one that says what went wrong and
 // maps to the right exit status.
 func DialError(addr string, err error) error {
