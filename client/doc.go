@@ -49,7 +49,7 @@
 // *Error holding the status and the server's message; IsRefused and
 // IsRetryable test them. Errors of the exchange itself are Go errors: a query
 // that was sent but whose answer was not received (connection lost, ctx
-// ended, answer too large) wraps ErrUnknownOutcome, because the server may
+// ended, answer too large) wraps ErrOutcomeUnknown, because the server may
 // or may not have run it. The Err variables list the other cases.
 //
 // # No retries
@@ -58,7 +58,7 @@
 // since only the caller knows whether a query is safe to repeat: reads are,
 // an insert whose answer was lost is not (it may have been applied, and
 // repeating it yields "Duplicated id"). A pooled connection that the server
-// closed while idle (e.g. a restart) surfaces as an ErrUnknownOutcome error
+// closed while idle (e.g. a restart) surfaces as an ErrOutcomeUnknown error
 // on the next query that uses it; that connection is then discarded and the
 // next call opens a fresh one.
 //
