@@ -50,7 +50,8 @@ type FindOptions struct {
 }
 
 // MarshalJSON returns the find-options object, leaving out zero fields and
-// a Where or Order that marshals to null.
+// a Where, Order or Only that marshals to null (a nil slice, the zero
+// fleetdb.Cond).
 func (o FindOptions) MarshalJSON() ([]byte, error) {
 	type plain FindOptions // without this method
 	p := plain(o)
@@ -60,6 +61,9 @@ func (o FindOptions) MarshalJSON() ([]byte, error) {
 	}
 	if p.Order, err = nullToNil(p.Order); err != nil {
 		return nil, fmt.Errorf("order: %w", err)
+	}
+	if p.Only, err = nullToNil(p.Only); err != nil {
+		return nil, fmt.Errorf("only: %w", err)
 	}
 	return json.Marshal(p)
 }
