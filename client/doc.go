@@ -19,6 +19,15 @@
 //	// Many independent queries in one round trip:
 //	results, err := c.Pipeline(ctx, []any{q1, q2, q3})
 //
+// # The embedded API's values
+//
+// The client takes what package fleetdb's DB takes: Insert and Put accept
+// one slice of records and untagged ID struct fields as DB.Insert does, a
+// fleetdb.Find can be passed as opts as it is, and FindOptions has the
+// fields of fleetdb.Find, whose Where and Order take fleetdb's conditions
+// (fleetdb.Eq, fleetdb.Range, ...) and orders. Errors have the same names:
+// ErrRefused, ErrUnavailable, ErrOutcomeUnknown, ErrClosed.
+//
 // # Streams
 //
 // DialStream opens a connection of its own, outside the pool, for what a
