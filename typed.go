@@ -233,8 +233,15 @@ func (db *DB) Put(ctx context.Context, coll string, records ...any) (int, error)
 // and why (see package internal/records); the error still matches ErrRefused and is a
 // *query.Error for errors.As.
 func explainNoID(op, coll string, recs []any, err error) error {
+	if err == nil {
+		return nil // without the errors.As below, whose target would escape on every insert
+	}
+	return explainRefusal(op, coll, recs, err)
+}
+
+func explainRefusal(op, coll string, recs []any, err error) error {
 	var qe *query.Error
-	if err == nil || !errors.As(err, &qe) || qe.Kind != query.KindNoID {
+	if !errors.As(err, &qe) || qe.Kind != query.KindNoID {
 		return err
 	}
 	if i, why, ok := prep.Diagnose(recs); ok {
