@@ -162,6 +162,11 @@ func TestFindMarshalsToQueryLanguage(t *testing.T) {
 	if err != nil || !sameJSON(string(b), want) {
 		t.Fatalf("Find marshals to %s, %v; want %s", b, err, want)
 	}
+	// Its own method leaves the operators unescaped (">=<", not "\u003e=\u003c"),
+	// so the query a client sends reads as written.
+	if b, err := f.MarshalJSON(); err != nil || string(b) != want {
+		t.Fatalf("Find.MarshalJSON = %s, %v; want %s", b, err, want)
+	}
 	if b, _ := json.Marshal(Find{}); string(b) != "{}" {
 		t.Fatalf("zero Find marshals to %s", b)
 	}

@@ -1,6 +1,7 @@
 package client
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -65,7 +66,19 @@ func (o FindOptions) MarshalJSON() ([]byte, error) {
 	if p.Only, err = nullToNil(p.Only); err != nil {
 		return nil, fmt.Errorf("only: %w", err)
 	}
-	return json.Marshal(p)
+	return marshalPlain(p)
+}
+
+// marshalPlain is json.Marshal without escaping <, > and & (a condition's
+// operators), as the client sends every query.
+func marshalPlain(v any) ([]byte, error) {
+	var b bytes.Buffer
+	enc := json.NewEncoder(&b)
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(v); err != nil {
+		return nil, err
+	}
+	return bytes.TrimSuffix(b.Bytes(), []byte("\n")), nil
 }
 
 // nullToNil returns nil for a value that marshals to null (so omitempty
@@ -74,7 +87,7 @@ func nullToNil(v any) (any, error) {
 	if v == nil {
 		return nil, nil
 	}
-	b, err := json.Marshal(v)
+	b, err := marshalPlain(v)
 	if err != nil || string(b) == "null" {
 		return nil, err
 	}
