@@ -1,6 +1,8 @@
 package fleetdb
 
-import "github.com/fleetdb-go/fleetdb/collection"
+import (
+	"github.com/fleetdb-go/fleetdb/collection"
+)
 
 // MetricsSnapshot returns the database's figures for metrics, by name
 // without prefix, in snake_case with the unit; names ending in "_total" are
@@ -19,14 +21,14 @@ func (db *DB) MetricsSnapshot() map[string]float64 {
 		"records":     float64(records),
 		"persistent":  bit(db.aof != nil || db.repl != nil),
 	}
-	q := db.queue.Stats()
-	m["writes_total"] = float64(q.Requests)
-	m["write_batches_total"] = float64(q.Batches)
-	m["write_batch_max"] = float64(q.MaxBatch)
-	m["write_queue_pending"] = float64(q.Pending)
-	m["write_failed_total"] = float64(q.FailedRequests)
-	m["write_rejected_total"] = float64(q.Rejected)
-	m["write_canceled_total"] = float64(q.Canceled)
+	q := db.writeStats()
+	m["writes_total"] = float64(q.requests)
+	m["write_batches_total"] = float64(q.batches)
+	m["write_batch_max"] = float64(q.maxBatch)
+	m["write_queue_pending"] = float64(q.pending)
+	m["write_failed_total"] = float64(q.failed)
+	m["write_rejected_total"] = float64(q.rejected)
+	m["write_canceled_total"] = float64(q.canceled)
 	if db.aof != nil {
 		s := db.aof.Stats()
 		m["log_appends_total"] = float64(s.Appends)
@@ -41,10 +43,29 @@ func (db *DB) MetricsSnapshot() map[string]float64 {
 		m["compactions_total"] = float64(db.compactions.done.Load())
 		m["compactions_failed_total"] = float64(db.compactions.failed.Load())
 	}
-	if n, err := db.node(); err == nil {
-		m["ready"] = bit(n.Ready()) // server.StatReady
+	if c, err := db.cluster(); err == nil {
+		m["ready"] = bit(c.Ready()) // server.StatReady
 	}
 	return m
+}
+
+// writeStats are the counters of the write path in use: the write queue's,
+// or on a cluster member the Raft write path's (a batch is then one Raft
+// entry).
+type writeStats struct {
+	requests, batches uint64
+	maxBatch, pending int
+	failed, rejected  uint64
+	canceled          uint64
+}
+
+func (db *DB) writeStats() writeStats {
+	if db.repl != nil {
+		return db.repl.WriteStats()
+	}
+	q := db.queue.Stats()
+	return writeStats{requests: q.Requests, batches: q.Batches, maxBatch: q.MaxBatch, pending: q.Pending,
+		failed: q.FailedRequests, rejected: q.Rejected, canceled: q.Canceled}
 }
 
 func bit(b bool) float64 {

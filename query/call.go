@@ -7,7 +7,7 @@ import (
 	"github.com/fleetdb-go/fleetdb/dbvalue"
 )
 
-// CommandFunc is a user-defined write command (SPEC §7). It runs inside one
+// CommandFunc is a user-defined write command (docs/query-language.md). It runs inside one
 // serialized write with a Tx over the current state, receives its arguments
 // as compact JSON, and returns its result as JSON (nil means null). It must
 // be deterministic: the same state and arguments must give the same
@@ -29,7 +29,20 @@ func (t *Tx) Run(req string) ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
-	return t.RunQuery(q)
+	fx := effectsOf(t.env)
+	if fx == nil || !q.IsWrite() || answeredAbove(q) || UsesCommand(q) {
+		return t.RunQuery(q)
+	}
+	// A write given as text is its own effect: replayed on the same state
+	// it makes the same changes (Apply is deterministic), and it is usually
+	// much shorter than the records it changes.
+	env := *t.env
+	env.Effects = nil
+	out, err := Apply(nil, t.txn, q, &env)
+	if err == nil {
+		fx.qs = append(fx.qs, req)
+	}
+	return out, err
 }
 
 // RunQuery runs a parsed query inside the command's write.
@@ -53,13 +66,15 @@ func applyCall(dst []byte, txn *dbvalue.Txn, q Call, env *Env) (out []byte, err 
 	if !ok {
 		return nil, malformed("call: no command named %s", quoteJSON(q.Command))
 	}
-	sp := txn.Savepoint()
+	sp, fx := txn.Savepoint(), effectsOf(env)
+	mark := fx.mark()
 	defer func() {
 		if p := recover(); p != nil {
 			err = &Error{Kind: KindCommand, Msg: fmt.Sprintf("Command failed: %s: panic: %v", q.Command, p)}
 		}
 		if err != nil {
 			txn.Rollback(sp)
+			fx.rollback(mark)
 			out = nil
 		}
 	}()
@@ -77,4 +92,24 @@ func applyCall(dst []byte, txn *dbvalue.Txn, q Call, env *Env) (out []byte, err 
 		return nil, &Error{Kind: KindCommand, Msg: "Command failed: " + q.Command + ": result is not valid JSON"}
 	}
 	return append(dst, res...), nil
+}
+
+// Transact runs fn as one write on txn, all or nothing: the queries fn runs
+// through its Tx see each other's changes, and if fn returns an error or
+// panics, txn is returned to its state before (a panic becomes an error).
+// It is the embedding API's ad-hoc transaction (docs/architecture.md); with
+// env.Effects set its changes are collected for the log like a call's.
+func Transact(txn *dbvalue.Txn, env *Env, fn func(*Tx) error) (err error) {
+	sp, fx := txn.Savepoint(), effectsOf(env)
+	mark := fx.mark()
+	defer func() {
+		if p := recover(); p != nil {
+			err = fmt.Errorf("query: transaction panicked: %v", p)
+		}
+		if err != nil {
+			txn.Rollback(sp)
+			fx.rollback(mark)
+		}
+	}()
+	return fn(&Tx{txn: txn, env: env})
 }

@@ -1,6 +1,7 @@
 package replication
 
 import (
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -8,6 +9,7 @@ import (
 
 	"github.com/fleetdb-go/fleetdb/dbvalue"
 	"github.com/fleetdb-go/fleetdb/query"
+	"github.com/hashicorp/raft"
 )
 
 // Defaults of Config.
@@ -17,6 +19,7 @@ const (
 	DefaultElectionTimeout  = 500 * time.Millisecond
 	DefaultCommitTimeout    = time.Millisecond
 	DefaultMaxBatch         = 256
+	DefaultQueueSize        = 4096
 	DefaultMaxAppendEntries = 256
 )
 
@@ -34,7 +37,8 @@ type Config struct {
 	// may be empty for an embedded node without a server.
 	ClientAddr string
 	// DataDir holds the Raft log (wal/, or raft.db with LogStoreBolt), the
-	// stable store (raft.db, bolt) and the snapshots (snapshots/). Required unless Network is set.
+	// stable store (raft.db, bolt) and the snapshots (snapshots/).
+	// Required.
 	DataDir string
 	// Bootstrap makes this node form a new one-member cluster if its data
 	// directory holds no Raft state yet. Ignored when it does.
@@ -48,6 +52,20 @@ type Config struct {
 	// JoinPassword authenticates the join request when the member's server
 	// requires a password.
 	JoinPassword string
+	// JoinTLS, when set, is the TLS configuration the join request is sent
+	// with (the member's client port speaks TLS).
+	JoinTLS *tls.Config
+
+	// PeerTLS, when set, authenticates every connection between members
+	// (raft, forwarding) by mutual TLS: its Certificates are this member's
+	// certificate and its RootCAs the cluster's CA, which must have signed
+	// every member's certificate (LoadPeerTLS builds it from PEM files).
+	PeerTLS *tls.Config
+	// ClusterSecret, when PeerTLS is nil, authenticates every connection
+	// between members by a challenge-response on this secret (it never
+	// crosses the wire). Every member must have the same one. With neither,
+	// peer connections are not authenticated (a warning is logged).
+	ClusterSecret string
 
 	// ApplyTimeout bounds how long a write waits for a leader and for its
 	// commit, and how long a linearizable read waits for a leader
@@ -69,7 +87,7 @@ type Config struct {
 	HeartbeatTimeout time.Duration
 	ElectionTimeout  time.Duration
 	// CommitTimeout: the longest a follower waits to learn that an entry
-	// was committed when no new entries flow (default 5 ms; it bounds the
+	// was committed when no new entries flow (default 1 ms; it bounds the
 	// latency of a write acknowledged on a follower of an idle cluster).
 	CommitTimeout time.Duration
 	// MaxBatch is the most writes coalesced into one Raft entry
@@ -98,10 +116,21 @@ type Config struct {
 	// Raft index it reflects.
 	Publish func(*dbvalue.Value)
 
-	// Network, when set, replaces TCP with an in-process network (tests):
-	// the node's transport and forwarding go through it, and its Raft
-	// stores live in it (keyed by NodeID) unless DataDir is set.
-	Network *InmemNetwork
+	// network, when set, replaces TCP with an in-process network (the
+	// package's tests): the node's transport and forwarding go through it,
+	// and its Raft stores live in it (keyed by NodeID) unless DataDir is
+	// set.
+	network network
+}
+
+// network is an in-process replacement of TCP and of the data directory;
+// the package's tests implement it (InmemNetwork, with fault injection).
+type network interface {
+	// raftStores returns the Raft stores of a node, kept across restarts.
+	raftStores(nodeID string) (raft.LogStore, raft.StableStore, raft.SnapshotStore)
+	// attach connects a node at addr whose forwarded requests h handles,
+	// and returns its transport, its forwarding link and what detaches it.
+	attach(addr string, h handler) (raft.Transport, link, func() error, error)
 }
 
 // Validate checks the configuration.
@@ -112,7 +141,7 @@ func (c Config) Validate() error {
 	if c.RaftAddr == "" {
 		return errors.New("replication: Config.RaftAddr is required")
 	}
-	if c.DataDir == "" && c.Network == nil {
+	if c.DataDir == "" && c.network == nil {
 		return errors.New("replication: Config.DataDir is required")
 	}
 	if c.Publish == nil {
@@ -155,6 +184,9 @@ func (c Config) withDefaults() Config {
 	}
 	if c.MaxBatch == 0 {
 		c.MaxBatch = DefaultMaxBatch
+	}
+	if c.QueueSize == 0 {
+		c.QueueSize = DefaultQueueSize
 	}
 	if c.Logger == nil {
 		c.Logger = slog.New(slog.DiscardHandler)

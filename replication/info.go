@@ -6,7 +6,7 @@ import (
 	"strconv"
 	"time"
 
-	"github.com/fleetdb-go/fleetdb/protocol"
+	"github.com/fleetdb-go/fleetdb/internal/jsontext"
 	"github.com/hashicorp/raft"
 )
 
@@ -115,7 +115,7 @@ func (st Status) AppendJSON(dst []byte) []byte {
 		dst = append(dst, '"')
 		dst = append(dst, key...)
 		dst = append(dst, `":`...)
-		return protocol.AppendJSONString(dst, v)
+		return jsontext.AppendString(dst, v)
 	}
 	num := func(dst []byte, key string, v uint64) []byte {
 		dst = append(dst, '"')

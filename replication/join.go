@@ -6,10 +6,9 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"net"
 	"time"
 
-	"github.com/fleetdb-go/fleetdb/protocol"
+	"github.com/fleetdb-go/fleetdb/client"
 )
 
 // joinVia asks the member serving the FleetDB protocol at clientAddr to
@@ -43,7 +42,7 @@ func (n *Node) joinVia(ctx context.Context, clientAddr string) error {
 		n.log.Log(ctx, level, "replication: join failed; retrying", "via", clientAddr, "err", err)
 		select {
 		case <-ctx.Done():
-			return fmt.Errorf("replication: join via %s: %w (last error: %v)", clientAddr, ctx.Err(), err)
+			return fmt.Errorf("replication: join via %s: %w (last error: %w)", clientAddr, ctx.Err(), err)
 		case <-time.After(backoff):
 			backoff = min(2*backoff, time.Second)
 		}
@@ -58,52 +57,29 @@ type refusedError struct{ msg string }
 
 func (e *refusedError) Error() string { return "refused: " + e.msg }
 
-// askToJoin makes one attempt: dial, authenticate if configured, send the
-// join query, read its answer.
+// askToJoin makes one attempt: connect (authenticating if configured),
+// send the join query, read its answer. A refusal, of the password or of
+// the join, is a *refusedError; anything else may pass.
 func (n *Node) askToJoin(ctx context.Context, addr string, req []byte) error {
-	var d net.Dialer
-	c, err := d.DialContext(ctx, "tcp", addr)
+	opts := []client.Option{client.WithPassword(n.cfg.JoinPassword)}
+	if n.cfg.JoinTLS != nil {
+		opts = append(opts, client.WithTLS(n.cfg.JoinTLS))
+	}
+	st, err := client.DialStream(ctx, addr, opts...)
 	if err != nil {
+		if errors.Is(err, client.ErrAuth) {
+			return &refusedError{msg: err.Error()}
+		}
 		return err
 	}
-	defer c.Close()
+	defer st.Close()
 	if dl, ok := ctx.Deadline(); ok {
-		c.SetDeadline(dl)
+		st.SetDeadline(dl)
 	}
-	w := protocol.NewWriter(c)
-	r := protocol.NewReader(c, protocol.ReaderOptions{})
-	exchange := func(line []byte) (protocol.Status, json.RawMessage, error) {
-		if err := w.WriteLine(line); err != nil {
-			return 0, nil, err
-		}
-		if err := w.Flush(); err != nil {
-			return 0, nil, err
-		}
-		resp, err := r.ReadLine()
-		if err != nil {
-			return 0, nil, err
-		}
-		return protocol.ParseResponse(resp)
+	_, err = st.Query(json.RawMessage(req))
+	var ce *client.Error
+	if errors.As(err, &ce) && client.IsRefused(ce) {
+		return &refusedError{msg: ce.Message}
 	}
-	if pw := n.cfg.JoinPassword; pw != "" {
-		auth, _ := json.Marshal([]string{"auth", pw})
-		status, v, err := exchange(auth)
-		if err != nil {
-			return err
-		}
-		if status != protocol.StatusOK {
-			return &refusedError{msg: string(v)}
-		}
-	}
-	status, v, err := exchange(req)
-	if err != nil {
-		return err
-	}
-	switch status {
-	case protocol.StatusOK:
-		return nil
-	case protocol.StatusRefused:
-		return &refusedError{msg: string(v)}
-	}
-	return fmt.Errorf("the member answered %s", v)
+	return err
 }

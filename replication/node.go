@@ -9,7 +9,6 @@ import (
 	"sync"
 	"time"
 
-	"github.com/fleetdb-go/fleetdb/writequeue"
 	"github.com/hashicorp/raft"
 )
 
@@ -18,15 +17,16 @@ import (
 // leader) and the read barrier of linearizable reads.
 //
 // Its methods are safe for concurrent use. It owns goroutines of its own
-// (leadership upkeep, one per write batch in flight, read-index rounds,
-// forwarded requests being handled) and raft's; Close stops and joins them.
+// (leadership upkeep, the write sender, one per write batch in flight,
+// read-index rounds, forwarded requests being handled) and raft's; Close
+// stops and joins them.
 type Node struct {
 	cfg   Config
 	log   *slog.Logger
 	raft  *raft.Raft
 	fsm   *fsm
 	link  link
-	queue *writequeue.Queue[*writeReq]
+	sendq *coalescer
 	self  raft.ServerID
 	logs  raft.LogStore
 	addr  raft.ServerAddress // the Raft address, as the others dial it
@@ -74,6 +74,7 @@ func Open(ctx context.Context, cfg Config) (_ *Node, err error) {
 	n.leaderReads = newRounds(n, n.leaderRound)
 	n.followerReads = newRounds(n, n.followerRound)
 	n.fsm = newFSM(cfg.Env, cfg.Publish, n.log)
+	n.sendq = newCoalescer(cfg.MaxBatch, cfg.QueueSize)
 	defer func() {
 		if err != nil {
 			n.Close()
@@ -103,11 +104,7 @@ func Open(ctx context.Context, cfg Config) (_ *Node, err error) {
 	n.raft = r
 	n.trans.raft.Store(r)
 
-	q, err := writequeue.New[*writeReq](&batcher{n: n}, writequeue.Options{MaxBatch: cfg.MaxBatch, QueueSize: cfg.QueueSize})
-	if err != nil {
-		return nil, err
-	}
-	n.queue = q
+	n.goOwned(n.send)
 
 	obs := make(chan raft.Observation, 16)
 	r.RegisterObserver(raft.NewObserver(obs, false, func(o *raft.Observation) bool {
@@ -167,13 +164,13 @@ func (n *Node) raftConfig(notify chan bool) *raft.Config {
 // openTransport starts the Raft transport and the forwarding link: over
 // TCP on one port (the mux), or over the in-process network.
 func (n *Node) openTransport() (raft.Transport, error) {
-	if nw := n.cfg.Network; nw != nil {
-		trans, l, err := nw.attach(n.cfg.RaftAddr, n.handle)
+	if nw := n.cfg.network; nw != nil {
+		trans, l, detach, err := nw.attach(n.cfg.RaftAddr, n.handle)
 		if err != nil {
 			return nil, err
 		}
 		n.link = l
-		n.closers = append(n.closers, func() error { nw.detach(n.cfg.RaftAddr); return trans.Close() })
+		n.closers = append(n.closers, detach)
 		n.trans = newPeerTransport(n.ctx, trans, n.peers)
 		return n.trans, nil
 	}
@@ -185,14 +182,18 @@ func (n *Node) openTransport() (raft.Transport, error) {
 		ln.Close()
 		return nil, fmt.Errorf("replication: raft address %s is not one other members can dial", n.cfg.RaftAddr)
 	}
-	m := newMux(ln, n.handle, n.log)
+	guard := newPeerGuard(n.cfg.PeerTLS, n.cfg.ClusterSecret)
+	if !guard.authenticated() {
+		n.log.Warn("replication: connections between members are not authenticated: anyone who reaches the raft address can write; set a cluster secret (the server password or --cluster-secret) or peer TLS (--peer-tls-cert, --peer-tls-key, --peer-tls-ca)", "raft-addr", n.cfg.RaftAddr)
+	}
+	m := newMux(ln, guard, n.handle, n.log)
 	trans := raft.NewNetworkTransportWithConfig(&raft.NetworkTransportConfig{
 		Stream:  raftLayer{m},
 		MaxPool: 4,
 		Timeout: 10 * time.Second,
 		Logger:  newHclog(n.cfg.Logger, "raft-net"),
 	})
-	tl := newTCPLink(n.cfg.ApplyTimeout)
+	tl := newTCPLink(n.cfg.ApplyTimeout, guard)
 	n.link = tl
 	n.closers = append(n.closers, func() error { m.close(); return nil }, trans.Close, tl.close)
 	n.trans = newPeerTransport(n.ctx, trans, n.peers)
@@ -217,14 +218,9 @@ func (n *Node) Close() error {
 		n.mu.Unlock()
 		n.cancel()
 		var errs []error
-		if n.queue != nil {
-			st := n.queue.Stats()
-			n.log.Info("replication: closing", "writes", st.Requests, "writes-per-entry", st.MeanBatch(),
-				"fsm-batches", n.fsm.batches.Load(), "fsm-entries", n.fsm.entries.Load())
-			if err := n.queue.Close(); err != nil {
-				errs = append(errs, err)
-			}
-		}
+		st := n.sendq.snapshot()
+		n.log.Info("replication: closing", "writes", st.Writes, "entries", st.Entries,
+			"fsm-batches", n.fsm.batches.Load(), "fsm-entries", n.fsm.entries.Load())
 		// Raft first (its shutdown ends the futures writes wait on), then
 		// the node's goroutines, then the transport and the stores.
 		if n.raft != nil {

@@ -83,8 +83,8 @@ func existingLogStore(dir string) (_ LogStore, ok bool, _ error) {
 // directory, or the in-process network's.
 func (n *Node) openStores() (raft.LogStore, raft.StableStore, raft.SnapshotStore, error) {
 	if n.cfg.DataDir == "" {
-		s := n.cfg.Network.storesFor(n.cfg.NodeID)
-		return s.logs, s.stable, s.snaps, nil
+		logs, stable, snaps := n.cfg.network.raftStores(n.cfg.NodeID)
+		return logs, stable, snaps, nil
 	}
 	dir := n.cfg.DataDir
 	if err := os.MkdirAll(dir, 0o755); err != nil {

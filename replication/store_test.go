@@ -63,7 +63,7 @@ func TestLogStoreRestart(t *testing.T) {
 			for i := range 20 {
 				write(n, i)
 			}
-			if err := n.Snapshot(); err != nil {
+			if err := n.Snapshot(context.Background()); err != nil {
 				t.Fatal(err)
 			}
 			for i := 20; i < 30; i++ {

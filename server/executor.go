@@ -11,16 +11,34 @@ import (
 // Executor runs queries: a standalone database (*fleetdb.DB), a cluster
 // node, or a test double.
 //
-// Query runs one request, a JSON query (SPEC §4) exactly as received,
+// Query runs one request, a JSON query (docs/query-language.md) exactly as received,
 // without its line terminator, and returns the JSON result that the server
 // sends after status 0. req is valid only during the call: the Executor must
 // copy what it keeps. An error matching query.ErrRefused is answered with
 // status 1 and err.Error() as the message (which starts with a prefix of
-// SPEC §3); any other error with status 2 and its message. A refused query
+// docs/protocol.md); any other error with status 2 and its message. A refused query
 // must not have changed anything. Query is called concurrently from many
 // connections; ctx is canceled when the connection is closed by force.
 type Executor interface {
 	Query(ctx context.Context, req []byte) ([]byte, error)
+}
+
+// InlineExecutor is an optional interface of an Executor: queries that
+// never wait (reads of a standalone database) are then run on the server's
+// event loop itself, with their answer built in the loop's buffer, instead
+// of on a goroutine of their own through Query. See the package
+// documentation, "Event loop".
+//
+// AppendQuery runs req, as Query would, if it can do so without waiting for
+// anything (no write queue, fsync, lock held by a writer, network round
+// trip), appends its JSON result to dst and returns it with ran true; err
+// is then the query's error, answered as for Query (the bytes appended are
+// discarded). If the query might wait it returns ran false having done
+// nothing, and the server calls Query on a goroutine. It must be cheap to
+// decline: the server offers it every query except the writes it knows by
+// name. req is valid only during the call.
+type InlineExecutor interface {
+	AppendQuery(ctx context.Context, dst, req []byte) (out []byte, ran bool, err error)
 }
 
 // StatsSource is an optional interface of an Executor: when the Executor

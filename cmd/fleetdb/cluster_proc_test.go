@@ -175,9 +175,10 @@ func TestClusterProcesses(t *testing.T) {
 		}
 	}
 	for i, n := range nodes {
-		extra := []string{"--join", nodes[0].clientAddr}
+		// Members authenticate each other (without it, a start warns).
+		extra := []string{"--join", nodes[0].clientAddr, "--cluster-secret", "test-secret"}
 		if i == 0 {
-			extra = []string{"--bootstrap"}
+			extra = []string{"--bootstrap", "--cluster-secret", "test-secret"}
 		}
 		n.proc = startServeProc(t, n.id, n.args(extra...)...)
 		procs = append(procs, n.proc)
@@ -279,7 +280,7 @@ func TestClusterProcesses(t *testing.T) {
 	if _, err := f.cl.Insert(ctx, "ships", map[string]any{"id": 2, "name": "Argo"}); err != nil {
 		t.Fatalf("insert with %s down: %v", other.id, err)
 	}
-	other.proc = startServeProc(t, other.id+"-restarted", other.args("--join", nodes[0].clientAddr)...)
+	other.proc = startServeProc(t, other.id+"-restarted", other.args("--join", nodes[0].clientAddr, "--cluster-secret", "test-secret")...)
 	procs = append(procs, other.proc)
 	other.proc.waitReady(t, 30*time.Second)
 	other.cl.Close() // its connections were closed by the shutdown

@@ -48,9 +48,9 @@ func TestClusterRestartAfterKill(t *testing.T) {
 		metrics[i] = freeAddrOn(t, host)
 	}
 	argsOf := func(i int) []string {
-		extra := []string{"--join", nodes[0].clientAddr, "--metrics", metrics[i]}
+		extra := []string{"--join", nodes[0].clientAddr, "--metrics", metrics[i], "--cluster-secret", "test-secret"}
 		if i == 0 {
-			extra = []string{"--bootstrap", "--metrics", metrics[i]}
+			extra = []string{"--bootstrap", "--metrics", metrics[i], "--cluster-secret", "test-secret"}
 		}
 		return nodes[i].args(extra...)
 	}

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"crypto/tls"
 	"fmt"
 	"net"
 	"strings"
@@ -10,7 +11,7 @@ import (
 	"github.com/spf13/pflag"
 )
 
-// clusterFlags are serve's cluster flags (SPEC §6, §8): with any of them
+// clusterFlags are serve's cluster flags (docs/clustering.md): with any of them
 // the server is a member of a Raft cluster instead of a standalone
 // database, and keeps its state in --data-dir instead of a log file.
 type clusterFlags struct {
@@ -22,10 +23,17 @@ type clusterFlags struct {
 	snapshotThreshold uint64
 	snapshotInterval  time.Duration
 	logStore          string
+
+	// Peer security (docs/clustering.md).
+	peerTLSCert   string
+	peerTLSKey    string
+	peerTLSCA     string
+	clusterSecret string
 }
 
 // clusterFlagNames are the names of the flags of clusterFlags.
-var clusterFlagNames = []string{"node-id", "raft-addr", "data-dir", "bootstrap", "join", "snapshot-threshold", "snapshot-interval", "log-store"}
+var clusterFlagNames = []string{"node-id", "raft-addr", "data-dir", "bootstrap", "join", "snapshot-threshold", "snapshot-interval",
+	"log-store", "peer-tls-cert", "peer-tls-key", "peer-tls-ca", "cluster-secret"}
 
 // standaloneOnlyFlags are serve's flags about the log file, which a cluster
 // member does not have (its log is Raft's, always synced).
@@ -41,6 +49,10 @@ func (c *clusterFlags) register(f *pflag.FlagSet) {
 	f.Uint64Var(&c.snapshotThreshold, "snapshot-threshold", 0, "cluster mode: take a snapshot after this many log entries (0: 8192)")
 	f.DurationVar(&c.snapshotInterval, "snapshot-interval", 0, "cluster mode: how often to check whether to snapshot (0: 2m)")
 	f.StringVar(&c.logStore, "log-store", "", "cluster mode: where the Raft log is kept: wal (default; one fsync per append) or bolt (raft-boltdb; a data directory opens only with the store that wrote it)")
+	f.StringVar(&c.peerTLSCert, "peer-tls-cert", "", "cluster mode: this member's certificate (PEM) for mutual TLS between members")
+	f.StringVar(&c.peerTLSKey, "peer-tls-key", "", "cluster mode: the key of --peer-tls-cert")
+	f.StringVar(&c.peerTLSCA, "peer-tls-ca", "", "cluster mode: the CA (PEM) that signed every member's certificate")
+	f.StringVar(&c.clusterSecret, "cluster-secret", "", "cluster mode: secret shared by the members to authenticate each other without TLS (default: the -x password)")
 }
 
 // enabled reports whether any cluster flag was given a value.
@@ -74,8 +86,9 @@ func checkServeModes(f *pflag.FlagSet) error {
 // member's protocol server listens (-a and -p, with the port chosen for
 // -p 0), published to the other members; password (-x) is also the one
 // sent when joining, since every member of a cluster shares it.
-func (c *clusterFlags) options(clientAddr, password string) (*fleetdb.ClusterOptions, error) {
+func (c *clusterFlags) options(clientAddr, password string, clientTLS bool) (*fleetdb.ClusterOptions, error) {
 	o := &fleetdb.ClusterOptions{
+		ClusterSecret:     password,
 		NodeID:            c.nodeID,
 		RaftAddr:          c.raftAddr,
 		DataDir:           c.dataDir,
@@ -92,6 +105,26 @@ func (c *clusterFlags) options(clientAddr, password string) (*fleetdb.ClusterOpt
 			return nil, fmt.Errorf("--log-store %q: want wal or bolt", c.logStore)
 		}
 		o.LogStore = ls
+	}
+	if c.clusterSecret != "" {
+		o.ClusterSecret = c.clusterSecret
+	}
+	if c.peerTLSCert != "" || c.peerTLSKey != "" || c.peerTLSCA != "" {
+		pt, err := fleetdb.LoadPeerTLS(c.peerTLSCert, c.peerTLSKey, c.peerTLSCA)
+		if err != nil {
+			return nil, fmt.Errorf("--peer-tls-cert, --peer-tls-key and --peer-tls-ca: %w", err)
+		}
+		o.PeerTLS = pt
+	}
+	if clientTLS && c.join != "" {
+		// The member joined through speaks TLS on its client port: verify
+		// it against the cluster's CA (else the system's roots) and show
+		// this member's peer certificate, if any.
+		o.JoinTLS = &tls.Config{MinVersion: tls.VersionTLS12}
+		if o.PeerTLS != nil {
+			o.JoinTLS.RootCAs = o.PeerTLS.RootCAs
+			o.JoinTLS.Certificates = o.PeerTLS.Certificates
+		}
 	}
 	if err := o.Validate(); err != nil {
 		return nil, fmt.Errorf("%w (cluster mode needs --node-id, --raft-addr and --data-dir)", err)

@@ -15,7 +15,7 @@ import (
 	"github.com/spf13/cobra"
 )
 
-// ClusterStatus is info's "cluster" object (SPEC §6, issue 6): a member's
+// ClusterStatus is info's "cluster" object (docs/clustering.md): a member's
 // view of the cluster.
 type ClusterStatus struct {
 	NodeID       string          `json:"node-id"`

@@ -4,9 +4,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 
 	"github.com/fleetdb-go/fleetdb/client"
-	"github.com/fleetdb-go/fleetdb/protocol"
 	"github.com/spf13/cobra"
 )
 
@@ -59,11 +59,19 @@ type serverError struct {
 }
 
 func (e *serverError) Error() string {
-	if e.err.Status == protocol.StatusRefused {
+	if client.IsRefused(e.err) {
 		return fmt.Sprintf("%s: the server refused it: %s", e.what, e.err.Message)
+	}
+	if strings.Contains(e.err.Message, untilRestart) {
+		return fmt.Sprintf("%s: the server could not carry it out, and will refuse every write until it is restarted: %s", e.what, e.err.Message)
 	}
 	return fmt.Sprintf("%s: the server could not carry it out (it may be retried): %s", e.what, e.err.Message)
 }
+
+// untilRestart is in the message of a server whose log has failed (the
+// database's "the log failed; writes are refused until restart"): a retry
+// cannot succeed then, so the command does not invite one.
+const untilRestart = "refused until restart"
 
 func (e *serverError) Unwrap() error { return e.err }
 
@@ -106,7 +114,7 @@ func ExitStatus(err error) int {
 	case errors.As(err, &re):
 		return ExitUnreachable
 	case errors.As(err, &ce):
-		if ce.Status == protocol.StatusRefused {
+		if client.IsRefused(ce) {
 			return ExitRefused
 		}
 		return ExitFailed

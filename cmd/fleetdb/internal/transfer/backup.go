@@ -10,6 +10,7 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/fleetdb-go/fleetdb/client"
 	"github.com/fleetdb-go/fleetdb/cmd/fleetdb/internal/cliutil"
 
 	"github.com/fleetdb-go/fleetdb/query"
@@ -103,15 +104,15 @@ const backupAttempts = 5
 
 func runBackup(ctx context.Context, cf *cliutil.ConnFlags, file string, stdout, stderr io.Writer) (backupReport, error) {
 	rep := backupReport{File: file}
-	rc, err := dialRaw(ctx, cf)
+	rc, err := cf.DialStream(ctx)
 	if err != nil {
 		return rep, err
 	}
 	defer rc.Close()
 	start := time.Now()
-	v, err := rc.query([]byte(`["list-collections"]`))
+	v, err := rc.Query([]byte(`["list-collections"]`))
 	if err != nil {
-		return rep, cliutil.WrapServer("backup: list-collections", rc.addr, err)
+		return rep, cliutil.WrapServer("backup: list-collections", rc.Addr(), err)
 	}
 	var names []string
 	if err := json.Unmarshal(v, &names); err != nil {
@@ -121,13 +122,13 @@ func runBackup(ctx context.Context, cf *cliutil.ConnFlags, file string, stdout, 
 		b := &backup{rc: rc, names: names}
 		err := b.snapshot()
 		if err != nil {
-			return rep, cliutil.WrapServer("backup", rc.addr, err)
+			return rep, cliutil.WrapServer("backup", rc.Addr(), err)
 		}
 		if !slices.Equal(b.now, names) {
 			// A collection came or went since the names were learned:
 			// its records are not in this snapshot. Skip it, ask again.
 			if err := b.skipRest(); err != nil {
-				return rep, cliutil.WrapServer("backup", rc.addr, err)
+				return rep, cliutil.WrapServer("backup", rc.Addr(), err)
 			}
 			if attempt == backupAttempts {
 				return rep, fmt.Errorf("backup: the collections kept changing during %d attempts; try again", attempt)
@@ -157,7 +158,7 @@ func runBackup(ctx context.Context, cf *cliutil.ConnFlags, file string, stdout, 
 			err = af.commit()
 		}
 		if err != nil {
-			return rep, cliutil.WrapServer("backup", rc.addr, err)
+			return rep, cliutil.WrapServer("backup", rc.Addr(), err)
 		}
 		rep.Collections, rep.Records, rep.Bytes = len(names), b.total, cw.n
 		rep.Seconds = time.Since(start).Seconds()
@@ -168,8 +169,9 @@ func runBackup(ctx context.Context, cf *cliutil.ConnFlags, file string, stdout, 
 // backup reads one multi-read answer: [names, indexes..., counts...,
 // records...], and writes the backup file from it.
 type backup struct {
-	rc    *rawConn
-	names []string // the names asked for
+	rc    *client.Stream
+	ans   *client.Answer // the answer being read
+	names []string       // the names asked for
 	w     *bufio.Writer
 	bar   *progress
 
@@ -189,26 +191,28 @@ func (b *backup) snapshot() error {
 		}
 	}
 	q = append(q, "]]"...)
-	if err := b.rc.send(q); err != nil {
+	if err := b.rc.Send(q); err != nil {
 		return err
 	}
-	if err := b.rc.flush(); err != nil {
+	if err := b.rc.Flush(); err != nil {
 		return err
 	}
-	if err := b.rc.begin(); err != nil {
+	a, err := b.rc.Answer()
+	if err != nil {
 		return err
 	}
-	sc := b.rc.sc
-	if err := sc.expect('['); err != nil {
-		return b.rc.ioErr(err)
+	b.ans = a
+	sc := a
+	if err := sc.Expect('['); err != nil {
+		return err
 	}
 	b.first = true
 	val := func() ([]byte, error) {
-		if more, err := sc.next(&b.first); err != nil || !more {
-			return nil, b.rc.ioErr(fmt.Errorf("%w: the multi-read answer is short: %v", errBadJSON, err))
+		if more, err := sc.Next(&b.first); err != nil || !more {
+			return nil, badAnswer(fmt.Errorf("%w: the multi-read answer is short: %v", errBadJSON, err))
 		}
-		v, err := sc.value(nil)
-		return v, b.rc.ioErr(err)
+		v, err := sc.Value(nil)
+		return v, err
 	}
 	v, err := val()
 	if err != nil {
@@ -250,17 +254,17 @@ func (b *backup) snapshot() error {
 
 // skipRest reads the rest of the answer without keeping it.
 func (b *backup) skipRest() error {
-	sc := b.rc.sc
+	sc := b.ans
 	for {
-		more, err := sc.next(&b.first)
+		more, err := sc.Next(&b.first)
 		if err != nil {
-			return b.rc.ioErr(err)
+			return err
 		}
 		if !more {
-			return b.rc.end()
+			return b.ans.End()
 		}
-		if err := sc.skip(); err != nil {
-			return b.rc.ioErr(err)
+		if err := sc.Skip(); err != nil {
+			return err
 		}
 	}
 }
@@ -276,30 +280,30 @@ func (b *backup) write() error {
 	})
 	b.w.Write(hdr)
 	b.w.WriteByte('\n')
-	sc := b.rc.sc
+	sc := b.ans
 	var rec []byte
 	var done int64
 	for i, name := range b.names {
 		meta, _ := json.Marshal(backupColl{Indexes: b.specs[i], Records: b.counts[i]})
 		fmt.Fprintf(b.w, `["collection",%s,%s]`+"\n", jsonString(name), meta)
-		if more, err := sc.next(&b.first); err != nil || !more {
-			return b.rc.ioErr(fmt.Errorf("%w: the multi-read answer is short: %v", errBadJSON, err))
+		if more, err := sc.Next(&b.first); err != nil || !more {
+			return badAnswer(fmt.Errorf("%w: the multi-read answer is short: %v", errBadJSON, err))
 		}
-		if err := sc.expect('['); err != nil {
-			return b.rc.ioErr(err)
+		if err := sc.Expect('['); err != nil {
+			return err
 		}
 		first := true
 		var n int64
 		for {
-			more, err := sc.next(&first)
+			more, err := sc.Next(&first)
 			if err != nil {
-				return b.rc.ioErr(err)
+				return err
 			}
 			if !more {
 				break
 			}
-			if rec, err = sc.value(rec[:0]); err != nil {
-				return b.rc.ioErr(err)
+			if rec, err = sc.Value(rec[:0]); err != nil {
+				return err
 			}
 			b.w.Write(rec)
 			if err := b.w.WriteByte('\n'); err != nil {
@@ -314,10 +318,10 @@ func (b *backup) write() error {
 		}
 		done += n
 	}
-	if more, err := sc.next(&b.first); err != nil || more {
-		return b.rc.ioErr(fmt.Errorf("%w: the multi-read answer is longer than asked: %v", errBadJSON, err))
+	if more, err := sc.Next(&b.first); err != nil || more {
+		return badAnswer(fmt.Errorf("%w: the multi-read answer is longer than asked: %v", errBadJSON, err))
 	}
-	if err := b.rc.end(); err != nil {
+	if err := b.ans.End(); err != nil {
 		return err
 	}
 	fmt.Fprintf(b.w, `["end",{"collections":%d,"records":%d}]`+"\n", len(b.names), b.total)

@@ -10,6 +10,7 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/fleetdb-go/fleetdb/client"
 	"github.com/fleetdb-go/fleetdb/cmd/fleetdb/internal/cliutil"
 
 	"github.com/spf13/cobra"
@@ -72,7 +73,7 @@ and renamed when complete.`,
 }
 
 func runExport(ctx context.Context, cfg exportConfig, coll string, where json.RawMessage, stdout, stderr io.Writer) error {
-	rc, err := dialRaw(ctx, &cfg.conn)
+	rc, err := cfg.conn.DialStream(ctx)
 	if err != nil {
 		return err
 	}
@@ -98,7 +99,7 @@ func runExport(ctx context.Context, cfg exportConfig, coll string, where json.Ra
 		if where != nil {
 			opts = `{"where":` + string(where) + `}`
 		}
-		if v, err := rc.query([]byte(`["count",` + e.coll + `,` + opts + `]`)); err == nil {
+		if v, err := rc.Query([]byte(`["count",` + e.coll + `,` + opts + `]`)); err == nil {
 			total, _ := strconv.ParseInt(string(v), 10, 64)
 			e.bar = newProgress(stderr, total, "exporting "+coll, "records")
 		}
@@ -112,13 +113,20 @@ func runExport(ctx context.Context, cfg exportConfig, coll string, where json.Ra
 		err = file.commit()
 	}
 	if err != nil {
-		return cliutil.WrapServer("export "+coll, rc.addr, err)
+		return cliutil.WrapServer("export "+coll, rc.Addr(), err)
 	}
 	if !cfg.quiet {
 		fmt.Fprintf(stderr, "exported %s from %s (%s)\n", cliutil.Plural64(e.n, "record", "records"), coll, rate(e.n, time.Since(start), "records"))
 	}
 	return nil
 }
+
+// errBadJSON reports an answer that is not the JSON the command expected.
+var errBadJSON = errors.New("unexpected JSON in the server's answer")
+
+// badAnswer is an answer that is not as expected: what follows on the
+// connection cannot be trusted, as when it is lost (exit status 5).
+func badAnswer(err error) error { return fmt.Errorf("%w: %w", client.ErrUnknownOutcome, err) }
 
 // exporter streams the records of a collection in id order, page by page.
 //
@@ -133,7 +141,8 @@ func runExport(ctx context.Context, cfg exportConfig, coll string, where json.Ra
 // (it has no range access on ids: "id > x" scans the collection); the id
 // condition is the fallback that makes it exact.
 type exporter struct {
-	rc    *rawConn
+	rc    *client.Stream
+	ans   *client.Answer  // the answer being read
 	coll  string          // the collection's name as JSON
 	where json.RawMessage // nil: every record
 	page  int
@@ -179,7 +188,7 @@ func (e *exporter) run() error {
 		}
 		next += e.page
 		pending = append(pending, pageReq{e.page, overlap})
-		return e.rc.send(e.selectReq(e.where, off, lim))
+		return e.rc.Send(e.selectReq(e.where, off, lim))
 	}
 	fill := func() error {
 		for more && len(pending) < exportDepth {
@@ -187,7 +196,7 @@ func (e *exporter) run() error {
 				return err
 			}
 		}
-		return e.rc.flush()
+		return e.rc.Flush()
 	}
 	if err := fill(); err != nil {
 		return err
@@ -197,7 +206,7 @@ func (e *exporter) run() error {
 		pending = pending[1:]
 		if !more {
 			// The end was reached: the pages asked beyond it are empty.
-			if err := e.rc.drain(); err != nil {
+			if err := e.rc.Discard(); err != nil {
 				return err
 			}
 			continue
@@ -211,7 +220,7 @@ func (e *exporter) run() error {
 			// The collection changed before the last record written:
 			// drop the pages in flight and go on from its id.
 			for range pending {
-				if err := e.rc.drain(); err != nil {
+				if err := e.rc.Discard(); err != nil {
 					return err
 				}
 			}
@@ -267,40 +276,42 @@ func (e *exporter) selectReq(where json.RawMessage, offset, limit int) []byte {
 // overlap, the first record must be the last one written: if it is not,
 // nothing is written, the rest of the answer is skipped and ok is false.
 func (e *exporter) readPage(overlap bool) (got int, ok bool, err error) {
-	if err := e.rc.begin(); err != nil {
+	a, err := e.rc.Answer()
+	if err != nil {
 		return 0, false, err
 	}
-	sc := e.rc.sc
-	if err := sc.expect('['); err != nil {
-		return 0, false, e.rc.ioErr(err)
+	e.ans = a
+	sc := a
+	if err := sc.Expect('['); err != nil {
+		return 0, false, err
 	}
 	first := true
 	for i := 0; ; i++ {
-		more, err := sc.next(&first)
+		more, err := sc.Next(&first)
 		if err != nil {
-			return got, false, e.rc.ioErr(err)
+			return got, false, err
 		}
 		if !more {
 			if overlap && i == 0 {
-				return 0, false, e.rc.end() // even the overlap record is gone
+				return 0, false, e.ans.End() // even the overlap record is gone
 			}
 			break
 		}
 		if i == 0 && overlap {
-			if e.rec, err = sc.value(e.rec[:0]); err != nil {
-				return 0, false, e.rc.ioErr(err)
+			if e.rec, err = sc.Value(e.rec[:0]); err != nil {
+				return 0, false, err
 			}
 			if gjson.GetBytes(e.rec, "id").Raw != string(e.lastID) {
 				for {
-					more, err := sc.next(&first)
+					more, err := sc.Next(&first)
 					if err != nil {
-						return 0, false, e.rc.ioErr(err)
+						return 0, false, err
 					}
 					if !more {
-						return 0, false, e.rc.end()
+						return 0, false, e.ans.End()
 					}
-					if err := sc.skip(); err != nil {
-						return 0, false, e.rc.ioErr(err)
+					if err := sc.Skip(); err != nil {
+						return 0, false, err
 					}
 				}
 			}
@@ -314,15 +325,15 @@ func (e *exporter) readPage(overlap bool) (got int, ok bool, err error) {
 	if got > 0 {
 		e.lastID = append(e.lastID[:0], gjson.GetBytes(e.prev, "id").Raw...)
 	}
-	return got, true, e.rc.end()
+	return got, true, e.ans.End()
 }
 
 // record reads the next record of the answer and writes it as a line;
 // e.prev is then that record.
 func (e *exporter) record() error {
 	var err error
-	if e.rec, err = e.rc.sc.value(e.rec[:0]); err != nil {
-		return e.rc.ioErr(err)
+	if e.rec, err = e.ans.Value(e.rec[:0]); err != nil {
+		return err
 	}
 	e.w.Write(e.rec)
 	e.bytes += int64(len(e.rec))
@@ -350,27 +361,29 @@ func (e *exporter) resync() (next, got int, err error) {
 	}
 	q := `["multi-read",[` + string(e.selectReq(cond, 0, e.page)) + `,["count",` + e.coll + `,` + all +
 		`],["count",` + e.coll + `,{"where":` + string(cond) + `}]]]`
-	if err := e.rc.send([]byte(q)); err != nil {
+	if err := e.rc.Send([]byte(q)); err != nil {
 		return 0, 0, err
 	}
-	if err := e.rc.flush(); err != nil {
+	if err := e.rc.Flush(); err != nil {
 		return 0, 0, err
 	}
-	if err := e.rc.begin(); err != nil {
+	a, err := e.rc.Answer()
+	if err != nil {
 		return 0, 0, err
 	}
-	sc := e.rc.sc
-	if err := sc.expect('['); err != nil {
-		return 0, 0, e.rc.ioErr(err)
+	e.ans = a
+	sc := a
+	if err := sc.Expect('['); err != nil {
+		return 0, 0, err
 	}
-	if err := sc.expect('['); err != nil {
-		return 0, 0, e.rc.ioErr(err)
+	if err := sc.Expect('['); err != nil {
+		return 0, 0, err
 	}
 	first := true
 	for {
-		more, err := sc.next(&first)
+		more, err := sc.Next(&first)
 		if err != nil {
-			return 0, 0, e.rc.ioErr(err)
+			return 0, 0, err
 		}
 		if !more {
 			break
@@ -385,21 +398,21 @@ func (e *exporter) resync() (next, got int, err error) {
 	}
 	var counts [2]int
 	for i := range counts {
-		if err := sc.expect(','); err != nil {
-			return 0, 0, e.rc.ioErr(err)
+		if err := sc.Expect(','); err != nil {
+			return 0, 0, err
 		}
-		v, err := sc.value(nil)
+		v, err := sc.Value(nil)
 		if err != nil {
-			return 0, 0, e.rc.ioErr(err)
+			return 0, 0, err
 		}
 		if counts[i], err = strconv.Atoi(string(v)); err != nil {
-			return 0, 0, e.rc.ioErr(fmt.Errorf("%w: count %s", errBadJSON, v))
+			return 0, 0, badAnswer(fmt.Errorf("%w: count %s", errBadJSON, v))
 		}
 	}
-	if err := sc.expect(']'); err != nil {
-		return 0, 0, e.rc.ioErr(err)
+	if err := sc.Expect(']'); err != nil {
+		return 0, 0, err
 	}
-	if err := e.rc.end(); err != nil {
+	if err := e.ans.End(); err != nil {
 		return 0, 0, err
 	}
 	// Records up to the old last id: total - after; then the page.
