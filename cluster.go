@@ -72,15 +72,15 @@ type ClusterOptions struct {
 	// followers wait for the leader before they elect another.
 	HeartbeatTimeout time.Duration
 	ElectionTimeout  time.Duration
+	// CommitTimeout is the longest a follower waits to learn that an entry
+	// was committed when no new entries flow (default 1 ms; it bounds the
+	// latency of a write acknowledged on a follower of an idle cluster).
+	CommitTimeout time.Duration
 	// LogStore is where the Raft log is kept: LogStoreWAL (the default,
 	// hashicorp/raft-wal: one fsync per append) or LogStoreBolt
 	// (raft-boltdb: two). A data directory opens only with the log store
 	// that wrote it; the error says what to do.
 	LogStore LogStore
-	// CommitTimeout is the longest a follower waits to learn that an entry
-	// was committed when no new entries flow (default 1 ms; it bounds the
-	// latency of a write acknowledged on a follower of an idle cluster).
-	CommitTimeout time.Duration
 	// NoSync skips fsync of the Raft log: a write is still acknowledged
 	// only once a majority stored it, but a power cut on a majority may
 	// lose it (a process crash loses nothing). For tests and benchmarks.
@@ -106,6 +106,12 @@ func (o *ClusterOptions) Validate() error {
 	return nil
 }
 
+// LoadPeerTLS reads a member's certificate and key and the cluster's CA
+// (PEM files) into a ClusterOptions.PeerTLS.
+func LoadPeerTLS(certFile, keyFile, caFile string) (*tls.Config, error) {
+	return replication.LoadPeerTLS(certFile, keyFile, caFile)
+}
+
 // LogStore chooses where a cluster member keeps its Raft log.
 type LogStore = replication.LogStore
 
@@ -117,12 +123,6 @@ const (
 
 // ParseLogStore parses "wal" or "bolt".
 func ParseLogStore(s string) (LogStore, error) { return replication.ParseLogStore(s) }
-
-// LoadPeerTLS reads a member's certificate and key and the cluster's CA
-// (PEM files) into a ClusterOptions.PeerTLS.
-func LoadPeerTLS(certFile, keyFile, caFile string) (*tls.Config, error) {
-	return replication.LoadPeerTLS(certFile, keyFile, caFile)
-}
 
 // Errors of a cluster member. Both match ErrUnavailable (protocol status 2).
 var (
@@ -230,9 +230,9 @@ func (c *clusterNode) Remove(ctx context.Context, id string) error {
 
 func (c *clusterNode) Status() ClusterStatus { return c.n.Status() }
 
-func (c *clusterNode) Ready() bool { return c.n.Ready() }
-
 func (c *clusterNode) WaitReady(ctx context.Context) error { return c.n.WaitReady(ctx) }
+
+func (c *clusterNode) Ready() bool { return c.n.Ready() }
 
 func (c *clusterNode) TransferLeadership(ctx context.Context) error {
 	return clusterErr(c.n.TransferLeadership(ctx))
@@ -305,11 +305,10 @@ func (db *DB) cluster() (replicator, error) {
 // ready only then). A server logs its ready line after it. Errors: ctx's,
 // or ErrClosed.
 func (db *DB) WaitReady(ctx context.Context) error {
-	c, err := db.cluster()
-	if err != nil {
+	if db.repl == nil {
 		return nil
 	}
-	if err := c.WaitReady(ctx); err != nil {
+	if err := db.repl.WaitReady(ctx); err != nil {
 		if errors.Is(err, replication.ErrClosed) {
 			return ErrClosed
 		}

@@ -29,10 +29,10 @@ func TestClusterOptionsCarriedOver(t *testing.T) {
 			f.SetUint(uint64(1000 + i))
 		case reflect.Int64: // time.Duration
 			f.SetInt(int64(time.Duration(1000+i) * time.Millisecond))
+		case reflect.Int: // LogStore
+			f.SetInt(1)
 		case reflect.Pointer: // *tls.Config
 			f.Set(reflect.New(f.Type().Elem()))
-		case reflect.Int: // LogStore
-			f.SetInt(int64(LogStoreBolt))
 		default:
 			t.Fatalf("ClusterOptions.%s: kind %s not covered by this test", ov.Type().Field(i).Name, f.Kind())
 		}

@@ -268,10 +268,11 @@ type replicator interface {
 	Remove(ctx context.Context, id string) error
 	Status() ClusterStatus
 	TransferLeadership(ctx context.Context) error
-	// Ready and WaitReady: the node has caught up with the cluster since
-	// it opened (DB.WaitReady).
-	Ready() bool
+	// WaitReady returns once the node can answer its first query without
+	// a catch-up (DB.WaitReady).
 	WaitReady(ctx context.Context) error
+	// Ready reports whether WaitReady would return at once.
+	Ready() bool
 	// Close leaves the cluster's work on this node and stops it.
 	Close() error
 }

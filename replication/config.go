@@ -37,8 +37,7 @@ type Config struct {
 	// may be empty for an embedded node without a server.
 	ClientAddr string
 	// DataDir holds the Raft log (wal/, or raft.db with LogStoreBolt), the
-	// stable store (raft.db, bolt) and the snapshots (snapshots/).
-	// Required.
+	// stable store (raft.db, bolt) and the snapshots (snapshots/). Required.
 	DataDir string
 	// Bootstrap makes this node form a new one-member cluster if its data
 	// directory holds no Raft state yet. Ignored when it does.

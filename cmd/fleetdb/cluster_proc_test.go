@@ -9,6 +9,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"syscall"
@@ -144,11 +145,21 @@ type memberNode struct {
 	id, host, clientAddr, raftAddr, dataDir string
 	proc                                    *serveProc
 	cl                                      *client.Client
+	// unauthenticated: no cluster secret by default (members are given
+	// one, as a normal deployment has, unless extra sets -x or their own).
+	unauthenticated bool
 }
 
+// testClusterSecret authenticates the members of the tests to each other.
+const testClusterSecret = "test-cluster-secret"
+
 func (n *memberNode) args(extra ...string) []string {
-	return append([]string{"-a", n.host, "-p", n.clientAddr[strings.LastIndexByte(n.clientAddr, ':')+1:],
-		"--node-id", n.id, "--raft-addr", n.raftAddr, "--data-dir", n.dataDir}, extra...)
+	args := []string{"-a", n.host, "-p", n.clientAddr[strings.LastIndexByte(n.clientAddr, ':')+1:],
+		"--node-id", n.id, "--raft-addr", n.raftAddr, "--data-dir", n.dataDir}
+	if !n.unauthenticated && !slices.Contains(extra, "-x") && !slices.Contains(extra, "--cluster-secret") {
+		args = append(args, "--cluster-secret", testClusterSecret)
+	}
+	return append(args, extra...)
 }
 
 // TestClusterProcesses runs three `fleetdb serve` processes on 127.0.0.1,
@@ -175,10 +186,9 @@ func TestClusterProcesses(t *testing.T) {
 		}
 	}
 	for i, n := range nodes {
-		// Members authenticate each other (without it, a start warns).
-		extra := []string{"--join", nodes[0].clientAddr, "--cluster-secret", "test-secret"}
+		extra := []string{"--join", nodes[0].clientAddr}
 		if i == 0 {
-			extra = []string{"--bootstrap", "--cluster-secret", "test-secret"}
+			extra = []string{"--bootstrap"}
 		}
 		n.proc = startServeProc(t, n.id, n.args(extra...)...)
 		procs = append(procs, n.proc)
@@ -280,7 +290,7 @@ func TestClusterProcesses(t *testing.T) {
 	if _, err := f.cl.Insert(ctx, "ships", map[string]any{"id": 2, "name": "Argo"}); err != nil {
 		t.Fatalf("insert with %s down: %v", other.id, err)
 	}
-	other.proc = startServeProc(t, other.id+"-restarted", other.args("--join", nodes[0].clientAddr, "--cluster-secret", "test-secret")...)
+	other.proc = startServeProc(t, other.id+"-restarted", other.args("--join", nodes[0].clientAddr)...)
 	procs = append(procs, other.proc)
 	other.proc.waitReady(t, 30*time.Second)
 	other.cl.Close() // its connections were closed by the shutdown

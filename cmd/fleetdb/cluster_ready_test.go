@@ -48,9 +48,9 @@ func TestClusterRestartAfterKill(t *testing.T) {
 		metrics[i] = freeAddrOn(t, host)
 	}
 	argsOf := func(i int) []string {
-		extra := []string{"--join", nodes[0].clientAddr, "--metrics", metrics[i], "--cluster-secret", "test-secret"}
+		extra := []string{"--join", nodes[0].clientAddr, "--metrics", metrics[i]}
 		if i == 0 {
-			extra = []string{"--bootstrap", "--metrics", metrics[i], "--cluster-secret", "test-secret"}
+			extra = []string{"--bootstrap", "--metrics", metrics[i]}
 		}
 		return nodes[i].args(extra...)
 	}

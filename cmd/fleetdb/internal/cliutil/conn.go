@@ -163,21 +163,6 @@ func (c *ConnFlags) DialPool(ctx context.Context, n int) (*client.Client, string
 	return cl, addr, nil
 }
 
-// DialAddr dials another server at addr with the same password, TLS
-// settings and timeouts (cluster status asks the leader for its view this
-// way).
-func (c *ConnFlags) DialAddr(ctx context.Context, addr string) (*client.Client, error) {
-	opts, err := c.ClientOptions()
-	if err != nil {
-		return nil, err
-	}
-	cl, err := client.Dial(ctx, addr, append(opts, client.WithPoolSize(1))...)
-	if err != nil {
-		return nil, DialError(addr, err)
-	}
-	return cl, nil
-}
-
 // DialStream connects a client.Stream to the server and checks the
 // password: a connection of its own, for the commands that pipeline
 // requests or read large answers piece by piece.
@@ -195,6 +180,20 @@ func (c *ConnFlags) DialStream(ctx context.Context) (*client.Stream, error) {
 		return nil, DialError(addr, err)
 	}
 	return st, nil
+}
+
+// DialAddr dials another server at addr with the same password and
+// timeouts (cluster status asks the leader for its view this way).
+func (c *ConnFlags) DialAddr(ctx context.Context, addr string) (*client.Client, error) {
+	opts, err := c.ClientOptions()
+	if err != nil {
+		return nil, err
+	}
+	cl, err := client.Dial(ctx, addr, append(opts, client.WithPoolSize(1))...)
+	if err != nil {
+		return nil, DialError(addr, err)
+	}
+	return cl, nil
 }
 
 // DialError turns an error of Dial into one that says what went wrong and
