@@ -26,12 +26,21 @@ func (s *Snapshot) Query(ctx context.Context, req []byte) ([]byte, error) {
 	return s.run(ctx, q)
 }
 
-func (s *Snapshot) run(ctx context.Context, q query.Query) ([]byte, error) {
+// check is what every read of a snapshot passes: ErrClosed once the
+// database is closed, ErrUnavailable once ctx has ended.
+func (s *Snapshot) check(ctx context.Context) error {
 	if s.db.closed.Load() {
-		return nil, ErrClosed
+		return ErrClosed
 	}
 	if err := ctx.Err(); err != nil {
-		return nil, unavailable("fleetdb: query not run", err)
+		return unavailable("fleetdb: query not run", err)
+	}
+	return nil
+}
+
+func (s *Snapshot) run(ctx context.Context, q query.Query) ([]byte, error) {
+	if err := s.check(ctx); err != nil {
+		return nil, err
 	}
 	switch q.(type) {
 	case query.Auth, query.Compact:

@@ -14,7 +14,6 @@ import (
 	"time"
 
 	"github.com/fleetdb-go/fleetdb/cmd/fleetdb/internal/cliutil"
-
 	"github.com/spf13/cobra"
 )
 
@@ -42,6 +41,7 @@ const (
 
 var opNames = [numOps]string{"ping", "get", "insert"}
 
+// NewBenchCmd builds `fleetdb bench`.
 func NewBenchCmd(stdout, stderr io.Writer) *cobra.Command {
 	var cfg benchConfig
 	cmd := &cobra.Command{
