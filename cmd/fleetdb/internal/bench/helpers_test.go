@@ -25,3 +25,11 @@ func runCmd(t testing.TB, ctx context.Context, args ...string) (int, string, str
 	code := clitest.RunIO(ctx, commands, nil, &stdout, &stderr, args...)
 	return code, stdout.String(), stderr.String()
 }
+
+// testServerPassword serves an ephemeral database with a password until
+// the test ends and returns its port.
+func testServerPassword(t testing.TB, password string) (string, any) {
+	t.Helper()
+	port, c := clitest.Server(t, clitest.ServerConfig{Password: password})
+	return port, c
+}
