@@ -9,10 +9,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/fleetdb-go/fleetdb/client"
 	"github.com/fleetdb-go/fleetdb/cmd/fleetdb/internal/admin"
 	"github.com/fleetdb-go/fleetdb/cmd/fleetdb/internal/cliutil"
-
-	"github.com/fleetdb-go/fleetdb/client"
 )
 
 // TestServeClusterUsage: serve refuses cluster flags mixed with the log

@@ -12,9 +12,8 @@ import (
 	"strconv"
 	"time"
 
-	"github.com/fleetdb-go/fleetdb/cmd/fleetdb/internal/cliutil"
-
 	"github.com/fleetdb-go/fleetdb"
+	"github.com/fleetdb-go/fleetdb/cmd/fleetdb/internal/cliutil"
 	"github.com/fleetdb-go/fleetdb/server"
 	"github.com/spf13/cobra"
 )

@@ -6,13 +6,13 @@ import (
 	"io"
 	"strings"
 
-	"github.com/fleetdb-go/fleetdb/cmd/fleetdb/internal/cliutil"
-
 	"github.com/fleetdb-go/fleetdb/client"
+	"github.com/fleetdb-go/fleetdb/cmd/fleetdb/internal/cliutil"
 	"github.com/spf13/cobra"
 	"github.com/tidwall/gjson"
 )
 
+// NewExplainCmd builds `fleetdb explain`.
 func NewExplainCmd(stdout io.Writer) *cobra.Command {
 	var f cliutil.AdminFlags
 	cmd := &cobra.Command{

@@ -15,7 +15,6 @@ import (
 
 	"github.com/fleetdb-go/fleetdb/client"
 	"github.com/fleetdb-go/fleetdb/cmd/fleetdb/internal/cliutil"
-
 	"github.com/spf13/cobra"
 )
 
@@ -46,6 +45,7 @@ const (
 
 var opNames = [numOps]string{"ping", "get", "insert"}
 
+// NewBenchCmd builds `fleetdb bench`.
 func NewBenchCmd(stdout, stderr io.Writer) *cobra.Command {
 	var cfg benchConfig
 	cmd := &cobra.Command{

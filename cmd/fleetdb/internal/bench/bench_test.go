@@ -14,7 +14,7 @@ import (
 // by itself, reports every type it sent without errors, and skips a
 // preload already done.
 func TestBench(t *testing.T) {
-	port, _ := clitest.Server(t, clitest.ServerConfig{})
+	port, _ := clitest.Server(t, "")
 	addr := "127.0.0.1:" + port
 	ctx := context.Background()
 	benchJSON := func(args ...string) benchResult {

@@ -11,7 +11,6 @@ import (
 	"time"
 
 	"github.com/fleetdb-go/fleetdb/cmd/fleetdb/internal/cliutil"
-
 	"github.com/spf13/cobra"
 )
 
@@ -33,6 +32,7 @@ type importReport struct {
 	PerSecond  float64 `json:"records_per_second"`
 }
 
+// NewImportCmd builds `fleetdb import`.
 func NewImportCmd(stdout, stderr io.Writer) *cobra.Command {
 	var cfg importConfig
 	cmd := &cobra.Command{

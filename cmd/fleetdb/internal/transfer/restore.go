@@ -14,7 +14,6 @@ import (
 
 	"github.com/fleetdb-go/fleetdb/client"
 	"github.com/fleetdb-go/fleetdb/cmd/fleetdb/internal/cliutil"
-
 	"github.com/spf13/cobra"
 )
 
@@ -26,6 +25,7 @@ type restoreConfig struct {
 	window int
 }
 
+// NewRestoreCmd builds `fleetdb restore`.
 func NewRestoreCmd(stdout, stderr io.Writer) *cobra.Command {
 	var cfg restoreConfig
 	cmd := &cobra.Command{
