@@ -137,6 +137,9 @@ func (c *clusterFlags) options(clientAddr, password string, clientTLS bool) (*fl
 	if len(missing) > 0 {
 		return nil, fmt.Errorf("cluster mode needs --node-id, --raft-addr and --data-dir; %s missing", strings.Join(missing, ", "))
 	}
+	if c.snapshotInterval < 0 {
+		return nil, fmt.Errorf("--snapshot-interval %v must not be negative", c.snapshotInterval)
+	}
 	if c.bootstrap && c.join != "" {
 		return nil, errors.New("--bootstrap and --join exclude each other: bootstrap the first member, join the others")
 	}
