@@ -164,12 +164,14 @@ func feedLines(in io.Reader, l *loader, bar *progress) (int64, error) {
 			}
 		}
 		if lineNo&1023 == 0 {
+			bar.records(lineNo)
 			bar.set(read)
 		}
 		if rerr == io.EOF {
 			break
 		}
 	}
+	bar.records(lineNo)
 	bar.set(read)
 	return lineNo, l.finish()
 }
