@@ -50,11 +50,8 @@ var decodeBufs = sync.Pool{New: func() any { return new([]byte) }}
 func (s *Snapshot) record(ctx context.Context, coll string, id any) (string, bool, error) {
 	var buf [64]byte
 	if enc, ok := query.AppendID(buf[:0], id); ok && coll != "" {
-		if s.db.closed.Load() {
-			return "", false, ErrClosed
-		}
-		if err := ctx.Err(); err != nil {
-			return "", false, unavailable("fleetdb: query not run", err)
+		if err := s.check(ctx); err != nil {
+			return "", false, err
 		}
 		rec, found := query.Get(s.v, coll, string(enc))
 		return rec, found, nil

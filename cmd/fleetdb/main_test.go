@@ -189,7 +189,7 @@ func runAdmin(t testing.TB, r adminRun, args ...string) (int, string, string) {
 	defer cancel()
 	err := root.ExecuteContext(ctx)
 	if err != nil {
-		fmt.Fprintf(stderr, "fleetdb: %v\n", err)
+		fmt.Fprintln(stderr, cliutil.Message(err))
 	}
 	return cliutil.ExitStatus(err), stdout.String(), stderr.String()
 }

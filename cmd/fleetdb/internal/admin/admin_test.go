@@ -162,9 +162,10 @@ func TestAdminErrors(t *testing.T) {
 		code int
 		want string
 	}{
-		{[]string{"ping", "--port", closed}, nil, cliutil.ExitUnreachable, "cannot reach a FleetDB server at 127.0.0.1:" + closed},
+		{[]string{"ping", "--port", closed}, nil, cliutil.ExitUnreachable, "cannot reach a FleetDB server at 127.0.0.1:" + closed + ": connect: connection refused"},
 		{[]string{"collections", "--host", "127.0.0.1", "--port", closed}, nil, cliutil.ExitUnreachable, "connection refused"},
-		{[]string{"ping", "--port", port}, nil, cliutil.ExitRefused, "auth needed"},
+		{[]string{"ping", "--port", port}, nil, cliutil.ExitRefused, "auth needed (the server has a password: give it with --password or FLEETDB_PASSWORD)"},
+		{[]string{"explain", "nope", "--port", port, "--password", "s3cret"}, nil, cliutil.ExitUsage, "explain: nope is not a JSON query"},
 		{[]string{"ping", "--port", port, "--password", "wrong"}, nil, cliutil.ExitRefused, "authentication failed"},
 		{[]string{"ping", "--port", port}, map[string]string{cliutil.EnvPassword: "s3cret"}, cliutil.ExitOK, ""},
 		{[]string{"ping"}, map[string]string{cliutil.EnvPassword: "s3cret", cliutil.EnvAddr: "127.0.0.1:" + port}, cliutil.ExitOK, ""},
@@ -184,6 +185,9 @@ func TestAdminErrors(t *testing.T) {
 			}
 			stdin := strings.NewReader(`{"id":1}` + "\n")
 			code, out, errOut := runAdmin(t, adminRun{Stdin: stdin}, tc.args...)
+			if strings.Count(errOut, "127.0.0.1:") > 1 || strings.Contains(errOut, "fleetdb: fleetdb:") {
+				t.Errorf("%v: the message repeats the address or its prefix: %q", tc.args, errOut)
+			}
 			if code != tc.code || !strings.Contains(errOut, tc.want) {
 				t.Errorf("%v (env %v): exit %d, want %d; stderr %q, want it to contain %q (stdout %q)",
 					tc.args, tc.env, code, tc.code, errOut, tc.want, out)

@@ -28,3 +28,11 @@ var runAdmin = clitest.Runner(commands)
 
 // runCmd runs the command line with stdout and stderr not terminals.
 var runCmd = clitest.CmdRunner(commands)
+
+// testServerPassword serves an ephemeral database with a password until
+// the test ends and returns its port.
+func testServerPassword(t testing.TB, password string) (string, any) {
+	t.Helper()
+	port, c := clitest.Server(t, password)
+	return port, c
+}

@@ -109,7 +109,7 @@ func RunIO(ctx context.Context, cmds Commands, stdin io.Reader, stdout, stderr i
 	root.SetArgs(args)
 	err := root.ExecuteContext(ctx)
 	if err != nil {
-		fmt.Fprintf(stderr, "fleetdb: %v\n", err)
+		fmt.Fprintln(stderr, cliutil.Message(err))
 	}
 	return cliutil.ExitStatus(err)
 }

@@ -149,6 +149,14 @@ func TestBackupRestore(t *testing.T) {
 	if code != cliutil.ExitFailure || !strings.Contains(errOut, "not a FleetDB backup") {
 		t.Fatalf("restore of a non-backup: exit %d: %s", code, errOut)
 	}
+	// A JSON-lines file of records (what export writes) is not called a
+	// truncated backup; the message points at import.
+	jl := filepath.Join(t.TempDir(), "people.jsonl")
+	os.WriteFile(jl, []byte(`{"id":1}`+"\n"+`{"id":2}`+"\n"), 0o600)
+	code, _, errOut = runAdmin(t, adminRun{}, "restore", jl, "--port", portD)
+	if code != cliutil.ExitFailure || !strings.Contains(errOut, "not a FleetDB backup") || strings.Contains(errOut, "truncated") || !strings.Contains(errOut, "fleetdb import") {
+		t.Fatalf("restore of a JSON-lines file: exit %d: %s", code, errOut)
+	}
 }
 
 // TestBackupConsistent: while a writer adds records to two collections in

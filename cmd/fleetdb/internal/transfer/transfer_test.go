@@ -262,7 +262,7 @@ func TestImportUpsert(t *testing.T) {
 	}
 	// Without --upsert the same file is refused at its first line.
 	code, _, errOut = runAdmin(t, adminRun{}, "import", "u", in, "--port", port)
-	if code != cliutil.ExitRefused || !strings.Contains(errOut, "line 1: Duplicated id: 1") {
+	if code != cliutil.ExitRefused || !strings.Contains(errOut, "import u: line 1: Duplicated id: 1") {
 		t.Fatalf("insert over existing ids: exit %d: %s", code, errOut)
 	}
 }
