@@ -12,7 +12,6 @@ import (
 
 	"github.com/fleetdb-go/fleetdb/client"
 	"github.com/fleetdb-go/fleetdb/cmd/fleetdb/internal/cliutil"
-
 	"github.com/spf13/cobra"
 	"github.com/tidwall/gjson"
 )
@@ -26,6 +25,7 @@ type exportConfig struct {
 	quiet bool
 }
 
+// NewExportCmd builds `fleetdb export`.
 func NewExportCmd(stdout, stderr io.Writer) *cobra.Command {
 	var cfg exportConfig
 	cmd := &cobra.Command{

@@ -6,7 +6,6 @@ import (
 	"time"
 
 	"github.com/fleetdb-go/fleetdb/cmd/fleetdb/internal/cliutil"
-
 	"github.com/schollz/progressbar/v3"
 )
 
