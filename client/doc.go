@@ -19,6 +19,15 @@
 //	// Many independent queries in one round trip:
 //	results, err := c.Pipeline(ctx, []any{q1, q2, q3})
 //
+// # The embedded API's values
+//
+// The client takes what package fleetdb's DB takes: Insert and Put accept
+// one slice of records and untagged ID struct fields as DB.Insert does, a
+// fleetdb.Find can be passed as opts as it is, and FindOptions has the
+// fields of fleetdb.Find, whose Where and Order take fleetdb's conditions
+// (fleetdb.Eq, fleetdb.Range, ...) and orders. Errors have the same names:
+// ErrRefused, ErrUnavailable, ErrOutcomeUnknown, ErrClosed.
+//
 // # Streams
 //
 // DialStream opens a connection of its own, outside the pool, for what a
@@ -49,7 +58,7 @@
 // *Error holding the status and the server's message; IsRefused and
 // IsRetryable test them. Errors of the exchange itself are Go errors: a query
 // that was sent but whose answer was not received (connection lost, ctx
-// ended, answer too large) wraps ErrUnknownOutcome, because the server may
+// ended, answer too large) wraps ErrOutcomeUnknown, because the server may
 // or may not have run it. The Err variables list the other cases.
 //
 // # No retries
@@ -58,7 +67,7 @@
 // since only the caller knows whether a query is safe to repeat: reads are,
 // an insert whose answer was lost is not (it may have been applied, and
 // repeating it yields "Duplicated id"). A pooled connection that the server
-// closed while idle (e.g. a restart) surfaces as an ErrUnknownOutcome error
+// closed while idle (e.g. a restart) surfaces as an ErrOutcomeUnknown error
 // on the next query that uses it; that connection is then discarded and the
 // next call opens a fresh one.
 //

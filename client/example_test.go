@@ -53,7 +53,7 @@ func Example() {
 		[]any{"no-such-query"},
 	})
 	if err != nil {
-		log.Fatal(err) // the exchange failed; see client.ErrUnknownOutcome
+		log.Fatal(err) // the exchange failed; see client.ErrOutcomeUnknown
 	}
 	for _, r := range results {
 		if r.Err != nil {

@@ -97,7 +97,7 @@ func (s *Stream) auth(password string) error {
 	}
 	status, value, err := protocol.ParseResponse(line)
 	if err != nil {
-		return fmt.Errorf("client: auth: %w: %w", ErrUnknownOutcome, err)
+		return fmt.Errorf("client: auth: %w: %w", ErrOutcomeUnknown, err)
 	}
 	return authAnswer(status, value)
 }
@@ -162,7 +162,7 @@ func (s *Stream) AppendReceive(dst []byte) ([]byte, error) {
 	}
 	status, value, err := protocol.ParseResponse(line[start:])
 	if err != nil {
-		return dst[:start], fmt.Errorf("%w: %w", ErrUnknownOutcome, err)
+		return dst[:start], fmt.Errorf("%w: %w", ErrOutcomeUnknown, err)
 	}
 	if status != protocol.StatusOK {
 		return dst[:start], serverError(status, value)
@@ -217,7 +217,7 @@ func (s *Stream) Answer() (*Answer, error) {
 
 // ioErr turns an error of the exchange into the error the stream returns:
 // the ctx's error when it ended (its watcher closed the connection), else
-// a lost connection (ErrUnknownOutcome).
+// a lost connection (ErrOutcomeUnknown).
 func (s *Stream) ioErr(err error) error {
 	if err == nil {
 		return nil
@@ -228,7 +228,7 @@ func (s *Stream) ioErr(err error) error {
 	if errors.Is(err, io.EOF) {
 		err = io.ErrUnexpectedEOF
 	}
-	return fmt.Errorf("%w: %w", ErrUnknownOutcome, err)
+	return fmt.Errorf("%w: %w", ErrOutcomeUnknown, err)
 }
 
 // Answer is the value of an answer with status 0, read piece by piece
