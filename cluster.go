@@ -147,6 +147,7 @@ func (db *DB) openCluster(ctx context.Context) error {
 		Logger:            db.log,
 		Env:               &db.env,
 		Publish:           db.cur.Store,
+		Changes:           db.clusterChanges,
 	})
 	if err != nil {
 		return err

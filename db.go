@@ -43,6 +43,11 @@ type DB struct {
 	cmdMu sync.RWMutex
 	cmds  map[string]query.CommandFunc
 
+	// hub keeps the history of changes and feeds the watchers (hub.go).
+	hub *hub
+	// pins are the pinned snapshots (pinned.go).
+	pins *pins
+
 	closed    atomic.Bool
 	closeOnce sync.Once
 	closeErr  error
@@ -65,6 +70,8 @@ func OpenContext(ctx context.Context, opts Options) (*DB, error) {
 	}
 	db.env = query.Env{Info: db.appendInfo, Command: db.command}
 	db.cur.Store(dbvalue.Empty())
+	db.hub = newHub(opts, dbvalue.Empty())
+	db.pins = newPins(opts.MaxSnapshots)
 	db.bgCtx, db.bgCancel = context.WithCancel(context.Background())
 	if opts.Cluster != nil {
 		if err := db.openCluster(ctx); err != nil {
@@ -145,6 +152,8 @@ func (db *DB) run(ctx context.Context, req []byte, q query.Query) ([]byte, error
 		return strconv.AppendBool(nil, started), nil
 	case query.ClusterJoin, query.ClusterRemove, query.SetReadConsistency:
 		return db.clusterQuery(ctx, q)
+	case query.SnapshotOpen, query.SnapshotRead, query.SnapshotClose, query.Watch, query.Unwatch:
+		return db.pinnedQuery(ctx, q)
 	default:
 		if q.IsWrite() {
 			if db.repl != nil {
@@ -207,7 +216,11 @@ func (db *DB) submit(ctx context.Context, w *writeReq) error {
 }
 
 func (db *DB) appendInfo(dst []byte, v *dbvalue.Value) []byte {
-	dst = append(dst, `{"fleetdb-version":"`+query.Version+`",`...)
+	dst = append(dst, `{"fleetdb-version":"`+query.Version+`","position":`...)
+	dst = strconv.AppendUint(dst, v.Seq, 10)
+	dst = append(dst, `,"open-snapshots":`...)
+	dst = strconv.AppendInt(dst, int64(db.pins.count()), 10)
+	dst = append(dst, ',')
 	if db.repl != nil {
 		dst = db.repl.AppendInfo(dst)
 		return append(query.AppendCounts(dst, v), '}')

@@ -43,6 +43,7 @@ func (db *DB) openLog() error {
 			if _, err := query.Apply(nil, txn, q, &db.env); err != nil {
 				return fmt.Errorf("fleetdb: log record %d (%s) no longer applies: %w", n, q.Name(), err)
 			}
+			txn.SetSeq(txn.Seq() + 1) // positions count the writes (writer.go)
 			records++
 		case dbvalue.IsSnapshotRecord(rec):
 			if rec[0] == 'H' {
@@ -87,7 +88,9 @@ func (db *DB) openLog() error {
 		return fmt.Errorf("fleetdb: %s: the log ends inside a snapshot", db.opts.Path)
 	}
 	db.aof = l
-	db.cur.Store(txn.Commit())
+	v := txn.Commit()
+	db.cur.Store(v)
+	db.hub.reset(v)
 	db.compactBase.Store(l.Size())
 	db.log.Info("fleetdb: log replayed", "path", db.opts.Path, "records", n, "writes", records, "bytes", l.Size())
 	return nil

@@ -58,8 +58,14 @@ func (w *writer) Apply(batch []*writeReq) error {
 			continue
 		}
 		r.out, r.err = query.Apply(nil, w.txn, r.q, &db.env)
-		if r.err == nil && db.aof != nil {
-			w.logWrite(r.req)
+		if r.err == nil {
+			// Every successful write takes the next position (the log
+			// replay counts them the same way); the step keeps its
+			// changes for the feeds.
+			w.txn.Step(w.txn.Seq() + 1)
+			if db.aof != nil {
+				w.logWrite(r.req)
+			}
 		}
 	}
 	return nil
@@ -67,7 +73,9 @@ func (w *writer) Apply(batch []*writeReq) error {
 
 // Publish stores the batch's value for readers.
 func (w *writer) Publish(batch []*writeReq) {
-	w.db.cur.Store(w.txn.Commit())
+	v := w.txn.Commit()
+	w.db.cur.Store(v)
+	w.db.hub.publish(w.txn.TakeSteps(), v)
 	w.txn = nil
 	w.db.maybeAutoCompact()
 }
