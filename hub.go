@@ -34,6 +34,9 @@ type hub struct {
 	feeds     map[string]map[*Feed]struct{}
 
 	open, sent, behind atomic.Int64 // metrics
+
+	// onSteps, when set (tests), sees every published step first.
+	onSteps func([]dbvalue.Step)
 }
 
 // entry is the change of one write to one collection: a drop, or changed
@@ -116,6 +119,9 @@ func (h *hub) publish(steps []dbvalue.Step, v *dbvalue.Value) {
 	entries := entriesOf(steps)
 	h.mu.Lock()
 	defer h.mu.Unlock()
+	if h.onSteps != nil {
+		h.onSteps(steps)
+	}
 	for _, e := range entries {
 		h.hist = append(h.hist, e)
 		h.histBytes += e.size
