@@ -3,6 +3,7 @@ package fleetdb
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"strconv"
 	"sync"
 
@@ -160,7 +161,12 @@ func (f *Feed) Close() error {
 // ErrFeedClosed after Close, a *WatchBehindError when the feed fell
 // behind, and ctx's error (wrapped, the feed stays usable) when ctx ends.
 // The events of one write are all returned before such an error.
-func (f *Feed) Next(ctx context.Context) (Event, error) {
+func (f *Feed) Next(ctx context.Context) (Event, error) { return f.next(ctx, true) }
+
+// errNoEvent is next's answer when it must not wait and has no event.
+var errNoEvent = errors.New("fleetdb: no event ready")
+
+func (f *Feed) next(ctx context.Context, wait bool) (Event, error) {
 	if f.init != nil {
 		if ev, ok := f.init.next(); ok {
 			return ev, nil
@@ -185,6 +191,11 @@ func (f *Feed) Next(ctx context.Context) (Event, error) {
 		f.mu.Lock()
 		if f.err != nil {
 			err := f.err
+			if _, ok := err.(*WatchBehindError); ok {
+				// Everything up to done went out (the entry being
+				// consumed when the feed ended was finished first).
+				err = &WatchBehindError{Resume: f.done}
+			}
 			f.mu.Unlock()
 			return Event{}, err
 		}
@@ -205,6 +216,9 @@ func (f *Feed) Next(ctx context.Context) (Event, error) {
 			continue
 		}
 		f.mu.Unlock()
+		if !wait {
+			return Event{}, errNoEvent
+		}
 		select {
 		case <-f.wake:
 		case <-ctx.Done():
@@ -251,4 +265,34 @@ func (f *Feed) event(pos uint64, ch *change) (Event, bool) {
 	}
 	f.h.sent.Add(1)
 	return ev, true
+}
+
+// WatchRequest opens the feed of a ["watch", coll, options] request for a
+// protocol server (server.Watcher). next appends the next event's JSON
+// object to dst; when wait is false and no event is ready it returns
+// (dst, nil, false). stop ends the feed.
+func (db *DB) WatchRequest(ctx context.Context, req []byte) (position uint64, next func(ctx context.Context, dst []byte, wait bool) ([]byte, bool, error), stop func(), err error) {
+	q, err := query.Parse(req)
+	if err != nil {
+		return 0, nil, nil, err
+	}
+	w, ok := q.(query.Watch)
+	if !ok {
+		return 0, nil, nil, &query.Error{Kind: query.KindMalformedQuery, Msg: "Malformed query: not a watch"}
+	}
+	f, err := db.watch(ctx, w)
+	if err != nil {
+		return 0, nil, nil, err
+	}
+	next = func(ctx context.Context, dst []byte, wait bool) ([]byte, bool, error) {
+		ev, err := f.next(ctx, wait)
+		if err == errNoEvent {
+			return dst, false, nil
+		}
+		if err != nil {
+			return dst, false, err
+		}
+		return ev.AppendJSON(dst), true, nil
+	}
+	return f.Position(), next, func() { f.Close() }, nil
 }

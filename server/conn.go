@@ -42,6 +42,9 @@ type conn struct {
 	r    *protocol.Reader // bufs.r, reading through rd
 	w    *protocol.Writer // bufs.w, writing through wr
 
+	// watch is the connection's change feed while it watches (watch.go).
+	watch *watchState
+
 	// authed is false until a connection to a server with a password has
 	// sent the right ["auth", password].
 	authed bool
@@ -135,6 +138,7 @@ func (c *conn) serve() {
 // finish closes the connection and forgets it.
 func (c *conn) finish() {
 	c.nc.Close()
+	c.endWatch()
 	c.srv.forget(c)
 	c.release()
 	c.srv.wg.Done()
@@ -145,6 +149,9 @@ func (c *conn) finish() {
 func (c *conn) handle(line []byte) (closeConn bool) {
 	s := c.srv
 	name := queryIndex(line)
+	if c.watch != nil && c.watchLine(line, name) {
+		return false
+	}
 	switch {
 	case s.shutting.Load():
 		c.answer(name, protocol.StatusFailed, protocol.MsgShuttingDown)
@@ -161,6 +168,8 @@ func (c *conn) handle(line []byte) (closeConn bool) {
 		return false
 	case name == nameSetReadConsistency:
 		c.setReadConsistency(line)
+		return false
+	case name == nameOther && c.watchLine(line, name):
 		return false
 	}
 
