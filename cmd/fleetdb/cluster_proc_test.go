@@ -15,6 +15,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/fleetdb-go/fleetdb/cmd/fleetdb/internal/admin"
+
 	"github.com/fleetdb-go/fleetdb/client"
 )
 
@@ -194,7 +196,7 @@ func TestClusterProcesses(t *testing.T) {
 		var leaders []string
 		ok := true
 		for _, n := range nodes {
-			_, st, err := fetchClusterStatus(ctx, n.cl)
+			_, st, err := admin.FetchClusterStatus(ctx, n.cl)
 			if err != nil || st.Leader == "" || len(st.Members) != 3 {
 				ok = false
 				break
@@ -244,7 +246,7 @@ func TestClusterProcesses(t *testing.T) {
 	// cluster status, as a person would run it against the follower.
 	port := f.clientAddr[strings.LastIndexByte(f.clientAddr, ':')+1:]
 	code, out, stderr := runCmd(t, ctx, "cluster", "status", "--host", f.host, "--port", port, "--json")
-	var st clusterStatus
+	var st admin.ClusterStatus
 	if code != 0 || json.Unmarshal([]byte(out), &st) != nil {
 		t.Fatalf("cluster status: exit %d\n%s%s", code, out, stderr)
 	}

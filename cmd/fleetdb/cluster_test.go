@@ -8,6 +8,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/fleetdb-go/fleetdb/cmd/fleetdb/internal/admin"
+	"github.com/fleetdb-go/fleetdb/cmd/fleetdb/internal/cliutil"
+
 	"github.com/fleetdb-go/fleetdb/client"
 )
 
@@ -35,8 +38,8 @@ func TestServeClusterUsage(t *testing.T) {
 		{append([]string{"serve", "--snapshot-interval", "-1s"}, member...), "must not be negative"},
 	} {
 		code, _, stderr := runCmd(t, context.Background(), tc.args...)
-		if code != exitUsage || !strings.Contains(stderr, tc.want) {
-			t.Errorf("%v: exit %d, want %d and %q in\n%s", tc.args, code, exitUsage, tc.want, stderr)
+		if code != cliutil.ExitUsage || !strings.Contains(stderr, tc.want) {
+			t.Errorf("%v: exit %d, want %d and %q in\n%s", tc.args, code, cliutil.ExitUsage, tc.want, stderr)
 		}
 	}
 }
@@ -50,12 +53,12 @@ func clusterServe(t testing.TB, dataDir, raftAddr string) serveConfig {
 }
 
 // waitLeader polls cluster status until the member at port leads.
-func waitLeader(t testing.TB, port string) clusterStatus {
+func waitLeader(t testing.TB, port string) admin.ClusterStatus {
 	t.Helper()
 	deadline := time.Now().Add(15 * time.Second)
 	for {
 		code, out, stderr := runAdmin(t, adminRun{}, "cluster", "status", "-p", port, "--json")
-		var st clusterStatus
+		var st admin.ClusterStatus
 		if code != 0 {
 			t.Fatalf("cluster status: exit %d\n%s%s", code, out, stderr)
 		}
@@ -83,7 +86,7 @@ func TestClusterOneMember(t *testing.T) {
 	_, port, _ := net.SplitHostPort(addr)
 	st := waitLeader(t, port)
 	if st.NodeID != "n1" || st.Leader != "n1" || st.RaftAddr != raftAddr || len(st.Members) != 1 ||
-		st.Members[0] != (clusterMember{ID: "n1", RaftAddr: raftAddr, ClientAddr: addr, Suffrage: "voter"}) {
+		st.Members[0] != (admin.ClusterMember{ID: "n1", RaftAddr: raftAddr, ClientAddr: addr, Suffrage: "voter"}) {
 		t.Fatalf("status: %+v", st)
 	}
 
@@ -154,23 +157,23 @@ func TestClusterOneMember(t *testing.T) {
 func TestClusterStatusStandalone(t *testing.T) {
 	port, _ := testServer(t, "")
 	code, _, stderr := runAdmin(t, adminRun{}, "cluster", "status", "-p", port)
-	if code != exitFailure || !strings.Contains(stderr, "not a cluster member") {
+	if code != cliutil.ExitFailure || !strings.Contains(stderr, "not a cluster member") {
 		t.Errorf("status: exit %d\n%s", code, stderr)
 	}
 	code, _, stderr = runAdmin(t, adminRun{}, "cluster", "join", "n2", "127.0.0.2:4400", "127.0.0.2:3400", "-p", port)
-	if code != exitRefused || !strings.Contains(stderr, "not a cluster member") {
+	if code != cliutil.ExitRefused || !strings.Contains(stderr, "not a cluster member") {
 		t.Errorf("join: exit %d\n%s", code, stderr)
 	}
 	code, _, stderr = runAdmin(t, adminRun{}, "cluster", "remove", "-p", port)
-	if code != exitUsage {
+	if code != cliutil.ExitUsage {
 		t.Errorf("remove without an id: exit %d\n%s", code, stderr)
 	}
 }
 
 func TestRenderClusterStatus(t *testing.T) {
-	out := renderClusterStatus(clusterStatus{
+	out := admin.RenderClusterStatus(admin.ClusterStatus{
 		NodeID: "n2", Role: "follower", Term: 7, CommitIndex: 120, AppliedIndex: 118,
-		Members: []clusterMember{
+		Members: []admin.ClusterMember{
 			{ID: "n1", RaftAddr: "127.0.0.1:4400", ClientAddr: "127.0.0.1:3400", Suffrage: "voter"},
 			{ID: "n2", RaftAddr: "127.0.0.2:4400", ClientAddr: "127.0.0.2:3400", Suffrage: "voter"},
 			{ID: "n3", RaftAddr: "127.0.0.3:4400", Suffrage: "nonvoter"},

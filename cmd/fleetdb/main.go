@@ -3,7 +3,7 @@
 // bench` measures a running server. Run `fleetdb help` for the list.
 //
 // The commands are built by newRootCmd (no package-level flag state); each
-// returns an error, which main maps to the exit status (exitStatus): 0
+// returns an error, which main maps to the exit status (cliutil.ExitStatus): 0
 // success, 1 a failure (or a damaged log for check), 2 a usage error, 3 a
 // query the server refused, 4 a query the server failed, 5 no server.
 package main
@@ -15,6 +15,8 @@ import (
 	"os"
 	"os/signal"
 	"syscall"
+
+	"github.com/fleetdb-go/fleetdb/cmd/fleetdb/internal/cliutil"
 )
 
 func main() {
@@ -40,8 +42,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		return 0
 	}
 	fmt.Fprintf(stderr, "fleetdb: %v\n", err)
-	code := exitStatus(err)
-	if code == exitUsage {
+	code := cliutil.ExitStatus(err)
+	if code == cliutil.ExitUsage {
 		fmt.Fprintln(stderr, "Run 'fleetdb help' (or 'fleetdb <command> --help') for usage.")
 	}
 	return code

@@ -1,8 +1,9 @@
 package main
 
 import (
-	"bytes"
 	"context"
+	"fmt"
+	"io"
 	"net"
 	"os"
 	"strings"
@@ -10,6 +11,10 @@ import (
 	"testing"
 	"time"
 
+	"github.com/fleetdb-go/fleetdb/client"
+	"github.com/fleetdb-go/fleetdb/cmd/fleetdb/internal/clitest"
+	"github.com/fleetdb-go/fleetdb/cmd/fleetdb/internal/cliutil"
+	"github.com/spf13/cobra"
 	"go.uber.org/goleak"
 )
 
@@ -24,29 +29,11 @@ func TestMain(m *testing.M) {
 	goleak.VerifyTestMain(m)
 }
 
-// syncBuffer is a bytes.Buffer safe for a writer and a reader goroutine.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
-
 // runCmd runs the fleetdb command line in-process and returns the exit
 // status, stdout and stderr.
 func runCmd(t testing.TB, ctx context.Context, args ...string) (int, string, string) {
 	t.Helper()
-	var stdout, stderr syncBuffer
+	var stdout, stderr clitest.SyncBuffer
 	code := run(ctx, args, &stdout, &stderr)
 	return code, stdout.String(), stderr.String()
 }
@@ -59,7 +46,7 @@ func startServe(t testing.TB, cfg serveConfig) (addr string, stop func() error) 
 	ctx, cancel := context.WithCancel(context.Background())
 	ready := make(chan net.Addr, 1)
 	done := make(chan error, 1)
-	var stderr syncBuffer
+	var stderr clitest.SyncBuffer
 	go func() { done <- runServe(ctx, cfg, &stderr, func(a net.Addr) { ready <- a }) }()
 	select {
 	case a := <-ready:
@@ -151,3 +138,68 @@ func TestUsageErrors(t *testing.T) {
 		}
 	}
 }
+
+// TestEveryCommandHasExamples walks the whole command tree: every command
+// documents examples, and its --help shows them.
+func TestEveryCommandHasExamples(t *testing.T) {
+	var walk func(cmd *cobra.Command)
+	walk = func(cmd *cobra.Command) {
+		if cmd.Name() == "help" || cmd.Name() == "completion" {
+			return
+		}
+		if strings.TrimSpace(cmd.Example) == "" {
+			t.Errorf("%s has no examples", cmd.CommandPath())
+		}
+		args := append(strings.Fields(strings.TrimPrefix(cmd.CommandPath(), "fleetdb")), "--help")
+		code, out, _ := runAdmin(t, adminRun{}, args...)
+		if code != 0 || !strings.Contains(out, "Examples:") || !strings.Contains(out, "  fleetdb ") {
+			t.Errorf("%s --help: exit %d\n%s", cmd.CommandPath(), code, out)
+		}
+		for _, sub := range cmd.Commands() {
+			walk(sub)
+		}
+	}
+	walk(newRootCmd(io.Discard, io.Discard))
+	code, out, _ := runAdmin(t, adminRun{}, "--help")
+	for _, want := range []string{"Exit status:", "3  the server refused", "4  the server could not", "5  the server could not be reached"} {
+		if code != 0 || !strings.Contains(out, want) {
+			t.Errorf("fleetdb --help lacks %q", want)
+		}
+	}
+}
+
+// adminRun is how a test runs a command line.
+type adminRun struct {
+	stdin io.Reader
+	tty   bool // stdout is a terminal
+}
+
+// runAdmin runs the fleetdb command line in-process with a fresh command
+// tree, as main does, and returns the exit status, stdout and stderr.
+func runAdmin(t testing.TB, r adminRun, args ...string) (int, string, string) {
+	t.Helper()
+	stdout := &clitest.TTYBuffer{TTY: r.tty}
+	stderr := &clitest.TTYBuffer{}
+	root := newRootCmd(stdout, stderr)
+	if r.stdin == nil {
+		r.stdin = strings.NewReader("")
+	}
+	root.SetIn(r.stdin)
+	root.SetArgs(args)
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	err := root.ExecuteContext(ctx)
+	if err != nil {
+		fmt.Fprintf(stderr, "fleetdb: %v\n", err)
+	}
+	return cliutil.ExitStatus(err), stdout.String(), stderr.String()
+}
+
+// testServer serves an ephemeral database until the test ends, and
+// returns its port as a flag value and a client of it.
+func testServer(t testing.TB, password string) (port string, c *client.Client) {
+	t.Helper()
+	return clitest.Server(t, clitest.ServerConfig{Password: password})
+}
+
+var freePort = clitest.FreePort

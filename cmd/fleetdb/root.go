@@ -4,6 +4,12 @@ import (
 	"fmt"
 	"io"
 
+	"github.com/fleetdb-go/fleetdb/cmd/fleetdb/internal/admin"
+	"github.com/fleetdb-go/fleetdb/cmd/fleetdb/internal/bench"
+	"github.com/fleetdb-go/fleetdb/cmd/fleetdb/internal/cliutil"
+	"github.com/fleetdb-go/fleetdb/cmd/fleetdb/internal/shell"
+	"github.com/fleetdb-go/fleetdb/cmd/fleetdb/internal/transfer"
+
 	"github.com/fleetdb-go/fleetdb/query"
 	"github.com/spf13/cobra"
 )
@@ -50,30 +56,41 @@ Exit status:
 				if s := cmd.SuggestionsFor(args[0]); len(s) > 0 {
 					err = fmt.Errorf("%w; did you mean %q?", err, s[0])
 				}
-				return usagef(err)
+				return cliutil.Usagef(err)
 			}
 			return cmd.Help()
 		},
 	}
 	root.SetOut(stdout)
 	root.SetErr(stderr)
-	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return usagef(err) })
+	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return cliutil.Usagef(err) })
 	root.AddCommand(
 		newServeCmd(stdout, stderr),
-		newCheckCmd(stdout, stderr),
-		newBenchCmd(stdout, stderr),
-		newClusterCmd(stdout, stderr),
+		admin.NewCheckCmd(stdout, stderr),
+		bench.NewBenchCmd(stdout, stderr),
+		admin.NewClusterCmd(stdout, stderr),
 	)
 	root.AddCommand(newAdminCmds(stdout, stderr)...)
 	return root
 }
 
-// exactArgs is cobra.ExactArgs returning a usage error.
-func exactArgs(n int) cobra.PositionalArgs {
-	return func(cmd *cobra.Command, args []string) error {
-		if err := cobra.ExactArgs(n)(cmd, args); err != nil {
-			return usagef(err)
-		}
-		return nil
+// newAdminCmds builds the commands that talk to a running server (SPEC
+// §8). Each has its own connection flags and --json; their output goes to
+// stdout, their progress bars and summaries to stderr.
+func newAdminCmds(stdout, stderr io.Writer) []*cobra.Command {
+	return []*cobra.Command{
+		admin.NewPingCmd(stdout),
+		admin.NewInfoCmd(stdout),
+		admin.NewCollectionsCmd(stdout),
+		admin.NewDropCollectionCmd(stdout),
+		admin.NewIndexesCmd(stdout),
+		admin.NewQueryCmd(stdout),
+		admin.NewExplainCmd(stdout),
+		admin.NewCompactCmd(stdout),
+		transfer.NewExportCmd(stdout, stderr),
+		transfer.NewImportCmd(stdout, stderr),
+		transfer.NewBackupCmd(stdout, stderr),
+		transfer.NewRestoreCmd(stdout, stderr),
+		shell.NewShellCmd(stdout, stderr),
 	}
 }

@@ -12,6 +12,8 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/fleetdb-go/fleetdb/cmd/fleetdb/internal/cliutil"
+
 	"github.com/fleetdb-go/fleetdb"
 	"github.com/fleetdb-go/fleetdb/server"
 	"github.com/spf13/cobra"
@@ -90,13 +92,13 @@ member needs the same password.`,
 
   # then, from another terminal:
   printf '["ping"]\r\n' | nc -q1 127.0.0.1 3400      # [0,"pong"]`,
-		Args: exactArgs(0),
+		Args: cliutil.ExactArgs(0),
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if cmd.Flags().Changed("file") && cfg.ephemeral {
-				return usagef(errors.New("-f and -e exclude each other"))
+				return cliutil.Usagef(errors.New("-f and -e exclude each other"))
 			}
 			if err := checkServeModes(cmd.Flags()); err != nil {
-				return usagef(err)
+				return cliutil.Usagef(err)
 			}
 			return runServe(cmd.Context(), cfg, stderr, nil)
 		},
@@ -128,7 +130,7 @@ member needs the same password.`,
 func newLogger(w io.Writer, format, level string) (*slog.Logger, error) {
 	var lv slog.Level
 	if err := lv.UnmarshalText([]byte(level)); err != nil {
-		return nil, usagef(fmt.Errorf("--log-level %q: want debug, info, warn or error", level))
+		return nil, cliutil.Usagef(fmt.Errorf("--log-level %q: want debug, info, warn or error", level))
 	}
 	opts := &slog.HandlerOptions{Level: lv}
 	switch format {
@@ -137,7 +139,7 @@ func newLogger(w io.Writer, format, level string) (*slog.Logger, error) {
 	case "json":
 		return slog.New(slog.NewJSONHandler(w, opts)), nil
 	}
-	return nil, usagef(fmt.Errorf("--log-format %q: want text or json", format))
+	return nil, cliutil.Usagef(fmt.Errorf("--log-format %q: want text or json", format))
 }
 
 // runServe opens the database, serves it until ctx ends, then shuts down
@@ -157,10 +159,10 @@ func runServe(ctx context.Context, cfg serveConfig, stderr io.Writer, ready func
 	}
 	policy, err := fleetdb.ParseSyncPolicy(cfg.fsync)
 	if err != nil {
-		return usagef(fmt.Errorf("--fsync: %w", err))
+		return cliutil.Usagef(fmt.Errorf("--fsync: %w", err))
 	}
 	if cfg.port < 0 || cfg.port > 65535 {
-		return usagef(fmt.Errorf("-p %d: not a TCP port", cfg.port))
+		return cliutil.Usagef(fmt.Errorf("-p %d: not a TCP port", cfg.port))
 	}
 	opts := fleetdb.Options{Sync: policy, AutoCompactRatio: cfg.autoCompact, Logger: log}
 	// what names the database in messages: the log file, "ephemeral", or
@@ -169,18 +171,18 @@ func runServe(ctx context.Context, cfg serveConfig, stderr io.Writer, ready func
 	switch {
 	case cfg.cluster.enabled():
 		if cfg.ephemeral || cfg.autoCompact != 0 {
-			return usagef(errors.New("-e and --auto-compact cannot be used with the cluster flags: a cluster member keeps its state in --data-dir"))
+			return cliutil.Usagef(errors.New("-e and --auto-compact cannot be used with the cluster flags: a cluster member keeps its state in --data-dir"))
 		}
 		opts.Cluster, err = cfg.cluster.options("", cfg.password)
 		if err != nil {
-			return usagef(err)
+			return cliutil.Usagef(err)
 		}
 		what = fmt.Sprintf("cluster member %s (data dir %s)", cfg.cluster.nodeID, cfg.cluster.dataDir)
 	case !cfg.ephemeral:
 		opts.Path, what = cfg.file, cfg.file
 	}
 	if err := opts.Validate(); err != nil {
-		return usagef(err)
+		return cliutil.Usagef(err)
 	}
 	var metrics *server.Metrics
 	if cfg.metrics != "" {
@@ -198,10 +200,10 @@ func runServe(ctx context.Context, cfg serveConfig, stderr io.Writer, ready func
 		Metrics:         metrics,
 	}
 	if err := scfg.Validate(); err != nil {
-		return usagef(err)
+		return cliutil.Usagef(err)
 	}
 	if cfg.pprof && cfg.metrics == "" {
-		return usagef(errors.New("--pprof needs --metrics ADDR"))
+		return cliutil.Usagef(errors.New("--pprof needs --metrics ADDR"))
 	}
 
 	start := time.Now()

@@ -12,6 +12,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/fleetdb-go/fleetdb/cmd/fleetdb/internal/admin"
+
 	"github.com/fleetdb-go/fleetdb/client"
 	"github.com/fleetdb-go/fleetdb/protocol"
 )
@@ -79,7 +81,7 @@ func TestServeFile(t *testing.T) {
 		}
 	}
 	code, out, stderr := runCmd(t, ctx, "check", "--json", path)
-	var rep checkReport
+	var rep admin.CheckReport
 	if code != 0 || json.Unmarshal([]byte(out), &rep) != nil {
 		t.Fatalf("check: exit %d\n%s%s", code, out, stderr)
 	}

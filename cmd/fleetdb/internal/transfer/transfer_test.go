@@ -1,0 +1,310 @@
+package transfer
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/fleetdb-go/fleetdb/cmd/fleetdb/internal/clitest"
+	"github.com/fleetdb-go/fleetdb/cmd/fleetdb/internal/cliutil"
+
+	"github.com/fleetdb-go/fleetdb/client"
+	"github.com/spf13/cobra"
+)
+
+// writeLines writes a JSON lines file and returns its path.
+func writeLines(t testing.TB, lines []string) string {
+	t.Helper()
+	path := filepath.Join(t.TempDir(), "in.jsonl")
+	if err := os.WriteFile(path, []byte(strings.Join(lines, "\n")+"\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return path
+}
+
+// roundTripLines returns n compact records in id order (numbers, then
+// strings), with nested values, escapes and unicode.
+func roundTripLines(n int) []string {
+	lines := make([]string, 0, n)
+	for i := range n - n/10 {
+		lines = append(lines, fmt.Sprintf(`{"id":%d,"name":"user %d","age":%d,"score":%d.5,"tags":["t%d","x"],"addr":{"city":"c%d","zip":"%05d"},"ok":%v,"note":null}`,
+			i, i, i%97, i, i%7, i%13, i, i%2 == 0))
+	}
+	for i := range n / 10 {
+		lines = append(lines, fmt.Sprintf(`{"id":"s-%06d","name":"Zoë \"%d\"\t\\","nested":{"a":[1,{"b":[true,false,null]}],"e":""}}`, i, i))
+	}
+	return lines
+}
+
+// TestImportExportRoundTrip imports 100,000 records, exports them, and
+// gets the same lines back.
+func TestImportExportRoundTrip(t *testing.T) {
+	port, _ := testServer(t, "")
+	lines := roundTripLines(100_000)
+	in := writeLines(t, lines)
+	code, out, errOut := runAdmin(t, adminRun{}, "import", "big", in, "--port", port, "--batch", "700")
+	if code != 0 {
+		t.Fatalf("import: exit %d: %s", code, errOut)
+	}
+	var rep importReport
+	if err := json.Unmarshal([]byte(out), &rep); err != nil || rep.Records != 100_000 || rep.Lines != 100_000 {
+		t.Fatalf("import report %s (%v)", out, err)
+	}
+	outFile := filepath.Join(t.TempDir(), "out.jsonl")
+	code, _, errOut = runAdmin(t, adminRun{}, "export", "big", "--port", port, "--out", outFile, "--page", "7000")
+	if code != 0 || !strings.Contains(errOut, "exported 100,000 records from big") {
+		t.Fatalf("export: exit %d: %s", code, errOut)
+	}
+	got, err := os.ReadFile(outFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := strings.Join(lines, "\n") + "\n"
+	if string(got) != want {
+		t.Fatalf("the export differs from the import:\n%s", lineDiff(want, string(got)))
+	}
+	// --where selects; the auto page size adapts.
+	code, out, _ = runAdmin(t, adminRun{}, "export", "big", "--port", port, "--where", `["and",[">=","age",90],["<","id",1000]]`, "-q")
+	var n int
+	for _, l := range lines[:1000] {
+		if strings.Contains(l, `"age":9`) && (strings.Contains(l, `"age":90,`) || strings.Contains(l, `"age":91,`) ||
+			strings.Contains(l, `"age":92,`) || strings.Contains(l, `"age":93,`) || strings.Contains(l, `"age":94,`) ||
+			strings.Contains(l, `"age":95,`) || strings.Contains(l, `"age":96,`)) {
+			n++
+			if !strings.Contains(out, l+"\n") {
+				t.Fatalf("export --where lacks %s", l)
+			}
+		}
+	}
+	if code != 0 || strings.Count(out, "\n") != n || n == 0 {
+		t.Fatalf("export --where: exit %d, %d lines, want %d", code, strings.Count(out, "\n"), n)
+	}
+}
+
+// hookWriter calls hook after the n-th line written through it.
+type hookWriter struct {
+	buf   bytes.Buffer
+	lines int
+	at    int
+	hook  func()
+}
+
+func (w *hookWriter) Write(p []byte) (int, error) {
+	w.buf.Write(p)
+	w.lines += bytes.Count(p, []byte("\n"))
+	if w.hook != nil && w.lines >= w.at {
+		w.hook()
+		w.hook = nil
+	}
+	return len(p), nil
+}
+
+// TestExportDuringWrites changes the collection while an export runs:
+// records before the export's position are deleted and inserted, which
+// shifts the offsets of the pages in flight. Every record that exists for
+// the whole export must come out exactly once, in id order.
+func TestExportDuringWrites(t *testing.T) {
+	port, c := testServer(t, "")
+	ctx := context.Background()
+	var recs []any
+	for i := range 5000 {
+		recs = append(recs, map[string]any{"id": i * 2, "v": i})
+	}
+	if _, err := c.Insert(ctx, "t", recs...); err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		name   string
+		change string
+	}{
+		{"deletes", `["delete","t",{"where":["<","id",300]}]`},                               // 150 records gone before the position
+		{"inserts", `["insert","t",[{"id":1},{"id":3},{"id":5},{"id":"late"},{"id":9001}]]`}, // before, after, among strings
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			var cf cliutil.ConnFlags
+			cmd := &cobra.Command{Use: "x"}
+			cf.Register(cmd)
+			cmd.ParseFlags([]string{"--port", port})
+			rc, err := dialRaw(ctx, &cf)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer rc.Close()
+			hw := &hookWriter{at: 1000, hook: func() { mustQuery(t, c, tc.change) }}
+			w := bufio.NewWriterSize(hw, 16)
+			e := &exporter{rc: rc, coll: `"t"`, page: 100, w: w}
+			if err := e.run(); err != nil {
+				t.Fatal(err)
+			}
+			w.Flush()
+			if e.resyncs == 0 {
+				t.Error("the change did not make the export resynchronise")
+			}
+			var prev float64 = -1
+			seen := map[string]bool{}
+			for _, l := range strings.Split(strings.TrimSpace(hw.buf.String()), "\n") {
+				var r struct{ ID any }
+				if err := json.Unmarshal([]byte(l), &r); err != nil {
+					t.Fatal(err)
+				}
+				key := fmt.Sprint(r.ID)
+				if seen[key] {
+					t.Fatalf("record %s exported twice", key)
+				}
+				seen[key] = true
+				if f, ok := r.ID.(float64); ok {
+					if f <= prev {
+						t.Fatalf("id %v after %v", f, prev)
+					}
+					prev = f
+				}
+			}
+			// Every record that was there all along is exported.
+			for i := 150; i < 5000; i++ {
+				if !seen[fmt.Sprint(i*2)] {
+					t.Fatalf("record %d missing (%d exported)", i*2, len(seen))
+				}
+			}
+			if tc.name == "inserts" && (!seen["late"] || !seen["9001"]) {
+				t.Errorf("records inserted after the position were not exported")
+			}
+		})
+	}
+}
+
+// count returns the number of records of a collection.
+func count(t testing.TB, c *client.Client, coll string) int {
+	t.Helper()
+	n, err := c.Count(context.Background(), coll, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return n
+}
+
+// TestImportStopsAtBadLine: a bad line stops the import with its number;
+// the lines before it are written, none after.
+func TestImportStopsAtBadLine(t *testing.T) {
+	port, c := testServer(t, "")
+	mk := func(n int, bad map[int]string) string {
+		lines := make([]string, n)
+		for i := range lines {
+			lines[i] = fmt.Sprintf(`{"id":%d}`, i+1)
+			if b, ok := bad[i+1]; ok {
+				lines[i] = b
+			}
+		}
+		return writeLines(t, lines)
+	}
+	for _, tc := range []struct {
+		name  string
+		file  string
+		args  []string
+		code  int
+		want  string
+		count int
+	}{
+		{"invalid JSON", mk(3000, map[int]string{1500: `{"id":1500,"x":}`}), nil, cliutil.ExitFailure, "line 1500: invalid JSON", 1499},
+		{"no id", mk(100, map[int]string{10: `{"name":"x"}`}), []string{"--batch", "4"}, cliutil.ExitFailure, `line 10: no "id" attribute`, 9},
+		{"bad id", mk(100, map[int]string{3: `{"id":[1]}`}), nil, cliutil.ExitFailure, `line 3: "id" is [1]`, 2},
+		{"not an object", mk(100, map[int]string{1: `[1]`}), nil, cliutil.ExitFailure, "line 1: not a JSON object", 0},
+		{"too deep", mk(100, map[int]string{50: `{"id":50,"x":` + strings.Repeat("[", 70) + strings.Repeat("]", 70) + `}`}), nil, cliutil.ExitFailure, "line 50: nested deeper", 49},
+		// An id already there: the batch holding it is refused, the ones
+		// sent behind it are undone, the records before it written.
+		{"duplicate of a stored id", mk(5000, nil), []string{"--batch", "100", "--window", "16"}, cliutil.ExitRefused, "line 2500: Duplicated id: 2500", 2500},
+		// An id twice in the input.
+		{"duplicate in the input", mk(1000, map[int]string{700: `{"id":5}`}), []string{"--batch", "64"}, cliutil.ExitRefused, "line 700: Duplicated id: 5", 699},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			coll := strings.ReplaceAll(tc.name, " ", "-")
+			if tc.name == "duplicate of a stored id" {
+				mustQuery(t, c, `["insert","`+coll+`",{"id":2500,"pre":true}]`)
+			}
+			args := append([]string{"import", coll, tc.file, "--port", port}, tc.args...)
+			code, out, errOut := runAdmin(t, adminRun{}, args...)
+			if code != tc.code || !strings.Contains(errOut, tc.want) {
+				t.Fatalf("exit %d (want %d)\nstderr %s\nwant it to contain %q\nstdout %s", code, tc.code, errOut, tc.want, out)
+			}
+			if n := count(t, c, coll); n != tc.count {
+				t.Fatalf("%d records written, want %d (%s)", n, tc.count, errOut)
+			}
+			// Nothing from the bad line on.
+			if after := mustQuery(t, c, `["count","`+coll+`",{"where":[">","id",2500]}]`); after != "0" {
+				t.Fatalf("%s records after the bad line", after)
+			}
+		})
+	}
+}
+
+// TestImportUpsert: put replaces records; an id twice in a batch is split
+// into two batches, so the later line wins.
+func TestImportUpsert(t *testing.T) {
+	port, c := testServer(t, "")
+	mustQuery(t, c, `["insert","u",[{"id":1,"v":"old"},{"id":9,"v":"untouched"}]]`)
+	lines := []string{`{"id":1,"v":"a"}`, `{"id":2,"v":"a"}`, `{"id":1.0,"v":"b"}`, ``, `{"id":3,"v":"a"}`, `{"id":2,"v":"b"}`}
+	in := writeLines(t, lines)
+	stdin := strings.NewReader("\xef\xbb\xbf" + strings.Join(lines, "\r\n")) // from stdin: a BOM, CRLF, no final line break
+	code, out, errOut := runAdmin(t, adminRun{tty: true, stdin: stdin}, "import", "u", "-", "--upsert", "--port", port)
+	if code != 0 || !strings.Contains(out, "imported 5 records into u from stdin") {
+		t.Fatalf("exit %d: %s %s", code, out, errOut)
+	}
+	got := mustQuery(t, c, `["select","u",{"only":"v"}]`)
+	if got != `["b","b","a","untouched"]` {
+		t.Fatalf("after the upsert: %s", got)
+	}
+	// Without --upsert the same file is refused at its first line.
+	code, _, errOut = runAdmin(t, adminRun{}, "import", "u", in, "--port", port)
+	if code != cliutil.ExitRefused || !strings.Contains(errOut, "line 1: Duplicated id: 1") {
+		t.Fatalf("insert over existing ids: exit %d: %s", code, errOut)
+	}
+}
+
+// TestImportSmallServerLimit: batches larger than the server's request
+// limit are refused whole; the loader splits them and writes everything.
+func TestImportSmallServerLimit(t *testing.T) {
+	port, c := testServer(t, "", func(cfg *clitest.ServerConfig) { cfg.MaxRequestBytes = 3000 })
+	lines := roundTripLines(1000)
+	in := writeLines(t, lines)
+	for _, upsert := range []string{"--upsert=false", "--upsert=true"} {
+		code, out, errOut := runAdmin(t, adminRun{}, "import", "small", in, "--port", port, "--batch", "100", upsert)
+		if code != 0 {
+			t.Fatalf("%s: exit %d: %s %s", upsert, code, out, errOut)
+		}
+		if n := count(t, c, "small"); n != 1000 {
+			t.Fatalf("%s: %d records", upsert, n)
+		}
+		mustQuery(t, c, `["drop-collection","small"]`)
+	}
+}
+
+// TestTransferErrors checks the messages and exit statuses of failures:
+// auth, a failing server, usage errors, a missing file.
+func TestTransferErrors(t *testing.T) {
+	port, _ := testServer(t, "s3cret")
+	failing := fakeFailingServer(t)
+	for _, tc := range []struct {
+		args []string
+		code int
+		want string
+	}{
+		{[]string{"export", "x", "--port", port, "--password", "wrong"}, cliutil.ExitRefused, "auth rejected"},
+		{[]string{"import", "t", "-", "--port", failing}, cliutil.ExitFailed, "disk on fire"},
+		{[]string{"export", "t", "--where", "[bad", "--port", port}, cliutil.ExitUsage, "not valid JSON"},
+		{[]string{"import", "t", "/no/such/file.jsonl", "--port", port}, cliutil.ExitFailure, "no such file"},
+	} {
+		t.Run(strings.Join(tc.args[:1], " "), func(t *testing.T) {
+			stdin := strings.NewReader(`{"id":1}` + "\n")
+			code, out, errOut := runAdmin(t, adminRun{stdin: stdin}, tc.args...)
+			if code != tc.code || !strings.Contains(errOut, tc.want) {
+				t.Errorf("%v: exit %d, want %d; stderr %q, want it to contain %q (stdout %q)",
+					tc.args, code, tc.code, errOut, tc.want, out)
+			}
+		})
+	}
+}
