@@ -1,9 +1,9 @@
 package server
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
-	"errors"
 	"strconv"
 	"strings"
 	"sync"
@@ -156,9 +156,14 @@ func (c *conn) startWatch(line []byte, q query.Watch, name int) {
 	go ws.send(ctx, next)
 }
 
-// send writes the feed's events until the feed ends or is stopped. It
-// flushes whenever no event is ready, so events reach the client without
-// delay while a burst is written with few system calls.
+// send writes the feed's events until the feed ends or is stopped.
+//
+// The lines of one position go out in one write (when they fit in the
+// socket's buffer): they are gathered in out and written when the position
+// is complete (an event of a later position arrives, or none is ready,
+// since a feed's events of one position are handed out without a wait). So
+// a member killed while sending leaves its client with whole positions, and
+// resuming elsewhere from the last position received is exact.
 func (ws *watchState) send(ctx context.Context, next func(context.Context, []byte, bool) ([]byte, bool, error)) {
 	m := ws.c.srv.m
 	defer func() {
@@ -168,23 +173,45 @@ func (ws *watchState) send(ctx context.Context, next func(context.Context, []byt
 		}
 		close(ws.done)
 	}()
-	var buf []byte
+	var (
+		out      []byte // complete positions not written yet
+		cur      []byte // the lines of the position in progress
+		curPos   []byte // its "position" value
+		ev       []byte
+		ok       bool
+		err      error
+		maxBatch = 1 << 20
+	)
+	write := func() bool {
+		ws.mu.Lock()
+		defer ws.mu.Unlock()
+		if err := ws.ww.Flush(); err != nil { // answers written by the reader
+			return false
+		}
+		if len(out) == 0 {
+			return true
+		}
+		_, err := watchWriter{ws.c}.Write(out)
+		out = out[:0]
+		return err == nil
+	}
 	for {
-		var ok bool
-		var err error
-		buf, ok, err = next(ctx, buf[:0], false)
+		ev, ok, err = next(ctx, ev[:0], false)
 		if err == nil && !ok {
-			ws.mu.Lock()
-			ferr := ws.ww.Flush()
-			ws.mu.Unlock()
-			if ferr != nil {
+			// Nothing ready: the position in progress is complete.
+			out, cur = append(out, cur...), cur[:0]
+			if !write() {
 				return
 			}
-			buf, ok, err = next(ctx, buf[:0], true)
+			ev, ok, err = next(ctx, ev[:0], true)
 		}
 		if err != nil {
 			if ctx.Err() != nil {
 				return // unwatch, or the connection closed
+			}
+			out = append(out, cur...)
+			if len(out) > 0 && !write() {
+				return
 			}
 			ws.mu.Lock()
 			ws.ww.WriteError(statusOf(err), err.Error())
@@ -196,16 +223,35 @@ func (ws *watchState) send(ctx context.Context, next func(context.Context, []byt
 			}
 			return
 		}
-		ws.mu.Lock()
-		werr := ws.ww.WriteResponse(protocol.StatusOK, buf)
-		ws.mu.Unlock()
+		if p := positionOf(ev); !bytes.Equal(p, curPos) {
+			out, cur = append(out, cur...), cur[:0]
+			curPos = append(curPos[:0], p...)
+			if len(out) >= maxBatch && !write() {
+				return
+			}
+		}
+		cur = append(cur, "[0,"...)
+		cur = append(cur, ev...)
+		cur = append(cur, "]\r\n"...)
 		if m != nil {
 			m.watchEvents.Inc()
 		}
-		if werr != nil && !errors.Is(werr, protocol.ErrInvalidValue) {
-			return
-		}
 	}
+}
+
+// positionOf returns the position digits of an event object, which starts
+// {"position":N,...}.
+func positionOf(ev []byte) []byte {
+	const head = `{"position":`
+	if !bytes.HasPrefix(ev, []byte(head)) {
+		return nil
+	}
+	ev = ev[len(head):]
+	i := bytes.IndexByte(ev, ',')
+	if i < 0 {
+		return nil
+	}
+	return ev[:i]
 }
 
 // endWatch stops the connection's feed when the connection closes.
