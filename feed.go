@@ -8,11 +8,11 @@ import (
 	"sync"
 
 	"github.com/fleetdb-go/fleetdb/query"
-	"github.com/tidwall/gjson"
 )
 
 // Event is one line of a change feed (SPEC §9). Old and New are the JSON
-// records, nil for null; ID is nil for "ready" and "drop".
+// records, nil for null; ID is nil for "ready" and "drop". The slices are
+// shared with the other feeds' events: read them, do not modify them.
 type Event struct {
 	Position uint64
 	Op       string // "initial", "ready", "insert", "update", "delete" or "drop"
@@ -177,9 +177,8 @@ func (f *Feed) next(ctx context.Context, wait bool) (Event, error) {
 	for {
 		if f.cur != nil {
 			for f.ci < len(f.cur.changes) {
-				ch := &f.cur.changes[f.ci]
 				f.ci++
-				if ev, ok := f.event(f.cur.pos, ch); ok {
+				if ev, ok := f.event(f.cur, f.ci-1); ok {
 					if f.ci == len(f.cur.changes) {
 						f.finish()
 					}
@@ -236,14 +235,17 @@ func (f *Feed) finish() {
 }
 
 // event turns a record's change into the event the feed's where sees, if
-// any: old if it matched, new if it matches.
-func (f *Feed) event(pos uint64, ch *change) (Event, bool) {
+// any: old if it matched, new if it matches. The event's slices are shared
+// with the other feeds: they must not be modified.
+func (f *Feed) event(e *entry, i int) (Event, bool) {
+	ch := &e.changes[i]
 	mo := ch.hasOld && (f.where == nil || f.where.Match(ch.old))
 	mn := ch.hasNew && (f.where == nil || f.where.Match(ch.new))
 	if !mo && !mn {
 		return Event{}, false
 	}
-	ev := Event{Position: pos}
+	p := &e.eventParts()[i]
+	ev := Event{Position: e.pos, ID: p.id}
 	switch {
 	case !ch.hasOld:
 		ev.Op = "insert"
@@ -252,47 +254,12 @@ func (f *Feed) event(pos uint64, ch *change) (Event, bool) {
 	default:
 		ev.Op = "update"
 	}
-	rec := ch.new
-	if ch.hasOld {
-		rec = ch.old
-	}
-	ev.ID = json.RawMessage(gjson.Get(rec, "id").Raw)
 	if mo {
-		ev.Old = json.RawMessage(ch.old)
+		ev.Old = p.old
 	}
 	if mn {
-		ev.New = json.RawMessage(ch.new)
+		ev.New = p.new
 	}
 	f.h.sent.Add(1)
 	return ev, true
-}
-
-// WatchRequest opens the feed of a ["watch", coll, options] request for a
-// protocol server (server.Watcher). next appends the next event's JSON
-// object to dst; when wait is false and no event is ready it returns
-// (dst, nil, false). stop ends the feed.
-func (db *DB) WatchRequest(ctx context.Context, req []byte) (position uint64, next func(ctx context.Context, dst []byte, wait bool) ([]byte, bool, error), stop func(), err error) {
-	q, err := query.Parse(req)
-	if err != nil {
-		return 0, nil, nil, err
-	}
-	w, ok := q.(query.Watch)
-	if !ok {
-		return 0, nil, nil, &query.Error{Kind: query.KindMalformedQuery, Msg: "Malformed query: not a watch"}
-	}
-	f, err := db.watch(ctx, w)
-	if err != nil {
-		return 0, nil, nil, err
-	}
-	next = func(ctx context.Context, dst []byte, wait bool) ([]byte, bool, error) {
-		ev, err := f.next(ctx, wait)
-		if err == errNoEvent {
-			return dst, false, nil
-		}
-		if err != nil {
-			return dst, false, err
-		}
-		return ev.AppendJSON(dst), true, nil
-	}
-	return f.Position(), next, func() { f.Close() }, nil
 }

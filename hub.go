@@ -6,6 +6,7 @@ import (
 
 	"github.com/fleetdb-go/fleetdb/collection"
 	"github.com/fleetdb-go/fleetdb/dbvalue"
+	"github.com/tidwall/gjson"
 )
 
 // hub keeps the history of committed changes and hands them to the open
@@ -48,6 +49,35 @@ type entry struct {
 	dropped collection.Collection // the collection the drop removed
 	changes []change
 	size    int64 // bytes counted against the bounds
+
+	// parts are the changes' id, old and new as the events carry them,
+	// made once (by the first feed that needs them) and shared by all.
+	prep  sync.Once
+	parts []eventParts
+}
+
+type eventParts struct{ id, old, new []byte }
+
+// eventParts returns the shared parts of the events of e.
+func (e *entry) eventParts() []eventParts {
+	e.prep.Do(func() {
+		e.parts = make([]eventParts, len(e.changes))
+		for i, ch := range e.changes {
+			rec := ch.new
+			if ch.hasOld {
+				rec = ch.old
+			}
+			p := &e.parts[i]
+			p.id = []byte(gjson.Get(rec, "id").Raw)
+			if ch.hasOld {
+				p.old = []byte(ch.old)
+			}
+			if ch.hasNew {
+				p.new = []byte(ch.new)
+			}
+		}
+	})
+	return e.parts
 }
 
 // change is one record's change: encoded id, old and new JSON.

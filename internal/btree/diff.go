@@ -1,5 +1,7 @@
 package btree
 
+import "slices"
+
 // Diff calls fn, in key order, for every key whose entry differs between a
 // (the old tree) and b (the new one): present in one only, or present in
 // both with values that same reports different. fn returning false stops.
@@ -69,6 +71,37 @@ func dropShared[V any](la, lb []*node[V]) ([]*node[V], []*node[V]) {
 	if len(la) == 0 || len(lb) == 0 {
 		return la, lb
 	}
+	if len(la)*len(lb) > 4096 {
+		return dropSharedMap(la, lb)
+	}
+	// Small lists (the usual case: a few changed paths): compare pairs,
+	// without allocating unless something is shared.
+	var ka, kb []*node[V]
+	shared := 0
+	for _, n := range lb {
+		if slices.Contains(la, n) {
+			shared++
+		}
+	}
+	if shared == 0 {
+		return la, lb
+	}
+	ka = make([]*node[V], 0, len(la)-shared)
+	kb = make([]*node[V], 0, len(lb)-shared)
+	for _, n := range la {
+		if !slices.Contains(lb, n) {
+			ka = append(ka, n)
+		}
+	}
+	for _, n := range lb {
+		if !slices.Contains(la, n) {
+			kb = append(kb, n)
+		}
+	}
+	return ka, kb
+}
+
+func dropSharedMap[V any](la, lb []*node[V]) ([]*node[V], []*node[V]) {
 	inA := make(map[*node[V]]struct{}, len(la))
 	for _, n := range la {
 		inA[n] = struct{}{}
