@@ -16,27 +16,32 @@ const module = "github.com/fleetdb-go/fleetdb"
 // only). internal/... packages are helpers any package may use, except where
 // a rule below says otherwise.
 var allowedImports = map[string][]string{
-	"index":          {"internal/btree"},
-	"collection":     {"index", "internal/btree"},
-	"dbvalue":        {"collection", "index", "internal/btree"},
-	"query":          {"dbvalue", "collection", "index", "internal/btree"},
-	"aof":            {},
-	"writequeue":     {},
-	"protocol":       {},
-	"internal/btree": {},
-	"replication":    {"query", "dbvalue", "collection", "index", "writequeue", "aof", "protocol", "internal/*"}, // protocol: Config.Join speaks to a member's server
-	".":              {"query", "dbvalue", "collection", "index", "writequeue", "aof", "replication", "internal/*"},
-	"server":         {"protocol", "query"},
-	"client":         {"protocol"},
-	"cmd/fleetdb":    {"*"},
-	"examples/*":     {".", "client"},
+	"index":             {"internal/btree", "internal/jsontext"},
+	"collection":        {"index", "internal/btree"},
+	"dbvalue":           {"collection", "index", "internal/btree"},
+	"query":             {"dbvalue", "collection", "index", "internal/btree", "internal/jsontext"},
+	"aof":               {},
+	"writequeue":        {},
+	"protocol":          {"internal/jsontext"},
+	"internal/btree":    {},
+	"internal/testcert": {},                                                                                         // throwaway CAs for TLS tests
+	"replication":       {"query", "dbvalue", "collection", "index", "writequeue", "aof", "protocol", "internal/*"}, // protocol: Config.Join speaks to a member's server
+	".":                 {"query", "dbvalue", "collection", "index", "writequeue", "aof", "replication", "internal/*"},
+	"server":            {"protocol", "query", "internal/jsontext"},
+	"client":            {"protocol"},
+	"cmd/fleetdb":       {"*"},
+	"examples/*":        {".", "client"},
+
+	// The one scanner of JSON text (white space, strings, compacting,
+	// validation, streaming values) the packages above share.
+	"internal/jsontext": {},
 }
 
 // pureForbidden are standard packages the pure layer must not use: no I/O,
 // no goroutines or locks, no clock, no randomness.
 var pureForbidden = []string{"os", "net", "io/ioutil", "time", "sync", "math/rand", "math/rand/v2", "crypto/rand", "log", "log/slog"}
 
-var purePackages = map[string]bool{"index": true, "collection": true, "dbvalue": true, "query": true, "internal/btree": true}
+var purePackages = map[string]bool{"index": true, "collection": true, "dbvalue": true, "query": true, "internal/btree": true, "internal/jsontext": true}
 
 // TestImportDirections enforces DESIGN.md's package dependencies on the
 // non-test files of every package in the module.

@@ -2,6 +2,7 @@ package fleetdb
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"strconv"
@@ -43,6 +44,18 @@ type ClusterOptions struct {
 	// JoinPassword is sent with ["auth", ...] before joining, when the
 	// member's server requires it.
 	JoinPassword string
+	// JoinTLS, when set, is used to reach Join (a member whose client port
+	// speaks TLS).
+	JoinTLS *tls.Config
+
+	// PeerTLS authenticates every connection between members by mutual
+	// TLS: Certificates is this member's certificate and RootCAs the CA
+	// that signed every member's (see LoadPeerTLS). Without it,
+	// ClusterSecret authenticates them by a challenge-response on a shared
+	// secret that never crosses the wire. With neither, anyone who reaches
+	// RaftAddr can write, join or remove members; Open logs a warning.
+	PeerTLS       *tls.Config
+	ClusterSecret string
 
 	// ApplyTimeout bounds how long a write or a linearizable read waits
 	// for a leader (default 5 s); then it fails with ErrNoLeader.
@@ -80,6 +93,12 @@ func (o *ClusterOptions) Validate() error {
 		return errors.New("fleetdb: ClusterOptions durations must not be negative")
 	}
 	return nil
+}
+
+// LoadPeerTLS reads a member's certificate and key and the cluster's CA
+// (PEM files) into a ClusterOptions.PeerTLS.
+func LoadPeerTLS(certFile, keyFile, caFile string) (*tls.Config, error) {
+	return replication.LoadPeerTLS(certFile, keyFile, caFile)
 }
 
 // Errors of a cluster member. Both match ErrUnavailable (protocol status 2).
@@ -135,6 +154,9 @@ func (db *DB) openCluster(ctx context.Context) error {
 		Bootstrap:         o.Bootstrap,
 		Join:              o.Join,
 		JoinPassword:      o.JoinPassword,
+		JoinTLS:           o.JoinTLS,
+		PeerTLS:           o.PeerTLS,
+		ClusterSecret:     o.ClusterSecret,
 		ApplyTimeout:      o.ApplyTimeout,
 		SnapshotThreshold: o.SnapshotThreshold,
 		SnapshotInterval:  o.SnapshotInterval,

@@ -20,6 +20,12 @@ import (
 // read clocks, random numbers, files or the network, and do not depend on
 // Go map iteration order. Register the same commands, under the same names,
 // on every node before it serves.
+//
+// On a standalone database a call is logged as the writes it made, so a
+// command may be registered, changed or dropped at any time: the log
+// replays without it. In a cluster, calls are replicated by name and
+// arguments and every member runs the command: every member must register
+// the same commands, under the same names, before it serves.
 type Command func(tx *Tx, args []json.RawMessage) (any, error)
 
 // Register registers a user-defined write command under name, replacing
@@ -62,26 +68,4 @@ func (db *DB) command(name string) (query.CommandFunc, bool) {
 	defer db.cmdMu.RUnlock()
 	fn, ok := db.cmds[name]
 	return fn, ok
-}
-
-// Tx is a user command's access to the database inside its write: reads see
-// the command's own changes.
-type Tx struct {
-	tx *query.Tx
-}
-
-// Query runs a JSON query (read or write) inside the command.
-func (t *Tx) Query(req string) (json.RawMessage, error) {
-	out, err := t.tx.Run(req)
-	return json.RawMessage(out), err
-}
-
-// Exec runs a query given as a Go value (marshaled to JSON), e.g.
-// []any{"insert", "people", rec}.
-func (t *Tx) Exec(q any) (json.RawMessage, error) {
-	b, err := json.Marshal(q)
-	if err != nil {
-		return nil, fmt.Errorf("fleetdb: Tx.Exec: %w", err)
-	}
-	return t.Query(string(b))
 }

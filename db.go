@@ -79,7 +79,7 @@ func OpenContext(ctx context.Context, opts Options) (*DB, error) {
 		}
 	}
 	if opts.Path != "" {
-		if err := db.openLog(); err != nil {
+		if err := db.openLog(nil); err != nil {
 			return nil, err
 		}
 	}
@@ -126,11 +126,70 @@ func (db *DB) Close() error {
 // Query runs one request (a JSON query, SPEC §4) and returns its JSON
 // result, the value the protocol sends after status 0.
 func (db *DB) Query(ctx context.Context, req []byte) ([]byte, error) {
+	if p, ok := query.ParsePoint(req); ok {
+		// A select of one equality: read from the text, without a Query
+		// value or a plan (package query, point.go).
+		v, err := db.readValue(ctx)
+		if err != nil {
+			return nil, err
+		}
+		if out, ok := p.Select(nil, v); ok {
+			return out, nil
+		}
+		q, err := query.Parse(req)
+		if err != nil {
+			return nil, err
+		}
+		return query.Execute(nil, v, q, &db.env)
+	}
 	q, err := query.Parse(req)
 	if err != nil {
 		return nil, err
 	}
 	return db.run(ctx, req, q)
+}
+
+// AppendQuery runs req at once if it is a read of a standalone database,
+// which never waits, and appends its JSON result to dst (ran true). Writes,
+// compactions, cluster queries and every query of a cluster member (whose
+// reads may ask the leader) are declined (ran false, nothing done): run
+// them with Query. It implements server.InlineExecutor, which lets the
+// server answer reads on its event loop without a goroutine hand-off.
+func (db *DB) AppendQuery(ctx context.Context, dst, req []byte) (out []byte, ran bool, err error) {
+	if db.repl != nil {
+		return dst, false, nil
+	}
+	q, err := query.Parse(req)
+	if err != nil {
+		return dst, true, err
+	}
+	switch q := q.(type) {
+	case query.Auth, query.Compact, query.ClusterJoin, query.ClusterRemove, query.SetReadConsistency,
+		query.Watch, query.Unwatch:
+		return dst, false, nil
+	case query.SnapshotRead:
+		// Into dst: a backup's pages reuse the connection's buffer.
+		v, err := db.pins.get(q.ID)
+		if err != nil {
+			return dst, true, err
+		}
+		out, err = query.Execute(dst, v, q.Query, &db.env)
+		return out, true, err
+	case query.SnapshotOpen, query.SnapshotClose:
+		out, err := db.pinnedQuery(ctx, q)
+		return append(dst, out...), true, err
+	}
+	if q.IsWrite() {
+		return dst, false, nil
+	}
+	if db.closed.Load() {
+		return dst, true, ErrClosed
+	}
+	if err := ctx.Err(); err != nil {
+		return dst, true, unavailable("fleetdb: query not run", err)
+	}
+	out, err = query.Execute(dst, db.cur.Load(), q, &db.env)
+	return out, true, err
 }
 
 // run runs a parsed query; req is its JSON text (what the log records).
@@ -162,12 +221,29 @@ func (db *DB) run(ctx context.Context, req []byte, q query.Query) ([]byte, error
 			return db.write(ctx, req, q)
 		}
 	}
+	v, err := db.readValue(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return query.Execute(nil, v, q, &db.env)
+}
+
+// readValue returns the value a read of the DB sees, after the checks every
+// read passes: the DB is open, the context is live, and in a cluster the
+// read barrier of the read-consistency setting.
+func (db *DB) readValue(ctx context.Context) (*dbvalue.Value, error) {
+	if db.closed.Load() {
+		return nil, ErrClosed
+	}
+	if err := ctx.Err(); err != nil {
+		return nil, unavailable("fleetdb: query not run", err)
+	}
 	if db.repl != nil {
 		if err := db.repl.ReadBarrier(ctx); err != nil {
 			return nil, err
 		}
 	}
-	return query.Execute(nil, db.cur.Load(), q, &db.env)
+	return db.cur.Load(), nil
 }
 
 // replicator is a cluster node as the DB sees it (package replication):

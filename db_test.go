@@ -237,7 +237,7 @@ func TestTypedAPI(t *testing.T) {
 	if err != nil || len(got) != 2 || got[0].Name != "c" || got[1].Name != "a" {
 		t.Fatalf("select: %+v %v", got, err)
 	}
-	if n, _ := db.Update(ctx, "p", map[string]any{"age": nil}, Find{Where: In("id", 1, 2)}); n != 2 {
+	if n, _ := db.UpdateWhere(ctx, "p", map[string]any{"age": nil}, Find{Where: In("id", 1, 2)}); n != 2 {
 		t.Fatalf("update = %d", n)
 	}
 	if n, _ := db.Count(ctx, "p", Find{Where: Eq("age", nil)}); n != 2 {

@@ -10,6 +10,13 @@
 // a log) and publishes the new value with one atomic store; a write is
 // answered only after that.
 //
+// Besides the JSON entry point there are typed helpers (Insert, Select,
+// UpdateWhere, ...), snapshots, user-defined commands (Register, Call), and
+// the ad-hoc transactions of bbolt and buntdb: Update(ctx, func(*Tx) error)
+// writes all or nothing, View(ctx, func(*Snapshot) error) reads one
+// snapshot. A log records the writes a command or an Update made, so it
+// replays without user code.
+//
 // Errors carry the classes of the protocol: errors.Is(err, ErrRefused) for
 // a refused query (status 1: malformed, constraint violated; nothing
 // changed), errors.Is(err, ErrUnavailable) for a failure to carry the query

@@ -263,3 +263,33 @@ func (f *Feed) event(e *entry, i int) (Event, bool) {
 	f.h.sent.Add(1)
 	return ev, true
 }
+
+// WatchRequest opens the feed of a ["watch", coll, options] request for a
+// protocol server (server.Watcher). next appends the next event's JSON
+// object to dst; when wait is false and no event is ready it returns
+// (dst, false, nil). stop ends the feed.
+func (db *DB) WatchRequest(ctx context.Context, req []byte) (position uint64, next func(ctx context.Context, dst []byte, wait bool) ([]byte, bool, error), stop func(), err error) {
+	q, err := query.Parse(req)
+	if err != nil {
+		return 0, nil, nil, err
+	}
+	w, ok := q.(query.Watch)
+	if !ok {
+		return 0, nil, nil, &query.Error{Kind: query.KindMalformedQuery, Msg: "Malformed query: not a watch"}
+	}
+	f, err := db.watch(ctx, w)
+	if err != nil {
+		return 0, nil, nil, err
+	}
+	next = func(ctx context.Context, dst []byte, wait bool) ([]byte, bool, error) {
+		ev, err := f.next(ctx, wait)
+		if err == errNoEvent {
+			return dst, false, nil
+		}
+		if err != nil {
+			return dst, false, err
+		}
+		return ev.AppendJSON(dst), true, nil
+	}
+	return f.Position(), next, func() { f.Close() }, nil
+}

@@ -34,8 +34,11 @@ type Options struct {
 	Path string
 	// Sync is the fsync policy of the log (default SyncAlways).
 	Sync SyncPolicy
-	// Commands are the user-defined write commands. A persistent database
-	// needs them at Open, because replaying the log runs them again.
+	// Commands are the user-defined write commands, registered before the
+	// log is replayed. A standalone log records a call as the writes it
+	// made, so it replays without them; only a log written before that
+	// (holding calls) needs its commands here. A cluster member needs them
+	// at Open: its Raft log replicates calls by name.
 	Commands map[string]Command
 	// AutoCompactRatio, when positive, starts a compaction after a write
 	// once the log is larger than this multiple of its size after the last

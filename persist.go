@@ -19,8 +19,10 @@ const recQuery = 'Q'
 
 // openLog opens the log at opts.Path and replays it into one transaction:
 // the snapshot (if the log was compacted) is loaded with builders, then
-// every logged write is applied again with query.Apply.
-func (db *DB) openLog() error {
+// every logged write is applied again with query.Apply. With scan set, it
+// only reads the log (no lock, no repair of a torn tail), reports what it
+// found in *scan and keeps the value it replayed (CheckLog).
+func (db *DB) openLog(scan *aof.Report) error {
 	var (
 		loader  *dbvalue.Loader
 		txn     = dbvalue.Empty().Begin()
@@ -39,6 +41,9 @@ func (db *DB) openLog() error {
 			q, err := query.ParseTrusted(rec[1:])
 			if err != nil {
 				return fmt.Errorf("fleetdb: log record %d: %w", n, err)
+			}
+			if err := db.checkCommands(n, q); err != nil {
+				return err
 			}
 			if _, err := query.Apply(nil, txn, q, &db.env); err != nil {
 				return fmt.Errorf("fleetdb: log record %d (%s) no longer applies: %w", n, q.Name(), err)
@@ -67,6 +72,18 @@ func (db *DB) openLog() error {
 		}
 		return nil
 	}
+	if scan != nil {
+		rep, err := aof.Scan(db.opts.Path, db.opts.FS, replay)
+		*scan = rep
+		if err != nil {
+			return err
+		}
+		if loader != nil && rep.Corruption == nil && rep.TornBytes == 0 {
+			return fmt.Errorf("fleetdb: %s: the log ends inside a snapshot", db.opts.Path)
+		}
+		db.cur.Store(txn.Commit())
+		return nil
+	}
 	if db.opts.FS == nil {
 		unlock, err := lockFile(db.opts.Path)
 		if err != nil {
@@ -80,7 +97,7 @@ func (db *DB) openLog() error {
 	l, err := aof.Open(db.opts.Path, aof.Options{Sync: db.opts.Sync, FS: db.opts.FS, Logger: db.log}, replay)
 	if err != nil {
 		db.releaseLock()
-		return err
+		return repairHint(db.opts.Path, err)
 	}
 	if loader != nil {
 		l.Close()
@@ -96,11 +113,34 @@ func (db *DB) openLog() error {
 	return nil
 }
 
+// checkCommands refuses a logged write that calls a command the program has
+// not registered. Logs written since calls are logged as their writes hold
+// no calls; an older log may, and replays only with its commands.
+func (db *DB) checkCommands(n int, q query.Query) error {
+	if !query.UsesCommand(q) {
+		return nil
+	}
+	for _, name := range query.CommandNames(q) {
+		if _, ok := db.command(name); !ok {
+			return fmt.Errorf("fleetdb: log record %d calls the command %q, which is not registered: "+
+				"this log was written before calls were logged as the writes they made; open it once "+
+				"with a program that registers %q in Options.Commands and compact it (DB.Compact, "+
+				"or [\"compact\"]), which rewrites the log without calls", n, name, name)
+		}
+	}
+	return nil
+}
+
 // logWrite queues the log record of one of the batch's successful writes.
 func (w *writer) logWrite(req []byte) {
+	w.logRecord(func(dst []byte) []byte { return append(dst, req...) })
+}
+
+// logRecord queues a write record whose query text appendQuery appends.
+func (w *writer) logRecord(appendQuery func(dst []byte) []byte) {
 	start := len(w.buf)
 	w.buf = append(w.buf, recQuery)
-	w.buf = append(w.buf, req...)
+	w.buf = appendQuery(w.buf)
 	w.spans = append(w.spans, [2]int{start, len(w.buf)})
 }
 
@@ -115,27 +155,53 @@ func (w *writer) Persist(batch []*writeReq) error {
 		w.recs = append(w.recs, w.buf[s[0]:s[1]])
 	}
 	if err := w.db.aof.Append(w.recs); err != nil {
-		return unavailable("fleetdb: the log failed, writes are refused", err)
+		return logFailed(err)
 	}
 	return nil
 }
 
+// logFailed is the error of every write once the log has failed: the
+// failure is permanent until the database is reopened, so the message says
+// so rather than inviting a retry.
+func logFailed(err error) error {
+	return unavailable("fleetdb: the log failed; writes are refused until restart", err)
+}
+
 // lockFile takes an exclusive lock on path+".lock" so that two processes
-// never append to the same log. The lock is released when the process
-// exits or by the returned function.
+// never append to the same log. The returned function removes the lock file
+// and releases the lock (so a clean stop leaves nothing behind); the lock
+// is also released when the process exits.
+//
+// Removing the file while a second opener may have it open is safe: a
+// locker checks, once it holds the lock, that the file it locked is still
+// the one at the path, and starts again if it was removed meanwhile.
 func lockFile(path string) (func(), error) {
-	f, err := os.OpenFile(path+".lock", os.O_RDWR|os.O_CREATE, 0o644)
-	if err != nil {
-		return nil, fmt.Errorf("fleetdb: lock file: %w", err)
-	}
-	if err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB); err != nil {
-		f.Close()
-		if errors.Is(err, syscall.EWOULDBLOCK) {
-			return nil, fmt.Errorf("fleetdb: %s is in use by another process (locked %s.lock)", path, path)
+	name := path + ".lock"
+	for attempt := 0; ; attempt++ {
+		f, err := os.OpenFile(name, os.O_RDWR|os.O_CREATE, 0o644)
+		if err != nil {
+			return nil, fmt.Errorf("fleetdb: lock file: %w", err)
 		}
-		return nil, fmt.Errorf("fleetdb: lock file: %w", err)
+		if err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB); err != nil {
+			f.Close()
+			if errors.Is(err, syscall.EWOULDBLOCK) {
+				return nil, fmt.Errorf("fleetdb: %s is in use by another process (locked %s)", path, name)
+			}
+			return nil, fmt.Errorf("fleetdb: lock file: %w", err)
+		}
+		held, herr := f.Stat()
+		now, nerr := os.Stat(name)
+		if herr == nil && nerr == nil && os.SameFile(held, now) {
+			return func() {
+				os.Remove(name)
+				f.Close()
+			}, nil
+		}
+		f.Close()
+		if attempt == 10 {
+			return nil, fmt.Errorf("fleetdb: lock file %s keeps being replaced", name)
+		}
 	}
-	return func() { f.Close() }, nil
 }
 
 func (db *DB) releaseLock() {

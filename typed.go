@@ -159,9 +159,11 @@ func (db *DB) Put(ctx context.Context, coll string, records ...any) (int, error)
 	return db.runInt(ctx, "put", coll, records)
 }
 
-// Update merges changes (a Go value marshaling to an object; nil values
-// remove attributes) into every matching record and returns their number.
-func (db *DB) Update(ctx context.Context, coll string, changes any, f Find) (int, error) {
+// UpdateWhere runs the query ["update", coll, changes, find]: it merges
+// changes (a Go value marshaling to an object; nil values remove
+// attributes) into every matching record and returns their number. (It was
+// called Update before Update became the ad-hoc transaction.)
+func (db *DB) UpdateWhere(ctx context.Context, coll string, changes any, f Find) (int, error) {
 	return db.runInt(ctx, "update", coll, changes, f.options())
 }
 
@@ -205,7 +207,12 @@ func (db *DB) Count(ctx context.Context, coll string, f Find) (int, error) {
 
 // Get returns the record with the given id, or nil.
 func (db *DB) Get(ctx context.Context, coll string, id any) (json.RawMessage, error) {
-	return db.Snapshot().Get(ctx, coll, id)
+	v, err := db.readValue(ctx)
+	if err != nil {
+		return nil, err
+	}
+	s := Snapshot{db: db, v: v}
+	return s.Get(ctx, coll, id)
 }
 
 // Call runs a registered user command with Go arguments.

@@ -11,8 +11,10 @@ type writeReq struct {
 	req     []byte      // the query's JSON, as the log records it
 	q       query.Query // the parsed query
 	compact bool        // a compaction request instead of a query
-	out     []byte
-	err     error // the query's own outcome (refused); nil on success
+	// update is an Update transaction's function, run instead of q.
+	update func(*query.Tx) error
+	out    []byte
+	err    error // the query's own outcome (refused); nil on success
 }
 
 // writer is the write queue's environment: it applies a batch of writes to
@@ -26,6 +28,12 @@ type writer struct {
 	buf   []byte   // the batch's log records, back to back
 	spans [][2]int // each record's place in buf
 	recs  [][]byte // reused for Append
+
+	// fx collects the changes of a write that runs user code (a call, an
+	// Update transaction), which the log records instead of the request;
+	// fxEnv is db.env with fx set.
+	fx    query.Effects
+	fxEnv query.Env
 }
 
 // Apply applies every write of the batch to one transaction. A refused
@@ -35,7 +43,7 @@ func (w *writer) Apply(batch []*writeReq) error {
 	db := w.db
 	if db.aof != nil {
 		if err := db.aof.Err(); err != nil {
-			return unavailable("fleetdb: the log failed, writes are refused", err)
+			return logFailed(err)
 		}
 	}
 	// Compactions start before anything of this batch is applied: the
@@ -57,15 +65,12 @@ func (w *writer) Apply(batch []*writeReq) error {
 		if r.compact {
 			continue
 		}
-		r.out, r.err = query.Apply(nil, w.txn, r.q, &db.env)
+		w.apply(r)
 		if r.err == nil {
 			// Every successful write takes the next position (the log
-			// replay counts them the same way); the step keeps its
-			// changes for the feeds.
+			// replay counts its records the same way: one per write);
+			// the step keeps its changes for the feeds.
 			w.txn.Step(w.txn.Seq() + 1)
-			if db.aof != nil {
-				w.logWrite(r.req)
-			}
 		}
 	}
 	return nil
@@ -82,3 +87,38 @@ func (w *writer) Publish(batch []*writeReq) {
 
 // Abort drops the batch's working state.
 func (w *writer) Abort(batch []*writeReq, err error) { w.txn = nil }
+
+// apply applies one write of the batch and queues its log record. A write
+// that runs user code is logged as the writes it made (query.Effects), so
+// that the log replays without that code (SPEC §6).
+func (w *writer) apply(r *writeReq) {
+	db := w.db
+	if db.aof == nil {
+		if r.update != nil {
+			r.err = w.runUpdate(r, &db.env)
+			return
+		}
+		r.out, r.err = query.Apply(nil, w.txn, r.q, &db.env)
+		return
+	}
+	if r.update == nil && !query.UsesCommand(r.q) {
+		r.out, r.err = query.Apply(nil, w.txn, r.q, &db.env)
+		if r.err == nil {
+			w.logWrite(r.req)
+		}
+		return
+	}
+	if w.fxEnv.Effects == nil {
+		w.fxEnv = db.env
+		w.fxEnv.Effects = &w.fx
+	}
+	w.fx.Reset()
+	if r.update != nil {
+		r.err = w.runUpdate(r, &w.fxEnv)
+	} else {
+		r.out, r.err = query.Apply(nil, w.txn, r.q, &w.fxEnv)
+	}
+	if r.err == nil {
+		w.logRecord(func(dst []byte) []byte { return w.fx.AppendQuery(dst) })
+	}
+}

@@ -20,7 +20,13 @@ type Report struct {
 // Check reads the log at path without modifying it and reports what Open would find. It
 // returns an error if the file cannot be read or has a format version this build does not
 // know; corruption is reported in Report.Corruption. fsys nil means OSFS.
-func Check(path string, fsys FS) (Report, error) {
+func Check(path string, fsys FS) (Report, error) { return Scan(path, fsys, nil) }
+
+// Scan is Check that also calls replay, as Open does, for every record of every complete
+// batch before the first damage, in order (a record is valid during the call). An error of
+// replay stops the scan and is returned wrapped with the record's offset. The file is never
+// modified.
+func Scan(path string, fsys FS, replay func(rec []byte) error) (Report, error) {
 	if fsys == nil {
 		fsys = OSFS{}
 	}
@@ -33,21 +39,9 @@ func Check(path string, fsys FS) (Report, error) {
 	if err != nil {
 		return Report{}, fmt.Errorf("aof: check: %w", err)
 	}
-	res, err := walk(f, info.Size(), nil, nil)
+	res, err := walk(f, info.Size(), nil, replay)
 	if err != nil {
 		return Report{}, err
 	}
-	rep := Report{
-		Records:         res.records,
-		Batches:         res.batches,
-		LastValidOffset: res.validEnd,
-		Size:            res.size,
-	}
-	if res.tornReason != "" {
-		rep.TornBytes = res.size - res.validEnd
-	}
-	if res.corrupt != nil {
-		rep.Corruption = res.corrupt
-	}
-	return rep, nil
+	return res.report(), nil
 }

@@ -79,8 +79,28 @@
 //     batch holding the corruption, losing everything after it, and logs that at error level.
 //     A damaged file header is never repaired.
 //
+// Bytes after the last complete batch that form no valid frame (random garbage, not a
+// truncated frame and not an all-zero suffix) are refused as corruption, not cut as a torn
+// tail. Our own appends cannot leave them: a crash mid-append leaves a prefix of a frame or
+// zeros, both recognised above. So such bytes were written by something else, or they are
+// an acknowledged batch whose frame header was damaged, and cutting them silently could lose
+// acknowledged data. The refusal names the offset; Repair (`fleetdb check --repair FILE`)
+// then cuts them while keeping them, so nothing is lost either way.
+//
 // An intact header with an unknown version or flags fails with ErrVersion. Check reports
 // all of this without modifying the file.
+//
+// # Repair
+//
+// Repair cuts a damaged log at the start of the batch holding the first damage (the end of
+// the intact prefix, CorruptError.BatchOffset), the way an operator recovers from corruption
+// that Open refuses. It never deletes data: first it copies every byte it will cut into a new
+// file beside the log, named after the log plus ".cut-<offset>" (never overwriting one),
+// fsyncs that file and the directory, and only then truncates the log and fsyncs it. A crash
+// at any point leaves either the log untouched, or the cut file complete and the log
+// untouched or cut; appending the cut file to the log undoes a repair. It reports the intact
+// prefix kept and how many batches and records the cut bytes held. Options.Repair (Open
+// cutting without keeping the bytes) is for tests and tools that want the old behaviour.
 //
 // # Failure
 //

@@ -44,6 +44,9 @@ type CorruptError struct {
 	Offset int64
 	// Reason says what is wrong, e.g. "checksum mismatch".
 	Reason string
+	// BatchOffset is the start of the batch holding the damaged frame: the end of the intact
+	// prefix, where Repair cuts. 0 for a damaged file header.
+	BatchOffset int64
 }
 
 func (e *CorruptError) Error() string {

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"log/slog"
 	"math/rand/v2"
+	"strings"
 	"syscall"
 	"testing"
 	"time"
@@ -183,4 +184,28 @@ func TestEverySecFailure(t *testing.T) {
 		time.Sleep(20 * time.Millisecond)
 	}
 	checkFailedForever(t, l, fsys, syscall.ENOSPC)
+}
+
+// TestFailureMessageNamesFileOnce: the OS's error already names the operation and the file
+// (an *fs.PathError); the log's error does not repeat them ("write X: write X: no space
+// left on device" before).
+func TestFailureMessageNamesFileOnce(t *testing.T) {
+	fsys := aoftest.New()
+	l, _ := mustOpen(t, logPath, aof.Options{FS: fsys})
+	// FaultFS returns an *fs.PathError, as the OS does.
+	fsys.Inject(aoftest.Fault{Op: aoftest.OpWrite, Path: logPath, Err: syscall.ENOSPC})
+	err := l.Append([][]byte{[]byte("x")})
+	if !errors.Is(err, aof.ErrFailed) || !errors.Is(err, syscall.ENOSPC) {
+		t.Fatalf("Append = %v", err)
+	}
+	if want := "aof: log failed: write " + logPath + ": no space left on device"; err.Error() != want {
+		t.Fatalf("message %q, want %q", err, want)
+	}
+	// An error that does not name the file gets the operation and the path.
+	fsys = aoftest.New()
+	l, _ = mustOpen(t, logPath, aof.Options{FS: fsys})
+	fsys.Inject(aoftest.Fault{Op: aoftest.OpSync, Path: logPath, Err: syscall.EIO})
+	if err := l.Append([][]byte{[]byte("x")}); err == nil || strings.Count(err.Error(), logPath) != 1 || !strings.HasSuffix(err.Error(), "input/output error") {
+		t.Fatalf("fsync failure: %v", err)
+	}
 }

@@ -273,7 +273,12 @@ func (l *Log) timedSync(f File) error {
 // fail puts the log into the failed state (the first failure wins and is logged) and returns
 // the error for this operation, wrapping ErrFailed and cause.
 func (l *Log) fail(op string, cause error) error {
-	err := fmt.Errorf("%w: %s %s: %w", ErrFailed, op, l.path, cause)
+	var err error
+	if pe := (*fs.PathError)(nil); errors.As(cause, &pe) {
+		err = fmt.Errorf("%w: %w", ErrFailed, cause) // it names the operation and the file
+	} else {
+		err = fmt.Errorf("%w: %s %s: %w", ErrFailed, op, l.path, cause)
+	}
 	if l.failure.CompareAndSwap(nil, &failure{err: err}) {
 		l.logger.Error("aof: log failed; refusing all further writes until restart",
 			"path", l.path, "op", op, "err", cause.Error())

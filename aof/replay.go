@@ -297,7 +297,7 @@ func walk(f io.ReaderAt, size int64, br *bufio.Reader, fn func(rec []byte) error
 			case explainedByZeros(zeroFrom, size, p):
 				res.tornReason = "zero-filled tail"
 			default:
-				res.corrupt = &CorruptError{Offset: p.off, Reason: p.reason}
+				res.corrupt = &CorruptError{Offset: p.off, Reason: p.reason, BatchOffset: res.validEnd}
 			}
 			return res, nil
 		}

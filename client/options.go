@@ -2,8 +2,11 @@ package client
 
 import (
 	"context"
+	"crypto/tls"
+	"crypto/x509"
 	"fmt"
 	"net"
+	"os"
 	"time"
 )
 
@@ -76,4 +79,46 @@ func WithMaxResponseBytes(n int) Option { return func(c *config) { c.maxResponse
 // with network "tcp" and the address given to Dial.
 func WithDialer(dial func(ctx context.Context, network, addr string) (net.Conn, error)) Option {
 	return func(c *config) { c.dial = dial }
+}
+
+// WithTLS makes every connection speak TLS with cfg (the server was started
+// with --tls-cert/--tls-key). cfg.RootCAs nil verifies the server against
+// the system's roots; set Certificates for a client certificate and
+// ServerName when the address is not the certificate's name. LoadTLS
+// builds cfg from PEM files. The handshake counts toward the dial timeout.
+func WithTLS(cfg *tls.Config) Option {
+	return func(c *config) {
+		d := &tls.Dialer{Config: cfg}
+		c.dial = d.DialContext
+	}
+}
+
+// LoadTLS builds a client TLS configuration: caFile (empty: the system's
+// roots) is the CA the server's certificate must chain to; certFile and
+// keyFile (both or neither) are a client certificate; serverName, when not
+// empty, replaces the host name the certificate is checked against.
+func LoadTLS(caFile, certFile, keyFile, serverName string) (*tls.Config, error) {
+	cfg := &tls.Config{ServerName: serverName, MinVersion: tls.VersionTLS12}
+	if caFile != "" {
+		pem, err := os.ReadFile(caFile)
+		if err != nil {
+			return nil, fmt.Errorf("client: TLS CA: %w", err)
+		}
+		pool := x509.NewCertPool()
+		if !pool.AppendCertsFromPEM(pem) {
+			return nil, fmt.Errorf("client: TLS CA: no PEM certificate in %s", caFile)
+		}
+		cfg.RootCAs = pool
+	}
+	if (certFile == "") != (keyFile == "") {
+		return nil, fmt.Errorf("client: a TLS client certificate needs both the certificate and its key")
+	}
+	if certFile != "" {
+		cert, err := tls.LoadX509KeyPair(certFile, keyFile)
+		if err != nil {
+			return nil, fmt.Errorf("client: TLS client certificate: %w", err)
+		}
+		cfg.Certificates = []tls.Certificate{cert}
+	}
+	return cfg, nil
 }

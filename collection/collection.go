@@ -82,14 +82,21 @@ func (c *Collection) ownIndexes(e *btree.Edit) {
 
 // Insert adds a record whose id is not in the collection.
 func (c Collection) Insert(e *btree.Edit, id, rec string) Collection {
-	c.records = c.records.Set(e, id, rec)
 	if len(c.indexes) == 0 {
+		c.records = c.records.Set(e, id, rec)
 		return c
 	}
 	c.ownIndexes(e)
-	var buf []byte
+	var scratch [keyScratch]byte
+	var endsArr [maxStackIndexes]int
+	keys, ends := c.appendKeys(scratch[:0], endsArr[:0], id, rec)
+	blk, rec, id := newBlock(rec, id, keys)
+	c.records = c.records.Set(e, id, rec)
+	start := len(rec) + len(id)
 	for i := range c.indexes {
-		c.indexes[i], buf = c.indexes[i].Insert(e, id, rec, buf)
+		end := len(rec) + len(id) + ends[i]
+		c.indexes[i] = c.indexes[i].InsertKey(e, blk[start:end], rec)
+		start = end
 	}
 	return c
 }
@@ -100,14 +107,23 @@ func (c Collection) Put(e *btree.Edit, id, rec string) Collection {
 	if !ok {
 		return c.Insert(e, id, rec)
 	}
-	c.records = c.records.Set(e, id, rec)
 	if len(c.indexes) == 0 {
+		c.records = c.records.Set(e, id, rec)
 		return c
 	}
 	c.ownIndexes(e)
-	var buf []byte
+	var oldScratch, scratch [keyScratch]byte
+	var oldEndsArr, endsArr [maxStackIndexes]int
+	oldKeys, oldEnds := c.appendKeys(oldScratch[:0], oldEndsArr[:0], id, old)
+	keys, ends := c.appendKeys(scratch[:0], endsArr[:0], id, rec)
+	blk, rec, id := newBlock(rec, id, keys)
+	c.records = c.records.Set(e, id, rec)
+	start, oldStart := len(rec)+len(id), 0
 	for i := range c.indexes {
-		c.indexes[i], buf = c.indexes[i].Replace(e, id, old, rec, buf)
+		end := len(rec) + len(id) + ends[i]
+		oldKey := view(oldKeys[oldStart:oldEnds[i]])
+		c.indexes[i] = c.indexes[i].ReplaceKey(e, oldKey, blk[start:end], rec)
+		start, oldStart = end, oldEnds[i]
 	}
 	return c
 }
@@ -123,9 +139,13 @@ func (c Collection) Delete(e *btree.Edit, id string) Collection {
 		return c
 	}
 	c.ownIndexes(e)
-	var buf []byte
+	var scratch [keyScratch]byte
+	var endsArr [maxStackIndexes]int
+	keys, ends := c.appendKeys(scratch[:0], endsArr[:0], id, old)
+	start := 0
 	for i := range c.indexes {
-		c.indexes[i], buf = c.indexes[i].Remove(e, id, old, buf)
+		c.indexes[i] = c.indexes[i].RemoveKey(e, view(keys[start:ends[i]]))
+		start = ends[i]
 	}
 	return c
 }

@@ -31,15 +31,40 @@ func (ix Index) Len() int { return ix.tree.Len() }
 // the grown buffer is returned for reuse.
 func (ix Index) Insert(e *btree.Edit, id, rec string, buf []byte) (Index, []byte) {
 	buf = ix.spec.AppendKey(buf[:0], id, rec)
-	ix.tree = ix.tree.Set(e, string(buf), rec)
-	return ix, buf
+	return ix.InsertKey(e, string(buf), rec), buf
 }
 
 // Remove deletes the entry of record rec (encoded id id), as it was indexed.
 func (ix Index) Remove(e *btree.Edit, id, rec string, buf []byte) (Index, []byte) {
 	buf = ix.spec.AppendKey(buf[:0], id, rec)
-	ix.tree, _ = ix.tree.Delete(e, string(buf))
-	return ix, buf
+	return ix.RemoveKey(e, string(buf)), buf
+}
+
+// InsertKey adds the entry with key key (see AppendKey) for record rec. The
+// index keeps key and rec: a caller may allocate both in one string (as
+// package collection does with a record and all its keys).
+func (ix Index) InsertKey(e *btree.Edit, key, rec string) Index {
+	ix.tree = ix.tree.Set(e, key, rec)
+	return ix
+}
+
+// RemoveKey deletes the entry with key key. It does not keep key, so key may
+// be a view of a scratch buffer.
+func (ix Index) RemoveKey(e *btree.Edit, key string) Index {
+	ix.tree, _ = ix.tree.Delete(e, key)
+	return ix
+}
+
+// ReplaceKey points the entry of a record whose key was oldKey at its new
+// version rec, stored under newKey. Like RemoveKey it does not keep oldKey;
+// like InsertKey it keeps newKey and rec, even when the key is unchanged,
+// so that nothing refers to the old version any more.
+func (ix Index) ReplaceKey(e *btree.Edit, oldKey, newKey, rec string) Index {
+	if oldKey != newKey {
+		ix.tree, _ = ix.tree.Delete(e, oldKey)
+	}
+	ix.tree = ix.tree.Set(e, newKey, rec)
+	return ix
 }
 
 // Replace points the entry of a record whose old version was oldRec at

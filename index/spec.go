@@ -5,6 +5,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/fleetdb-go/fleetdb/internal/jsontext"
 	"github.com/tidwall/gjson"
 )
 
@@ -129,75 +130,5 @@ func kindName(r gjson.Result) string {
 
 // compactRaw returns r's raw JSON without insignificant white space.
 func compactRaw(r gjson.Result) string {
-	return string(AppendCompact(nil, r.Raw))
-}
-
-// AppendCompact appends the JSON text js without insignificant white space.
-// js must be valid JSON.
-func AppendCompact(dst []byte, js string) []byte {
-	for {
-		i := nextSpace(js)
-		if i < 0 {
-			return append(dst, js...)
-		}
-		dst = append(dst, js[:i]...)
-		js = js[i+1:]
-	}
-}
-
-// CompactString returns the JSON text js without insignificant white space,
-// in a string of its own (never sharing js's bytes). js must be valid JSON.
-func CompactString(js string) string {
-	i := nextSpace(js)
-	if i < 0 {
-		return strings.Clone(js)
-	}
-	var b strings.Builder
-	b.Grow(len(js) - 1)
-	for i >= 0 {
-		b.WriteString(js[:i])
-		js = js[i+1:]
-		i = nextSpace(js)
-	}
-	b.WriteString(js)
-	return b.String()
-}
-
-// nextSpace returns the index of the first white space byte of valid JSON
-// text js that is outside strings, or -1. It jumps over strings with
-// IndexByte, so string-heavy text costs little.
-func nextSpace(js string) int {
-	for i := 0; i < len(js); i++ {
-		switch js[i] {
-		case ' ', '\t', '\n', '\r':
-			return i
-		case '"':
-			end := StringEnd(js, i+1)
-			if end < 0 {
-				return -1
-			}
-			i = end
-		}
-	}
-	return -1
-}
-
-// StringEnd returns the index of the quote that closes the JSON string
-// whose contents start at i, or -1.
-func StringEnd(js string, i int) int {
-	for {
-		j := strings.IndexByte(js[i:], '"')
-		if j < 0 {
-			return -1
-		}
-		q := i + j
-		bs := 0
-		for k := q - 1; k >= i && js[k] == '\\'; k-- {
-			bs++
-		}
-		if bs%2 == 0 {
-			return q
-		}
-		i = q + 1
-	}
+	return string(jsontext.AppendCompact(nil, r.Raw))
 }

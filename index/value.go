@@ -147,6 +147,11 @@ func EncodeValue(r gjson.Result) string {
 // EncodeJSON returns the encoding of the JSON text js, which must be valid.
 func EncodeJSON(js string) string { return EncodeValue(gjson.Parse(js)) }
 
+// AppendString appends the encoding of the JSON string whose unescaped
+// contents are s (what AppendValue does for a string, without a
+// gjson.Result, which would make s escape).
+func AppendString(dst []byte, s string) []byte { return appendString(dst, s) }
+
 // appendString writes tagString, the bytes with 0x00 escaped as 0x00 0xFF,
 // and the terminator 0x00 0x01; that keeps byte order and makes the encoding
 // prefix-free.

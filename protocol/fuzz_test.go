@@ -92,16 +92,3 @@ func FuzzParseResponse(f *testing.F) {
 		}
 	})
 }
-
-// FuzzValidJSON checks that validJSON agrees with json.Valid.
-func FuzzValidJSON(f *testing.F) {
-	for _, s := range []string{`{"a":[1,2.5e-3,true,false,null,"x\u00e9\n"]}`, `[]`, `{}`, ` 0 `, `-0.1E+5`,
-		`[1,]`, `{"a"}`, `{"a":1,}`, `"\x"`, `01`, `1.`, `[[[[`, `"\ud800"`, "\"\x01\"", `nul`, `[1]]`} {
-		f.Add([]byte(s))
-	}
-	f.Fuzz(func(t *testing.T, b []byte) {
-		if got, want := validJSON(b), json.Valid(b); got != want {
-			t.Fatalf("validJSON(%q) = %v, json.Valid = %v", b, got, want)
-		}
-	})
-}

@@ -3,6 +3,8 @@ package protocol
 import (
 	"encoding/json"
 	"fmt"
+
+	"github.com/fleetdb-go/fleetdb/internal/jsontext"
 )
 
 // ParseResponse splits a response line (without its terminator, as
@@ -16,12 +18,12 @@ import (
 // whitespace; it aliases line, so copy it if line is a Reader's buffer.
 // For StatusRefused and StatusFailed it is normally a JSON string.
 func ParseResponse(line []byte) (Status, json.RawMessage, error) {
-	b := trimSpace(line)
+	b := jsontext.TrimSpace(line)
 	if len(b) < 2 || b[0] != '[' || b[len(b)-1] != ']' {
 		return 0, nil, malformed("not a JSON array", line)
 	}
 	b = b[1 : len(b)-1]
-	i := skipSpace(b, 0)
+	i := jsontext.SkipSpace(b, 0)
 	// The status: a JSON integer, so no leading '+', no leading zeros.
 	start := i
 	if i < len(b) && b[i] == '-' {
@@ -43,18 +45,18 @@ func ParseResponse(line []byte) (Status, json.RawMessage, error) {
 		return 0, nil, malformed("status out of range 0..2", line)
 	}
 	status := Status(b[digits] - '0')
-	i = skipSpace(b, i)
+	i = jsontext.SkipSpace(b, i)
 	if i >= len(b) || b[i] != ',' {
 		return 0, nil, malformed("expected ',' after the status", line)
 	}
-	value := trimSpace(b[i+1:])
+	value := jsontext.TrimSpace(b[i+1:])
 	if len(value) == 0 {
 		return 0, nil, malformed("no value", line)
 	}
 	// The array's closing bracket is the last byte of the line, so the
 	// value is everything between the comma and it: if that is one valid
 	// JSON value, the array has exactly two elements.
-	if !validJSON(value) {
+	if !jsontext.Valid(value) {
 		return 0, nil, malformed("value is not one JSON value", line)
 	}
 	return status, json.RawMessage(value), nil
@@ -68,25 +70,4 @@ func malformed(why string, line []byte) error {
 		return fmt.Errorf("%w: %s: %q...", ErrMalformedResponse, why, line[:quote])
 	}
 	return fmt.Errorf("%w: %s: %q", ErrMalformedResponse, why, line)
-}
-
-func isSpace(c byte) bool { return c == ' ' || c == '\t' || c == '\r' || c == '\n' }
-
-func skipSpace(b []byte, i int) int {
-	for i < len(b) && isSpace(b[i]) {
-		i++
-	}
-	return i
-}
-
-// trimSpace removes JSON whitespace at both ends of b.
-func trimSpace(b []byte) []byte {
-	i, j := 0, len(b)
-	for i < j && isSpace(b[i]) {
-		i++
-	}
-	for j > i && isSpace(b[j-1]) {
-		j--
-	}
-	return b[i:j]
 }

@@ -1,7 +1,6 @@
 package protocol
 
 import (
-	"encoding/json"
 	"errors"
 	"testing"
 )
@@ -44,25 +43,5 @@ func TestParseResponseErrorQuotesLine(t *testing.T) {
 	_, _, err := ParseResponse([]byte(`[7,"x"]`))
 	if err == nil || err.Error() != `protocol: malformed response: status out of range 0..2: "[7,\"x\"]"` {
 		t.Fatalf("error = %v", err)
-	}
-}
-
-func TestValidJSONDepthLimit(t *testing.T) {
-	for _, depth := range []int{maxNestingDepth - 1, maxNestingDepth, maxNestingDepth + 1} {
-		for _, pair := range []string{"[]", "{}"} {
-			var b []byte
-			for d := 0; d < depth; d++ {
-				if pair == "{}" && d > 0 {
-					b = append(b, `"k":`...)
-				}
-				b = append(b, pair[0])
-			}
-			for range depth {
-				b = append(b, pair[1])
-			}
-			if got, want := validJSON(b), json.Valid(b); got != want {
-				t.Errorf("depth %d %s: validJSON = %v, json.Valid = %v", depth, pair, got, want)
-			}
-		}
 	}
 }

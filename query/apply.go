@@ -23,9 +23,10 @@ import (
 // Read queries are allowed and see the transaction's current state (used
 // inside multi-write).
 func Apply(dst []byte, txn *dbvalue.Txn, q Query, env *Env) ([]byte, error) {
+	fx := effectsOf(env)
 	switch q := q.(type) {
 	case Insert:
-		return applyInsert(dst, txn, q)
+		return applyInsert(dst, txn, q, fx)
 	case Put:
 		c := txn.Collection(q.Coll)
 		if err := checkBatchIDs(q.Records, nil); err != nil {
@@ -36,30 +37,55 @@ func Apply(dst []byte, txn *dbvalue.Txn, q Query, env *Env) ([]byte, error) {
 			c = c.Put(e, r.ID, r.JSON)
 		}
 		txn.SetCollection(q.Coll, c)
+		if fx != nil {
+			fx.insert("put", q.Coll, q.Records)
+		}
 		return strconv.AppendInt(dst, int64(len(q.Records)), 10), nil
 	case Update:
-		return applyUpdate(dst, txn, q), nil
+		return applyUpdate(dst, txn, q, fx), nil
 	case Delete:
 		c := txn.Collection(q.Coll)
 		ids := PlanFind(q.Coll, c, q.Find).IDs()
+		var old []string
 		e := txn.Edit()
 		for _, id := range ids {
+			if fx != nil {
+				r, _ := c.Get(id)
+				old = append(old, r)
+			}
 			c = c.Delete(e, id)
 		}
 		txn.SetCollection(q.Coll, c)
+		if fx != nil {
+			fx.delete(q.Coll, old)
+		}
 		return strconv.AppendInt(dst, int64(len(ids)), 10), nil
 	case CreateIndex:
 		c, created := txn.Collection(q.Coll).CreateIndex(txn.Edit(), q.Spec)
 		txn.SetCollection(q.Coll, c)
+		if fx != nil && created {
+			fx.index("create-index", q.Coll, q.Spec.Raw())
+		}
 		return appendBit(dst, created), nil
 	case DropIndex:
 		c, dropped := txn.Collection(q.Coll).DropIndex(txn.Edit(), q.Spec.Key())
 		txn.SetCollection(q.Coll, c)
+		if fx != nil && dropped {
+			fx.index("drop-index", q.Coll, q.Spec.Raw())
+		}
 		return appendBit(dst, dropped), nil
 	case DropCollection:
-		return appendBit(dst, txn.DropCollection(q.Coll)), nil
+		dropped := txn.DropCollection(q.Coll)
+		if fx != nil && dropped {
+			fx.dropCollection(q.Coll)
+		}
+		return appendBit(dst, dropped), nil
 	case Clear:
-		return strconv.AppendInt(dst, int64(txn.Clear()), 10), nil
+		n := txn.Clear()
+		if fx != nil {
+			fx.clear(n)
+		}
+		return strconv.AppendInt(dst, int64(n), 10), nil
 	case MultiWrite:
 		return applyMulti(dst, txn, q, env)
 	case CheckedWrite:
@@ -97,7 +123,7 @@ func checkBatchIDs(recs []Record, has func(id string) bool) error {
 	return nil
 }
 
-func applyInsert(dst []byte, txn *dbvalue.Txn, q Insert) ([]byte, error) {
+func applyInsert(dst []byte, txn *dbvalue.Txn, q Insert, fx *Effects) ([]byte, error) {
 	c := txn.Collection(q.Coll)
 	if err := checkBatchIDs(q.Records, c.Has); err != nil {
 		return nil, err
@@ -107,20 +133,33 @@ func applyInsert(dst []byte, txn *dbvalue.Txn, q Insert) ([]byte, error) {
 		c = c.Insert(e, r.ID, r.JSON)
 	}
 	txn.SetCollection(q.Coll, c)
+	if fx != nil {
+		fx.insert("insert", q.Coll, q.Records)
+	}
 	return strconv.AppendInt(dst, int64(len(q.Records)), 10), nil
 }
 
-func applyUpdate(dst []byte, txn *dbvalue.Txn, q Update) []byte {
+func applyUpdate(dst []byte, txn *dbvalue.Txn, q Update, fx *Effects) []byte {
 	c := txn.Collection(q.Coll)
 	ids := PlanFind(q.Coll, c, q.Find).IDs()
 	e := txn.Edit()
-	var buf []byte
+	var (
+		buf []byte
+		put []string
+	)
 	for _, id := range ids {
 		old, _ := c.Get(id)
 		buf = Merge(buf[:0], old, q.Changes)
-		c = c.Put(e, id, string(buf))
+		rec := string(buf)
+		c = c.Put(e, id, rec)
+		if fx != nil {
+			put = append(put, rec)
+		}
 	}
 	txn.SetCollection(q.Coll, c)
+	if fx != nil {
+		fx.put(q.Coll, put)
+	}
 	return strconv.AppendInt(dst, int64(len(ids)), 10)
 }
 
@@ -162,7 +201,8 @@ func Merge(dst []byte, rec string, changes []Change) []byte {
 }
 
 func applyMulti(dst []byte, txn *dbvalue.Txn, q MultiWrite, env *Env) ([]byte, error) {
-	sp := txn.Savepoint()
+	sp, fx := txn.Savepoint(), effectsOf(env)
+	mark := fx.mark()
 	dst = append(dst, '[')
 	for i, inner := range q.Queries {
 		if i > 0 {
@@ -173,6 +213,7 @@ func applyMulti(dst []byte, txn *dbvalue.Txn, q MultiWrite, env *Env) ([]byte, e
 		out, err := Apply(dst, txn, inner, env)
 		if err != nil {
 			txn.Rollback(sp)
+			fx.rollback(mark)
 			return nil, err
 		}
 		dst = out
@@ -190,10 +231,12 @@ func applyChecked(dst []byte, txn *dbvalue.Txn, q CheckedWrite, env *Env) ([]byt
 		dst = append(dst, actual...)
 		return append(dst, ']'), nil
 	}
-	sp := txn.Savepoint()
+	sp, fx := txn.Savepoint(), effectsOf(env)
+	mark := fx.mark()
 	out, err := Apply(append(dst, "[true,"...), txn, q.Write, env)
 	if err != nil {
 		txn.Rollback(sp)
+		fx.rollback(mark)
 		return nil, err
 	}
 	return append(out, ']'), nil

@@ -53,13 +53,15 @@ func applyCall(dst []byte, txn *dbvalue.Txn, q Call, env *Env) (out []byte, err 
 	if !ok {
 		return nil, malformed("call: no command named %s", quoteJSON(q.Command))
 	}
-	sp := txn.Savepoint()
+	sp, fx := txn.Savepoint(), effectsOf(env)
+	mark := fx.mark()
 	defer func() {
 		if p := recover(); p != nil {
 			err = &Error{Kind: KindCommand, Msg: fmt.Sprintf("Command failed: %s: panic: %v", q.Command, p)}
 		}
 		if err != nil {
 			txn.Rollback(sp)
+			fx.rollback(mark)
 			out = nil
 		}
 	}()
@@ -77,4 +79,24 @@ func applyCall(dst []byte, txn *dbvalue.Txn, q Call, env *Env) (out []byte, err 
 		return nil, &Error{Kind: KindCommand, Msg: "Command failed: " + q.Command + ": result is not valid JSON"}
 	}
 	return append(dst, res...), nil
+}
+
+// Transact runs fn as one write on txn, all or nothing: the queries fn runs
+// through its Tx see each other's changes, and if fn returns an error or
+// panics, txn is returned to its state before (a panic becomes an error).
+// It is the embedding API's ad-hoc transaction (SPEC §7); with
+// env.Effects set its changes are collected for the log like a call's.
+func Transact(txn *dbvalue.Txn, env *Env, fn func(*Tx) error) (err error) {
+	sp, fx := txn.Savepoint(), effectsOf(env)
+	mark := fx.mark()
+	defer func() {
+		if p := recover(); p != nil {
+			err = fmt.Errorf("query: transaction panicked: %v", p)
+		}
+		if err != nil {
+			txn.Rollback(sp)
+			fx.rollback(mark)
+		}
+	}()
+	return fn(&Tx{txn: txn, env: env})
 }

@@ -4,6 +4,7 @@ import (
 	"strings"
 
 	"github.com/fleetdb-go/fleetdb/index"
+	"github.com/fleetdb-go/fleetdb/internal/jsontext"
 	"github.com/tidwall/gjson"
 )
 
@@ -73,11 +74,11 @@ type (
 	}
 )
 
-func (c *Compare) Raw() string { return index.CompactString(c.raw) }
-func (c *Range) Raw() string   { return index.CompactString(c.raw) }
-func (c *In) Raw() string      { return index.CompactString(c.raw) }
-func (c *And) Raw() string     { return index.CompactString(c.raw) }
-func (c *Or) Raw() string      { return index.CompactString(c.raw) }
+func (c *Compare) Raw() string { return jsontext.CompactString(c.raw) }
+func (c *Range) Raw() string   { return jsontext.CompactString(c.raw) }
+func (c *In) Raw() string      { return jsontext.CompactString(c.raw) }
+func (c *And) Raw() string     { return jsontext.CompactString(c.raw) }
+func (c *Or) Raw() string      { return jsontext.CompactString(c.raw) }
 
 // Match implements = and != (equality is deep, numbers by value, missing
 // equals null).

@@ -15,6 +15,9 @@ type Env struct {
 	Info func(dst []byte, v *dbvalue.Value) []byte
 	// Command returns the user-defined write command with the given name.
 	Command func(name string) (CommandFunc, bool)
+	// Effects, when set, collects the changes of the writes Apply makes
+	// (see Effects). Set it only on the writer's own copy of an Env.
+	Effects *Effects
 }
 
 // Version is the fleetdb-version reported by info.
@@ -32,7 +35,11 @@ func Execute(dst []byte, v *dbvalue.Value, q Query, env *Env) ([]byte, error) {
 		}
 		return AppendInfo(dst, v, false), nil
 	case Select:
-		return PlanFind(q.Coll, v.Collection(q.Coll), q.Find).Select(dst), nil
+		c := v.Collection(q.Coll)
+		if out, ok := selectPoint(dst, c, &q.Find); ok {
+			return out, nil
+		}
+		return PlanFind(q.Coll, c, q.Find).Select(dst), nil
 	case Count:
 		return strconv.AppendInt(dst, int64(PlanFind(q.Coll, v.Collection(q.Coll), q.Find).Count()), 10), nil
 	case Explain:

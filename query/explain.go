@@ -1,16 +1,17 @@
 package query
 
 import (
-	"github.com/fleetdb-go/fleetdb/index"
 	"strconv"
 	"strings"
+
+	"github.com/fleetdb-go/fleetdb/internal/jsontext"
 )
 
 // Explain returns the plan as the JSON tree of SPEC §5.
 func (p *Plan) Explain() []byte {
 	node := p.branch.explain(p.coll, p.find.whereRaw)
 	if p.sort {
-		node = "[\"sort\"," + index.CompactString(p.find.orderRaw) + "," + node + "]"
+		node = "[\"sort\"," + jsontext.CompactString(p.find.orderRaw) + "," + node + "]"
 	}
 	f := p.find
 	offsetLimit := func(n string) string {
@@ -24,7 +25,7 @@ func (p *Plan) Explain() []byte {
 	}
 	only := func(n string) string {
 		if f.Only != nil {
-			n = "[\"only\"," + index.CompactString(f.onlyRaw) + "," + n + "]"
+			n = "[\"only\"," + jsontext.CompactString(f.onlyRaw) + "," + n + "]"
 		}
 		return n
 	}
@@ -65,7 +66,7 @@ func (a *access) explain(coll string) string {
 	case accessUnion:
 		order := "null"
 		if a.orderRaw != "" {
-			order = index.CompactString(a.orderRaw)
+			order = jsontext.CompactString(a.orderRaw)
 		}
 		kids := make([]string, len(a.branches))
 		for i, b := range a.branches {

@@ -60,6 +60,8 @@ func FuzzParse(f *testing.F) {
 				}
 			} else if !gjson.ValidBytes(out) {
 				t.Fatalf("%s: invalid JSON result %s", req, out)
+			} else {
+				checkEffects(t, req, indexed, q, env)
 			}
 			if dumpValue(indexed, true) != before {
 				t.Fatalf("%s: a transaction changed the value it started from", req)
@@ -146,4 +148,38 @@ func canonicalItems(js string) []string {
 	})
 	slices.Sort(out)
 	return out
+}
+
+// checkEffects applies the write q to v collecting its Effects, and checks
+// that the effects, as one query parsed from their text and applied to v
+// without any command, give exactly the same value: what the log records
+// for a call replays to what the call did.
+func checkEffects(tb testing.TB, req string, v *dbvalue.Value, q Query, env *Env) {
+	tb.Helper()
+	fxEnv := *env
+	fx := &Effects{}
+	fxEnv.Effects = fx
+	txn := v.Begin()
+	if _, err := Apply(nil, txn, q, &fxEnv); err != nil {
+		tb.Fatalf("%s: failed while collecting effects: %v", req, err)
+	}
+	want := dumpValue(txn.View(), true)
+	text := fx.AppendQuery(nil)
+	if !gjson.ValidBytes(text) {
+		tb.Fatalf("%s: effects are not JSON: %s", req, text)
+	}
+	eq, err := ParseTrusted(text) // as the log replay parses them (no depth limit)
+	if err != nil {
+		tb.Fatalf("%s: effects %s do not parse: %v", req, text, err)
+	}
+	if UsesCommand(eq) {
+		tb.Fatalf("%s: effects %s call a command", req, text)
+	}
+	txn2 := v.Begin()
+	if _, err := Apply(nil, txn2, eq, nil); err != nil {
+		tb.Fatalf("%s: effects %s fail: %v", req, text, err)
+	}
+	if got := dumpValue(txn2.View(), true); got != want {
+		tb.Fatalf("%s: effects %s give\n%s\nthe write gave\n%s", req, text, got, want)
+	}
 }

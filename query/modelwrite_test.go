@@ -118,7 +118,7 @@ func parseRecs(tb testing.TB, raw json.RawMessage) ([]*mRec, *mResult) {
 		case json.Number, string:
 		default:
 			r := mResult{err: "Record does not have an id"}
-			if _, has := rec.val["id"]; has {
+			if v, has := rec.val["id"]; has && v != nil {
 				r = malformedResult()
 			}
 			return nil, &r

@@ -7,6 +7,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/fleetdb-go/fleetdb/index"
+	"github.com/fleetdb-go/fleetdb/internal/jsontext"
 	"github.com/tidwall/gjson"
 )
 
@@ -29,7 +30,7 @@ func ParseString(req string) (Query, error) {
 	if !gjson.Valid(req) || !utf8.ValidString(req) {
 		return nil, malformedJSON("%s", describeInvalid(req))
 	}
-	if d := depth(req); d > MaxDepth {
+	if d := jsontext.Depth(req); d > MaxDepth {
 		return nil, malformed("nesting depth %d exceeds the limit of %d", d, MaxDepth)
 	}
 	return parseQuery(gjson.Parse(req), "")
@@ -55,29 +56,6 @@ func describeInvalid(req string) string {
 		s = s[:80] + "..."
 	}
 	return "cannot parse " + s
-}
-
-// depth returns the maximum nesting of arrays and objects in valid JSON.
-func depth(js string) int {
-	d, max := 0, 0
-	for i := 0; i < len(js); i++ {
-		switch js[i] {
-		case '"':
-			end := index.StringEnd(js, i+1)
-			if end < 0 {
-				return max
-			}
-			i = end
-		case '[', '{':
-			d++
-			if d > max {
-				max = d
-			}
-		case ']', '}':
-			d--
-		}
-	}
-	return max
 }
 
 // parseQuery parses a query array; where names the enclosing query for
@@ -289,7 +267,7 @@ func parseRecords(q string, r gjson.Result) ([]Record, error) {
 
 func parseRecord(q string, r gjson.Result) (Record, error) {
 	id := r.Get("id")
-	if !id.Exists() {
+	if !id.Exists() || id.Type == gjson.Null { // null = missing (SPEC §1)
 		return Record{}, errNoID
 	}
 	if id.Type != gjson.Number && id.Type != gjson.String {
@@ -298,7 +276,7 @@ func parseRecord(q string, r gjson.Result) (Record, error) {
 	if id.Type == gjson.Number && (math.IsInf(id.Num, 0) || math.IsNaN(id.Num)) {
 		return Record{}, malformed("%s: id %s is out of the range of a double", q, id.Raw)
 	}
-	return Record{ID: index.EncodeValue(id), JSON: index.CompactString(r.Raw)}, nil
+	return Record{ID: index.EncodeValue(id), JSON: jsontext.CompactString(r.Raw)}, nil
 }
 
 func parseInsert(args []gjson.Result) (Query, error) {
@@ -444,7 +422,7 @@ func parseAuth(args []gjson.Result) (Query, error) {
 	return Auth{Password: args[0].Str}, nil
 }
 
-func compact(r gjson.Result) string { return index.CompactString(r.Raw) }
+func compact(r gjson.Result) string { return jsontext.CompactString(r.Raw) }
 
 func kindOf(r gjson.Result) string {
 	switch r.Type {

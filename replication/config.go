@@ -1,6 +1,7 @@
 package replication
 
 import (
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -48,6 +49,20 @@ type Config struct {
 	// JoinPassword authenticates the join request when the member's server
 	// requires a password.
 	JoinPassword string
+	// JoinTLS, when set, is the TLS configuration the join request is sent
+	// with (the member's client port speaks TLS).
+	JoinTLS *tls.Config
+
+	// PeerTLS, when set, authenticates every connection between members
+	// (raft, forwarding) by mutual TLS: its Certificates are this member's
+	// certificate and its RootCAs the cluster's CA, which must have signed
+	// every member's certificate (LoadPeerTLS builds it from PEM files).
+	PeerTLS *tls.Config
+	// ClusterSecret, when PeerTLS is nil, authenticates every connection
+	// between members by a challenge-response on this secret (it never
+	// crosses the wire). Every member must have the same one. With neither,
+	// peer connections are not authenticated (a warning is logged).
+	ClusterSecret string
 
 	// ApplyTimeout bounds how long a write waits for a leader and for its
 	// commit, and how long a linearizable read waits for a leader

@@ -16,6 +16,7 @@ const (
 	opJoin      = 'J' // payload: id, raft address, client address
 	opRemove    = 'X' // payload: id
 	opMember    = 'M' // payload: a member entry to commit
+	opPing      = 'P' // payload: empty; answer: empty (any member; proves the link authenticates)
 )
 
 // Statuses of a forwarding answer.

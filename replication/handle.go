@@ -14,6 +14,9 @@ func (n *Node) handle(ctx context.Context, op byte, payload []byte) (byte, []byt
 		return stNotLeader, nil // closing: nothing done, ask again elsewhere
 	}
 	defer n.wg.Done()
+	if op == opPing {
+		return stOK, nil
+	}
 	ctx, cancel := context.WithTimeout(ctx, n.cfg.ApplyTimeout)
 	defer cancel()
 	stop := context.AfterFunc(n.ctx, cancel)

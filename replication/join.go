@@ -2,6 +2,7 @@ package replication
 
 import (
 	"context"
+	"crypto/tls"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -51,7 +52,13 @@ func (e *refusedError) Error() string { return "refused: " + e.msg }
 // join query, read its answer.
 func (n *Node) askToJoin(ctx context.Context, addr string, req []byte) error {
 	var d net.Dialer
-	c, err := d.DialContext(ctx, "tcp", addr)
+	var c net.Conn
+	var err error
+	if n.cfg.JoinTLS != nil {
+		c, err = (&tls.Dialer{NetDialer: &d, Config: n.cfg.JoinTLS}).DialContext(ctx, "tcp", addr)
+	} else {
+		c, err = d.DialContext(ctx, "tcp", addr)
+	}
 	if err != nil {
 		return err
 	}

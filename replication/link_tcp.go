@@ -22,6 +22,7 @@ import (
 // request being handled; close stops and joins them all.
 type mux struct {
 	ln      net.Listener
+	guard   *peerGuard
 	handle  handler
 	log     *slog.Logger
 	raftIn  chan net.Conn
@@ -35,9 +36,9 @@ type mux struct {
 	conns map[net.Conn]struct{}
 }
 
-func newMux(ln net.Listener, h handler, log *slog.Logger) *mux {
+func newMux(ln net.Listener, g *peerGuard, h handler, log *slog.Logger) *mux {
 	ctx, cancel := context.WithCancel(context.Background())
-	m := &mux{ln: ln, handle: h, log: log, raftIn: make(chan net.Conn), ctx: ctx, cancel: cancel, conns: map[net.Conn]struct{}{}}
+	m := &mux{ln: ln, guard: g, handle: h, log: log, raftIn: make(chan net.Conn), ctx: ctx, cancel: cancel, conns: map[net.Conn]struct{}{}}
 	m.wg.Add(1)
 	go m.accept()
 	return m
@@ -64,9 +65,17 @@ func (m *mux) accept() {
 	}
 }
 
-// route reads a connection's first byte and passes it on.
+// route authenticates a connection (peerGuard), reads its first byte and
+// passes it on.
 func (m *mux) route(c net.Conn) {
 	defer m.wg.Done()
+	ac, err := m.guard.accept(c)
+	if err != nil {
+		m.log.Warn("replication: refused a peer connection", "remote", c.RemoteAddr().String(), "err", err)
+		c.Close()
+		return
+	}
+	c = ac
 	c.SetReadDeadline(time.Now().Add(10 * time.Second))
 	var b [1]byte
 	if _, err := io.ReadFull(c, b[:]); err != nil {
@@ -166,7 +175,16 @@ func (l raftLayer) Close() error { l.m.close(); return nil }
 func (l raftLayer) Addr() net.Addr { return l.m.ln.Addr() }
 
 func (l raftLayer) Dial(addr raft.ServerAddress, timeout time.Duration) (net.Conn, error) {
-	return net.DialTimeout("tcp", string(addr), timeout)
+	c, err := net.DialTimeout("tcp", string(addr), timeout)
+	if err != nil {
+		return nil, err
+	}
+	ac, err := l.m.guard.dial(c, timeout)
+	if err != nil {
+		c.Close()
+		return nil, err
+	}
+	return ac, nil
 }
 
 // prefixConn is a connection whose first bytes were already read.
@@ -189,6 +207,7 @@ func (c *prefixConn) Read(p []byte) (int, error) {
 // reader goroutine per connection.
 type tcpLink struct {
 	dialTimeout time.Duration
+	guard       *peerGuard
 
 	// mu guards peers and closed.
 	mu     sync.Mutex
@@ -197,8 +216,8 @@ type tcpLink struct {
 	wg     sync.WaitGroup // the reader goroutines
 }
 
-func newTCPLink(dialTimeout time.Duration) *tcpLink {
-	return &tcpLink{dialTimeout: dialTimeout, peers: map[string]*peerConn{}}
+func newTCPLink(dialTimeout time.Duration, g *peerGuard) *tcpLink {
+	return &tcpLink{dialTimeout: dialTimeout, guard: g, peers: map[string]*peerConn{}}
 }
 
 // peerConn is one forwarding connection.
@@ -235,6 +254,12 @@ func (l *tcpLink) conn(ctx context.Context, addr string) (*peerConn, error) {
 	nc, err := d.DialContext(ctx, "tcp", addr)
 	if err != nil {
 		return nil, fmt.Errorf("%w: %w", errNotSent, err)
+	}
+	if ac, err := l.guard.dial(nc, l.dialTimeout); err != nil {
+		nc.Close()
+		return nil, fmt.Errorf("%w: %w", errNotSent, err)
+	} else {
+		nc = ac
 	}
 	if _, err := nc.Write([]byte{fwdMagic, fwdVersion}); err != nil {
 		nc.Close()

@@ -54,6 +54,19 @@ func (n *Node) joinLocal(ctx context.Context, id, raftAddr, clientAddr string) e
 			return fmt.Errorf("replication: join %s: raft address %s belongs to member %s (remove it first)", id, raftAddr, s.ID)
 		}
 	}
+	// A member the leader cannot authenticate (another cluster secret or
+	// CA) or reach would count toward the quorum without ever taking part:
+	// refuse it before it enters the configuration. The cause is kept as
+	// text: wrapping it would make the refusal look retryable (errNotSent).
+	if _, _, err := n.link.call(ctx, raftAddr, opPing, nil); err != nil {
+		why := "reach"
+		if errors.Is(err, errPeerAuth) {
+			why = "authenticate"
+		}
+		n.log.Warn("replication: join refused: cannot "+why+" the member", "id", id, "raft-addr", raftAddr, "err", err)
+		return fmt.Errorf("replication: join %s refused: the leader cannot %s the member at %s (another cluster secret, a certificate of another CA, or an address the leader cannot dial?): %s",
+			id, why, raftAddr, err.Error())
+	}
 	if err := n.raft.AddVoter(raft.ServerID(id), raft.ServerAddress(raftAddr), 0, n.cfg.ApplyTimeout).Error(); err != nil {
 		return leaderErr(fmt.Errorf("replication: add voter %s: %w", id, err))
 	}

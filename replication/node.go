@@ -216,14 +216,18 @@ func (n *Node) openTransport() (raft.Transport, error) {
 		ln.Close()
 		return nil, fmt.Errorf("replication: raft address %s is not one other members can dial", n.cfg.RaftAddr)
 	}
-	m := newMux(ln, n.handle, n.log)
+	guard := newPeerGuard(n.cfg.PeerTLS, n.cfg.ClusterSecret)
+	if !guard.authenticated() {
+		n.log.Warn("replication: connections between members are not authenticated: anyone who reaches the raft address can write; set a cluster secret (the server password or --cluster-secret) or peer TLS (--peer-tls-cert, --peer-tls-key, --peer-tls-ca)", "raft-addr", n.cfg.RaftAddr)
+	}
+	m := newMux(ln, guard, n.handle, n.log)
 	trans := raft.NewNetworkTransportWithConfig(&raft.NetworkTransportConfig{
 		Stream:  raftLayer{m},
 		MaxPool: 4,
 		Timeout: 10 * time.Second,
 		Logger:  newHclog(n.cfg.Logger, "raft-net"),
 	})
-	tl := newTCPLink(n.cfg.ApplyTimeout)
+	tl := newTCPLink(n.cfg.ApplyTimeout, guard)
 	n.link = tl
 	n.closers = append(n.closers, func() error { m.close(); return nil }, trans.Close, tl.close)
 	return trans, nil

@@ -1,6 +1,7 @@
 package server
 
 import (
+	"crypto/tls"
 	"fmt"
 	"log/slog"
 	"net"
@@ -32,6 +33,11 @@ type Config struct {
 	// Password, when not empty, makes every connection authenticate with
 	// ["auth", Password] as its first query (SPEC §3).
 	Password string
+	// TLS, when not nil, makes the server speak TLS only (1.2 or later) on
+	// every listener Serve is given: a plaintext client gets no answer and
+	// is closed after the failed handshake. Set ClientAuth and ClientCAs in
+	// it to require client certificates (LoadTLS builds it from files).
+	TLS *tls.Config
 	// MaxRequestBytes is the longest request line, terminator excluded
 	// (0: DefaultMaxRequestBytes). A longer line is answered
 	// [1,"Request too large: …"] and skipped; the connection goes on.

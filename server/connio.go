@@ -42,8 +42,8 @@ type connReader struct {
 
 func (r *connReader) Read(p []byte) (int, error) {
 	c := r.c
-	if c.w.Buffered() > 0 {
-		if err := c.w.Flush(); err != nil {
+	if len(c.out) > 0 {
+		if err := c.flush(); err != nil {
 			return 0, err
 		}
 	}

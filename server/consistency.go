@@ -12,19 +12,19 @@ import (
 // the setting as it was. The Executor never sees this query: the setting
 // belongs to the connection, not to the database (which only reads it from
 // the ctx, and ignores it when it is not a cluster member).
-func (c *conn) setReadConsistency(line []byte) {
+func (se *session) setReadConsistency(line []byte) {
 	q, err := query.Parse(line)
 	if err != nil {
-		c.answer(nameSetReadConsistency, statusOf(err), err.Error())
+		se.answer(nameSetReadConsistency, statusOf(err), err.Error())
 		return
 	}
 	sc, ok := q.(query.SetReadConsistency)
 	if !ok {
 		// queryIndex said set-read-consistency, so the parser must agree.
-		c.answer(nameSetReadConsistency, protocol.StatusRefused, protocol.PrefixMalformedQuery+"expected set-read-consistency")
+		se.answer(nameSetReadConsistency, protocol.StatusRefused, protocol.PrefixMalformedQuery+"expected set-read-consistency")
 		return
 	}
-	c.qctx = query.WithReadConsistency(c.ctx, sc.Level)
-	c.w.WriteResponse(protocol.StatusOK, []byte(sc.Result()))
-	c.srv.m.answered(nameSetReadConsistency, protocol.StatusOK)
+	se.qctx = query.WithReadConsistency(se.ctx, sc.Level)
+	se.out, _ = protocol.AppendResponse(se.out, protocol.StatusOK, []byte(sc.Result()))
+	se.srv.m.answered(nameSetReadConsistency, protocol.StatusOK)
 }

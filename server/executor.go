@@ -23,6 +23,24 @@ type Executor interface {
 	Query(ctx context.Context, req []byte) ([]byte, error)
 }
 
+// InlineExecutor is an optional interface of an Executor: queries that
+// never wait (reads of a standalone database) are then run on the server's
+// event loop itself, with their answer built in the loop's buffer, instead
+// of on a goroutine of their own through Query. See the package
+// documentation, "Event loop".
+//
+// AppendQuery runs req, as Query would, if it can do so without waiting for
+// anything (no write queue, fsync, lock held by a writer, network round
+// trip), appends its JSON result to dst and returns it with ran true; err
+// is then the query's error, answered as for Query (the bytes appended are
+// discarded). If the query might wait it returns ran false having done
+// nothing, and the server calls Query on a goroutine. It must be cheap to
+// decline: the server offers it every query except the writes it knows by
+// name. req is valid only during the call.
+type InlineExecutor interface {
+	AppendQuery(ctx context.Context, dst, req []byte) (out []byte, ran bool, err error)
+}
+
 // StatsSource is an optional interface of an Executor: when the Executor
 // implements it, its figures are exported as metrics at every scrape, and
 // Healthy reports StatLogFailed.

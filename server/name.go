@@ -1,78 +1,41 @@
 package server
 
-import "github.com/fleetdb-go/fleetdb/query"
+import (
+	"github.com/fleetdb-go/fleetdb/internal/jsontext"
+	"github.com/fleetdb-go/fleetdb/query"
+)
 
-// queryNames are the names of the queries of SPEC §4: the values of the
-// "query" label of the per-query metrics, which must stay a bounded set.
-// Any other first element (unknown names, malformed requests) is counted as
-// "other", the last entry. The order is the index used by Metrics.
-var queryNames = [...]string{
-	"ping", "info", "select", "count", "explain", "list-collections",
-	"list-indexes", "multi-read", "insert", "put", "update", "delete",
-	"create-index", "drop-index", "drop-collection", "clear", "multi-write",
-	"checked-write", "compact", "call", "auth",
-	"set-read-consistency", "cluster-join", "cluster-remove",
-	"other",
-}
+// queryNames are the names of the queries (query.Names) and "other": the
+// values of the "query" label of the per-query metrics, which must stay a
+// bounded set. Any other first element (unknown names, malformed requests)
+// is counted as "other", the last entry. The order is the index used by
+// Metrics.
+var queryNames = append(query.Names(), "other")
 
 const (
-	nameAuth               = 20
-	nameSetReadConsistency = 21
-	nameOther              = len(queryNames) - 1
-	numNames               = len(queryNames)
+	nameOther = query.NumNames
+	numNames  = query.NumNames + 1
 )
+
+// The queries the connection answers itself, and call.
+var (
+	nameAuth               = query.NameIndex("auth")
+	nameSetReadConsistency = query.NameIndex("set-read-consistency")
+	nameCall               = query.NameIndex("call")
+)
+
+// nameWrites[i] reports whether query i of queryNames writes.
+var nameWrites = func() (w [numNames]bool) {
+	for i, n := range queryNames {
+		w[i] = query.Writes(n)
+	}
+	return w
+}()
 
 // nameIndexOf returns the index of a query name in queryNames, or nameOther.
 func nameIndexOf(name string) int {
-	switch name {
-	case "ping":
-		return 0
-	case "info":
-		return 1
-	case "select":
-		return 2
-	case "count":
-		return 3
-	case "explain":
-		return 4
-	case "list-collections":
-		return 5
-	case "list-indexes":
-		return 6
-	case "multi-read":
-		return 7
-	case "insert":
-		return 8
-	case "put":
-		return 9
-	case "update":
-		return 10
-	case "delete":
-		return 11
-	case "create-index":
-		return 12
-	case "drop-index":
-		return 13
-	case "drop-collection":
-		return 14
-	case "clear":
-		return 15
-	case "multi-write":
-		return 16
-	case "checked-write":
-		return 17
-	case "compact":
-		return 18
-	case "call":
-		return 19
-	case "auth":
-		return nameAuth
-	case "set-read-consistency":
-		return nameSetReadConsistency
-	case "cluster-join":
-		return 22
-	case "cluster-remove":
-		return 23
+	if i := query.NameIndex(name); i >= 0 {
+		return i
 	}
 	return nameOther
 }
@@ -82,11 +45,11 @@ func nameIndexOf(name string) int {
 // with escapes ("\u0061uth") is rare enough to be found by parsing the line;
 // anything that is not an array starting with a string is nameOther.
 func queryIndex(line []byte) int {
-	i := skipSpace(line, 0)
+	i := jsontext.SkipSpace(line, 0)
 	if i >= len(line) || line[i] != '[' {
 		return nameOther
 	}
-	i = skipSpace(line, i+1)
+	i = jsontext.SkipSpace(line, i+1)
 	if i >= len(line) || line[i] != '"' {
 		return nameOther
 	}
@@ -106,15 +69,6 @@ func queryIndex(line []byte) int {
 	return nameOther
 }
 
-// skipSpace returns the index of the first byte at or after i that is not
-// JSON whitespace.
-func skipSpace(b []byte, i int) int {
-	for i < len(b) && (b[i] == ' ' || b[i] == '\t' || b[i] == '\r' || b[i] == '\n') {
-		i++
-	}
-	return i
-}
-
 // blank reports whether a line holds only spaces, tabs and carriage
 // returns: such lines are ignored without an answer.
-func blank(line []byte) bool { return skipSpace(line, 0) == len(line) }
+func blank(line []byte) bool { return jsontext.SkipSpace(line, 0) == len(line) }

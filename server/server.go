@@ -3,6 +3,7 @@ package server
 import (
 	"context"
 	"crypto/sha256"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -36,11 +37,12 @@ const MsgTooManyConnections = "too many connections"
 // See the package documentation for the life of a connection and the
 // concurrency contract.
 type Server struct {
-	exec  Executor
-	stats StatsSource // exec, if it implements StatsSource
-	cfg   Config      // with defaults
-	log   *slog.Logger
-	m     *Metrics // may be nil
+	exec   Executor
+	inline InlineExecutor // exec, if it implements InlineExecutor
+	stats  StatsSource    // exec, if it implements StatsSource
+	cfg    Config         // with defaults
+	log    *slog.Logger
+	m      *Metrics // may be nil
 
 	// password is the SHA-256 of Config.Password, compared in constant
 	// time; hasPassword says whether one is required.
@@ -62,9 +64,15 @@ type Server struct {
 	// never races with an Add.
 	mu        sync.Mutex
 	listeners map[net.Listener]struct{}
-	conns     map[*conn]struct{}
-	addr      net.Addr
-	wg        sync.WaitGroup
+	conns     map[connHandle]struct{}
+	// loops are the event loops, started by the first Serve that uses
+	// them (see eventLoops).
+	loops    []*loop
+	nextLoop int
+	// numLoops is how many loops to start (0: goroutines only).
+	numLoops int
+	addr     net.Addr
+	wg       sync.WaitGroup
 	// drainAt is when the connections idle at Shutdown are woken and
 	// closed.
 	drainAt time.Time
@@ -86,9 +94,11 @@ func New(exec Executor, cfg Config) (*Server, error) {
 		log:       cfg.Logger,
 		m:         cfg.Metrics,
 		listeners: map[net.Listener]struct{}{},
-		conns:     map[*conn]struct{}{},
+		conns:     map[connHandle]struct{}{},
 	}
 	s.stats, _ = exec.(StatsSource)
+	s.inline, _ = exec.(InlineExecutor)
+	s.numLoops = defaultLoops()
 	if cfg.Password != "" {
 		s.hasPassword = true
 		s.password = sha256.Sum256([]byte(cfg.Password))
@@ -129,6 +139,9 @@ func (s *Server) ListenAndServe(ctx context.Context) error {
 // for good. It closes ln before returning. Serve may run on several
 // listeners at once.
 func (s *Server) Serve(ln net.Listener) error {
+	if s.cfg.TLS != nil {
+		ln = tls.NewListener(ln, s.cfg.TLS)
+	}
 	if !s.trackListener(ln, true) {
 		ln.Close()
 		return ErrServerClosed
@@ -138,6 +151,7 @@ func (s *Server) Serve(ln net.Listener) error {
 	defer s.serving.Add(-1)
 	s.log.Debug("server: serving", "addr", ln.Addr().String())
 
+	loops := s.eventLoops(ln)
 	var backoff time.Duration
 	for {
 		nc, err := ln.Accept()
@@ -157,7 +171,11 @@ func (s *Server) Serve(ln net.Listener) error {
 			return fmt.Errorf("server: accept: %w", err)
 		}
 		backoff = 0
-		s.accept(nc)
+		if len(loops) > 0 {
+			s.acceptLoop(nc, loops)
+		} else {
+			s.accept(nc)
+		}
 	}
 }
 
@@ -180,8 +198,16 @@ func (s *Server) trackListener(ln net.Listener, add bool) bool {
 	return true
 }
 
-// accept starts serving nc, or turns it away when over MaxConns or shutting
-// down.
+// connHandle is a connection as Shutdown sees it.
+type connHandle interface {
+	// wake makes a connection waiting for input notice the shutdown by t.
+	wake(t time.Time)
+	// kill closes the connection by force and cancels its queries.
+	kill()
+}
+
+// accept starts serving nc on a goroutine of its own, or turns it away
+// when over MaxConns or shutting down.
 func (s *Server) accept(nc net.Conn) {
 	if s.nconns.Load() >= int64(s.cfg.MaxConns) {
 		s.reject(nc)
@@ -214,7 +240,7 @@ func (s *Server) reject(nc net.Conn) {
 	line = append(line, "[2,"...)
 	line = protocol.AppendJSONString(line, MsgTooManyConnections)
 	line = append(line, "]\r\n"...)
-	nc.SetWriteDeadline(time.Now().Add(time.Second))
+	nc.SetDeadline(time.Now().Add(time.Second)) // a TLS handshake reads too
 	nc.Write(line)
 	nc.Close()
 	if s.m != nil {
@@ -224,7 +250,7 @@ func (s *Server) reject(nc net.Conn) {
 }
 
 // forget removes a closed connection.
-func (s *Server) forget(c *conn) {
+func (s *Server) forget(c connHandle) {
 	s.mu.Lock()
 	delete(s.conns, c)
 	s.mu.Unlock()
@@ -264,6 +290,9 @@ func (s *Server) Shutdown(ctx context.Context) error {
 	}
 	for c := range s.conns {
 		c.wake(s.drainAt)
+	}
+	for _, l := range s.loops {
+		l.wakeUp()
 	}
 	s.mu.Unlock()
 

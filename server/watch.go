@@ -1,9 +1,13 @@
 package server
 
 import (
+	"bufio"
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
+	"io"
+	"net"
 	"strconv"
 	"strings"
 	"sync"
@@ -27,6 +31,12 @@ type Watcher interface {
 	WatchRequest(ctx context.Context, req []byte) (position uint64, next func(ctx context.Context, dst []byte, wait bool) ([]byte, bool, error), stop func(), err error)
 }
 
+// The watch queries, which the connection answers itself.
+var (
+	nameWatch   = query.NameIndex("watch")
+	nameUnwatch = query.NameIndex("unwatch")
+)
+
 // Messages of the watch mode (SPEC §9).
 const (
 	msgWatching    = `Malformed query: the connection is watching; send ["unwatch"] first`
@@ -34,199 +44,237 @@ const (
 	msgNoWatch     = "Malformed query: this server does not offer watch"
 )
 
-// watchState is a connection's feed. While it runs, a second goroutine
-// (send) writes the events; every answer of the connection then goes
-// through ww under mu, never through the connection's own writer, which
-// stays empty (so the serve loop's flushes write nothing).
-type watchState struct {
-	c      *conn
-	cancel context.CancelFunc
-	stop   func()
-	done   chan struct{} // closed when send returns
-
-	// mu guards ww and ended.
-	mu sync.Mutex
-	ww *protocol.Writer
-	// ended: the feed ended on its own (fell behind, failed); the
-	// connection takes ordinary queries again.
-	ended bool
+// watchOpen is a feed opened for a connection, not yet running.
+type watchOpen struct {
+	first []byte // the first answer line, [0,{"watching":...}]
+	next  func(context.Context, []byte, bool) ([]byte, bool, error)
+	stop  func()
+	ctx   context.Context
+	end   context.CancelFunc
 }
 
-// watchWriter writes a feed's lines straight to the connection, with a
-// write deadline of WriteTimeout.
-type watchWriter struct{ c *conn }
-
-func (w watchWriter) Write(p []byte) (int, error) {
-	c := w.c
-	if err := c.nc.SetWriteDeadline(time.Now().Add(c.srv.cfg.WriteTimeout)); err != nil {
-		return 0, err
-	}
-	n, err := c.nc.Write(p)
-	if n > 0 && c.srv.m != nil {
-		c.srv.m.bytesOut.Add(float64(n))
-	}
-	return n, err
-}
-
-// watchLine handles a line that concerns the watch mode: any line while
-// watching, and watch/unwatch otherwise. It reports whether it answered the
-// line; false means the line is an ordinary query.
-func (c *conn) watchLine(line []byte, name int) bool {
-	if ws := c.watch; ws != nil {
-		ws.mu.Lock()
-		if ws.ended {
-			ws.mu.Unlock()
-			<-ws.done
-			c.watch = nil
-			return c.watchLine(line, name)
+// openWatch handles a line named watch or unwatch outside the watch mode:
+// an unwatch is refused, a watch opens its feed. It returns the feed, or
+// nil after appending the refusal to se.out.
+func (se *session) openWatch(line []byte, name int) *watchOpen {
+	if name == nameUnwatch {
+		if q, err := query.Parse(line); err != nil || q.Name() != "unwatch" {
+			return se.refuseWatch(line, name)
 		}
-		if name != nameOther || !isQuery(line, "unwatch") {
-			ws.ww.WriteError(protocol.StatusRefused, msgWatching)
-			ws.ww.Flush()
-			ws.mu.Unlock()
-			c.srv.m.answered(name, protocol.StatusRefused)
-			return true
-		}
-		ws.mu.Unlock()
-		ws.cancel()
-		<-ws.done
-		ws.mu.Lock()
-		ws.ww.WriteResponse(protocol.StatusOK, []byte(`"unwatched"`))
-		ws.ww.Flush()
-		ws.mu.Unlock()
-		c.watch = nil
-		c.srv.m.answered(name, protocol.StatusOK)
-		return true
-	}
-	if name != nameOther {
-		return false
+		se.answer(name, protocol.StatusRefused, msgNotWatching)
+		return nil
 	}
 	q, err := query.Parse(line)
-	if err != nil {
-		return false // answered by the executor like any malformed query
+	w, ok := q.(query.Watch)
+	if err != nil || !ok {
+		return se.refuseWatch(line, name)
 	}
-	switch q := q.(type) {
-	case query.Unwatch:
-		c.answer(name, protocol.StatusRefused, msgNotWatching)
-		return true
-	case query.Watch:
-		c.startWatch(line, q, name)
-		return true
-	}
-	return false
-}
-
-// isQuery reports whether line is the query named name.
-func isQuery(line []byte, name string) bool {
-	q, err := query.Parse(line)
-	return err == nil && q.Name() == name
-}
-
-func (c *conn) startWatch(line []byte, q query.Watch, name int) {
-	w, ok := c.srv.exec.(Watcher)
+	watcher, ok := se.srv.exec.(Watcher)
 	if !ok {
-		c.answer(name, protocol.StatusRefused, msgNoWatch)
-		return
+		se.answer(name, protocol.StatusRefused, msgNoWatch)
+		return nil
 	}
-	ctx, cancel := context.WithCancel(c.ctx)
-	pos, next, stop, err := w.WatchRequest(ctx, line)
+	ctx, cancel := context.WithCancel(se.ctx)
+	pos, next, stop, err := watcher.WatchRequest(ctx, line)
 	if err != nil {
 		cancel()
-		c.answer(name, statusOf(err), err.Error())
-		return
+		se.answer(name, statusOf(err), err.Error())
+		return nil
 	}
-	// The answers of earlier (pipelined) queries go first.
-	if err := c.w.Flush(); err != nil {
-		cancel()
-		stop()
-		return
-	}
-	ws := &watchState{c: c, cancel: cancel, stop: stop, done: make(chan struct{}), ww: protocol.NewWriterSize(watchWriter{c}, writeBufferSize)}
-	coll, _ := json.Marshal(q.Coll)
-	first := append([]byte(`{"watching":`), coll...)
+	coll, _ := json.Marshal(w.Coll)
+	first := append([]byte(`[0,{"watching":`), coll...)
 	first = append(first, `,"position":`...)
 	first = strconv.AppendUint(first, pos, 10)
-	first = append(first, '}')
-	ws.ww.WriteResponse(protocol.StatusOK, first)
-	c.srv.m.answered(name, protocol.StatusOK)
-	c.watch = ws
-	if m := c.srv.m; m != nil {
-		m.watchOpen.Inc()
+	first = append(first, "}]\r\n"...)
+	se.srv.m.answered(name, protocol.StatusOK)
+	return &watchOpen{first: first, next: next, stop: stop, ctx: ctx, end: cancel}
+}
+
+// refuseWatch answers a malformed watch or unwatch as the parser does.
+func (se *session) refuseWatch(line []byte, name int) *watchOpen {
+	_, err := query.Parse(line)
+	if err == nil {
+		err = &query.Error{Kind: query.KindMalformedQuery, Msg: "Malformed query: not a watch"}
 	}
-	go ws.send(ctx, next)
+	se.answer(name, statusOf(err), err.Error())
+	return nil
+}
+
+// watchEnd is how the watch mode of a connection ended.
+type watchEnd struct {
+	rest   []byte // input read and not consumed: the lines after the end
+	answer []byte // the line that ends the watch: unwatched, or the feed's error
+	status protocol.Status
+	closed bool // the connection is gone (or the server shuts down)
+}
+
+// runWatch serves a connection in watch mode on nc until the client sends
+// ["unwatch"], the feed ends (fell behind) or the connection closes. The
+// caller has sent every earlier answer; pending is the input it already
+// read after the watch line. A second goroutine writes the events while
+// this one reads the client's lines and refuses them; both write to nc
+// under one lock. The lines of one position go out in one write once the
+// position is complete (an event of a later position arrives, or none is
+// ready: a feed hands out one position's events without waiting), so a
+// member killed while sending leaves its client with whole positions.
+func (s *Server) runWatch(nc net.Conn, w *watchOpen, pending []byte) watchEnd {
+	r := &watchRun{srv: s, nc: nc, w: w, done: make(chan struct{})}
+	if m := s.m; m != nil {
+		m.watchOpen.Inc()
+		defer m.watchOpen.Dec()
+	}
+	if !r.write(w.first) {
+		w.end()
+		w.stop()
+		return watchEnd{closed: true}
+	}
+	go r.send()
+	return r.read(pending)
+}
+
+type watchRun struct {
+	srv  *Server
+	nc   net.Conn
+	w    *watchOpen
+	done chan struct{} // closed when send returns
+
+	// mu serializes the writes to nc and guards ended and endErr.
+	mu     sync.Mutex
+	ended  bool  // the feed ended by itself
+	endErr error // why
+}
+
+func (r *watchRun) write(b []byte) bool {
+	if len(b) == 0 {
+		return true
+	}
+	r.nc.SetWriteDeadline(time.Now().Add(r.srv.cfg.WriteTimeout))
+	n, err := r.nc.Write(b)
+	if m := r.srv.m; m != nil && n > 0 {
+		m.bytesOut.Add(float64(n))
+	}
+	return err == nil
+}
+
+func (r *watchRun) lockedWrite(b []byte) bool {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.write(b)
+}
+
+// read reads the client's lines until the watch ends.
+func (r *watchRun) read(pending []byte) watchEnd {
+	pr := bytes.NewReader(pending)
+	br := bufio.NewReaderSize(io.MultiReader(pr, r.nc), 16<<10)
+	var partial []byte
+	rest := func() []byte {
+		b, _ := br.Peek(br.Buffered())
+		out := append(append([]byte(nil), partial...), b...)
+		tail, _ := io.ReadAll(pr)
+		return append(out, tail...)
+	}
+	stopFeed := func() {
+		r.w.end()
+		<-r.done
+	}
+	for {
+		frag, err := br.ReadSlice('\n')
+		if err == bufio.ErrBufferFull {
+			partial = append(partial, frag...)
+			if len(partial) > r.srv.cfg.MaxRequestBytes {
+				partial = partial[:0] // dropped: refused below at its end
+			}
+			continue
+		}
+		if err != nil {
+			partial = append(partial, frag...)
+			r.mu.Lock()
+			ended, endErr := r.ended, r.endErr
+			r.mu.Unlock()
+			if ended && endErr != errWatchConn && timeoutError(err) {
+				<-r.done
+				r.nc.SetReadDeadline(time.Time{})
+				ans, _ := protocol.AppendError(nil, statusOf(endErr), endErr.Error())
+				return watchEnd{rest: rest(), answer: ans, status: statusOf(endErr)}
+			}
+			stopFeed()
+			return watchEnd{closed: true}
+		}
+		line := frag
+		if len(partial) > 0 {
+			line = append(partial, frag...)
+			partial = partial[:0]
+		}
+		line = bytes.TrimRight(line, "\r\n")
+		if blank(line) {
+			continue
+		}
+		name := queryIndex(line)
+		if name == nameUnwatch {
+			if q, perr := query.Parse(line); perr == nil && q.Name() == "unwatch" {
+				stopFeed()
+				r.srv.m.answered(name, protocol.StatusOK)
+				return watchEnd{rest: rest(), answer: []byte("[0,\"unwatched\"]\r\n"), status: protocol.StatusOK}
+			}
+		}
+		ans, _ := protocol.AppendError(nil, protocol.StatusRefused, msgWatching)
+		r.srv.m.answered(name, protocol.StatusRefused)
+		if !r.lockedWrite(ans) {
+			stopFeed()
+			return watchEnd{closed: true}
+		}
+	}
 }
 
 // send writes the feed's events until the feed ends or is stopped.
-//
-// The lines of one position go out in one write (when they fit in the
-// socket's buffer): they are gathered in out and written when the position
-// is complete (an event of a later position arrives, or none is ready,
-// since a feed's events of one position are handed out without a wait). So
-// a member killed while sending leaves its client with whole positions, and
-// resuming elsewhere from the last position received is exact.
-func (ws *watchState) send(ctx context.Context, next func(context.Context, []byte, bool) ([]byte, bool, error)) {
-	m := ws.c.srv.m
+func (r *watchRun) send() {
+	m := r.srv.m
 	defer func() {
-		ws.stop()
-		if m != nil {
-			m.watchOpen.Dec()
-		}
-		close(ws.done)
+		r.w.stop()
+		close(r.done)
 	}()
 	var (
-		out      []byte // complete positions not written yet
-		cur      []byte // the lines of the position in progress
-		curPos   []byte // its "position" value
-		ev       []byte
-		ok       bool
-		err      error
-		maxBatch = 1 << 20
+		out    []byte // complete positions not written yet
+		cur    []byte // the lines of the position in progress
+		curPos []byte
+		ev     []byte
+		ok     bool
+		err    error
 	)
-	write := func() bool {
-		ws.mu.Lock()
-		defer ws.mu.Unlock()
-		if err := ws.ww.Flush(); err != nil { // answers written by the reader
-			return false
-		}
-		if len(out) == 0 {
-			return true
-		}
-		_, err := watchWriter{ws.c}.Write(out)
+	const maxBatch = 1 << 20
+	flush := func() bool {
+		ok := r.lockedWrite(out)
 		out = out[:0]
-		return err == nil
+		return ok
 	}
 	for {
-		ev, ok, err = next(ctx, ev[:0], false)
+		ev, ok, err = r.w.next(r.w.ctx, ev[:0], false)
 		if err == nil && !ok {
 			// Nothing ready: the position in progress is complete.
 			out, cur = append(out, cur...), cur[:0]
-			if !write() {
+			if !flush() {
+				r.end(nil)
 				return
 			}
-			ev, ok, err = next(ctx, ev[:0], true)
+			ev, ok, err = r.w.next(r.w.ctx, ev[:0], true)
 		}
 		if err != nil {
-			if ctx.Err() != nil {
+			if r.w.ctx.Err() != nil {
 				return // unwatch, or the connection closed
 			}
 			out = append(out, cur...)
-			if len(out) > 0 && !write() {
-				return
-			}
-			ws.mu.Lock()
-			ws.ww.WriteError(statusOf(err), err.Error())
-			ws.ww.Flush()
-			ws.ended = true
-			ws.mu.Unlock()
+			flush()
 			if m != nil && strings.HasPrefix(err.Error(), "Watch fell behind") {
 				m.watchBehind.Inc()
 			}
+			r.end(err)
 			return
 		}
 		if p := positionOf(ev); !bytes.Equal(p, curPos) {
 			out, cur = append(out, cur...), cur[:0]
 			curPos = append(curPos[:0], p...)
-			if len(out) >= maxBatch && !write() {
+			if len(out) >= maxBatch && !flush() {
+				r.end(nil)
 				return
 			}
 		}
@@ -237,6 +285,21 @@ func (ws *watchState) send(ctx context.Context, next func(context.Context, []byt
 			m.watchEvents.Inc()
 		}
 	}
+}
+
+// errWatchConn ends a feed whose connection failed.
+var errWatchConn = errors.New("server: the feed's connection failed")
+
+// end records that the feed ended (err nil: the connection failed) and
+// wakes the reader.
+func (r *watchRun) end(err error) {
+	if err == nil {
+		err = errWatchConn
+	}
+	r.mu.Lock()
+	r.ended, r.endErr = true, err
+	r.mu.Unlock()
+	r.nc.SetReadDeadline(time.Now())
 }
 
 // positionOf returns the position digits of an event object, which starts
@@ -252,15 +315,6 @@ func positionOf(ev []byte) []byte {
 		return nil
 	}
 	return ev[:i]
-}
-
-// endWatch stops the connection's feed when the connection closes.
-func (c *conn) endWatch() {
-	if ws := c.watch; ws != nil {
-		ws.cancel()
-		<-ws.done
-		c.watch = nil
-	}
 }
 
 // watchMetrics are the change feed metrics of a server.

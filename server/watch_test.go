@@ -240,3 +240,15 @@ func TestSnapshotProtocol(t *testing.T) {
 		t.Fatal(info)
 	}
 }
+
+// *fleetdb.DB offers watch to the server.
+var _ server.Watcher = (*fleetdb.DB)(nil)
+
+// TestWatchGoroutineConns runs the watch protocol test on connections
+// served by goroutines (TLS listeners, systems without epoll) instead of the
+// event loop.
+func TestWatchGoroutineConns(t *testing.T) {
+	t.Setenv(server.EnvEventLoops, "0")
+	TestWatchProtocol(t)
+	TestWatchSlowReader(t)
+}

@@ -37,6 +37,9 @@ type serveConfig struct {
 	idleTimeout     time.Duration
 	writeTimeout    time.Duration
 	shutdownTimeout time.Duration
+	tlsCert         string
+	tlsKey          string
+	tlsClientCA     string
 
 	// Change feeds and pinned snapshots (SPEC §9, §10).
 	watchHistory int64
@@ -115,6 +118,9 @@ member needs the same password.`,
 	f.IntVarP(&cfg.port, "port", "p", 3400, "TCP port (0: any free port, logged when ready)")
 	f.StringVarP(&cfg.host, "addr", "a", "127.0.0.1", "address to listen on")
 	f.StringVarP(&cfg.password, "password", "x", "", "require [\"auth\", PASSWORD] as the first query of every connection")
+	f.StringVar(&cfg.tlsCert, "tls-cert", "", "serve TLS only (1.2 or later) with this certificate (PEM), with --tls-key")
+	f.StringVar(&cfg.tlsKey, "tls-key", "", "the key of --tls-cert (PEM)")
+	f.StringVar(&cfg.tlsClientCA, "tls-client-ca", "", "require a client certificate signed by this CA (PEM)")
 	f.StringVar(&cfg.fsync, "fsync", "always", "fsync policy of the log: always, everysec or never")
 	f.Float64Var(&cfg.autoCompact, "auto-compact", 0, "compact the log when it grows past RATIO times its compacted size (0: off; else > 1)")
 	f.IntVar(&cfg.maxRequestBytes, "max-request-bytes", server.DefaultMaxRequestBytes, "longest request line; longer ones are answered \"Request too large\"")
@@ -185,7 +191,7 @@ func runServe(ctx context.Context, cfg serveConfig, stderr io.Writer, ready func
 		if cfg.ephemeral || cfg.autoCompact != 0 {
 			return cliutil.Usagef(errors.New("-e and --auto-compact cannot be used with the cluster flags: a cluster member keeps its state in --data-dir"))
 		}
-		opts.Cluster, err = cfg.cluster.options("", cfg.password)
+		opts.Cluster, err = cfg.cluster.options("", cfg.password, cfg.tlsCert != "")
 		if err != nil {
 			return cliutil.Usagef(err)
 		}
@@ -210,6 +216,12 @@ func runServe(ctx context.Context, cfg serveConfig, stderr io.Writer, ready func
 		WriteTimeout:    cfg.writeTimeout,
 		Logger:          log,
 		Metrics:         metrics,
+	}
+	if cfg.tlsCert != "" || cfg.tlsKey != "" || cfg.tlsClientCA != "" {
+		scfg.TLS, err = server.LoadTLS(cfg.tlsCert, cfg.tlsKey, cfg.tlsClientCA)
+		if err != nil {
+			return cliutil.Usagef(err)
+		}
 	}
 	if err := scfg.Validate(); err != nil {
 		return cliutil.Usagef(err)
@@ -273,7 +285,7 @@ func runServe(ctx context.Context, cfg serveConfig, stderr io.Writer, ready func
 			args = append(args, "fsync", policy.String())
 		}
 	}
-	args = append(args, "auth", cfg.password != "", "started_in", time.Since(start).Round(time.Millisecond))
+	args = append(args, "auth", cfg.password != "", "tls", scfg.TLS != nil, "started_in", time.Since(start).Round(time.Millisecond))
 	log.Info("fleetdb: ready", args...)
 	if ready != nil {
 		ready(ln.Addr())

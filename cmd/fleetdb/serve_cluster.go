@@ -1,6 +1,7 @@
 package main
 
 import (
+	"crypto/tls"
 	"fmt"
 	"net"
 	"strings"
@@ -21,10 +22,17 @@ type clusterFlags struct {
 	join              string
 	snapshotThreshold uint64
 	snapshotInterval  time.Duration
+
+	// Peer security (SPEC §6).
+	peerTLSCert   string
+	peerTLSKey    string
+	peerTLSCA     string
+	clusterSecret string
 }
 
 // clusterFlagNames are the names of the flags of clusterFlags.
-var clusterFlagNames = []string{"node-id", "raft-addr", "data-dir", "bootstrap", "join", "snapshot-threshold", "snapshot-interval"}
+var clusterFlagNames = []string{"node-id", "raft-addr", "data-dir", "bootstrap", "join", "snapshot-threshold", "snapshot-interval",
+	"peer-tls-cert", "peer-tls-key", "peer-tls-ca", "cluster-secret"}
 
 // standaloneOnlyFlags are serve's flags about the log file, which a cluster
 // member does not have (its log is Raft's, always synced).
@@ -39,6 +47,10 @@ func (c *clusterFlags) register(f *pflag.FlagSet) {
 	f.StringVar(&c.join, "join", "", "cluster mode: client address (HOST:PORT) of any member to ask for admission (first start)")
 	f.Uint64Var(&c.snapshotThreshold, "snapshot-threshold", 0, "cluster mode: take a snapshot after this many log entries (0: 8192)")
 	f.DurationVar(&c.snapshotInterval, "snapshot-interval", 0, "cluster mode: how often to check whether to snapshot (0: 2m)")
+	f.StringVar(&c.peerTLSCert, "peer-tls-cert", "", "cluster mode: this member's certificate (PEM) for mutual TLS between members")
+	f.StringVar(&c.peerTLSKey, "peer-tls-key", "", "cluster mode: the key of --peer-tls-cert")
+	f.StringVar(&c.peerTLSCA, "peer-tls-ca", "", "cluster mode: the CA (PEM) that signed every member's certificate")
+	f.StringVar(&c.clusterSecret, "cluster-secret", "", "cluster mode: secret shared by the members to authenticate each other without TLS (default: the -x password)")
 }
 
 // enabled reports whether any cluster flag was given a value.
@@ -72,8 +84,9 @@ func checkServeModes(f *pflag.FlagSet) error {
 // member's protocol server listens (-a and -p, with the port chosen for
 // -p 0), published to the other members; password (-x) is also the one
 // sent when joining, since every member of a cluster shares it.
-func (c *clusterFlags) options(clientAddr, password string) (*fleetdb.ClusterOptions, error) {
+func (c *clusterFlags) options(clientAddr, password string, clientTLS bool) (*fleetdb.ClusterOptions, error) {
 	o := &fleetdb.ClusterOptions{
+		ClusterSecret:     password,
 		NodeID:            c.nodeID,
 		RaftAddr:          c.raftAddr,
 		DataDir:           c.dataDir,
@@ -83,6 +96,26 @@ func (c *clusterFlags) options(clientAddr, password string) (*fleetdb.ClusterOpt
 		ClientAddr:        clientAddr,
 		SnapshotThreshold: c.snapshotThreshold,
 		SnapshotInterval:  c.snapshotInterval,
+	}
+	if c.clusterSecret != "" {
+		o.ClusterSecret = c.clusterSecret
+	}
+	if c.peerTLSCert != "" || c.peerTLSKey != "" || c.peerTLSCA != "" {
+		pt, err := fleetdb.LoadPeerTLS(c.peerTLSCert, c.peerTLSKey, c.peerTLSCA)
+		if err != nil {
+			return nil, fmt.Errorf("--peer-tls-cert, --peer-tls-key and --peer-tls-ca: %w", err)
+		}
+		o.PeerTLS = pt
+	}
+	if clientTLS && c.join != "" {
+		// The member joined through speaks TLS on its client port: verify
+		// it against the cluster's CA (else the system's roots) and show
+		// this member's peer certificate, if any.
+		o.JoinTLS = &tls.Config{MinVersion: tls.VersionTLS12}
+		if o.PeerTLS != nil {
+			o.JoinTLS.RootCAs = o.PeerTLS.RootCAs
+			o.JoinTLS.Certificates = o.PeerTLS.Certificates
+		}
 	}
 	if err := o.Validate(); err != nil {
 		return nil, fmt.Errorf("%w (cluster mode needs --node-id, --raft-addr and --data-dir)", err)

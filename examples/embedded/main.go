@@ -1,9 +1,10 @@
 // Command embedded shows FleetDB for Go inside a program: open a database,
 // write and read with JSON queries and with the typed API, take a snapshot,
-// explain a plan, and register a user-defined write command.
+// explain a plan, run an ad-hoc transaction (Update/View), and register a
+// user-defined write command.
 //
 //	go run ./examples/embedded            # ephemeral
-//	go run ./examples/embedded -f app.fdb # with a log file (once durability lands)
+//	go run ./examples/embedded -f app.fdb # with a log file; run it again
 package main
 
 import (
@@ -32,6 +33,18 @@ func run(path string) error {
 		return err
 	}
 	defer db.Close()
+
+	// With a log file, a second run finds the first run's records: the log
+	// replays without the program's commands (a call is logged as the
+	// writes it made), so the command may be registered at any time.
+	if n, err := db.Count(ctx, "people", fleetdb.Find{}); err != nil {
+		return err
+	} else if n > 0 {
+		fmt.Printf("%s holds %d people from an earlier run; starting over\n", path, n)
+		if _, err := db.DropCollection(ctx, "people"); err != nil {
+			return err
+		}
+	}
 
 	// The JSON query language, exactly as the protocol speaks it.
 	show := func(q string) error {
@@ -69,7 +82,7 @@ func run(path string) error {
 	if _, err := db.Insert(ctx, "people", person{ID: 4, Name: "Dee", Age: 38}); err != nil {
 		return err
 	}
-	if _, err := db.Update(ctx, "people", map[string]any{"age": 32}, fleetdb.Find{Where: fleetdb.Eq("name", "Bob")}); err != nil {
+	if _, err := db.UpdateWhere(ctx, "people", map[string]any{"age": 32}, fleetdb.Find{Where: fleetdb.Eq("name", "Bob")}); err != nil {
 		return err
 	}
 	var thirties []person
@@ -80,6 +93,31 @@ func run(path string) error {
 	then, _ := snap.Count(ctx, "people", fleetdb.Find{})
 	now, _ := db.Count(ctx, "people", fleetdb.Find{})
 	fmt.Printf("snapshot count %d, current count %d\n", then, now)
+
+	// An ad-hoc transaction in the manner of bbolt and buntdb: all or
+	// nothing, logged as its writes. Returning an error undoes it.
+	err = db.Update(ctx, func(tx *fleetdb.Tx) error {
+		if _, err := tx.Insert("people", person{ID: 5, Name: "Eve", Age: 22}); err != nil {
+			return err
+		}
+		_, err := tx.UpdateWhere("people", map[string]any{"team": "blue"}, fleetdb.Find{Where: fleetdb.Lt("age", 30)})
+		return err
+	})
+	if err != nil {
+		return err
+	}
+	err = db.View(ctx, func(s *fleetdb.Snapshot) error {
+		blue, err := s.Count(ctx, "people", fleetdb.Find{Where: fleetdb.Eq("team", "blue")})
+		if err != nil {
+			return err
+		}
+		all, err := s.Count(ctx, "people", fleetdb.Find{})
+		fmt.Printf("team blue: %d of %d people\n", blue, all)
+		return err
+	})
+	if err != nil {
+		return err
+	}
 
 	// A user-defined write command: deterministic, atomic, replicated by name.
 	err = db.Register("birthday", func(tx *fleetdb.Tx, args []json.RawMessage) (any, error) {

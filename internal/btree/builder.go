@@ -54,9 +54,13 @@ func (b *Builder[V]) Tree() Tree[V] {
 		// Only the last leaf can be short: even it out with the one before.
 		level[k-2].share(level[k-1], "", 0)
 	}
-	mins := make([]string, len(level)) // the smallest key under each node
-	for i, leaf := range level {
-		mins[i] = leaf.keys[0]
+	// mins[i] separates node i from node i-1: the shortest prefix of its
+	// smallest key that is greater than every key before it (a substring:
+	// the keys of a loaded tree are its own, not shared with records).
+	mins := make([]string, len(level))
+	for i := 1; i < len(level); i++ {
+		prev := level[i-1]
+		mins[i] = shortest(prev.keys[prev.n-1], level[i].keys[0])
 	}
 	for len(level) > 1 {
 		level, mins = parents(edit, level, mins)
@@ -64,9 +68,9 @@ func (b *Builder[V]) Tree() Tree[V] {
 	return Tree[V]{root: level[0], n: n}
 }
 
-// parents groups the nodes of one level, whose smallest keys are mins, under
+// parents groups the nodes of one level, separated by mins, under
 // full inner nodes (the last two share what is left so that neither is
-// underfull) and returns the parents and their smallest keys.
+// underfull) and returns the parents and the separators before each.
 func parents[V any](edit *Edit, level []*node[V], mins []string) ([]*node[V], []string) {
 	groups := (len(level) + innerMax - 1) / innerMax
 	out := make([]*node[V], 0, groups)

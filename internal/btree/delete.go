@@ -94,7 +94,8 @@ func (l *node[V]) share(r *node[V], sep string, p uint64) (uint64, string) {
 			moveLeft(l.vals[:], r.vals[:], l.n, r.n, -c)
 			l.n, r.n = l.n-c, r.n+c
 		}
-		return r.pfx[0], r.keys[0]
+		sep := separator(l.keys[l.n-1], r.keys[0])
+		return prefix(sep), sep
 	}
 	// Rotate through the parent: sep comes down to the front of r (or the
 	// end of l) and the key before the moved children goes up.

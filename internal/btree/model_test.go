@@ -12,7 +12,10 @@ import (
 	"time"
 )
 
-var seedFlag = flag.Uint64("btree.seed", 0, "seed for the random model tests (0: from $BTREE_SEED, else the clock)")
+var (
+	seedFlag  = flag.Uint64("btree.seed", 0, "seed for the random model tests (0: from $BTREE_SEED, else the clock)")
+	stepsFlag = flag.Int("btree.steps", 0, "operations of TestModelRandom (0: 20000, 5000 with -short)")
+)
 
 // testSeed returns the seed for a random test and arranges for it to be
 // printed if the test fails, so that the run can be replayed.
@@ -166,6 +169,9 @@ func TestModelRandom(t *testing.T) {
 	if testing.Short() {
 		steps = 5000
 	}
+	if *stepsFlag > 0 {
+		steps = *stepsFlag
+	}
 	pool := keyPool(rng, 4000)
 	key := func() string { return pool[rng.IntN(len(pool))] }
 
@@ -235,6 +241,22 @@ func TestModelRandom(t *testing.T) {
 			tree = tree.Set(tok, k, v)
 			m = m.set(k, v)
 			what += fmt.Sprintf(": Set(%q)", k)
+		case r < pSet+4:
+			// An ascending run of new keys after an existing key (in the
+			// middle of the tree) or after every key (on the right spine):
+			// the patterns of sequential ids that split leaves unevenly or
+			// share them with a neighbour.
+			base := key()
+			if rng.IntN(2) == 0 && len(m) > 0 {
+				base = m[len(m)-1].k
+			}
+			run := 1 + rng.IntN(40)
+			for j := range run {
+				k, v := fmt.Sprintf("%s~%03d", base, j), step
+				tree = tree.Set(tok, k, v)
+				m = m.set(k, v)
+			}
+			what += fmt.Sprintf(": %d ascending Sets after %q", run, base)
 		case r < 88:
 			k := key()
 			if len(m) > 0 && rng.IntN(2) == 0 {

@@ -1,5 +1,7 @@
 package btree
 
+import "strings"
+
 // Node capacity. See doc.go for the measurements behind it.
 const (
 	maxKeys  = 16          // key slots in a node (at least 4)
@@ -20,26 +22,39 @@ const (
 // node and rarely follow a key to its bytes. Slots from n on are zero, so a
 // node keeps nothing alive that it does not hold.
 //
-// The node and its kids and vals arrays belong to it alone: no other node
-// refers to them, so the owner of a node may write all three. For a
-// zero-size V, vals points to Go's shared zero-size base and costs nothing.
+// The values live in the node itself, so that a leaf is one allocation (a
+// path copy allocates one object per leaf) and Get reads a value without
+// following one more pointer; an inner node leaves them zero, which costs
+// leafMax values per inner node, about one node in twelve. An inner node's
+// kids array is allocated with it (see inner) and belongs to it alone, so
+// the owner of a node may write it.
 type node[V any] struct {
 	edit *Edit               // the owner: only operations given it modify the node
 	kids *[innerMax]*node[V] // inner nodes only
-	vals *[leafMax]V         // leaves only
 	n    int                 // keys in use
 	pfx  [maxKeys]uint64     // pfx[i] = prefix(keys[i])
 	keys [maxKeys]string
+	vals [leafMax]V // leaves only; zero in an inner node
 }
 
 func (n *node[V]) isLeaf() bool { return n.kids == nil }
 
 func newLeaf[V any](e *Edit) *node[V] {
-	return &node[V]{edit: e, vals: new([leafMax]V)}
+	return &node[V]{edit: e}
+}
+
+// inner is the allocation of an inner node: the node and its children in one
+// object, kids pointing into it (a path copy then allocates one object per
+// level).
+type inner[V any] struct {
+	node node[V]
+	kids [innerMax]*node[V]
 }
 
 func newInner[V any](e *Edit) *node[V] {
-	return &node[V]{edit: e, kids: new([innerMax]*node[V])}
+	in := &inner[V]{node: node[V]{edit: e}}
+	in.node.kids = &in.kids
+	return &in.node
 }
 
 // prefix returns the first 8 bytes of s as a big-endian integer, padded with
@@ -56,6 +71,21 @@ func prefix(s string) uint64 {
 		p |= uint64(s[i]) << (56 - 8*i)
 	}
 	return p
+}
+
+// separator returns the shortest prefix of hi that is greater than lo (lo <
+// hi), as a copy: a separator between two leaves that splits them as well as
+// hi itself does, shares no bytes with either key, and so never keeps a
+// deleted key (or the record it was allocated with) alive.
+func separator(lo, hi string) string { return strings.Clone(shortest(lo, hi)) }
+
+// shortest returns the shortest prefix of hi greater than lo (lo < hi).
+func shortest(lo, hi string) string {
+	i := 0
+	for i < len(lo) && lo[i] == hi[i] {
+		i++
+	}
+	return hi[:i+1]
 }
 
 // lowerBound returns the smallest i < n.n with keys[i] >= key (n.n if none);
@@ -104,15 +134,16 @@ func (n *node[V]) mut(e *Edit) *node[V] {
 	}
 	// Copy only the slots in use: the rest are zero in both nodes, and
 	// while the collector runs every pointer copied costs a write barrier.
-	c := &node[V]{edit: e, n: n.n, pfx: n.pfx}
-	copy(c.keys[:n.n], n.keys[:n.n])
+	var c *node[V]
 	if n.kids != nil {
-		c.kids = new([innerMax]*node[V])
+		c = newInner[V](e)
 		copy(c.kids[:n.n+1], n.kids[:n.n+1])
 	} else {
-		c.vals = new([leafMax]V)
+		c = newLeaf[V](e)
 		copy(c.vals[:n.n], n.vals[:n.n])
 	}
+	c.n, c.pfx = n.n, n.pfx
+	copy(c.keys[:n.n], n.keys[:n.n])
 	return c
 }
 

@@ -71,7 +71,7 @@ func (t Tree[V]) Set(e *Edit, key string, v V) Tree[V] {
 		root.n, root.pfx[0], root.keys[0], root.vals[0] = 1, p, key, v
 		return Tree[V]{root: root, n: 1}
 	}
-	root, s, added := t.root.insert(e, key, p, v)
+	root, s, added := t.root.insert(e, key, p, v, true)
 	if s.right != nil {
 		old := root
 		root = newInner[V](e)

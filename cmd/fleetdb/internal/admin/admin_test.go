@@ -1,6 +1,7 @@
 package admin
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"path/filepath"
@@ -209,5 +210,35 @@ func TestCompactPersistent(t *testing.T) {
 	var rep compactReport
 	if code != 0 || json.Unmarshal([]byte(out), &rep) != nil || !rep.Started && rep.Reason != "running" || rep.SizeBefore == 0 {
 		t.Fatalf("compact: exit %d: %s", code, out)
+	}
+}
+
+// TestCompactWaitForRunning: `compact; compact --wait` waits for the
+// compaction the first one started (it returned at once with "running").
+func TestCompactWaitForRunning(t *testing.T) {
+	port, c := testServer(t, "", func(cfg *clitest.ServerConfig) {
+		cfg.File = filepath.Join(t.TempDir(), "c.fdb")
+		cfg.Fsync = "never"
+	})
+	var recs []any
+	for i := range 200_000 {
+		recs = append(recs, map[string]any{"id": i, "pad": "padding padding padding padding"})
+	}
+	if _, err := c.Insert(context.Background(), "t", recs...); err != nil {
+		t.Fatal(err)
+	}
+	for round := 0; round < 3; round++ {
+		if code, out, _ := runAdmin(t, adminRun{}, "compact", "--port", port); code != 0 {
+			t.Fatalf("compact: %s", out)
+		}
+		code, out, errOut := runAdmin(t, adminRun{}, "compact", "--wait", "--port", port)
+		var rep compactReport
+		if code != 0 || json.Unmarshal([]byte(out), &rep) != nil || rep.SizeAfter == nil {
+			t.Fatalf("compact --wait: exit %d: %s %s", code, out, errOut)
+		}
+		info, err := c.Info(context.Background())
+		if err != nil || info.Compacting {
+			t.Fatalf("compact --wait returned while compacting (%+v): %s", info, out)
+		}
 	}
 }

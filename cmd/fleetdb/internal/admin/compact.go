@@ -32,7 +32,8 @@ func NewCompactCmd(stdout io.Writer) *cobra.Command {
 		Long: `Send ["compact"]: a persistent server rewrites its log from a snapshot in the
 background, without blocking reads or writes. An ephemeral server (-e) has
 no log, and the command says so (exit status 0). With --wait it waits for
-the compaction to end and reports the new log size.`,
+the compaction to end and reports the new log size; if one was running
+already, it waits for that one.`,
 		Example: `  fleetdb compact
   fleetdb compact --wait
   fleetdb compact --json     # {"started":false,"reason":"ephemeral"}`,
@@ -50,6 +51,8 @@ the compaction to end and reports the new log size.`,
 					return o.Emit(rep)
 				case rep.Reason == "ephemeral":
 					return o.Say("nothing to compact: the server at %s is ephemeral (it has no log file)", addr)
+				case rep.Reason == "running" && rep.SizeAfter != nil:
+					return o.Say("waited for the compaction that was running: %d bytes before, %d after", rep.SizeBefore, *rep.SizeAfter)
 				case rep.Reason == "running":
 					return o.Say("a compaction is already running (log: %d bytes)", rep.SizeBefore)
 				case rep.SizeAfter != nil:
@@ -81,11 +84,12 @@ func runCompact(ctx context.Context, c *client.Client, wait bool) (compactReport
 	rep.Started = started
 	if !started {
 		rep.Reason = "running"
-		return rep, nil
 	}
 	if !wait {
 		return rep, nil
 	}
+	// Wait for the compaction this call started or, if one was running
+	// already, for that one.
 	tick := time.NewTicker(50 * time.Millisecond)
 	defer tick.Stop()
 	for {

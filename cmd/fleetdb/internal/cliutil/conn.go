@@ -2,6 +2,7 @@ package cliutil
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"net"
@@ -17,6 +18,7 @@ import (
 const (
 	EnvAddr     = "FLEETDB_ADDR"     // host:port, when --host and --port are not given
 	EnvPassword = "FLEETDB_PASSWORD" // when --password is not given
+	EnvTLSCA    = "FLEETDB_TLS_CA"   // when --tls-ca is not given
 )
 
 // Defaults of the connection flags: where `fleetdb serve` listens by
@@ -35,6 +37,13 @@ type ConnFlags struct {
 	password       string
 	ConnectTimeout time.Duration
 
+	// TLS (SPEC §3): any of these, or FLEETDB_TLS_CA, turns it on.
+	tls           bool
+	tlsCA         string
+	tlsCert       string
+	tlsKey        string
+	tlsServerName string
+
 	cmd *cobra.Command // the command the flags belong to (for Changed)
 }
 
@@ -42,7 +51,10 @@ type ConnFlags struct {
 const ConnHelp = `
 The server is --host and --port (default 127.0.0.1:3400), or FLEETDB_ADDR
 (host:port) when neither flag is given; the password is --password or
-FLEETDB_PASSWORD. Exit status: 0 ok, 1 failure, 2 usage error, 3 the server
+FLEETDB_PASSWORD. A server started with --tls-cert is reached with --tls
+(the system's roots), --tls-ca FILE (or FLEETDB_TLS_CA), a client
+certificate with --tls-cert and --tls-key, and --tls-server-name when the
+address is not the name in the server's certificate. Exit status: 0 ok, 1 failure, 2 usage error, 3 the server
 refused a query (do not retry it unchanged), 4 the server could not carry it
 out (it may be retried), 5 the server could not be reached.`
 
@@ -54,6 +66,42 @@ func (c *ConnFlags) Register(cmd *cobra.Command) {
 	f.IntVarP(&c.port, "port", "p", defaultPort, "server port")
 	f.StringVar(&c.password, "password", "", "password of a server started with -x (or "+EnvPassword+")")
 	f.DurationVar(&c.ConnectTimeout, "connect-timeout", 5*time.Second, "time allowed to connect and authenticate")
+	f.BoolVar(&c.tls, "tls", false, "connect with TLS, verifying the server against the system's roots")
+	f.StringVar(&c.tlsCA, "tls-ca", "", "connect with TLS, verifying the server against this CA (PEM; or "+EnvTLSCA+")")
+	f.StringVar(&c.tlsCert, "tls-cert", "", "TLS client certificate (PEM), with --tls-key")
+	f.StringVar(&c.tlsKey, "tls-key", "", "key of the TLS client certificate (PEM)")
+	f.StringVar(&c.tlsServerName, "tls-server-name", "", "name to check the server's certificate against (default: the host)")
+}
+
+// TLSConfig returns the TLS configuration the flags ask for, or nil for a
+// plaintext connection.
+func (c *ConnFlags) TLSConfig() (*tls.Config, error) {
+	ca := c.tlsCA
+	if ca == "" {
+		ca = os.Getenv(EnvTLSCA)
+	}
+	if !c.tls && ca == "" && c.tlsCert == "" && c.tlsKey == "" && c.tlsServerName == "" {
+		return nil, nil
+	}
+	cfg, err := client.LoadTLS(ca, c.tlsCert, c.tlsKey, c.tlsServerName)
+	if err != nil {
+		return nil, Usagef(err)
+	}
+	return cfg, nil
+}
+
+// ClientOptions are the client options of the flags: password, connect
+// timeout and TLS.
+func (c *ConnFlags) ClientOptions() ([]client.Option, error) {
+	opts := []client.Option{client.WithPassword(c.Secret()), client.WithDialTimeout(c.ConnectTimeout)}
+	tc, err := c.TLSConfig()
+	if err != nil {
+		return nil, err
+	}
+	if tc != nil {
+		opts = append(opts, client.WithTLS(tc))
+	}
+	return opts, nil
 }
 
 // Addr returns the server's address: the flags, over FLEETDB_ADDR, over the
@@ -104,8 +152,11 @@ func (c *ConnFlags) DialPool(ctx context.Context, n int) (*client.Client, string
 	if err != nil {
 		return nil, "", err
 	}
-	cl, err := client.Dial(ctx, addr, client.WithPassword(c.Secret()),
-		client.WithDialTimeout(c.ConnectTimeout), client.WithPoolSize(n))
+	opts, err := c.ClientOptions()
+	if err != nil {
+		return nil, addr, err
+	}
+	cl, err := client.Dial(ctx, addr, append(opts, client.WithPoolSize(n))...)
 	if err != nil {
 		return nil, addr, DialError(addr, err)
 	}

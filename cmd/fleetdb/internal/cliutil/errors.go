@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 
 	"github.com/fleetdb-go/fleetdb/client"
 	"github.com/fleetdb-go/fleetdb/protocol"
@@ -62,8 +63,16 @@ func (e *serverError) Error() string {
 	if e.err.Status == protocol.StatusRefused {
 		return fmt.Sprintf("%s: the server refused it: %s", e.what, e.err.Message)
 	}
+	if strings.Contains(e.err.Message, untilRestart) {
+		return fmt.Sprintf("%s: the server could not carry it out, and will refuse every write until it is restarted: %s", e.what, e.err.Message)
+	}
 	return fmt.Sprintf("%s: the server could not carry it out (it may be retried): %s", e.what, e.err.Message)
 }
+
+// untilRestart is in the message of a server whose log has failed (the
+// database's "the log failed; writes are refused until restart"): a retry
+// cannot succeed then, so the command does not invite one.
+const untilRestart = "refused until restart"
 
 func (e *serverError) Unwrap() error { return e.err }
 

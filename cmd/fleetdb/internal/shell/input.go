@@ -1,7 +1,11 @@
 package shell
 
 import (
+	"slices"
 	"strings"
+
+	"github.com/fleetdb-go/fleetdb/internal/jsontext"
+	"github.com/fleetdb-go/fleetdb/query"
 )
 
 // splitter cuts the shell's input into statements. A statement is
@@ -14,9 +18,7 @@ import (
 //   - a comment: a line starting with '#' or "--" outside a statement.
 type splitter struct {
 	cur   strings.Builder
-	depth int
-	inStr bool
-	esc   bool
+	nest  jsontext.Nesting
 	json  bool // the statement started with a bracket
 	line  int  // input line where the statement started
 	lines int  // lines fed
@@ -31,7 +33,7 @@ func (s *splitter) text() string { return s.cur.String() }
 // reset drops the pending statement.
 func (s *splitter) reset() {
 	s.cur.Reset()
-	s.depth, s.inStr, s.esc, s.json = 0, false, false, false
+	s.nest, s.json = jsontext.Nesting{}, false
 }
 
 // stmt is a complete statement and the input line it started on.
@@ -50,9 +52,7 @@ func (s *splitter) feed(line string) []stmt {
 	}
 	for i < len(line) {
 		if !s.pending() {
-			for i < len(line) && isBlank(line[i]) {
-				i++
-			}
+			i = jsontext.SkipSpace(line, i)
 			if i == len(line) {
 				break
 			}
@@ -66,47 +66,21 @@ func (s *splitter) feed(line string) []stmt {
 		c := line[i]
 		s.cur.WriteByte(c)
 		i++
-		switch {
-		case s.inStr:
-			switch {
-			case s.esc:
-				s.esc = false
-			case c == '\\':
-				s.esc = true
-			case c == '"':
-				s.inStr = false
-			}
-		case c == '"':
-			s.inStr = true
-		case c == '[' || c == '{':
-			s.depth++
-		case c == ']' || c == '}':
-			s.depth--
-			if s.json && s.depth <= 0 {
-				out = append(out, stmt{strings.TrimSpace(s.cur.String()), s.line})
-				s.reset()
-			}
+		if s.nest.Step(c) == jsontext.Close && s.json && s.nest.Depth <= 0 {
+			out = append(out, stmt{strings.TrimSpace(s.cur.String()), s.line})
+			s.reset()
 		}
 	}
-	if s.pending() && !s.json && s.depth <= 0 && !s.inStr {
+	if s.pending() && !s.json && s.nest.Depth <= 0 && !s.nest.InString {
 		out = append(out, stmt{strings.TrimSpace(s.cur.String()), s.line})
 		s.reset()
 	}
 	return out
 }
 
-func isBlank(c byte) bool { return c == ' ' || c == '\t' || c == '\r' || c == '\n' }
-
-// Query names, for completion; the ones whose second element is a
-// collection name.
-var (
-	queryNames = []string{"auth", "call", "checked-write", "clear", "compact", "count", "create-index",
-		"delete", "drop-collection", "drop-index", "explain", "info", "insert", "list-collections",
-		"list-indexes", "multi-read", "multi-write", "ping", "put", "select", "update"}
-	collectionQueries = map[string]bool{"count": true, "create-index": true, "delete": true,
-		"drop-collection": true, "drop-index": true, "insert": true, "list-indexes": true,
-		"put": true, "select": true, "update": true}
-)
+// queryNames are the names of the queries (query.Names), sorted, for
+// completion and .help.
+var queryNames = slices.Sorted(slices.Values(query.Names()))
 
 // completionKind is what the word being typed is.
 type completionKind int
@@ -159,28 +133,22 @@ func completionContext(before string) (completionKind, string) {
 		first string
 	}
 	var stack []frame
-	inStr, esc := false, false
+	var nest jsontext.Nesting
 	strStart := 0
 	for i := 0; i < len(trimmed); i++ {
 		c := trimmed[i]
-		if inStr {
-			switch {
-			case esc:
-				esc = false
-			case c == '\\':
-				esc = true
-			case c == '"':
-				inStr = false
-				if n := len(stack); n > 0 && stack[n-1].array && stack[n-1].index == 0 {
-					stack[n-1].first = trimmed[strStart+1 : i]
-				}
+		switch nest.Step(c) {
+		case jsontext.Quote:
+			if nest.InString {
+				strStart = i
+			} else if n := len(stack); n > 0 && stack[n-1].array && stack[n-1].index == 0 {
+				stack[n-1].first = trimmed[strStart+1 : i]
 			}
-			continue
-		}
-		switch c {
-		case '"':
-			inStr, strStart = true, i
-		case '[':
+		case jsontext.Open:
+			if c == '{' {
+				stack = append(stack, frame{})
+				continue
+			}
 			kind := other
 			if len(stack) == 0 {
 				kind = aQuery
@@ -195,19 +163,17 @@ func completionContext(before string) (completionKind, string) {
 				}
 			}
 			stack = append(stack, frame{array: true, kind: kind})
-		case '{':
-			stack = append(stack, frame{})
-		case ']', '}':
+		case jsontext.Close:
 			if len(stack) > 0 {
 				stack = stack[:len(stack)-1]
 			}
-		case ',':
-			if len(stack) > 0 {
+		case jsontext.Other:
+			if c == ',' && len(stack) > 0 {
 				stack[len(stack)-1].index++
 			}
 		}
 	}
-	if !inStr || len(stack) == 0 || stack[len(stack)-1].kind != aQuery {
+	if !nest.InString || len(stack) == 0 || stack[len(stack)-1].kind != aQuery {
 		return completeNothing, ""
 	}
 	word := trimmed[strStart+1:]
@@ -215,7 +181,7 @@ func completionContext(before string) (completionKind, string) {
 	switch {
 	case top.index == 0:
 		return completeQueryName, word
-	case top.index == 1 && collectionQueries[top.first]:
+	case top.index == 1 && query.TakesCollection(top.first):
 		return completeCollection, word
 	}
 	return completeNothing, ""

@@ -11,6 +11,7 @@ import (
 
 	"github.com/fleetdb-go/fleetdb/cmd/fleetdb/internal/admin"
 	"github.com/fleetdb-go/fleetdb/cmd/fleetdb/internal/cliutil"
+	"github.com/fleetdb-go/fleetdb/query"
 
 	"github.com/fleetdb-go/fleetdb/client"
 	"github.com/spf13/cobra"
@@ -245,7 +246,7 @@ func (sh *shell) run(text string) error {
 		return cliutil.WrapServer("query", sh.addr, err)
 	}
 	name := gjson.GetBytes(q, "0").String()
-	if !readQueries[name] {
+	if query.Writes(name) {
 		sh.collsAt = time.Time{} // a write may have made or dropped a collection
 	}
 	if sh.json {
@@ -260,10 +261,6 @@ func (sh *shell) run(text string) error {
 	_, err = io.WriteString(sh.out, withNote(cliutil.RenderValue(v, cliutil.OnlyNames(q)), note))
 	return err
 }
-
-// readQueries are the queries that change nothing.
-var readQueries = map[string]bool{"ping": true, "info": true, "select": true, "count": true,
-	"explain": true, "list-collections": true, "list-indexes": true, "multi-read": true}
 
 // withNote adds note (the timing) to the footer of a rendered result,
 // "(3 rows)" → "(3 rows, 0.412 ms)", or as a line of its own.

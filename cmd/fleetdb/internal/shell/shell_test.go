@@ -146,7 +146,7 @@ func TestShellInteractive(t *testing.T) {
 		"(1 row, ",
 		"    ...> ",
 		"people     │       4 │       2", // .collections
-		"checked-write  clear  compact  count  create-index",
+		"checked-write  clear  cluster-join  cluster-remove  compact  count  create-index",
 		`["city",["age","desc"]]`, // .indexes people
 		"\r\n4\r\n",               // JSON count
 	} {

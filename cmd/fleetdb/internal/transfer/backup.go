@@ -66,7 +66,7 @@ under a temporary name and renamed once complete.
 The backup is consistent: everything in it comes from one pinned snapshot of
 the database (["snapshot-open"], SPEC §10), so writes that go on meanwhile are
 either wholly in it or not at all. The records are read through the pin in
-pages of about 8 MiB, each page the records after the last id read, which the
+pages of about 512 KiB, each page the records after the last id read, which the
 server serves from its record map at the cost of the page; so memory stays
 bounded here and on the server whatever the size of the database.`,
 		Example: `  fleetdb backup nightly.fdbk

@@ -30,7 +30,7 @@ func NewExportCmd(stdout, stderr io.Writer) *cobra.Command {
 		Short: "Write the records of a collection as JSON lines",
 		Long: `Write the records of a collection (those matching --where, if given) as JSON
 lines, one record per line, in id order, to stdout or --out FILE. The records
-are read in pages (of about 8 MiB, or of --page records), so memory stays
+are read in pages (of about 512 KiB, or of --page records), so memory stays
 bounded on the server and here whatever the size of the collection; a progress
 bar shows on a terminal and a summary goes to stderr (unless --quiet).
 
@@ -140,7 +140,7 @@ const (
 	firstPage     = 5000
 	minPage       = 1000
 	maxPage       = 100000
-	pageBytesGoal = 8 << 20
+	pageBytesGoal = 512 << 10 // under the server's kept answer buffer (1 MiB)
 )
 
 func (e *exporter) run() error {

@@ -116,19 +116,19 @@ func (g *pager) read(q string, fn func([]byte) error) (got int, lastID string, e
 		return 0, "", err
 	}
 	sc := rc.sc
-	if err := sc.expect('['); err != nil {
+	if err := sc.Expect('['); err != nil {
 		return 0, "", rc.ioErr(err)
 	}
 	first := true
 	for {
-		more, err := sc.next(&first)
+		more, err := sc.Next(&first)
 		if err != nil {
 			return got, "", rc.ioErr(err)
 		}
 		if !more {
 			break
 		}
-		if g.rec, err = sc.value(g.rec[:0]); err != nil {
+		if g.rec, err = sc.Value(g.rec[:0]); err != nil {
 			return got, "", rc.ioErr(err)
 		}
 		if err := fn(g.rec); err != nil {

@@ -3,12 +3,14 @@ package transfer
 import (
 	"bufio"
 	"context"
+	"crypto/tls"
 	"encoding/json"
 	"fmt"
 	"net"
 	"time"
 
 	"github.com/fleetdb-go/fleetdb/cmd/fleetdb/internal/cliutil"
+	"github.com/fleetdb-go/fleetdb/internal/jsontext"
 
 	"github.com/fleetdb-go/fleetdb/client"
 	"github.com/fleetdb-go/fleetdb/protocol"
@@ -26,11 +28,14 @@ type rawConn struct {
 	addr string
 	nc   net.Conn
 	bw   *bufio.Writer
-	sc   *scanner
+	sc   *jsontext.Reader
 	stop func() bool // disarms the ctx watcher
 }
 
 const rawBufferSize = 1 << 20
+
+// errBadJSON reports an answer that is not the JSON the command expected.
+var errBadJSON = fmt.Errorf("%w in the server's answer", jsontext.ErrUnexpected)
 
 // dialRaw opens a connection to the server c names and authenticates it.
 // The end of ctx closes the connection, which interrupts whatever is
@@ -40,8 +45,17 @@ func dialRaw(ctx context.Context, c *cliutil.ConnFlags) (*rawConn, error) {
 	if err != nil {
 		return nil, err
 	}
+	tc, err := c.TLSConfig()
+	if err != nil {
+		return nil, err
+	}
 	d := net.Dialer{Timeout: c.ConnectTimeout}
-	nc, err := d.DialContext(ctx, "tcp", addr)
+	var nc net.Conn
+	if tc != nil {
+		nc, err = (&tls.Dialer{NetDialer: &d, Config: tc}).DialContext(ctx, "tcp", addr)
+	} else {
+		nc, err = d.DialContext(ctx, "tcp", addr)
+	}
 	if err != nil {
 		if ctx.Err() != nil {
 			return nil, ctx.Err()
@@ -53,7 +67,7 @@ func dialRaw(ctx context.Context, c *cliutil.ConnFlags) (*rawConn, error) {
 		addr: addr,
 		nc:   nc,
 		bw:   bufio.NewWriterSize(nc, rawBufferSize),
-		sc:   newScanner(nc, rawBufferSize),
+		sc:   jsontext.NewReader(nc, rawBufferSize),
 	}
 	rc.stop = context.AfterFunc(ctx, func() { nc.Close() })
 	if pw := c.Secret(); pw != "" {
@@ -99,21 +113,21 @@ func (c *rawConn) flush() error { return c.ioErr(c.bw.Flush()) }
 // For status 1 or 2 it reads the rest of the answer and returns it as a
 // *client.Error.
 func (c *rawConn) begin() error {
-	if err := c.sc.expect('['); err != nil {
+	if err := c.sc.Expect('['); err != nil {
 		return c.ioErr(err)
 	}
-	st, err := c.sc.value(nil)
+	st, err := c.sc.Value(nil)
 	if err != nil {
 		return c.ioErr(err)
 	}
-	if err := c.sc.expect(','); err != nil {
+	if err := c.sc.Expect(','); err != nil {
 		return c.ioErr(err)
 	}
 	switch string(st) {
 	case "0":
 		return nil
 	case "1", "2":
-		msg, err := c.sc.value(nil)
+		msg, err := c.sc.Value(nil)
 		if err != nil {
 			return c.ioErr(err)
 		}
@@ -134,14 +148,14 @@ func (c *rawConn) begin() error {
 }
 
 // end reads the "]" that closes an answer.
-func (c *rawConn) end() error { return c.ioErr(c.sc.expect(']')) }
+func (c *rawConn) end() error { return c.ioErr(c.sc.Expect(']')) }
 
 // result reads a whole answer and appends its value to dst.
 func (c *rawConn) result(dst []byte) ([]byte, error) {
 	if err := c.begin(); err != nil {
 		return dst, err
 	}
-	dst, err := c.sc.value(dst)
+	dst, err := c.sc.Value(dst)
 	if err != nil {
 		return dst, c.ioErr(err)
 	}
@@ -167,7 +181,7 @@ func (c *rawConn) drain() error {
 		}
 		return err
 	}
-	if err := c.sc.skip(); err != nil {
+	if err := c.sc.Skip(); err != nil {
 		return c.ioErr(err)
 	}
 	return c.end()

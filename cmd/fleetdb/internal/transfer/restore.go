@@ -243,7 +243,11 @@ func (r *restorer) collection(name string, meta backupColl) ([]byte, error) {
 		}
 		id, cerr := checkRecord(line)
 		if cerr != nil {
-			err = &lineError{line: r.line, err: cerr, written: l.written.Load()}
+			// Write what came before the line (batches may still be in
+			// flight), then stop, counting every record written so far.
+			if err = l.finish(); err == nil {
+				err = &lineError{line: r.line, err: cerr, written: r.records + l.written.Load()}
+			}
 			break
 		}
 		if err = l.add(line, id, r.line); err != nil {

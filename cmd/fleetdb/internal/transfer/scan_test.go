@@ -2,76 +2,9 @@ package transfer
 
 import (
 	"encoding/json"
-	"errors"
-	"io"
 	"strings"
 	"testing"
-	"testing/iotest"
 )
-
-// TestScannerSplitsValues reads the elements of arrays through buffers of
-// every small size, one byte per read, so that values straddle refills.
-func TestScannerSplitsValues(t *testing.T) {
-	elems := []string{
-		`{"id":1,"s":"a]b}c","n":[1,[2,{"x":"\"]"}]]}`,
-		`"plain"`, `"esc \\\" \\\\"`, `-12.5e+3`, `true`, `null`, `[]`, `{}`,
-		`{"k":"\u00e9\\u0041","deep":[[[[["]"]]]]]}`,
-	}
-	input := "  [ " + strings.Join(elems, " ,\r\n ") + " ] [0,\"tail\"]"
-	for size := 1; size <= 16; size++ {
-		sc := newScanner(iotest.OneByteReader(strings.NewReader(input)), size)
-		if err := sc.expect('['); err != nil {
-			t.Fatal(err)
-		}
-		first := true
-		var got []string
-		for {
-			more, err := sc.next(&first)
-			if err != nil {
-				t.Fatalf("size %d: %v", size, err)
-			}
-			if !more {
-				break
-			}
-			v, err := sc.value(nil)
-			if err != nil {
-				t.Fatalf("size %d: %v", size, err)
-			}
-			got = append(got, string(v))
-		}
-		if strings.Join(got, "|") != strings.Join(elems, "|") {
-			t.Fatalf("size %d:\n got %q\nwant %q", size, got, elems)
-		}
-		// skip walks a value without keeping it; the stream goes on after.
-		if err := sc.expect('['); err != nil {
-			t.Fatal(err)
-		}
-		if err := sc.skip(); err != nil {
-			t.Fatal(err)
-		}
-		if err := sc.expect(','); err != nil {
-			t.Fatal(err)
-		}
-		if v, err := sc.value(nil); err != nil || string(v) != `"tail"` {
-			t.Fatalf("size %d: after skip: %s %v", size, v, err)
-		}
-		if err := sc.expect(']'); err != nil {
-			t.Fatal(err)
-		}
-		if _, err := sc.peek(); !errors.Is(err, io.ErrUnexpectedEOF) {
-			t.Fatalf("size %d: at the end: %v", size, err)
-		}
-	}
-	// A skipped array of any size is not kept.
-	big := "[" + strings.Repeat(`{"id":1,"pad":"xxxxxxxxxxxxxxxxxxxx"},`, 10000) + "{}]"
-	sc := newScanner(strings.NewReader(big), 64)
-	if err := sc.skip(); err != nil {
-		t.Fatal(err)
-	}
-	if len(sc.buf) > 1024 {
-		t.Fatalf("skipping grew the buffer to %d bytes", len(sc.buf))
-	}
-}
 
 func TestCheckRecord(t *testing.T) {
 	for _, tc := range []struct {

@@ -1,0 +1,271 @@
+package query
+
+import (
+	"slices"
+	"strconv"
+	"unicode/utf8"
+
+	"github.com/fleetdb-go/fleetdb/collection"
+	"github.com/fleetdb-go/fleetdb/dbvalue"
+	"github.com/fleetdb-go/fleetdb/index"
+)
+
+// Point reads: a select whose only option is one equality, on "id" or on
+// the first component of an index, is the read every layer above issues
+// most (get by id, get by a unique attribute). The general path parses the
+// request into a Query, plans it into a Plan and runs the plan through
+// closures; at a million records every allocation there costs more than
+// the tree walk, because each one brings the next collection of a large
+// heap closer. The point path reads the request text directly and answers
+// from the record map or the index without allocating anything but the
+// result.
+//
+// It gives exactly the answers of the general path: it only takes requests
+// whose every byte it has checked (a strict subset of valid JSON, so the
+// general parser would accept them and build the same Select), and it
+// chooses the access path the planner chooses for a single equality
+// without order: the record map for "id", else the earliest created index
+// whose first component is the attribute. When it cannot answer (no such
+// index, an unusual shape) the caller takes the general path.
+
+// Point is a select recognized by ParsePoint: a collection, an attribute
+// and a value, all pointing into the request text (valid while it is).
+type Point struct {
+	coll, attr []byte
+	val        []byte // a JSON number, or the contents of a JSON string without escapes
+	str        bool
+}
+
+// pointEncMax bounds the stack buffers of the point path; longer encoded
+// values take the general path.
+const pointEncMax = 128
+
+// ParsePoint recognizes `["select", coll, {"where": ["=", attr, value]}]`
+// (any JSON whitespace between tokens) where coll and attr are strings and
+// value is a number or a string, none of them with escapes or control
+// characters. It reports false for anything else, which then takes Parse.
+func ParsePoint(req []byte) (p Point, ok bool) {
+	s := scanner{b: req}
+	s.ws()
+	if !s.lit(`[`) || !s.lit(`"select"`) || !s.lit(`,`) {
+		return p, false
+	}
+	if p.coll, ok = s.str(); !ok || len(p.coll) == 0 {
+		return p, false
+	}
+	if !s.lit(`,`) || !s.lit(`{`) || !s.lit(`"where"`) || !s.lit(`:`) || !s.lit(`[`) || !s.lit(`"="`) || !s.lit(`,`) {
+		return p, false
+	}
+	if p.attr, ok = s.str(); !ok || !validPathText(p.attr) || !s.lit(`,`) {
+		return p, false
+	}
+	if s.i < len(s.b) && s.b[s.i] == '"' {
+		p.val, ok = s.str()
+		p.str = true
+	} else {
+		p.val, ok = s.num()
+	}
+	if !ok || !s.lit(`]`) || !s.lit(`}`) || !s.lit(`]`) || s.i != len(s.b) {
+		return p, false
+	}
+	return p, true
+}
+
+// Select appends the JSON array of the point's results to dst. It reports
+// false (and appends nothing) when the general path must answer: the
+// attribute is not "id" and no index starts with it, or the value's
+// encoding is unusually long.
+func (p *Point) Select(dst []byte, v *dbvalue.Value) ([]byte, bool) {
+	if len(p.val) > pointEncMax/2 {
+		return dst, false
+	}
+	var buf [pointEncMax]byte
+	var enc []byte
+	if p.str {
+		enc = index.AppendString(buf[:0], string(p.val))
+	} else {
+		raw := string(p.val)
+		f, _ := strconv.ParseFloat(raw, 64) // as gjson computes Num
+		enc = index.AppendNumber(buf[:0], index.ParseNumber(raw, f))
+	}
+	return selectEq(dst, v.Collection(string(p.coll)), string(p.attr), string(enc), -1)
+}
+
+// selectPoint answers a parsed select whose find is a single equality and
+// no other option but limit; it reports false for any other select.
+func selectPoint(dst []byte, c collection.Collection, f *Find) ([]byte, bool) {
+	cmp, ok := f.Where.(*Compare)
+	if !ok || cmp.Op != OpEq || len(f.Order) > 0 || f.Offset != 0 || f.Only != nil || f.Distinct {
+		return dst, false
+	}
+	return selectEq(dst, c, cmp.Path.Key(), cmp.Enc, f.Limit)
+}
+
+// selectEq appends the records whose attribute attr (a path key) has the
+// encoded value enc, at most limit of them (limit < 0: all), as a JSON
+// array, reading them the way the planner would for this one condition.
+// It reports false when the planner would scan.
+func selectEq(dst []byte, c collection.Collection, attr, enc string, limit int) ([]byte, bool) {
+	if attr == "id" {
+		if rec, ok := c.Get(enc); ok && limit != 0 {
+			dst = slices.Grow(dst, len(rec)+2) // the result is the one allocation
+			dst = append(dst, '[')
+			dst = append(dst, rec...)
+			return append(dst, ']'), true
+		}
+		return append(dst, "[]"...), true
+	}
+	ix, ok := eqIndex(c, attr)
+	if !ok {
+		return dst, false
+	}
+	var buf [pointEncMax + 1]byte
+	key := index.AppendEncoded(buf[:0], ix.Spec().Components[0], enc)
+	n := len(key)
+	key = append(key, 0xFF) // PrefixRange
+	found := false
+	if limit != 0 {
+		ix.Scan(string(key[:n]), string(key), false, func(_, _, rec string) bool {
+			if !found {
+				// Sized for one record, the usual answer of an equality.
+				dst = slices.Grow(dst, len(rec)+2)
+				dst = append(dst, '[')
+				found = true
+			} else {
+				dst = append(dst, ',')
+			}
+			dst = append(dst, rec...)
+			limit--
+			return limit != 0
+		})
+	}
+	if !found {
+		return append(dst, "[]"...), true
+	}
+	return append(dst, ']'), true
+}
+
+// eqIndex returns the index the planner uses for a single equality on the
+// attribute with path key attr and no order: the earliest created whose
+// first component is that attribute (every such index consumes the one
+// condition and none provides an order, so creation order decides).
+func eqIndex(c collection.Collection, attr string) (index.Index, bool) {
+	for _, ix := range c.Indexes() {
+		if ix.Spec().Components[0].Path.Key() == attr {
+			return ix, true
+		}
+	}
+	return index.Index{}, false
+}
+
+// validPathText reports whether an attribute name without backslashes is
+// valid (index.ParsePath): not empty, and no empty step.
+func validPathText(name []byte) bool {
+	if len(name) == 0 || name[0] == '.' || name[len(name)-1] == '.' {
+		return false
+	}
+	for i := 1; i < len(name); i++ {
+		if name[i] == '.' && name[i-1] == '.' {
+			return false
+		}
+	}
+	return true
+}
+
+// scanner reads the tokens of a point request.
+type scanner struct {
+	b []byte
+	i int
+}
+
+// ws skips JSON whitespace.
+func (s *scanner) ws() {
+	for s.i < len(s.b) {
+		switch s.b[s.i] {
+		case ' ', '\t', '\n', '\r':
+			s.i++
+		default:
+			return
+		}
+	}
+}
+
+// lit consumes the literal token t and the whitespace after it.
+func (s *scanner) lit(t string) bool {
+	if len(s.b)-s.i < len(t) || string(s.b[s.i:s.i+len(t)]) != t {
+		return false
+	}
+	s.i += len(t)
+	s.ws()
+	return true
+}
+
+// str consumes a string without escapes or control characters, in valid
+// UTF-8, and the whitespace after it; it returns the contents.
+func (s *scanner) str() ([]byte, bool) {
+	if s.i >= len(s.b) || s.b[s.i] != '"' {
+		return nil, false
+	}
+	start := s.i + 1
+	ascii := true
+	for j := start; j < len(s.b); j++ {
+		switch c := s.b[j]; {
+		case c == '"':
+			v := s.b[start:j]
+			if !ascii && !utf8.Valid(v) {
+				return nil, false
+			}
+			s.i = j + 1
+			s.ws()
+			return v, true
+		case c == '\\' || c < 0x20:
+			return nil, false
+		case c >= 0x80:
+			ascii = false
+		}
+	}
+	return nil, false
+}
+
+// num consumes a number in JSON's grammar, -?(0|[1-9][0-9]*)(.[0-9]+)?([eE][+-]?[0-9]+)?,
+// and the whitespace after it.
+func (s *scanner) num() ([]byte, bool) {
+	b, start := s.b, s.i
+	i := start
+	digits := func() int {
+		n := 0
+		for i < len(b) && b[i] >= '0' && b[i] <= '9' {
+			i++
+			n++
+		}
+		return n
+	}
+	if i < len(b) && b[i] == '-' {
+		i++
+	}
+	switch {
+	case i < len(b) && b[i] == '0':
+		i++
+	case digits() == 0:
+		return nil, false
+	}
+	if i < len(b) && b[i] == '.' {
+		i++
+		if digits() == 0 {
+			return nil, false
+		}
+	}
+	if i < len(b) && (b[i] == 'e' || b[i] == 'E') {
+		i++
+		if i < len(b) && (b[i] == '+' || b[i] == '-') {
+			i++
+		}
+		if digits() == 0 {
+			return nil, false
+		}
+	}
+	v := b[start:i]
+	s.i = i
+	s.ws()
+	return v, true
+}

@@ -1,0 +1,25 @@
+//go:build !linux
+
+package server
+
+import (
+	"errors"
+	"net"
+	"time"
+)
+
+// loopsSupported: event loops need epoll; elsewhere every connection is
+// served on a goroutine.
+const loopsSupported = false
+
+type loop struct{}
+
+func newLoop(*Server) (*loop, error) { return nil, errors.New("server: no epoll") }
+func (*loop) run()                   {}
+func (*loop) close()                 {}
+func (*loop) wakeUp()                {}
+
+func (s *Server) acceptLoop(nc net.Conn, _ []*loop) {
+	nc.Close()
+	_ = time.Now
+}

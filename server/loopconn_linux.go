@@ -1,0 +1,492 @@
+//go:build linux
+
+package server
+
+import (
+	"sync"
+	"syscall"
+	"time"
+
+	"github.com/fleetdb-go/fleetdb/protocol"
+)
+
+// lconn is a connection served by an event loop. Only the loop's goroutine
+// touches its fields, except: the goroutine running its query in flight
+// (busy) reads qline and qctx and writes qout and qerr, handing them over
+// through loop.complete; and Shutdown calls kill.
+type lconn struct {
+	session
+	l  *loop
+	fd int
+
+	split protocol.Splitter
+	// in holds input the connection owns: a partial line, or the lines
+	// behind a query in flight; in[inOff:] is not yet consumed.
+	in    []byte
+	inOff int
+	// lent: session.out is the loop's buffer, lent for this turn; outOff
+	// is how much of out was written.
+	lent   bool
+	outOff int
+
+	readable bool // an input event not yet used up by a short read
+	eof      bool // the peer closed its side, or the read side failed
+	queued   bool // in loop.again
+	closed   bool
+
+	// busy: a query runs on a goroutine; the loop does not read or answer
+	// the connection until it is done (hasResult).
+	busy      bool
+	hasResult bool
+	qname     int
+	qline     []byte
+	qstart    time.Time
+	qout      []byte
+	qerr      error
+
+	// lingering: closing on the server's initiative (failed auth): the
+	// answers are sent, the write side shut, and input dropped until EOF,
+	// lingerDeadline or lingerBytes.
+	lingering      bool
+	shutWrite      bool
+	lingerLeft     int
+	lingerDeadline time.Time
+
+	lastActive    time.Time // when the last request line ended
+	lineDeadline  time.Time // of the partial line in progress
+	writeDeadline time.Time // of answers the network did not take
+	drainDeadline time.Time // after Shutdown
+
+	// watchState: the connection's change feed (watch_loop_linux.go).
+	watchState lconnWatch
+
+	// mu guards fdClosed against kill.
+	mu       sync.Mutex
+	fdClosed bool
+}
+
+// wake is a no-op: Shutdown wakes the loops themselves.
+func (c *lconn) wake(time.Time) {}
+
+// kill cancels the connection's queries and shuts its socket down, which
+// the loop sees as the end of input and closes.
+func (c *lconn) kill() {
+	c.cancel()
+	c.mu.Lock()
+	if !c.fdClosed {
+		syscall.Shutdown(c.fd, syscall.SHUT_RDWR)
+	}
+	c.mu.Unlock()
+}
+
+// event records an epoll event and serves the connection.
+func (c *lconn) event(ev uint32) {
+	if ev&(evIn|evRdHup|evHup|evErr) != 0 {
+		c.readable = true
+	}
+	if c.busy || c.queued {
+		return
+	}
+	c.run()
+}
+
+// run serves the connection as far as it can without waiting: sends the
+// answers still unsent, answers the input it holds, reads and answers more,
+// and finally sends what it built. It leaves the connection waiting for an
+// event, busy, queued for another turn, or closed.
+func (c *lconn) run() {
+	l := c.l
+	if c.closed {
+		return
+	}
+	if len(c.out) == 0 {
+		c.out, c.lent = l.out[:0], true
+	}
+	if c.hasResult && c.watchState.end != nil {
+		c.hasResult = false
+		c.finishWatch()
+	}
+	if c.hasResult {
+		c.hasResult = false
+		c.finish(c.qname, c.qout, c.qerr, c.qstart)
+		c.qline, c.qout, c.qerr = nil, nil, nil
+		c.lastActive = l.now
+		if c.srv.shutting.Load() && c.drainDeadline.IsZero() {
+			c.drainDeadline = l.now.Add(drainWindow)
+		}
+	}
+	for reads := 0; !c.closed; {
+		if !c.send() || c.busy || c.closed {
+			break
+		}
+		if c.watchState.next != nil {
+			c.startWatch()
+			continue
+		}
+		if c.lingering {
+			c.linger()
+			break
+		}
+		if c.inOff < len(c.in) && c.feed(c.in[c.inOff:], true) {
+			continue // stopped early: busy, closing, or answers to send
+		}
+		if c.eof {
+			c.atEOF()
+			continue
+		}
+		if !c.readable {
+			break
+		}
+		if reads == loopMaxReads {
+			c.queued = true
+			l.again = append(l.again, c)
+			break
+		}
+		reads++
+		c.read()
+	}
+	if !c.closed {
+		c.send()
+	}
+	c.endTurn()
+}
+
+// endTurn gives the lent answer buffer back, keeping any unsent answers
+// in a buffer of the connection's own, and schedules its deadline.
+func (c *lconn) endTurn() {
+	l := c.l
+	if c.lent {
+		rest := c.out[c.outOff:]
+		var own []byte
+		if len(rest) > 0 && !c.closed {
+			own = append([]byte(nil), rest...)
+		}
+		if cap(c.out) <= retainOutBytes {
+			l.out = c.out[:0]
+		}
+		c.out, c.outOff, c.lent = own, 0, false
+	}
+	if c.closed {
+		return
+	}
+	if c.inOff < len(c.in) || c.split.InLine() {
+		if c.lineDeadline.IsZero() && !c.readable {
+			c.lineDeadline = l.now.Add(c.srv.cfg.ReadTimeout)
+		}
+	} else {
+		c.lineDeadline = time.Time{}
+		if c.inOff > 0 {
+			c.in, c.inOff = c.in[:0], 0
+		}
+		if cap(c.in) > retainOutBytes {
+			c.in = nil
+		}
+	}
+	l.schedule(c.deadline())
+}
+
+// deadline is when the connection must be closed if nothing happens
+// (zero: never).
+func (c *lconn) deadline() time.Time {
+	var d time.Time
+	cfg := &c.srv.cfg
+	switch {
+	case c.lingering:
+		d = c.lingerDeadline
+	case c.busy:
+	case len(c.out) > c.outOff:
+		d = c.writeDeadline
+	case c.inOff < len(c.in) || c.split.InLine():
+		d = c.lineDeadline
+	case cfg.IdleTimeout > 0:
+		d = c.lastActive.Add(cfg.IdleTimeout)
+	}
+	if !c.drainDeadline.IsZero() && !c.busy && (d.IsZero() || c.drainDeadline.Before(d)) {
+		d = c.drainDeadline
+	}
+	return d
+}
+
+// expire closes a connection whose deadline passed, saying why.
+func (c *lconn) expire() {
+	s := c.srv
+	switch {
+	case c.lingering:
+	case !c.drainDeadline.IsZero() && !c.l.now.Before(c.drainDeadline):
+		s.log.Debug("server: connection closed: shutting down", "remote", c.remote)
+	case len(c.out) > c.outOff:
+		s.log.Debug("server: write failed", "remote", c.remote, "err", "write timeout")
+	case c.inOff < len(c.in) || c.split.InLine():
+		if s.m != nil {
+			s.m.readTimeout.Inc()
+		}
+		s.log.Info("server: connection closed: request line not completed in time", "remote", c.remote, "timeout", s.cfg.ReadTimeout)
+	default:
+		if s.m != nil {
+			s.m.idleTimeout.Inc()
+		}
+		s.log.Debug("server: connection closed: idle", "remote", c.remote, "timeout", s.cfg.IdleTimeout)
+	}
+	c.close()
+}
+
+// read reads once: into the loop's buffer when the connection holds no
+// input, else after the partial line it holds. A read that does not fill
+// the space offered drained the socket: the next input brings a new event.
+func (c *lconn) read() {
+	owned := c.inOff < len(c.in)
+	var space []byte
+	if owned {
+		if c.inOff > 0 {
+			n := copy(c.in, c.in[c.inOff:])
+			c.in, c.inOff = c.in[:n], 0
+		}
+		if cap(c.in)-len(c.in) < 4096 {
+			grown := make([]byte, len(c.in), max(2*cap(c.in), len(c.in)+16<<10))
+			copy(grown, c.in)
+			c.in = grown
+		}
+		space = c.in[len(c.in):cap(c.in)]
+	} else {
+		space = c.l.buf
+	}
+	n, err := syscall.Read(c.fd, space)
+	for err == syscall.EINTR {
+		n, err = syscall.Read(c.fd, space)
+	}
+	switch {
+	case err == syscall.EAGAIN:
+		c.readable = false
+		return
+	case err != nil:
+		// As on the goroutine path, a partial line is lost.
+		c.srv.log.Debug("server: read failed", "remote", c.remote, "err", err)
+		c.close()
+		return
+	case n == 0:
+		c.srv.log.Debug("server: connection closed", "remote", c.remote)
+		c.readable, c.eof = false, true
+		return
+	}
+	if m := c.srv.m; m != nil {
+		m.bytesIn.Add(float64(n))
+	}
+	if n < len(space) {
+		c.readable = false
+	}
+	if owned {
+		c.in = c.in[:len(c.in)+n]
+		c.feed(c.in, true)
+		return
+	}
+	c.feed(space[:n], false)
+}
+
+// feed answers the complete lines of buf, which is c.in[c.inOff:] when
+// owned, else the loop's buffer (whose unconsumed rest is then copied into
+// c.in). It reports whether it stopped before the end of the complete lines:
+// a query went to a goroutine, the connection must close, or the network
+// does not take the answers. A partial line at the end is kept.
+func (c *lconn) feed(buf []byte, owned bool) (stopped bool) {
+	pos := 0
+	var handoff bool
+	for pos < len(buf) && !stopped {
+		line, n, tooLarge, ok := c.split.Next(buf[pos:])
+		if !ok {
+			pos += n
+			break
+		}
+		lineStart := pos
+		pos += n
+		c.lineDeadline = time.Time{}
+		c.lastActive = c.l.now
+		var closeConn bool
+		switch {
+		case tooLarge:
+			closeConn = c.tooLarge()
+		case blank(line):
+		default:
+			name, act := c.prepare(line)
+			switch act {
+			case actClose:
+				closeConn = true
+			case actQuery:
+				if name == nameWatch || name == nameUnwatch {
+					stopped = c.feedWatch(line, name)
+				} else if !c.runInline(name, line) {
+					c.qname = name
+					c.qline = line
+					pos = lineStart // the line stays in c.in while it runs
+					handoff, stopped = true, true
+				}
+			}
+		}
+		if closeConn {
+			c.startLinger()
+			return true
+		}
+		if !stopped && len(c.out)-c.outOff >= loopFlushBytes && !c.send() {
+			stopped = true
+		}
+	}
+	// Keep what is left.
+	if owned {
+		c.inOff += pos
+	} else if pos < len(buf) {
+		c.in = append(c.in[:0], buf[pos:]...)
+		c.inOff = 0
+	}
+	if handoff {
+		// The query's line is now at c.in[c.inOff:], where it stays while
+		// the connection is busy.
+		_, n, _, _ := c.split.Next(c.in[c.inOff:])
+		c.qline = c.in[c.inOff : c.inOff+len(c.qline)]
+		c.inOff += n
+		c.startQuery()
+	}
+	return stopped
+}
+
+// startQuery runs c.qline through Query on a goroutine of its own.
+func (c *lconn) startQuery() {
+	c.busy = true
+	if c.srv.m != nil {
+		c.qstart = time.Now()
+	}
+	go c.work()
+}
+
+// work is the goroutine of a query in flight.
+func (c *lconn) work() {
+	c.qout, c.qerr = c.srv.exec.Query(c.qctx, c.qline)
+	c.l.complete(c)
+}
+
+// atEOF answers a last line left without a terminator, then closes the
+// connection once everything is sent.
+func (c *lconn) atEOF() {
+	if line, tooLarge, ok := c.split.Final(c.in[c.inOff:]); ok {
+		c.in, c.inOff = c.in[:0], 0
+		switch {
+		case tooLarge:
+			if c.tooLarge() {
+				c.startLinger()
+				return
+			}
+		case blank(line):
+		default:
+			name, act := c.prepare(line)
+			switch act {
+			case actClose:
+				c.startLinger()
+				return
+			case actQuery:
+				if !c.runInline(name, line) {
+					c.qname = name
+					c.in = append(c.in[:0], line...)
+					c.qline = c.in
+					c.inOff = len(c.in)
+					c.startQuery()
+					return
+				}
+			}
+		}
+	}
+	if c.send() {
+		c.close()
+	}
+}
+
+// send writes the answers not yet sent. It reports whether all are sent;
+// if not, the connection waits for the socket to take more (an EPOLLOUT
+// event), or has been closed after a write error.
+func (c *lconn) send() bool {
+	if c.closed {
+		return false
+	}
+	for c.outOff < len(c.out) {
+		n, err := syscall.Write(c.fd, c.out[c.outOff:])
+		if n > 0 {
+			c.outOff += n
+			if m := c.srv.m; m != nil {
+				m.bytesOut.Add(float64(n))
+			}
+			c.writeDeadline = time.Time{}
+		}
+		switch {
+		case err == syscall.EINTR:
+		case err == syscall.EAGAIN:
+			if c.writeDeadline.IsZero() {
+				c.writeDeadline = time.Now().Add(c.srv.cfg.WriteTimeout)
+			}
+			return false
+		case err != nil:
+			c.srv.log.Debug("server: write failed", "remote", c.remote, "err", err)
+			c.close()
+			return false
+		}
+	}
+	c.out, c.outOff = c.out[:0], 0
+	return true
+}
+
+// startLinger begins closing on the server's initiative.
+func (c *lconn) startLinger() {
+	c.lingering = true
+	c.lingerLeft = lingerBytes
+	c.in, c.inOff = nil, 0
+}
+
+// linger runs once the answers are sent: shut the write side, then drop
+// input until the client closes, lingerBytes or lingerDeadline.
+func (c *lconn) linger() {
+	if !c.shutWrite {
+		c.shutWrite = true
+		c.lingerDeadline = c.l.now.Add(lingerTimeout)
+		if syscall.Shutdown(c.fd, syscall.SHUT_WR) != nil {
+			c.close()
+			return
+		}
+	}
+	for c.readable && !c.eof {
+		n, err := syscall.Read(c.fd, c.l.buf)
+		switch {
+		case err == syscall.EINTR:
+		case err == syscall.EAGAIN:
+			c.readable = false
+		case err != nil || n == 0:
+			c.eof = true
+		default:
+			c.lingerLeft -= n
+			if c.lingerLeft <= 0 {
+				c.eof = true
+			}
+		}
+	}
+	if c.eof {
+		c.close()
+	}
+}
+
+// close closes the connection and forgets it. Not while busy.
+func (c *lconn) close() {
+	if c.closed {
+		return
+	}
+	c.closed = true
+	l := c.l
+	if c.fd < len(l.byFD) && l.byFD[c.fd] == c {
+		l.byFD[c.fd] = nil
+		l.nconns--
+	}
+	c.mu.Lock()
+	c.fdClosed = true
+	syscall.Close(c.fd)
+	c.mu.Unlock()
+	c.in = nil
+	c.cancel()
+	s := c.srv
+	s.forget(c)
+	l.assigned.Add(-1)
+	s.wg.Done()
+}
