@@ -24,8 +24,8 @@ var allowedImports = map[string][]string{
 	"writequeue":        {},
 	"protocol":          {"internal/jsontext"},
 	"internal/btree":    {},
-	"internal/testcert": {},                                                                                         // throwaway CAs for TLS tests
-	"replication":       {"query", "dbvalue", "collection", "index", "writequeue", "aof", "protocol", "internal/*"}, // protocol: Config.Join speaks to a member's server
+	"internal/testcert": {},                                                                           // throwaway CAs for TLS tests
+	"replication":       {"query", "dbvalue", "collection", "index", "aof", "protocol", "internal/*"}, // protocol: Config.Join speaks to a member's server
 	".":                 {"query", "dbvalue", "collection", "index", "writequeue", "aof", "replication", "internal/*"},
 	"server":            {"protocol", "query", "internal/jsontext"},
 	"client":            {"protocol"},

@@ -13,7 +13,7 @@ import (
 )
 
 // ClusterOptions make Open start the database as a member of a Raft
-// cluster (SPEC §6). Every write is committed by a majority before it is
+// cluster (docs/clustering.md). Every write is committed by a majority before it is
 // acknowledged; a write sent to any member is forwarded to the leader and
 // answered once the member that took it has applied it; reads are
 // linearizable unless the context asks for ReadLocal.
@@ -72,6 +72,10 @@ type ClusterOptions struct {
 	// followers wait for the leader before they elect another.
 	HeartbeatTimeout time.Duration
 	ElectionTimeout  time.Duration
+	// CommitTimeout is the longest a follower waits to learn that an entry
+	// was committed when no new entries flow (default 1 ms; it bounds the
+	// latency of a write acknowledged on a follower of an idle cluster).
+	CommitTimeout time.Duration
 	// NoSync skips fsync of the Raft log: a write is still acknowledged
 	// only once a majority stored it, but a power cut on a majority may
 	// lose it (a process crash loses nothing). For tests and benchmarks.
@@ -89,7 +93,7 @@ func (o *ClusterOptions) Validate() error {
 		return errors.New("fleetdb: ClusterOptions.DataDir is required")
 	case o.Bootstrap && o.Join != "":
 		return errors.New("fleetdb: ClusterOptions.Bootstrap and Join exclude each other")
-	case o.ApplyTimeout < 0 || o.SnapshotInterval < 0 || o.HeartbeatTimeout < 0 || o.ElectionTimeout < 0:
+	case o.ApplyTimeout < 0 || o.SnapshotInterval < 0 || o.HeartbeatTimeout < 0 || o.ElectionTimeout < 0 || o.CommitTimeout < 0:
 		return errors.New("fleetdb: ClusterOptions durations must not be negative")
 	}
 	return nil
@@ -145,8 +149,20 @@ type clusterNode struct {
 }
 
 func (db *DB) openCluster(ctx context.Context) error {
+	n, err := replication.Open(ctx, db.replicationConfig())
+	if err != nil {
+		return err
+	}
+	db.repl = &clusterNode{n: n}
+	return nil
+}
+
+// replicationConfig is the node's configuration: every field of
+// ClusterOptions (TestClusterOptionsCarriedOver fails when one is not
+// carried over) and what the DB provides.
+func (db *DB) replicationConfig() replication.Config {
 	o := db.opts.Cluster
-	n, err := replication.Open(ctx, replication.Config{
+	return replication.Config{
 		NodeID:            o.NodeID,
 		RaftAddr:          o.RaftAddr,
 		ClientAddr:        o.ClientAddr,
@@ -163,6 +179,7 @@ func (db *DB) openCluster(ctx context.Context) error {
 		TrailingLogs:      o.TrailingLogs,
 		HeartbeatTimeout:  o.HeartbeatTimeout,
 		ElectionTimeout:   o.ElectionTimeout,
+		CommitTimeout:     o.CommitTimeout,
 		NoSync:            o.NoSync,
 		MaxBatch:          db.opts.MaxBatch,
 		QueueSize:         db.opts.QueueSize,
@@ -170,12 +187,7 @@ func (db *DB) openCluster(ctx context.Context) error {
 		Env:               &db.env,
 		Publish:           db.cur.Store,
 		Changes:           db.clusterChanges,
-	})
-	if err != nil {
-		return err
 	}
-	db.repl = &clusterNode{n: n}
-	return nil
 }
 
 func (c *clusterNode) Write(ctx context.Context, req []byte, q query.Query) ([]byte, error) {
@@ -188,6 +200,26 @@ func (c *clusterNode) ReadBarrier(ctx context.Context) error {
 }
 
 func (c *clusterNode) Close() error { return c.n.Close() }
+
+func (c *clusterNode) Join(ctx context.Context, id, raftAddr, clientAddr string) error {
+	return clusterErr(c.n.Join(ctx, id, raftAddr, clientAddr))
+}
+
+func (c *clusterNode) Remove(ctx context.Context, id string) error {
+	return clusterErr(c.n.Remove(ctx, id))
+}
+
+func (c *clusterNode) Status() ClusterStatus { return c.n.Status() }
+
+func (c *clusterNode) TransferLeadership(ctx context.Context) error {
+	return clusterErr(c.n.TransferLeadership(ctx))
+}
+
+func (c *clusterNode) WriteStats() writeStats {
+	s := c.n.WriteStats()
+	return writeStats{requests: s.Writes, batches: s.Entries, maxBatch: s.MaxBatch, pending: s.Pending,
+		failed: s.Failed, canceled: s.Canceled}
+}
 
 func (c *clusterNode) AppendInfo(dst []byte) []byte {
 	dst = append(dst, `"persistent":true,"db-file-size":`...)
@@ -234,51 +266,53 @@ func (db *DB) clusterQuery(ctx context.Context, q query.Query) ([]byte, error) {
 	return nil, fmt.Errorf("fleetdb: %s is not a cluster query", q.Name())
 }
 
-func (db *DB) node() (*replication.Node, error) {
-	c, ok := db.repl.(*clusterNode)
-	if !ok {
+// cluster returns the database's cluster node, or a refusal when it is not
+// a cluster member.
+func (db *DB) cluster() (replicator, error) {
+	if db.repl == nil {
 		return nil, &query.Error{Kind: query.KindMalformedQuery, Msg: "Malformed query: this database is not a cluster member"}
 	}
-	return c.n, nil
+	return db.repl, nil
 }
 
 // ClusterJoin adds a member (a voter) to the cluster; any member accepts
 // it and hands it to the leader. ["cluster-join", id, raft-addr,
 // client-addr] does the same.
 func (db *DB) ClusterJoin(ctx context.Context, id, raftAddr, clientAddr string) error {
-	n, err := db.node()
+	c, err := db.cluster()
 	if err != nil {
 		return err
 	}
-	return clusterErr(n.Join(ctx, id, raftAddr, clientAddr))
+	return c.Join(ctx, id, raftAddr, clientAddr)
 }
 
 // ClusterRemove removes a member from the cluster; any member accepts it.
 // ["cluster-remove", id] does the same.
 func (db *DB) ClusterRemove(ctx context.Context, id string) error {
-	n, err := db.node()
+	c, err := db.cluster()
 	if err != nil {
 		return err
 	}
-	return clusterErr(n.Remove(ctx, id))
+	return c.Remove(ctx, id)
 }
 
 // ClusterStatus returns this member's view of the cluster; false when the
 // database is not a cluster member.
 func (db *DB) ClusterStatus() (ClusterStatus, bool) {
-	n, err := db.node()
+	c, err := db.cluster()
 	if err != nil {
 		return ClusterStatus{}, false
 	}
-	return n.Status(), true
+	return c.Status(), true
 }
 
 // TransferLeadership hands leadership from this member (the leader) to
-// another voter and waits until it has.
-func (db *DB) TransferLeadership() error {
-	n, err := db.node()
+// another voter and waits until it has, or until ctx ends (the transfer
+// then goes on, and ends by itself within about an election timeout).
+func (db *DB) TransferLeadership(ctx context.Context) error {
+	c, err := db.cluster()
 	if err != nil {
 		return err
 	}
-	return clusterErr(n.TransferLeadership())
+	return c.TransferLeadership(ctx)
 }

@@ -8,7 +8,7 @@ import (
 	"github.com/fleetdb-go/fleetdb/query"
 )
 
-// Command is a user-defined write command (SPEC §7): a deterministic Go
+// Command is a user-defined write command (docs/query-language.md): a deterministic Go
 // function that reads and changes the database inside one serialized
 // write. It is run by ["call", name, arg, ...]; its arguments arrive as
 // JSON and its result is marshaled to JSON. If it returns an error or

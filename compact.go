@@ -7,7 +7,7 @@ import (
 	"github.com/fleetdb-go/fleetdb/dbvalue"
 )
 
-// Compact starts a background compaction of the log (SPEC §6): the current
+// Compact starts a background compaction of the log (docs/durability.md): the current
 // value is written as a snapshot into a new file while writes go on, the
 // writes made meanwhile are appended, and the new file replaces the log.
 // It reports false when the database is ephemeral or a compaction is

@@ -60,7 +60,12 @@ func Open(opts Options) (*DB, error) { return OpenContext(context.Background(), 
 
 // OpenContext is Open with a context that bounds the parts of opening that
 // wait on others (a new cluster member asking to be admitted).
-func OpenContext(ctx context.Context, opts Options) (*DB, error) {
+//
+// Open chooses one write path and starts only it: a cluster member's writes
+// go through Raft (package replication), any other database's through the
+// write queue and, with a Path, the log. A failed Open releases everything
+// it started (the Raft node, the log, its lock file, goroutines).
+func OpenContext(ctx context.Context, opts Options) (_ *DB, err error) {
 	if err := opts.Validate(); err != nil {
 		return nil, err
 	}
@@ -73,10 +78,16 @@ func OpenContext(ctx context.Context, opts Options) (*DB, error) {
 	db.hub = newHub(opts, dbvalue.Empty())
 	db.pins = newPins(opts.MaxSnapshots)
 	db.bgCtx, db.bgCancel = context.WithCancel(context.Background())
+	defer func() {
+		if err != nil {
+			db.Close()
+		}
+	}()
 	if opts.Cluster != nil {
 		if err := db.openCluster(ctx); err != nil {
 			return nil, err
 		}
+		return db, nil
 	}
 	if opts.Path != "" {
 		if err := db.openLog(nil); err != nil {
@@ -86,50 +97,49 @@ func OpenContext(ctx context.Context, opts Options) (*DB, error) {
 	db.writer = &writer{db: db}
 	q, err := writequeue.New[*writeReq](db.writer, writequeue.Options{MaxBatch: opts.MaxBatch, QueueSize: opts.QueueSize})
 	if err != nil {
-		if db.aof != nil {
-			db.aof.Close()
-		}
-		db.releaseLock()
 		return nil, err
 	}
 	db.queue = q
 	return db, nil
 }
 
-// Close stops accepting queries, finishes the writes already queued, stops
-// a running compaction (the log stays as it was) and syncs and closes the
-// log. Queries after Close fail with ErrClosed.
+// Close stops accepting queries, finishes the writes already queued (or,
+// on a cluster member, leaves the cluster's work and stops the Raft node),
+// stops a running compaction (the log stays as it was) and syncs and closes
+// the log. Queries after Close fail with ErrClosed, reads of snapshots too.
 func (db *DB) Close() error {
 	db.closeOnce.Do(func() {
 		db.closed.Store(true)
-		var rerr error
+		var errs []error
 		if db.repl != nil {
-			rerr = db.repl.Close()
+			errs = append(errs, db.repl.Close())
 		}
-		err := db.queue.Close()
-		if err == nil {
-			err = rerr
+		if db.queue != nil {
+			errs = append(errs, db.queue.Close())
 		}
 		db.bgCancel()
 		db.bg.Wait()
 		if db.aof != nil {
-			if cerr := db.aof.Close(); err == nil {
-				err = cerr
-			}
+			errs = append(errs, db.aof.Close())
 		}
 		db.releaseLock()
-		db.closeErr = err
+		for _, err := range errs {
+			if err != nil {
+				db.closeErr = err
+				break
+			}
+		}
 	})
 	return db.closeErr
 }
 
-// Query runs one request (a JSON query, SPEC §4) and returns its JSON
+// Query runs one request (a JSON query, docs/query-language.md) and returns its JSON
 // result, the value the protocol sends after status 0.
 func (db *DB) Query(ctx context.Context, req []byte) ([]byte, error) {
 	if p, ok := query.ParsePoint(req); ok {
 		// A select of one equality: read from the text, without a Query
 		// value or a plan (package query, point.go).
-		v, err := db.readValue(ctx)
+		v, err := db.readView(ctx)
 		if err != nil {
 			return nil, err
 		}
@@ -221,17 +231,19 @@ func (db *DB) run(ctx context.Context, req []byte, q query.Query) ([]byte, error
 			return db.write(ctx, req, q)
 		}
 	}
-	v, err := db.readValue(ctx)
+	v, err := db.readView(ctx)
 	if err != nil {
 		return nil, err
 	}
 	return query.Execute(nil, v, q, &db.env)
 }
 
-// readValue returns the value a read of the DB sees, after the checks every
-// read passes: the DB is open, the context is live, and in a cluster the
-// read barrier of the read-consistency setting.
-func (db *DB) readValue(ctx context.Context) (*dbvalue.Value, error) {
+// readView is the one door of every read (Query, the typed reads,
+// SnapshotContext): it fails with ErrClosed after Close and with
+// ErrUnavailable once ctx has ended, and on a cluster member it passes the
+// read barrier of ctx's read consistency (linearizable unless ctx asks for
+// ReadLocal). It returns the value the read must see.
+func (db *DB) readView(ctx context.Context) (*dbvalue.Value, error) {
 	if db.closed.Load() {
 		return nil, ErrClosed
 	}
@@ -247,8 +259,9 @@ func (db *DB) readValue(ctx context.Context) (*dbvalue.Value, error) {
 }
 
 // replicator is a cluster node as the DB sees it (package replication):
-// it replicates writes and makes reads linearizable. Set only by the
-// cluster mode of Open.
+// it replicates writes, makes reads linearizable and manages membership. Set
+// only by the cluster mode of Open; a DB with a replicator has no write
+// queue and no log of its own.
 type replicator interface {
 	// Write replicates one write and returns its result once it is
 	// committed and applied on this node.
@@ -261,6 +274,14 @@ type replicator interface {
 	// "fleetdb-version": "persistent", "db-file-size", "compacting" and
 	// the "cluster" object, each followed by a comma.
 	AppendInfo(dst []byte) []byte
+	// WriteStats returns the counters of the node's write path.
+	WriteStats() writeStats
+	// Join, Remove, Status and TransferLeadership are DB.ClusterJoin,
+	// DB.ClusterRemove, DB.ClusterStatus and DB.TransferLeadership.
+	Join(ctx context.Context, id, raftAddr, clientAddr string) error
+	Remove(ctx context.Context, id string) error
+	Status() ClusterStatus
+	TransferLeadership(ctx context.Context) error
 	// Close leaves the cluster's work on this node and stops it.
 	Close() error
 }
@@ -317,9 +338,25 @@ func (db *DB) appendInfo(dst []byte, v *dbvalue.Value) []byte {
 	return append(query.AppendCounts(dst, v), '}')
 }
 
-// Snapshot returns a read-only view of the database as it is now. It never
-// sees later writes and costs nothing to keep (it shares the value).
+// Snapshot returns a read-only view of the database as this member has
+// applied it now, without waiting: on a cluster member it is what a
+// ReadLocal read sees (SnapshotContext waits for the read barrier). It never
+// sees later writes and costs nothing to keep (it shares the value); its
+// reads fail with ErrClosed once the database is closed.
 func (db *DB) Snapshot() *Snapshot { return &Snapshot{db: db, v: db.cur.Load()} }
+
+// SnapshotContext returns a read-only view of the database after the checks
+// every read passes: ErrClosed after Close, ErrUnavailable once ctx has
+// ended, and on a cluster member the read barrier of ctx's read consistency
+// (the view reflects every write acknowledged before the call, unless ctx
+// asks for ReadLocal).
+func (db *DB) SnapshotContext(ctx context.Context) (*Snapshot, error) {
+	v, err := db.readView(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return &Snapshot{db: db, v: v}, nil
+}
 
 // value returns the published value (tests).
 func (db *DB) value() *dbvalue.Value { return db.cur.Load() }

@@ -5,10 +5,15 @@
 //	db, err := fleetdb.Open(fleetdb.Options{})           // ephemeral
 //	out, err := db.Query(ctx, []byte(`["select","people",{"where":["=","name","Bob"]}]`))
 //
-// Reads load the current value and never block. Writes are serialized by
-// one writer, which applies them, makes them durable (when the database has
-// a log) and publishes the new value with one atomic store; a write is
-// answered only after that.
+// Reads load the current value and never block on writes. Every read (Query,
+// the typed reads, SnapshotContext) passes the same checks: ErrClosed after
+// Close, the context, and on a cluster member the read barrier of the
+// context's read consistency. Writes of a standalone database are
+// serialized by one writer, which applies them, makes them durable (when
+// the database has a log) and publishes the new value with one atomic
+// store; a write is answered only after that. A cluster member's writes go
+// through Raft instead (package replication). docs/architecture.md in the
+// repository follows both paths.
 //
 // Besides the JSON entry point there are typed helpers (Insert, Select,
 // UpdateWhere, ...), snapshots, user-defined commands (Register, Call), and

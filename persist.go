@@ -4,7 +4,6 @@ import (
 	"errors"
 	"fmt"
 	"os"
-	"runtime/debug"
 	"syscall"
 
 	"github.com/fleetdb-go/fleetdb/aof"
@@ -51,7 +50,7 @@ func (db *DB) openLog(scan *aof.Report) error {
 			txn.SetSeq(txn.Seq() + 1) // positions count the writes (writer.go)
 			records++
 		case dbvalue.IsSnapshotRecord(rec):
-			if rec[0] == 'H' {
+			if dbvalue.StartsSnapshot(rec) {
 				loader = &dbvalue.Loader{}
 			}
 			if loader == nil {
@@ -60,7 +59,7 @@ func (db *DB) openLog(scan *aof.Report) error {
 			if err := loader.Add(rec); err != nil {
 				return fmt.Errorf("fleetdb: log record %d: %w", n, err)
 			}
-			if rec[0] == 'E' {
+			if loader.Done() {
 				v, err := loader.Value()
 				if err != nil {
 					return err
@@ -73,7 +72,7 @@ func (db *DB) openLog(scan *aof.Report) error {
 		return nil
 	}
 	if scan != nil {
-		rep, err := aof.Scan(db.opts.Path, db.opts.FS, replay)
+		rep, err := aof.Scan(db.opts.Path, db.opts.fs, replay)
 		*scan = rep
 		if err != nil {
 			return err
@@ -84,24 +83,22 @@ func (db *DB) openLog(scan *aof.Report) error {
 		db.cur.Store(txn.Commit())
 		return nil
 	}
-	if db.opts.FS == nil {
+	if db.opts.fs == nil {
 		unlock, err := lockFile(db.opts.Path)
 		if err != nil {
 			return err
 		}
 		db.unlock = unlock
 	}
-	// Replay builds the whole database at once: collect garbage less often
-	// meanwhile (the setting is process-wide and restored right after).
-	defer debug.SetGCPercent(debug.SetGCPercent(400))
-	l, err := aof.Open(db.opts.Path, aof.Options{Sync: db.opts.Sync, FS: db.opts.FS, Logger: db.log}, replay)
+	restoreGC := tuneReplayGC(db.opts.ReplayGCPercent)
+	l, err := aof.Open(db.opts.Path, aof.Options{Sync: db.opts.Sync, FS: db.opts.fs, Logger: db.log}, replay)
+	restoreGC()
 	if err != nil {
 		db.releaseLock()
 		return repairHint(db.opts.Path, err)
 	}
 	if loader != nil {
 		l.Close()
-		db.releaseLock()
 		return fmt.Errorf("fleetdb: %s: the log ends inside a snapshot", db.opts.Path)
 	}
 	db.aof = l

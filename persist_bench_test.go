@@ -85,8 +85,14 @@ func BenchmarkDurableInsert1(b *testing.B) {
 }
 
 // BenchmarkReplay opens a log holding 1,000,000 inserted records (written
-// once, in batches of 64 single-record inserts) and reports records/s.
+// once, in batches of 64 single-record inserts) and reports records/s, with
+// Options.ReplayGCPercent 400 as the server uses (0: default collector;
+// FLEETDB_REPLAY_GC=0 measures it).
 func BenchmarkReplay(b *testing.B) {
+	replayGCPercent := 400
+	if os.Getenv("FLEETDB_REPLAY_GC") == "0" {
+		replayGCPercent = 0
+	}
 	path := filepath.Join(b.TempDir(), "r.fdb")
 	const n = 1_000_000
 	db, err := Open(Options{Path: path, Sync: SyncNever, MaxBatch: 64})
@@ -108,7 +114,7 @@ func BenchmarkReplay(b *testing.B) {
 	b.ResetTimer()
 	start := time.Now()
 	for b.Loop() {
-		db, err := Open(Options{Path: path})
+		db, err := Open(Options{Path: path, ReplayGCPercent: replayGCPercent})
 		if err != nil {
 			b.Fatal(err)
 		}

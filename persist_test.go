@@ -2,10 +2,12 @@ package fleetdb
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
+	"runtime/debug"
 	"strings"
 	"sync"
 	"syscall"
@@ -119,7 +121,7 @@ func TestFsyncFailureRefusesWritesKeepsReads(t *testing.T) {
 	for _, errno := range []error{syscall.EIO, syscall.ENOSPC} {
 		t.Run(errno.Error(), func(t *testing.T) {
 			fsys := aoftest.New()
-			db := openAt(t, Options{Path: "/db/x.fdb", FS: fsys})
+			db := openAt(t, Options{Path: "/db/x.fdb", fs: fsys})
 			mustQuery(t, db, `["insert","p",{"id":1}]`)
 			if errno == syscall.ENOSPC {
 				fsys.Inject(aoftest.Fault{Op: aoftest.OpWrite, Err: errno, Short: -1})
@@ -143,7 +145,7 @@ func TestFsyncFailureRefusesWritesKeepsReads(t *testing.T) {
 			db.Close()
 			fsys.ClearFaults()
 			fsys.PowerCut()
-			db = openAt(t, Options{Path: "/db/x.fdb", FS: fsys})
+			db = openAt(t, Options{Path: "/db/x.fdb", fs: fsys})
 			defer db.Close()
 			if out := mustQuery(t, db, `["select","p"]`); string(out) != `[{"id":1}]` {
 				t.Fatalf("after power cut = %s", out)
@@ -157,7 +159,7 @@ func TestFsyncFailureRefusesWritesKeepsReads(t *testing.T) {
 // acknowledged write survived.
 func TestPowerCutKeepsAcknowledged(t *testing.T) {
 	fsys := aoftest.New()
-	db := openAt(t, Options{Path: "/db/p.fdb", FS: fsys})
+	db := openAt(t, Options{Path: "/db/p.fdb", fs: fsys})
 	var mu sync.Mutex
 	acked := map[int]bool{}
 	var wg sync.WaitGroup
@@ -193,7 +195,7 @@ func TestPowerCutKeepsAcknowledged(t *testing.T) {
 	close(stop)
 	wg.Wait()
 	db.Close()
-	db = openAt(t, Options{Path: "/db/p.fdb", FS: fsys})
+	db = openAt(t, Options{Path: "/db/p.fdb", fs: fsys})
 	defer db.Close()
 	for id := range snapshot {
 		if out := mustQuery(t, db, fmt.Sprintf(`["count","p",{"where":["=","id",%d]}]`, id)); string(out) != "1" {
@@ -235,5 +237,50 @@ func TestCorruptLogRefusesToOpen(t *testing.T) {
 	defer db.Close()
 	if out := mustQuery(t, db, `["count","p"]`); string(out) != "19" {
 		t.Fatalf("after torn tail: count = %s", out)
+	}
+}
+
+// TestReplayLeavesTheCollectorAlone: opening a log changes no setting of
+// the process; Options.ReplayGCPercent sets the collector's percentage
+// during the replay only (a command replayed from the log sees it) and
+// restores it after.
+func TestReplayLeavesTheCollectorAlone(t *testing.T) {
+	gcPercent := func() int {
+		p := debug.SetGCPercent(100)
+		debug.SetGCPercent(p)
+		return p
+	}
+	// A log written before calls were logged as their writes replays its
+	// calls through the registered command: the probe sees the collector's
+	// setting during the replay (testdata/old-call-v1.fdb calls "birthday"
+	// twice).
+	var seen []int
+	cmds := map[string]Command{"birthday": func(*Tx, []json.RawMessage) (any, error) {
+		seen = append(seen, gcPercent())
+		return nil, nil
+	}}
+	src, err := os.ReadFile("testdata/old-call-v1.fdb")
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	before := gcPercent()
+	for i, tc := range []struct{ option, want int }{{0, before}, {before + 300, before + 300}} {
+		seen = nil
+		path := filepath.Join(dir, fmt.Sprintf("db%d.fdb", i))
+		if err := os.WriteFile(path, src, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		db := openAt(t, Options{Path: path, Commands: cmds, ReplayGCPercent: tc.option})
+		db.Close()
+		if len(seen) != 2 || seen[0] != tc.want || seen[1] != tc.want {
+			t.Errorf("ReplayGCPercent %d: the replay ran with %v, want [%d %d]", tc.option, seen, tc.want, tc.want)
+		}
+		if got := gcPercent(); got != before {
+			t.Errorf("ReplayGCPercent %d: GC percent %d after Open, %d before", tc.option, got, before)
+		}
+	}
+	if _, err := Open(Options{Path: filepath.Join(dir, "neg.fdb"), ReplayGCPercent: -1}); err == nil || !strings.Contains(err.Error(), "ReplayGCPercent") {
+		t.Errorf("negative ReplayGCPercent: %v", err)
 	}
 }

@@ -102,7 +102,7 @@ func TestCheckLogReplays(t *testing.T) {
 // no space left on device", and the log's failure is permanent).
 func TestFullDiskMessage(t *testing.T) {
 	fsys := aoftest.New()
-	db := openAt(t, Options{Path: "/db/x.fdb", FS: fsys})
+	db := openAt(t, Options{Path: "/db/x.fdb", fs: fsys})
 	defer db.Close()
 	fsys.Inject(aoftest.Fault{Op: aoftest.OpWrite, Err: syscall.ENOSPC, Sticky: true})
 	for i := 0; i < 2; i++ {

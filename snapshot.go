@@ -10,13 +10,14 @@ import (
 
 // Snapshot is a read-only view of the database at one moment. It stays
 // consistent while writes go on and costs nothing to hold: it shares the
-// immutable value those writes replaced. It is safe for concurrent use.
+// immutable value those writes replaced. Its reads fail with ErrClosed once
+// the database is closed. It is safe for concurrent use.
 type Snapshot struct {
 	db *DB
 	v  *dbvalue.Value
 }
 
-// Query runs a read query (SPEC §4) on the snapshot. Writes are refused.
+// Query runs a read query (docs/query-language.md) on the snapshot. Writes are refused.
 func (s *Snapshot) Query(ctx context.Context, req []byte) ([]byte, error) {
 	q, err := query.Parse(req)
 	if err != nil {
@@ -26,6 +27,9 @@ func (s *Snapshot) Query(ctx context.Context, req []byte) ([]byte, error) {
 }
 
 func (s *Snapshot) run(ctx context.Context, q query.Query) ([]byte, error) {
+	if s.db.closed.Load() {
+		return nil, ErrClosed
+	}
 	if err := ctx.Err(); err != nil {
 		return nil, unavailable("fleetdb: query not run", err)
 	}
@@ -76,6 +80,9 @@ func (s *Snapshot) Get(ctx context.Context, coll string, id any) (json.RawMessag
 	if enc, ok := query.AppendID(buf[:0], id); ok && coll != "" {
 		// The id is a number or a string: look it up directly, without
 		// marshaling and parsing a select (same answer, see AppendID).
+		if s.db.closed.Load() {
+			return nil, ErrClosed
+		}
 		if err := ctx.Err(); err != nil {
 			return nil, unavailable("fleetdb: query not run", err)
 		}

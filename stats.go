@@ -1,6 +1,8 @@
 package fleetdb
 
-import "github.com/fleetdb-go/fleetdb/collection"
+import (
+	"github.com/fleetdb-go/fleetdb/collection"
+)
 
 // MetricsSnapshot returns the database's figures for metrics, by name
 // without prefix, in snake_case with the unit; names ending in "_total" are
@@ -19,14 +21,14 @@ func (db *DB) MetricsSnapshot() map[string]float64 {
 		"records":     float64(records),
 		"persistent":  bit(db.aof != nil || db.repl != nil),
 	}
-	q := db.queue.Stats()
-	m["writes_total"] = float64(q.Requests)
-	m["write_batches_total"] = float64(q.Batches)
-	m["write_batch_max"] = float64(q.MaxBatch)
-	m["write_queue_pending"] = float64(q.Pending)
-	m["write_failed_total"] = float64(q.FailedRequests)
-	m["write_rejected_total"] = float64(q.Rejected)
-	m["write_canceled_total"] = float64(q.Canceled)
+	q := db.writeStats()
+	m["writes_total"] = float64(q.requests)
+	m["write_batches_total"] = float64(q.batches)
+	m["write_batch_max"] = float64(q.maxBatch)
+	m["write_queue_pending"] = float64(q.pending)
+	m["write_failed_total"] = float64(q.failed)
+	m["write_rejected_total"] = float64(q.rejected)
+	m["write_canceled_total"] = float64(q.canceled)
 	db.hub.mu.Lock()
 	m["watch_history_bytes"] = float64(db.hub.histBytes)
 	m["position"] = float64(db.hub.cur.Seq)
@@ -50,6 +52,25 @@ func (db *DB) MetricsSnapshot() map[string]float64 {
 		m["compactions_failed_total"] = float64(db.compactions.failed.Load())
 	}
 	return m
+}
+
+// writeStats are the counters of the write path in use: the write queue's,
+// or on a cluster member the Raft write path's (a batch is then one Raft
+// entry).
+type writeStats struct {
+	requests, batches uint64
+	maxBatch, pending int
+	failed, rejected  uint64
+	canceled          uint64
+}
+
+func (db *DB) writeStats() writeStats {
+	if db.repl != nil {
+		return db.repl.WriteStats()
+	}
+	q := db.queue.Stats()
+	return writeStats{requests: q.Requests, batches: q.Batches, maxBatch: q.MaxBatch, pending: q.Pending,
+		failed: q.FailedRequests, rejected: q.Rejected, canceled: q.Canceled}
 }
 
 func bit(b bool) float64 {

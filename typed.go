@@ -190,28 +190,42 @@ func (db *DB) DropCollection(ctx context.Context, coll string) (bool, error) {
 	return n == 1, err
 }
 
-// Select returns the matching records (or projections, with Only).
+// Select returns the matching records (or projections, with Only). Like
+// every read of the database (Query, SelectInto, Count, Get,
+// SnapshotContext) it fails with ErrClosed after Close and, on a cluster
+// member, waits for the read barrier of ctx's read consistency.
 func (db *DB) Select(ctx context.Context, coll string, f Find) ([]json.RawMessage, error) {
-	return db.Snapshot().Select(ctx, coll, f)
+	s, err := db.SnapshotContext(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return s.Select(ctx, coll, f)
 }
 
 // SelectInto decodes the matching records into dest, a pointer to a slice.
 func (db *DB) SelectInto(ctx context.Context, coll string, f Find, dest any) error {
-	return db.Snapshot().SelectInto(ctx, coll, f, dest)
+	s, err := db.SnapshotContext(ctx)
+	if err != nil {
+		return err
+	}
+	return s.SelectInto(ctx, coll, f, dest)
 }
 
 // Count returns the number of matching records.
 func (db *DB) Count(ctx context.Context, coll string, f Find) (int, error) {
-	return db.Snapshot().Count(ctx, coll, f)
+	s, err := db.SnapshotContext(ctx)
+	if err != nil {
+		return 0, err
+	}
+	return s.Count(ctx, coll, f)
 }
 
 // Get returns the record with the given id, or nil.
 func (db *DB) Get(ctx context.Context, coll string, id any) (json.RawMessage, error) {
-	v, err := db.readValue(ctx)
+	s, err := db.SnapshotContext(ctx)
 	if err != nil {
 		return nil, err
 	}
-	s := Snapshot{db: db, v: v}
 	return s.Get(ctx, coll, id)
 }
 

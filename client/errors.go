@@ -91,7 +91,7 @@ func serverError(status protocol.Status, value json.RawMessage) *Error {
 }
 
 // closesConn reports whether the server closes the connection after
-// answering with e (SPEC.md §3: auth failures; shutting down).
+// answering with e (docs/protocol.md: auth failures; shutting down).
 func (e *Error) closesConn() bool {
 	return e.Message == protocol.MsgAuthNeeded || e.Message == protocol.MsgAuthRejected ||
 		e.Status == protocol.StatusFailed && e.Message == protocol.MsgShuttingDown

@@ -6,7 +6,7 @@ import (
 	"fmt"
 )
 
-// The typed helpers below build the query arrays of SPEC.md §4 and decode
+// The typed helpers below build the query arrays of docs/query-language.md and decode
 // their results; everything else (multi-read, multi-write, checked-write,
 // call, clear, ...) goes through Query. Their opts argument is the query's
 // <find-options>: nil for none, a FindOptions or *FindOptions, a

@@ -16,7 +16,7 @@ type Collection struct {
 func (c Collection) Len() int { return c.records.Len() }
 
 // IsEmpty reports whether the collection has no records and no indexes; an
-// empty collection does not exist (SPEC §1).
+// empty collection does not exist (docs/query-language.md).
 func (c Collection) IsEmpty() bool { return c.records.Len() == 0 && len(c.indexes) == 0 }
 
 // Get returns the record with encoded id id.

@@ -91,8 +91,12 @@ func IsSnapshotRecord(rec []byte) bool {
 	return len(rec) > 0 && (rec[0] == 'H' || rec[0] == 'C' || rec[0] == 'R' || rec[0] == 'E')
 }
 
+// StartsSnapshot reports whether rec is the first record of a snapshot (a
+// Loader must begin with it).
+func StartsSnapshot(rec []byte) bool { return len(rec) > 0 && rec[0] == 'H' }
+
 // Loader decodes snapshot records into a value. Feed it every record with
-// Add, in order, then call Value.
+// Add, in order, until Done reports the snapshot complete, then call Value.
 type Loader struct {
 	started, ended bool
 	seq            uint64
@@ -193,6 +197,10 @@ func (l *Loader) finishCollection() error {
 	l.haveColl = false
 	return nil
 }
+
+// Done reports whether the loader has read the snapshot's last record: the
+// snapshot is complete and Value may be called.
+func (l *Loader) Done() bool { return l.ended }
 
 // Value returns the decoded value; the snapshot must have ended.
 func (l *Loader) Value() (*Value, error) {

@@ -40,10 +40,19 @@ func roundTrip(t testing.TB, v *Value) (*Value, int) {
 	var l Loader
 	recs := 0
 	if err := v.WriteSnapshot(func(rec []byte) error {
+		if l.Done() {
+			t.Fatalf("loader done before record %d", recs+1)
+		}
+		if StartsSnapshot(rec) != (recs == 0) {
+			t.Fatalf("StartsSnapshot of record %d = %v", recs+1, !(recs == 0))
+		}
 		recs++
 		return l.Add(append([]byte(nil), rec...))
 	}); err != nil {
 		t.Fatal(err)
+	}
+	if !l.Done() {
+		t.Fatal("loader not done after the last record")
 	}
 	got, err := l.Value()
 	if err != nil {

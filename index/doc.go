@@ -5,7 +5,7 @@
 // # Value encoding
 //
 // AppendValue turns a JSON value into bytes whose byte order is the total
-// order of SPEC §2 (null < false < true < numbers < strings < arrays <
+// order of docs/query-language.md (null < false < true < numbers < strings < arrays <
 // objects) and whose equality is the database's equality (deep, numbers by
 // value, 1 == 1.0):
 //

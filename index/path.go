@@ -7,7 +7,7 @@ import (
 	"github.com/tidwall/gjson"
 )
 
-// Path is a parsed attribute name (SPEC §1): a top-level key, or a dotted
+// Path is a parsed attribute name (docs/query-language.md): a top-level key, or a dotted
 // path into nested objects where `\.` stands for a literal dot in a key.
 type Path struct {
 	name  string   // the name as the user wrote it

@@ -26,7 +26,7 @@ type Spec struct {
 // ErrEmptySpec is returned for an index spec without components.
 var ErrEmptySpec = errors.New("empty index spec")
 
-// ParseSpec parses an index spec (SPEC §4): "a", or an array whose elements
+// ParseSpec parses an index spec (docs/query-language.md): "a", or an array whose elements
 // are "a" or ["a", "asc"|"desc"]. raw is kept as the spec's Raw form.
 func ParseSpec(r gjson.Result) (Spec, error) {
 	var comps []Component

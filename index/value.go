@@ -11,7 +11,7 @@ import (
 )
 
 // Type tags of the order-preserving encoding. Their numeric order is the
-// order of type classes in SPEC §2: null < false < true < numbers < strings
+// order of type classes in docs/query-language.md: null < false < true < numbers < strings
 // < arrays < objects. Tag 0 is reserved for terminators, so that a shorter
 // array or object sorts before a longer one that it prefixes.
 const (
@@ -26,10 +26,10 @@ const (
 )
 
 // Class is the type class of a value, used by range conditions, which
-// compare only within one class (SPEC §2).
+// compare only within one class (docs/query-language.md).
 type Class uint8
 
-// The classes, in the order of SPEC §2. ClassMissing is a missing attribute,
+// The classes, in the order of docs/query-language.md. ClassMissing is a missing attribute,
 // which orders and compares like null.
 const (
 	ClassNull Class = iota
@@ -87,7 +87,7 @@ func classTag(c Class) byte {
 }
 
 // AppendValue appends the order-preserving, canonical encoding of r to dst.
-// Two values are equal in the sense of SPEC §2 (deep equality, numbers by
+// Two values are equal in the sense of docs/query-language.md (deep equality, numbers by
 // value) exactly when their encodings are equal, and the byte order of
 // encodings is the total order of values. The encoding is prefix-free: no
 // encoding is a proper prefix of another, so encodings can be concatenated
@@ -171,7 +171,7 @@ func appendString(dst []byte, s string) []byte {
 }
 
 // Number is a JSON number in canonical form: an exact int64 when its value is
-// an integer within int64, otherwise an IEEE double (SPEC §2).
+// an integer within int64, otherwise an IEEE double (docs/query-language.md).
 type Number struct {
 	IsInt bool
 	Int   int64

@@ -2,7 +2,7 @@ package protocol
 
 import "strconv"
 
-// Message texts of the wire protocol (SPEC.md §3). Error values start with
+// Message texts of the wire protocol (docs/protocol.md). Error values start with
 // one of the prefixes so that clients can match them with strings.HasPrefix;
 // the rest of the message is free text for humans.
 const (

@@ -7,7 +7,7 @@ import (
 	"github.com/fleetdb-go/fleetdb/dbvalue"
 )
 
-// CommandFunc is a user-defined write command (SPEC §7). It runs inside one
+// CommandFunc is a user-defined write command (docs/query-language.md). It runs inside one
 // serialized write with a Tx over the current state, receives its arguments
 // as compact JSON, and returns its result as JSON (nil means null). It must
 // be deterministic: the same state and arguments must give the same

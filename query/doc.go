@@ -1,6 +1,6 @@
-// Package query owns the JSON query language of SPEC §4: it parses and
+// Package query owns the JSON query language of docs/query-language.md: it parses and
 // validates requests into typed queries, plans finds and explains the plans
-// (SPEC §5), executes reads on a database value, and applies writes to a
+// (docs/query-language.md), executes reads on a database value, and applies writes to a
 // transaction: (value, write) → (new value, result).
 //
 // # Pure
@@ -9,7 +9,7 @@
 // Apply is deterministic, so the log replay, the Raft state machine and the
 // live write path reach the same value from the same log.
 //
-// # Semantics decided here (SPEC is silent)
+// # Semantics decided here (documented in docs/query-language.md)
 //
 //   - Without order, results come in the order of the access path: id
 //     order for a scan or a lookup, index order for an index. They are

@@ -6,7 +6,7 @@ import (
 )
 
 // Kind classifies a refused query. Every kind maps to protocol status 1
-// (refused); the message text starts with the prefix of SPEC §3.
+// (refused); the message text starts with the prefix of docs/protocol.md.
 type Kind int
 
 const (
@@ -26,7 +26,7 @@ const (
 // and nothing changed.
 var ErrRefused = errors.New("query refused")
 
-// Error is a refused query. Msg is the user-facing message of SPEC §3,
+// Error is a refused query. Msg is the user-facing message of docs/protocol.md,
 // including its prefix ("Malformed query: ...").
 type Error struct {
 	Kind Kind

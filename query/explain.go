@@ -7,7 +7,7 @@ import (
 	"github.com/fleetdb-go/fleetdb/internal/jsontext"
 )
 
-// Explain returns the plan as the JSON tree of SPEC §5.
+// Explain returns the plan as the JSON tree of docs/query-language.md.
 func (p *Plan) Explain() []byte {
 	node := p.branch.explain(p.coll, p.find.whereRaw)
 	if p.sort {

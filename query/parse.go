@@ -17,7 +17,7 @@ import (
 const MaxDepth = 64
 
 // Parse parses one request (a JSON array) into a validated query. Errors
-// are *Error with the messages of SPEC §3.
+// are *Error with the messages of docs/protocol.md.
 func Parse(req []byte) (Query, error) {
 	return ParseString(string(req))
 }

@@ -4,7 +4,7 @@ import (
 	"github.com/fleetdb-go/fleetdb/index"
 )
 
-// Query is a parsed, validated query (SPEC §4).
+// Query is a parsed, validated query (docs/query-language.md).
 type Query interface {
 	// Name is the query's name as written ("select", "insert", ...).
 	Name() string

@@ -9,6 +9,7 @@ import (
 
 	"github.com/fleetdb-go/fleetdb/dbvalue"
 	"github.com/fleetdb-go/fleetdb/query"
+	"github.com/hashicorp/raft"
 )
 
 // Defaults of Config.
@@ -18,6 +19,7 @@ const (
 	DefaultElectionTimeout  = time.Second
 	DefaultCommitTimeout    = time.Millisecond
 	DefaultMaxBatch         = 256
+	DefaultQueueSize        = 4096
 	DefaultMaxAppendEntries = 256
 )
 
@@ -35,7 +37,7 @@ type Config struct {
 	// may be empty for an embedded node without a server.
 	ClientAddr string
 	// DataDir holds the Raft log and stable store (raft.db, bolt) and the
-	// snapshots (snapshots/). Required unless Network is set.
+	// snapshots (snapshots/). Required.
 	DataDir string
 	// Bootstrap makes this node form a new one-member cluster if its data
 	// directory holds no Raft state yet. Ignored when it does.
@@ -84,7 +86,7 @@ type Config struct {
 	HeartbeatTimeout time.Duration
 	ElectionTimeout  time.Duration
 	// CommitTimeout: the longest a follower waits to learn that an entry
-	// was committed when no new entries flow (default 5 ms; it bounds the
+	// was committed when no new entries flow (default 1 ms; it bounds the
 	// latency of a write acknowledged on a follower of an idle cluster).
 	CommitTimeout time.Duration
 	// MaxBatch is the most writes coalesced into one Raft entry
@@ -113,10 +115,21 @@ type Config struct {
 	// and restored true after a snapshot was restored (change feeds).
 	Changes func(steps []dbvalue.Step, v *dbvalue.Value, restored bool)
 
-	// Network, when set, replaces TCP with an in-process network (tests):
-	// the node's transport and forwarding go through it, and its Raft
-	// stores live in it (keyed by NodeID) unless DataDir is set.
-	Network *InmemNetwork
+	// network, when set, replaces TCP with an in-process network (the
+	// package's tests): the node's transport and forwarding go through it,
+	// and its Raft stores live in it (keyed by NodeID) unless DataDir is
+	// set.
+	network network
+}
+
+// network is an in-process replacement of TCP and of the data directory;
+// the package's tests implement it (InmemNetwork, with fault injection).
+type network interface {
+	// raftStores returns the Raft stores of a node, kept across restarts.
+	raftStores(nodeID string) (raft.LogStore, raft.StableStore, raft.SnapshotStore)
+	// attach connects a node at addr whose forwarded requests h handles,
+	// and returns its transport, its forwarding link and what detaches it.
+	attach(addr string, h handler) (raft.Transport, link, func() error, error)
 }
 
 // Validate checks the configuration.
@@ -127,7 +140,7 @@ func (c Config) Validate() error {
 	if c.RaftAddr == "" {
 		return errors.New("replication: Config.RaftAddr is required")
 	}
-	if c.DataDir == "" && c.Network == nil {
+	if c.DataDir == "" && c.network == nil {
 		return errors.New("replication: Config.DataDir is required")
 	}
 	if c.Publish == nil {
@@ -167,6 +180,9 @@ func (c Config) withDefaults() Config {
 	}
 	if c.MaxBatch == 0 {
 		c.MaxBatch = DefaultMaxBatch
+	}
+	if c.QueueSize == 0 {
+		c.QueueSize = DefaultQueueSize
 	}
 	if c.Logger == nil {
 		c.Logger = slog.New(slog.DiscardHandler)

@@ -12,9 +12,9 @@
 //
 // # Writes
 //
-//	caller ── Write ──► writequeue (coalesces up to MaxBatch writes)
-//	                       │ Apply: encode the batch as one entry
-//	                       │ Persist: start commitBatch, return at once
+//	caller ── Write ──► coalescer (pending writes, bounded by QueueSize)
+//	                       │ sender goroutine: takes up to MaxBatch writes,
+//	                       │ encodes them as one entry, starts commitBatch
 //	                       ▼
 //	            commitBatch goroutine (several in flight)
 //	     leader?  raft.Apply(entry) ── commit ── fsm.ApplyBatch ── answer
@@ -78,9 +78,10 @@
 // where code is the operation of a request (W write entry, R read index,
 // J join, X remove, M member entry) and the status of an answer (0 ok,
 // 1 not the leader, 2 outcome unknown, 3 failed). Requests are pipelined
-// on one connection per member and answered out of order. Tests use an
-// InmemNetwork instead: raft's in-memory transport and direct calls, with
-// fault injection.
+// on one connection per member and answered out of order. The package's
+// tests replace TCP with an in-process network of their own (raft's
+// in-memory transport and direct calls, with fault injection); nothing of
+// it is in the package's API.
 //
 // # Membership
 //

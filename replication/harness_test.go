@@ -76,7 +76,7 @@ func (c *testCluster) start(tn *testNode, bootstrap bool) {
 		RaftAddr:   tn.addr,
 		ClientAddr: "client-" + tn.id,
 		Bootstrap:  bootstrap,
-		Network:    c.net,
+		network:    c.net,
 		Logger:     testLogger(),
 		Publish:    func(v *dbvalue.Value) { tn.cur.Store(v) },
 	}

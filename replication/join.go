@@ -37,7 +37,7 @@ func (n *Node) joinVia(ctx context.Context, clientAddr string) error {
 		n.log.Warn("replication: join failed; retrying", "via", clientAddr, "err", err)
 		select {
 		case <-ctx.Done():
-			return fmt.Errorf("replication: join via %s: %w (last error: %v)", clientAddr, ctx.Err(), err)
+			return fmt.Errorf("replication: join via %s: %w (last error: %w)", clientAddr, ctx.Err(), err)
 		case <-time.After(backoff):
 			backoff = min(2*backoff, time.Second)
 		}

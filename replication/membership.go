@@ -163,23 +163,42 @@ func (n *Node) publishClientAddr() {
 
 // TransferLeadership asks the leader (this node) to hand leadership to
 // the most up-to-date other voter, and waits until it has (about an
-// election timeout at most).
-func (n *Node) TransferLeadership() error {
+// election timeout at most) or until ctx ends; the transfer then goes on.
+func (n *Node) TransferLeadership(ctx context.Context) error {
 	if !n.isLeader() {
 		return ErrNotLeader
 	}
-	// The future ends by itself within about an election timeout.
-	if err := n.raft.LeadershipTransfer().Error(); err != nil {
+	if err := n.await(ctx, n.raft.LeadershipTransfer()); err != nil {
+		if ctx.Err() != nil || errors.Is(err, ErrClosed) {
+			return fmt.Errorf("replication: leadership transfer not awaited: %w", err)
+		}
 		return leaderErr(err)
 	}
 	return nil
 }
 
 // Snapshot takes a Raft snapshot now (and truncates the log behind it),
-// waiting until it is written.
-func (n *Node) Snapshot() error {
-	if err := n.raft.Snapshot().Error(); err != nil {
+// waiting until it is written or until ctx ends (the snapshot then goes
+// on).
+func (n *Node) Snapshot(ctx context.Context) error {
+	if err := n.await(ctx, n.raft.Snapshot()); err != nil {
 		return fmt.Errorf("replication: snapshot: %w", err)
 	}
 	return nil
+}
+
+// await waits for a raft future or for ctx. The future ends by itself
+// (raft bounds every operation, and its shutdown ends them all); a
+// goroutine owned by the node waits for it when ctx ends first.
+func (n *Node) await(ctx context.Context, f raft.Future) error {
+	done := make(chan error, 1)
+	if !n.goOwned(func() { done <- f.Error() }) {
+		return ErrClosed
+	}
+	select {
+	case err := <-done:
+		return err
+	case <-ctx.Done():
+		return ctx.Err()
+	}
 }

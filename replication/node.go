@@ -11,7 +11,6 @@ import (
 	"sync"
 	"time"
 
-	"github.com/fleetdb-go/fleetdb/writequeue"
 	"github.com/hashicorp/raft"
 	raftboltdb "github.com/hashicorp/raft-boltdb/v2"
 	bbolt "go.etcd.io/bbolt"
@@ -22,15 +21,16 @@ import (
 // leader) and the read barrier of linearizable reads.
 //
 // Its methods are safe for concurrent use. It owns goroutines of its own
-// (leadership upkeep, one per write batch in flight, read-index rounds,
-// forwarded requests being handled) and raft's; Close stops and joins them.
+// (leadership upkeep, the write sender, one per write batch in flight,
+// read-index rounds, forwarded requests being handled) and raft's; Close
+// stops and joins them.
 type Node struct {
 	cfg   Config
 	log   *slog.Logger
 	raft  *raft.Raft
 	fsm   *fsm
 	link  link
-	queue *writequeue.Queue[*writeReq]
+	sendq *coalescer
 	self  raft.ServerID
 	logs  raft.LogStore
 	addr  raft.ServerAddress // the Raft address, as the others dial it
@@ -74,6 +74,7 @@ func Open(ctx context.Context, cfg Config) (_ *Node, err error) {
 	n.followerReads = newRounds(n, n.followerRound)
 	n.fsm = newFSM(cfg.Env, cfg.Publish, n.log)
 	n.fsm.changes = cfg.Changes
+	n.sendq = newCoalescer(cfg.MaxBatch, cfg.QueueSize)
 	defer func() {
 		if err != nil {
 			n.Close()
@@ -102,11 +103,7 @@ func Open(ctx context.Context, cfg Config) (_ *Node, err error) {
 	}
 	n.raft = r
 
-	q, err := writequeue.New[*writeReq](&batcher{n: n}, writequeue.Options{MaxBatch: cfg.MaxBatch, QueueSize: cfg.QueueSize})
-	if err != nil {
-		return nil, err
-	}
-	n.queue = q
+	n.goOwned(n.send)
 
 	obs := make(chan raft.Observation, 16)
 	r.RegisterObserver(raft.NewObserver(obs, false, func(o *raft.Observation) bool {
@@ -166,8 +163,8 @@ func (n *Node) raftConfig(notify chan bool) *raft.Config {
 // the data directory, or the in-process network's.
 func (n *Node) openStores() (raft.LogStore, raft.StableStore, raft.SnapshotStore, error) {
 	if n.cfg.DataDir == "" {
-		s := n.cfg.Network.storesFor(n.cfg.NodeID)
-		return s.logs, s.stable, s.snaps, nil
+		logs, stable, snaps := n.cfg.network.raftStores(n.cfg.NodeID)
+		return logs, stable, snaps, nil
 	}
 	dir := n.cfg.DataDir
 	if err := os.MkdirAll(dir, 0o755); err != nil {
@@ -199,13 +196,13 @@ func (n *Node) openStores() (raft.LogStore, raft.StableStore, raft.SnapshotStore
 // openTransport starts the Raft transport and the forwarding link: over
 // TCP on one port (the mux), or over the in-process network.
 func (n *Node) openTransport() (raft.Transport, error) {
-	if nw := n.cfg.Network; nw != nil {
-		trans, l, err := nw.attach(n.cfg.RaftAddr, n.handle)
+	if nw := n.cfg.network; nw != nil {
+		trans, l, detach, err := nw.attach(n.cfg.RaftAddr, n.handle)
 		if err != nil {
 			return nil, err
 		}
 		n.link = l
-		n.closers = append(n.closers, func() error { nw.detach(n.cfg.RaftAddr); return trans.Close() })
+		n.closers = append(n.closers, detach)
 		return trans, nil
 	}
 	ln, err := net.Listen("tcp", n.cfg.RaftAddr)
@@ -250,14 +247,9 @@ func (n *Node) Close() error {
 		n.mu.Unlock()
 		n.cancel()
 		var errs []error
-		if n.queue != nil {
-			st := n.queue.Stats()
-			n.log.Info("replication: closing", "writes", st.Requests, "writes-per-entry", st.MeanBatch(),
-				"fsm-batches", n.fsm.batches.Load(), "fsm-entries", n.fsm.entries.Load())
-			if err := n.queue.Close(); err != nil {
-				errs = append(errs, err)
-			}
-		}
+		st := n.sendq.snapshot()
+		n.log.Info("replication: closing", "writes", st.Writes, "entries", st.Entries,
+			"fsm-batches", n.fsm.batches.Load(), "fsm-entries", n.fsm.entries.Load())
 		// Raft first (its shutdown ends the futures writes wait on), then
 		// the node's goroutines, then the transport and the stores.
 		if n.raft != nil {

@@ -124,9 +124,9 @@ func readSnapshot(r io.Reader) (*dbvalue.Value, map[string]string, error) {
 			return nil, nil, err
 		}
 		if err := l.Add(rec); err != nil {
-			return nil, nil, fmt.Errorf("%w: snapshot: %v", ErrCorrupt, err)
+			return nil, nil, fmt.Errorf("%w: snapshot: %w", ErrCorrupt, err)
 		}
-		if rec[0] == 'E' {
+		if l.Done() {
 			break
 		}
 	}
@@ -135,7 +135,7 @@ func readSnapshot(r io.Reader) (*dbvalue.Value, map[string]string, error) {
 	}
 	v, err := l.Value()
 	if err != nil {
-		return nil, nil, fmt.Errorf("%w: snapshot: %v", ErrCorrupt, err)
+		return nil, nil, fmt.Errorf("%w: snapshot: %w", ErrCorrupt, err)
 	}
 	return v, members, nil
 }

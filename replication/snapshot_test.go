@@ -61,7 +61,7 @@ func TestSnapshotRestart(t *testing.T) {
 	}
 	f := c.followers(leader)[0]
 	c.waitConverged()
-	if err := c.get(f).Snapshot(); err != nil {
+	if err := c.get(f).Snapshot(context.Background()); err != nil {
 		t.Fatal(err)
 	}
 	for i := 50; i < 60; i++ {
@@ -121,7 +121,7 @@ func TestLeadershipTransfer(t *testing.T) {
 	c := newTestCluster(t, 3, nil)
 	old := c.waitLeader()
 	c.mustWrite(old, `["insert","t",{"id":1}]`)
-	if err := c.get(old).TransferLeadership(); err != nil {
+	if err := c.get(old).TransferLeadership(context.Background()); err != nil {
 		t.Fatal(err)
 	}
 	nl := c.waitLeader()
@@ -132,7 +132,7 @@ func TestLeadershipTransfer(t *testing.T) {
 	if got := c.mustRead(nl, `["count","t"]`); got != "2" {
 		t.Fatalf("count = %s", got)
 	}
-	if err := c.get(c.followers(nl)[0]).TransferLeadership(); err == nil {
+	if err := c.get(c.followers(nl)[0]).TransferLeadership(context.Background()); err == nil {
 		t.Fatal("a follower transferred leadership")
 	}
 }

@@ -7,66 +7,44 @@ import (
 	"time"
 
 	"github.com/fleetdb-go/fleetdb/query"
-	"github.com/fleetdb-go/fleetdb/writequeue"
 	"github.com/hashicorp/raft"
 )
 
-// writeReq is one write on its way: the queue coalesces it with others
-// into a batch, one Raft entry.
+// writeReq is one write on its way: the coalescer sends it with others as
+// one Raft entry; finish answers it and closes done.
 type writeReq struct {
-	req []byte // the query's JSON
-	b   *batch
-	i   int // its place in b
+	req  []byte // the query's JSON
+	done chan struct{}
+	out  []byte
+	err  error
 }
 
-// batch is one Raft entry's worth of writes. Its goroutine (commitBatch)
-// fills the results and closes done.
+func (r *writeReq) finish(out []byte, err error) {
+	r.out, r.err = out, err
+	close(r.done)
+}
+
+// batch is one Raft entry's worth of writes.
 type batch struct {
+	reqs  []*writeReq
 	entry []byte
-	n     int // writes in the entry
 	start time.Time
-	done  chan struct{}
-	res   *entryResult
-	err   error // the whole batch failed (no leader, outcome unknown)
 }
 
-// batcher is the write queue's environment. Apply encodes a batch into one
-// entry; Persist hands it to a goroutine of its own that takes it to the
-// leader, so several entries are in flight at once (Raft pipelines them,
-// and its leader writes all that are waiting with one fsync). The callers
-// wait for their batch's done channel, not for Persist. All methods run on
-// the queue's goroutine.
-type batcher struct {
-	n    *Node
-	cur  *batch
-	reqs [][]byte
-}
-
-func (w *batcher) Apply(reqs []*writeReq) error {
-	w.reqs = w.reqs[:0]
-	for _, r := range reqs {
-		w.reqs = append(w.reqs, r.req)
-	}
-	b := &batch{entry: appendWrites(nil, w.reqs), n: len(reqs), start: time.Now(), done: make(chan struct{})}
+func newBatch(reqs []*writeReq) *batch {
+	raw := make([][]byte, len(reqs))
 	for i, r := range reqs {
-		r.b, r.i = b, i
+		raw[i] = r.req
 	}
-	clear(w.reqs)
-	w.cur = b
-	return nil
+	return &batch{reqs: reqs, entry: appendWrites(nil, raw), start: time.Now()}
 }
 
-func (w *batcher) Persist([]*writeReq) error {
-	b := w.cur
-	w.cur = nil
-	if !w.n.goOwned(func() { w.n.commitBatch(b) }) {
-		return ErrClosed
+// finish answers every write of the batch with the same outcome.
+func (b *batch) finish(out []byte, err error) {
+	for _, r := range b.reqs {
+		r.finish(out, err)
 	}
-	return nil
 }
-
-func (w *batcher) Publish([]*writeReq)      {}
-func (w *batcher) Abort([]*writeReq, error) { w.cur = nil }
 
 // Write replicates one write (req is its JSON, q the parsed query) and
 // returns its result once it is committed and applied on this node, so
@@ -78,46 +56,51 @@ func (n *Node) Write(ctx context.Context, req []byte, q query.Query) ([]byte, er
 	if !q.IsWrite() {
 		return nil, fmt.Errorf("replication: %s is not a write", q.Name())
 	}
-	r := &writeReq{req: req}
-	if err := n.queue.Submit(ctx, r); err != nil {
-		switch {
-		case errors.Is(err, writequeue.ErrClosed), errors.Is(err, ErrClosed):
-			return nil, ErrClosed
-		case ctx.Err() != nil:
-			return nil, fmt.Errorf("replication: write not sent: %w", err)
-		}
-		return nil, err
+	if err := ctx.Err(); err != nil {
+		return nil, fmt.Errorf("replication: write not sent: %w", err)
 	}
-	b := r.b
+	r := &writeReq{req: req, done: make(chan struct{})}
+	if err := n.sendq.add(ctx, r); err != nil {
+		if errors.Is(err, ErrClosed) {
+			return nil, ErrClosed
+		}
+		return nil, fmt.Errorf("replication: write not sent: %w", err)
+	}
 	select {
-	case <-b.done:
+	case <-r.done:
 	case <-ctx.Done():
+		if n.sendq.cancel(r) {
+			return nil, fmt.Errorf("replication: write not sent: %w", ctx.Err())
+		}
 		return nil, outcomeUnknown("the caller stopped waiting", ctx.Err())
 	}
-	if b.err != nil {
-		return nil, b.err
-	}
-	return b.res.outs[r.i], b.res.errs[r.i]
+	return r.out, r.err
 }
 
 // commitBatch takes a batch to the leader, waits until this node has
 // applied it, and answers its callers.
 func (n *Node) commitBatch(b *batch) {
-	defer close(b.done)
 	ctx, cancel := context.WithDeadline(n.ctx, b.start.Add(n.cfg.ApplyTimeout))
 	defer cancel()
+	fail := func(err error) {
+		n.sendq.failed(len(b.reqs))
+		b.finish(nil, err)
+	}
 	index, res, err := n.commitEntry(ctx, b.entry)
 	if err != nil {
-		b.err = err
+		fail(err)
 		return
 	}
-	if len(res.outs) != b.n || len(res.errs) != b.n {
-		b.err = fmt.Errorf("%w: %d results for %d writes (committed at index %d)", ErrCorrupt, len(res.outs), b.n, index)
+	if len(res.outs) != len(b.reqs) || len(res.errs) != len(b.reqs) {
+		fail(fmt.Errorf("%w: %d results for %d writes (committed at index %d)", ErrCorrupt, len(res.outs), len(b.reqs), index))
 		return
 	}
-	b.res = res
 	if err := n.waitApplied(index); err != nil {
-		b.err = err
+		fail(err)
+		return
+	}
+	for i, r := range b.reqs {
+		r.finish(res.outs[i], res.errs[i])
 	}
 }
 

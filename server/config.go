@@ -12,7 +12,7 @@ import (
 
 // Defaults applied by New to the zero fields of Config.
 const (
-	// DefaultAddr is where ListenAndServe listens (SPEC §3).
+	// DefaultAddr is where ListenAndServe listens (docs/protocol.md).
 	DefaultAddr = "127.0.0.1:3400"
 	// DefaultMaxRequestBytes is the longest request line (16 MiB).
 	DefaultMaxRequestBytes = protocol.DefaultMaxLineBytes
@@ -31,7 +31,7 @@ type Config struct {
 	// DefaultAddr). Serve ignores it.
 	Addr string
 	// Password, when not empty, makes every connection authenticate with
-	// ["auth", Password] as its first query (SPEC §3).
+	// ["auth", Password] as its first query (docs/protocol.md).
 	Password string
 	// TLS, when not nil, makes the server speak TLS only (1.2 or later) on
 	// every listener Serve is given: a plaintext client gets no answer and

@@ -1,4 +1,4 @@
-// Package server is FleetDB's TCP server: the JSON-lines protocol of SPEC §3
+// Package server is FleetDB's TCP server: the JSON-lines protocol of docs/protocol.md
 // (package protocol frames it) in front of anything that runs queries. It
 // owns connections, authentication, request limits, pipelining, graceful
 // shutdown and the HTTP /metrics and /healthz endpoints. It knows the query
@@ -48,7 +48,7 @@
 // answered by the server itself, never passed to the Executor: the level
 // belongs to the connection, and every later query on it runs with
 // query.WithReadConsistency(ctx, level), which a cluster node reads (local
-// reads skip the round trip to the leader; see SPEC §6). A connection that
+// reads skip the round trip to the leader; see docs/clustering.md). A connection that
 // never sets it passes its plain ctx (linearizable), at no cost per query.
 //
 // Pipelining: a client may send many lines without waiting. They are read

@@ -11,12 +11,12 @@ import (
 // Executor runs queries: a standalone database (*fleetdb.DB), a cluster
 // node, or a test double.
 //
-// Query runs one request, a JSON query (SPEC §4) exactly as received,
+// Query runs one request, a JSON query (docs/query-language.md) exactly as received,
 // without its line terminator, and returns the JSON result that the server
 // sends after status 0. req is valid only during the call: the Executor must
 // copy what it keeps. An error matching query.ErrRefused is answered with
 // status 1 and err.Error() as the message (which starts with a prefix of
-// SPEC §3); any other error with status 2 and its message. A refused query
+// docs/protocol.md); any other error with status 2 and its message. A refused query
 // must not have changed anything. Query is called concurrently from many
 // connections; ctx is canceled when the connection is closed by force.
 type Executor interface {

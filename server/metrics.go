@@ -28,7 +28,7 @@ import (
 //	fleetdb_server_auth_failures_total{reason}      "rejected" (wrong password), "needed" (no auth)
 //	fleetdb_server_timeouts_total{kind}             connections closed by "read" or "idle" timeout
 //
-// The query label is one of the query names of SPEC §4 or "other"; status
+// The query label is one of the query names of docs/query-language.md or "other"; status
 // is "ok", "refused" or "failed". When the Executor is a StatsSource its
 // figures are added at scrape time as fleetdb_db_<name>.
 //
@@ -55,21 +55,22 @@ type Metrics struct {
 	used atomic.Bool
 }
 
-// LatencyBuckets are the upper bounds, in seconds, of the query duration
-// histogram: 25 µs to about 3.7 s in steps of 2.5×.
-var LatencyBuckets = prometheus.ExponentialBuckets(25e-6, 2.5, 14)
+// LatencyBuckets returns the upper bounds, in seconds, of the query
+// duration histogram: 25 µs to about 3.7 s in steps of 2.5× (a new slice at
+// each call).
+func LatencyBuckets() []float64 { return prometheus.ExponentialBuckets(25e-6, 2.5, 14) }
 
 // NewMetrics returns a fresh set of metrics on its own registry.
 func NewMetrics() *Metrics {
 	m := &Metrics{reg: prometheus.NewRegistry()}
 	queries := prometheus.NewCounterVec(prometheus.CounterOpts{
 		Name: "fleetdb_server_queries_total",
-		Help: "Queries answered, by query name (SPEC §4 names or \"other\") and status (ok, refused, failed).",
+		Help: "Queries answered, by query name (the names of the query language or \"other\") and status (ok, refused, failed).",
 	}, []string{"query", "status"})
 	latency := prometheus.NewHistogramVec(prometheus.HistogramOpts{
 		Name:    "fleetdb_server_query_duration_seconds",
 		Help:    "Time spent running queries in the executor, by query name.",
-		Buckets: LatencyBuckets,
+		Buckets: LatencyBuckets(),
 	}, []string{"query"})
 	auth := prometheus.NewCounterVec(prometheus.CounterOpts{
 		Name: "fleetdb_server_auth_failures_total",

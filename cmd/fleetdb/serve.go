@@ -181,7 +181,9 @@ func runServe(ctx context.Context, cfg serveConfig, stderr io.Writer, ready func
 	if cfg.watchHistory < 0 || cfg.watchBuffer < 0 || cfg.maxSnapshots < 0 {
 		return cliutil.Usagef(errors.New("--watch-history, --watch-buffer and --max-snapshots must not be negative (0: the default)"))
 	}
-	opts := fleetdb.Options{Sync: policy, AutoCompactRatio: cfg.autoCompact, Logger: log,
+	// The server owns its process: it replays with a lazier collector
+	// (about twice as fast on a large log).
+	opts := fleetdb.Options{Sync: policy, AutoCompactRatio: cfg.autoCompact, Logger: log, ReplayGCPercent: 400,
 		WatchHistory: cfg.watchHistory, WatchBuffer: cfg.watchBuffer, MaxSnapshots: cfg.maxSnapshots}
 	// what names the database in messages: the log file, "ephemeral", or
 	// the cluster member.

@@ -10,8 +10,8 @@ import (
 	"github.com/hashicorp/raft"
 )
 
-// InmemNetwork is an in-process network for tests and examples: nodes
-// opened with Config.Network talk over raft's in-memory transport and
+// InmemNetwork is the in-process network of this package's tests: nodes
+// whose Config.network it is talk over raft's in-memory transport and
 // forward requests by direct calls, and keep their Raft stores here (keyed
 // by node id) unless they have a DataDir, so that a node closed and opened
 // again resumes from its state. Faults are injected between addresses:
@@ -54,8 +54,8 @@ func NewInmemNetwork(seed uint64) *InmemNetwork {
 	}
 }
 
-// storesFor returns the node's stores, creating them the first time.
-func (n *InmemNetwork) storesFor(id string) *inmemStores {
+// raftStores returns the node's stores, creating them the first time.
+func (n *InmemNetwork) raftStores(id string) (raft.LogStore, raft.StableStore, raft.SnapshotStore) {
 	n.mu.Lock()
 	defer n.mu.Unlock()
 	s := n.stores[id]
@@ -63,7 +63,7 @@ func (n *InmemNetwork) storesFor(id string) *inmemStores {
 		s = &inmemStores{logs: raft.NewInmemStore(), snaps: raft.NewInmemSnapshotStore(), stable: raft.NewInmemStore()}
 		n.stores[id] = s
 	}
-	return s
+	return s.logs, s.stable, s.snaps
 }
 
 // Wipe forgets a node's Raft state, as if its data directory was deleted.
@@ -75,17 +75,18 @@ func (n *InmemNetwork) Wipe(nodeID string) {
 }
 
 // attach creates the transport of a node at addr and registers its
-// forwarding handler.
-func (n *InmemNetwork) attach(addr string, h handler) (*raft.InmemTransport, link, error) {
+// forwarding handler; closing detaches it.
+func (n *InmemNetwork) attach(addr string, h handler) (raft.Transport, link, func() error, error) {
 	_, trans := raft.NewInmemTransportWithTimeout(raft.ServerAddress(addr), 2*time.Second)
 	n.mu.Lock()
 	defer n.mu.Unlock()
 	if n.nodes[addr] != nil {
-		return nil, nil, fmt.Errorf("replication: address %s is in use", addr)
+		return nil, nil, nil, fmt.Errorf("replication: address %s is in use", addr)
 	}
 	n.nodes[addr] = &inmemNode{addr: addr, trans: trans, handle: h}
 	n.rewireLocked()
-	return trans, &inmemLink{net: n, from: addr}, nil
+	closer := func() error { n.detach(addr); return trans.Close() }
+	return trans, &inmemLink{net: n, from: addr}, closer, nil
 }
 
 // detach removes a closed node from the network.
