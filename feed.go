@@ -6,6 +6,7 @@ import (
 	"errors"
 	"strconv"
 	"sync"
+	"sync/atomic"
 
 	"github.com/fleetdb-go/fleetdb/query"
 )
@@ -84,15 +85,22 @@ type Feed struct {
 	q      []queued
 	queued int64 // bytes of counted entries in q
 	err    error // set once: fell behind or closed
-	done   uint64
 	// wake has a token when q or err changed.
 	wake chan struct{}
 
-	// The consumer's state (Next's goroutine only).
+	// sent counts the events returned (metrics; the hub sums the feeds).
+	sent atomic.Int64
+
+	// The consumer's state (Next's goroutine only): the entries taken from
+	// q (local[li:] not yet started), the entry in progress, and the last
+	// position delivered whole. The buffer bound applies to q: the entries
+	// taken (at most one buffer's worth) are the consumer's.
 	init  *initialIter
-	ready bool
+	local []queued
+	li    int
 	cur   *entry
 	ci    int
+	done  uint64
 }
 
 // queued is an entry waiting in a feed; counted entries were pushed after
@@ -135,7 +143,7 @@ func (f *Feed) failLocked(err error) {
 		return
 	}
 	if err == nil {
-		err = &WatchBehindError{Resume: f.done}
+		err = &WatchBehindError{} // Next fills in the position
 	}
 	f.err = err
 	f.q, f.queued = nil, 0
@@ -187,6 +195,18 @@ func (f *Feed) next(ctx context.Context, wait bool) (Event, error) {
 			}
 			f.finish()
 		}
+		if f.li < len(f.local) {
+			qe := f.local[f.li]
+			f.local[f.li] = queued{}
+			f.li++
+			f.cur, f.ci = qe.e, 0
+			if qe.e.drop {
+				f.finish()
+				f.sent.Add(1)
+				return Event{Position: qe.e.pos, Op: "drop"}, nil
+			}
+			continue
+		}
 		f.mu.Lock()
 		if f.err != nil {
 			err := f.err
@@ -199,19 +219,16 @@ func (f *Feed) next(ctx context.Context, wait bool) (Event, error) {
 			return Event{}, err
 		}
 		if len(f.q) > 0 {
-			qe := f.q[0]
-			f.q[0] = queued{}
-			f.q = f.q[1:]
-			if qe.counted {
-				f.queued -= qe.e.size
+			// Take every queued entry at once: one lock per batch of
+			// writes, not per entry.
+			f.local, f.q = f.q, f.local[:0]
+			for _, qe := range f.local {
+				if qe.counted {
+					f.queued -= qe.e.size
+				}
 			}
+			f.li = 0
 			f.mu.Unlock()
-			f.cur, f.ci = qe.e, 0
-			if qe.e.drop {
-				f.finish()
-				f.h.sent.Add(1)
-				return Event{Position: qe.e.pos, Op: "drop"}, nil
-			}
 			continue
 		}
 		f.mu.Unlock()
@@ -228,9 +245,7 @@ func (f *Feed) next(ctx context.Context, wait bool) (Event, error) {
 
 // finish marks the current entry as delivered whole.
 func (f *Feed) finish() {
-	f.mu.Lock()
 	f.done = f.cur.pos
-	f.mu.Unlock()
 	f.cur = nil
 }
 
@@ -260,7 +275,7 @@ func (f *Feed) event(e *entry, i int) (Event, bool) {
 	if mn {
 		ev.New = p.new
 	}
-	f.h.sent.Add(1)
+	f.sent.Add(1)
 	return ev, true
 }
 

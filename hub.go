@@ -34,7 +34,9 @@ type hub struct {
 	histBytes int64
 	feeds     map[string]map[*Feed]struct{}
 
-	open, sent, behind atomic.Int64 // metrics
+	// Metrics: open feeds, events sent by the feeds closed (sentTotal adds
+	// the open ones), feeds ended for falling behind.
+	open, sent, behind atomic.Int64
 
 	// onSteps, when set (tests), sees every published step first.
 	onSteps func([]dbvalue.Step)
@@ -211,6 +213,7 @@ func (h *hub) remove(f *Feed) {
 	if fs, ok := h.feeds[f.coll]; ok {
 		if _, ok := fs[f]; ok {
 			delete(fs, f)
+			h.sent.Add(f.sent.Load())
 			h.open.Add(-1)
 			if len(fs) == 0 {
 				delete(h.feeds, f.coll)
@@ -226,4 +229,17 @@ func (db *DB) clusterChanges(steps []dbvalue.Step, v *dbvalue.Value, restored bo
 		return
 	}
 	db.hub.publish(steps, v)
+}
+
+// sentTotal returns the events sent by every feed, open or closed.
+func (h *hub) sentTotal() int64 {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	n := h.sent.Load()
+	for _, fs := range h.feeds {
+		for f := range fs {
+			n += f.sent.Load()
+		}
+	}
+	return n
 }

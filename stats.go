@@ -34,7 +34,7 @@ func (db *DB) MetricsSnapshot() map[string]float64 {
 	m["position"] = float64(db.hub.cur.Seq)
 	db.hub.mu.Unlock()
 	m["watch_feeds_open"] = float64(db.hub.open.Load())
-	m["watch_events_sent_total"] = float64(db.hub.sent.Load())
+	m["watch_events_sent_total"] = float64(db.hub.sentTotal())
 	m["watch_feeds_behind_total"] = float64(db.hub.behind.Load())
 	m["snapshots_open"] = float64(db.pins.count())
 	if db.aof != nil {
