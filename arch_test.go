@@ -24,18 +24,34 @@ var allowedImports = map[string][]string{
 	"writequeue":        {},
 	"protocol":          {"internal/jsontext"},
 	"internal/btree":    {},
-	"internal/testcert": {},                                                                           // throwaway CAs for TLS tests
-	"replication":       {"query", "dbvalue", "collection", "index", "aof", "protocol", "internal/*"}, // protocol: Config.Join speaks to a member's server
+	"internal/testcert": {},                                                                         // throwaway CAs for TLS tests
+	"replication":       {"query", "dbvalue", "collection", "index", "aof", "client", "internal/*"}, // client: Config.Join asks a member's server
 	".":                 {"query", "dbvalue", "collection", "index", "writequeue", "aof", "replication", "internal/*"},
 	"server":            {"protocol", "query", "internal/jsontext"},
-	"client":            {"protocol"},
-	"cmd/fleetdb":       {"*"},
+	"client":            {"protocol", "internal/jsontext"},
+	"cmd/fleetdb":       {".", "server", "query"}, // main, the root command and serve; the rest under internal/
 	"examples/*":        {".", "client"},
 
 	// The one scanner of JSON text (white space, strings, compacting,
 	// validation, streaming values) the packages above share.
 	"internal/jsontext": {},
+
+	// The command packages talk to a server through client only (see
+	// protocolSpeakers); cliutil is what they share.
+	"cmd/fleetdb/internal/cliutil":  {"client"},
+	"cmd/fleetdb/internal/admin":    {"cmd/fleetdb/internal/cliutil", "client", "query", "aof", ".", "internal/jsontext"}, // aof, .: check reads, repairs and replays a log offline
+	"cmd/fleetdb/internal/shell":    {"cmd/fleetdb/internal/cliutil", "cmd/fleetdb/internal/admin", "client", "query", "internal/jsontext"},
+	"cmd/fleetdb/internal/transfer": {"cmd/fleetdb/internal/cliutil", "client", "query", "internal/jsontext"},
+	"cmd/fleetdb/internal/bench":    {"cmd/fleetdb/internal/cliutil", "client", "internal/jsontext"},
+	"cmd/fleetdb/internal/clitest":  {"cmd/fleetdb/internal/cliutil", "client", ".", "server"}, // tests' support: a real server
+	"cmd/fleetdb/internal/*":        {"cmd/fleetdb/internal/cliutil", "client", "query", "aof", "internal/jsontext"},
 }
+
+// protocolSpeakers are the only packages that import protocol: the wire
+// format is spoken by the server and by the one client; everything else
+// that talks to a server (the CLI, bench, the replication join) does it
+// through client.
+var protocolSpeakers = map[string]bool{"client": true, "server": true}
 
 // pureForbidden are standard packages the pure layer must not use: no I/O,
 // no goroutines or locks, no clock, no randomness.
@@ -100,6 +116,9 @@ func TestImportDirections(t *testing.T) {
 			}
 			if target == dir || strings.HasPrefix(target, dir+"/") {
 				continue // own subpackages
+			}
+			if target == "protocol" && !protocolSpeakers[dir] {
+				t.Errorf("%s imports protocol: only client and server speak the protocol (use client)", dir)
 			}
 			if !allowed(rule, target) {
 				t.Errorf("%s imports %s, which DESIGN.md does not allow", dir, target)

@@ -4,8 +4,10 @@ import (
 	"context"
 	"fmt"
 	"math/rand/v2"
+	"os"
 	"runtime"
 	"strconv"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -26,6 +28,10 @@ var (
 	benchDB   *DB
 	benchRaw  int // bytes of JSON inserted
 	benchHeap uint64
+	// HeapInuse after GC (what the process holds, holes in spans included)
+	// and the process's resident set after the load.
+	benchHeapInuse uint64
+	benchRSS       uint64
 )
 
 func benchRecord(i int) string {
@@ -70,6 +76,8 @@ func benchSetup(b testing.TB) *DB {
 		var after runtime.MemStats
 		runtime.ReadMemStats(&after)
 		benchHeap = after.HeapAlloc - before.HeapAlloc
+		benchHeapInuse = after.HeapInuse - before.HeapInuse
+		benchRSS = processRSS()
 		benchDB = db
 	})
 	return benchDB
@@ -206,6 +214,25 @@ func BenchmarkMemory(b *testing.B) {
 	b.ReportMetric(float64(benchHeap)/benchN, "heap-bytes/record")
 	b.ReportMetric(float64(benchRaw)/benchN, "json-bytes/record")
 	b.ReportMetric(float64(benchHeap)/float64(benchRaw), "x-raw")
+	b.ReportMetric(float64(benchHeapInuse)/benchN, "heapinuse-bytes/record")
+	b.ReportMetric(float64(benchHeapInuse)/float64(benchRaw), "heapinuse-x-raw")
+	b.ReportMetric(float64(benchRSS)/benchN, "rss-bytes/record")
+}
+
+// processRSS returns the resident set size of the process (VmRSS of
+// /proc/self/status), or 0 where there is no /proc.
+func processRSS() uint64 {
+	data, err := os.ReadFile("/proc/self/status")
+	if err != nil {
+		return 0
+	}
+	for _, line := range strings.Split(string(data), "\n") {
+		if rest, ok := strings.CutPrefix(line, "VmRSS:"); ok {
+			kb, _ := strconv.ParseUint(strings.TrimSuffix(strings.TrimSpace(rest), " kB"), 10, 64)
+			return kb << 10
+		}
+	}
+	return 0
 }
 
 // BenchmarkInsertSingle inserts one record per write (three indexes).
@@ -295,4 +322,74 @@ var benchInsertCounter int
 func benchInsertBase() int {
 	benchInsertCounter += 1_000_000
 	return benchInsertCounter
+}
+
+// BenchmarkPointReadRatios reads random ids four ways, in interleaved
+// blocks of 256 (each block its own ids, so that no way reads what another
+// just brought into the cache; the ways take turns at going first) so that
+// the machine's noise hits all alike, and reports each way's ns per read and its ratio to the floor, one Get on the
+// record map's tree (btree.Get): the parsed query (query.Execute), the whole
+// JSON path (db.Query) and the typed db.Get. ns/op is per round of the four
+// blocks.
+func BenchmarkPointReadRatios(b *testing.B) {
+	db := benchSetup(b)
+	ctx := context.Background()
+	r := rand.New(rand.NewPCG(3, 4))
+	const n = 1 << 16
+	ids := make([]int, n)
+	anyIDs := make([]any, n) // boxed once: the caller's conversion is not the read's cost
+	keys := make([]string, n)
+	reqs := make([][]byte, n)
+	parsed := make([]query.Query, n)
+	for i := range ids {
+		ids[i] = r.IntN(benchN)
+		anyIDs[i] = ids[i]
+		enc, _ := query.AppendID(nil, ids[i])
+		keys[i] = string(enc)
+		reqs[i] = fmt.Appendf(nil, `["select","users",{"where":["=","id",%d]}]`, ids[i])
+		q, err := query.Parse(reqs[i])
+		if err != nil {
+			b.Fatal(err)
+		}
+		parsed[i] = q
+	}
+	c := db.cur.Load().Collection("users")
+	var dst []byte
+	ways := []struct {
+		name string
+		read func(i int) bool
+	}{
+		{"btree", func(i int) bool { _, ok := c.Get(keys[i]); return ok }},
+		{"parsed", func(i int) bool {
+			var err error
+			dst, err = query.Execute(dst[:0], db.cur.Load(), parsed[i], &db.env)
+			return err == nil && len(dst) > 2
+		}},
+		{"json", func(i int) bool { out, err := db.Query(ctx, reqs[i]); return err == nil && len(out) > 2 }},
+		{"typed", func(i int) bool { rec, err := db.Get(ctx, "users", anyIDs[i]); return err == nil && rec != nil }},
+	}
+	const block = 256
+	spent := make([]time.Duration, len(ways))
+	reads := 0
+	next := 0
+	for round := 0; b.Loop(); round++ {
+		for t := range ways {
+			w := (round + t) % len(ways)
+			t0 := time.Now()
+			for j := next; j < next+block; j++ {
+				if !ways[w].read(j % n) {
+					b.Fatalf("%s: id %d not found", ways[w].name, ids[j%n])
+				}
+			}
+			spent[w] += time.Since(t0)
+			next += block
+		}
+		reads += block
+	}
+	for w, way := range ways {
+		b.ReportMetric(float64(spent[w].Nanoseconds())/float64(reads), way.name+"-ns/read")
+		if w > 0 {
+			b.ReportMetric(float64(spent[w])/float64(spent[0]), way.name+"/btree")
+		}
+	}
 }

@@ -68,7 +68,7 @@ type ClusterOptions struct {
 	// TrailingLogs is the number of entries kept behind a snapshot
 	// (0: raft's default, 10240).
 	TrailingLogs uint64
-	// HeartbeatTimeout and ElectionTimeout (default 1 s): how long
+	// HeartbeatTimeout and ElectionTimeout (default 500 ms): how long
 	// followers wait for the leader before they elect another.
 	HeartbeatTimeout time.Duration
 	ElectionTimeout  time.Duration
@@ -76,6 +76,11 @@ type ClusterOptions struct {
 	// was committed when no new entries flow (default 1 ms; it bounds the
 	// latency of a write acknowledged on a follower of an idle cluster).
 	CommitTimeout time.Duration
+	// LogStore is where the Raft log is kept: LogStoreWAL (the default,
+	// hashicorp/raft-wal: one fsync per append) or LogStoreBolt
+	// (raft-boltdb: two). A data directory opens only with the log store
+	// that wrote it; the error says what to do.
+	LogStore LogStore
 	// NoSync skips fsync of the Raft log: a write is still acknowledged
 	// only once a majority stored it, but a power cut on a majority may
 	// lose it (a process crash loses nothing). For tests and benchmarks.
@@ -93,6 +98,8 @@ func (o *ClusterOptions) Validate() error {
 		return errors.New("fleetdb: ClusterOptions.DataDir is required")
 	case o.Bootstrap && o.Join != "":
 		return errors.New("fleetdb: ClusterOptions.Bootstrap and Join exclude each other")
+	case o.LogStore != LogStoreWAL && o.LogStore != LogStoreBolt:
+		return fmt.Errorf("fleetdb: ClusterOptions.LogStore %v is not a log store", o.LogStore)
 	case o.ApplyTimeout < 0 || o.SnapshotInterval < 0 || o.HeartbeatTimeout < 0 || o.ElectionTimeout < 0 || o.CommitTimeout < 0:
 		return errors.New("fleetdb: ClusterOptions durations must not be negative")
 	}
@@ -104,6 +111,18 @@ func (o *ClusterOptions) Validate() error {
 func LoadPeerTLS(certFile, keyFile, caFile string) (*tls.Config, error) {
 	return replication.LoadPeerTLS(certFile, keyFile, caFile)
 }
+
+// LogStore chooses where a cluster member keeps its Raft log.
+type LogStore = replication.LogStore
+
+// Log stores (ClusterOptions.LogStore).
+const (
+	LogStoreWAL  = replication.LogStoreWAL
+	LogStoreBolt = replication.LogStoreBolt
+)
+
+// ParseLogStore parses "wal" or "bolt".
+func ParseLogStore(s string) (LogStore, error) { return replication.ParseLogStore(s) }
 
 // Errors of a cluster member. Both match ErrUnavailable (protocol status 2).
 var (
@@ -181,6 +200,7 @@ func (db *DB) replicationConfig() replication.Config {
 		ElectionTimeout:   o.ElectionTimeout,
 		CommitTimeout:     o.CommitTimeout,
 		NoSync:            o.NoSync,
+		LogStore:          o.LogStore,
 		MaxBatch:          db.opts.MaxBatch,
 		QueueSize:         db.opts.QueueSize,
 		Logger:            db.log,
@@ -210,6 +230,10 @@ func (c *clusterNode) Remove(ctx context.Context, id string) error {
 }
 
 func (c *clusterNode) Status() ClusterStatus { return c.n.Status() }
+
+func (c *clusterNode) WaitReady(ctx context.Context) error { return c.n.WaitReady(ctx) }
+
+func (c *clusterNode) Ready() bool { return c.n.Ready() }
 
 func (c *clusterNode) TransferLeadership(ctx context.Context) error {
 	return clusterErr(c.n.TransferLeadership(ctx))
@@ -273,6 +297,25 @@ func (db *DB) cluster() (replicator, error) {
 		return nil, &query.Error{Kind: query.KindMalformedQuery, Msg: "Malformed query: this database is not a cluster member"}
 	}
 	return db.repl, nil
+}
+
+// WaitReady returns once the database can answer its first query without
+// a catch-up: at once for an ephemeral or standalone database; for a
+// cluster member once it knows the leader and has applied the leader's
+// commit index as of its start (SPEC §6: a member announces that it is
+// ready only then). A server logs its ready line after it. Errors: ctx's,
+// or ErrClosed.
+func (db *DB) WaitReady(ctx context.Context) error {
+	if db.repl == nil {
+		return nil
+	}
+	if err := db.repl.WaitReady(ctx); err != nil {
+		if errors.Is(err, replication.ErrClosed) {
+			return ErrClosed
+		}
+		return fmt.Errorf("fleetdb: cluster member not ready: %w", err)
+	}
+	return nil
 }
 
 // ClusterJoin adds a member (a voter) to the cluster; any member accepts

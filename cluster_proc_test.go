@@ -37,6 +37,7 @@ type procNodeSpec struct {
 	Bootstrap                               bool
 	SnapshotThreshold, TrailingLogs         uint64
 	NoSync                                  bool
+	LogStore                                string // "wal" (default) or "bolt"
 }
 
 // A child member starts before TestMain (crash_test.go's) parses flags.
@@ -60,12 +61,22 @@ func clusterNodeMain(spec string) int {
 	}
 	// The listener is open before Open so that a member's join can reach
 	// the others while they wait; connections queue until served.
+	store := LogStoreWAL
+	if s.LogStore == "" {
+		s.LogStore = os.Getenv("FLEETDB_TEST_LOGSTORE") // the whole test run on one store
+	}
+	if s.LogStore != "" {
+		if store, err = ParseLogStore(s.LogStore); err != nil {
+			fmt.Fprintln(os.Stderr, "spec:", err)
+			return 3
+		}
+	}
 	db, err := Open(Options{Cluster: &ClusterOptions{
 		NodeID: s.ID, RaftAddr: s.RaftAddr, ClientAddr: s.ClientAddr, DataDir: s.DataDir,
 		Bootstrap: s.Bootstrap, Join: s.Join,
 		HeartbeatTimeout: 500 * time.Millisecond, ElectionTimeout: 500 * time.Millisecond,
 		SnapshotThreshold: s.SnapshotThreshold, SnapshotInterval: 200 * time.Millisecond, TrailingLogs: s.TrailingLogs,
-		NoSync: s.NoSync,
+		NoSync: s.NoSync, LogStore: store,
 	}})
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "open:", err)
@@ -77,8 +88,18 @@ func clusterNodeMain(spec string) int {
 		<-sig
 		ln.Close()
 	}()
-	fmt.Println("ready")
+	// Serve at once (a member joining through this one needs it), but say
+	// ready only once caught up, as fleetdb serve does.
 	var wg sync.WaitGroup
+	go func() {
+		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+		defer cancel()
+		if err := db.WaitReady(ctx); err != nil {
+			fmt.Fprintln(os.Stderr, "not ready:", err)
+			return
+		}
+		fmt.Println("ready")
+	}()
 	for {
 		c, err := ln.Accept()
 		if err != nil {
@@ -331,6 +352,32 @@ func TestClusterProcesses(t *testing.T) {
 	victim := pc.leader(5 * time.Second)
 	pc.kill(victim)
 	killedAt := time.Now()
+	// A write through a survivor succeeds again within 2 s.
+	var survivors []*procNode
+	for _, n := range pc.nodes {
+		if n != victim {
+			survivors = append(survivors, n)
+		}
+	}
+	var resumed time.Duration
+	for i := 0; ; i++ {
+		id := fmt.Sprintf("failover-%d", i)
+		ctx, cancel := context.WithTimeout(context.Background(), 500*time.Millisecond)
+		_, err := survivors[i%2].cl.Query(ctx, []any{"insert", "t", map[string]any{"id": id}})
+		cancel()
+		if err == nil {
+			acked.Store(id, true)
+			resumed = time.Since(killedAt)
+			break
+		}
+		if time.Since(killedAt) > 10*time.Second {
+			t.Fatalf("no write succeeded within 10 s of killing the leader: %v", err)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	if resumed > 2*time.Second {
+		t.Errorf("the first write after killing the leader succeeded after %v (want within 2 s)", resumed)
+	}
 	var newLeader *procNode
 	for time.Since(killedAt) < 10*time.Second {
 		if l := pc.leader(100 * time.Millisecond); l != nil && l != victim {
@@ -345,7 +392,8 @@ func TestClusterProcesses(t *testing.T) {
 	time.Sleep(time.Second)
 	stop.Store(true)
 	writers.Wait()
-	t.Logf("killed leader %s; %s elected after %v; %d writes acknowledged, %d failed", victim.spec.ID, newLeader.spec.ID, elected, nacked.Load(), failed.Load())
+	t.Logf("killed leader %s; writes resumed after %v; %s elected after %v; %d writes acknowledged, %d failed", victim.spec.ID,
+		resumed.Round(time.Millisecond), newLeader.spec.ID, elected, nacked.Load(), failed.Load())
 
 	checkAcked := func(n *procNode) {
 		t.Helper()
@@ -429,7 +477,8 @@ func BenchmarkClusterProcesses(b *testing.B) {
 		n := &procNode{spec: procNodeSpec{
 			ID: fmt.Sprintf("n%d", i+1), RaftAddr: freeAddr(b, host), ClientAddr: freeAddr(b, host),
 			DataDir: filepath.Join(dir, fmt.Sprintf("n%d", i+1)), Bootstrap: i == 0,
-			NoSync: os.Getenv("FLEETDB_BENCH_NOSYNC") != "",
+			NoSync:   os.Getenv("FLEETDB_BENCH_NOSYNC") != "",
+			LogStore: os.Getenv("FLEETDB_BENCH_LOGSTORE"),
 		}}
 		if i > 0 {
 			n.spec.Join = pc.nodes[0].spec.ClientAddr

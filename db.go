@@ -169,6 +169,15 @@ func (db *DB) AppendQuery(ctx context.Context, dst, req []byte) (out []byte, ran
 	if db.repl != nil {
 		return dst, false, nil
 	}
+	if p, ok := query.ParsePoint(req); ok {
+		v, err := db.readView(ctx)
+		if err != nil {
+			return dst, true, err
+		}
+		if out, ok := p.Select(dst, v); ok {
+			return out, true, nil
+		}
+	}
 	q, err := query.Parse(req)
 	if err != nil {
 		return dst, true, err
@@ -192,13 +201,11 @@ func (db *DB) AppendQuery(ctx context.Context, dst, req []byte) (out []byte, ran
 	if q.IsWrite() {
 		return dst, false, nil
 	}
-	if db.closed.Load() {
-		return dst, true, ErrClosed
+	v, err := db.readView(ctx) // never waits: not a cluster member
+	if err != nil {
+		return dst, true, err
 	}
-	if err := ctx.Err(); err != nil {
-		return dst, true, unavailable("fleetdb: query not run", err)
-	}
-	out, err = query.Execute(dst, db.cur.Load(), q, &db.env)
+	out, err = query.Execute(dst, v, q, &db.env)
 	return out, true, err
 }
 
@@ -282,6 +289,11 @@ type replicator interface {
 	Remove(ctx context.Context, id string) error
 	Status() ClusterStatus
 	TransferLeadership(ctx context.Context) error
+	// WaitReady returns once the node can answer its first query without
+	// a catch-up (DB.WaitReady).
+	WaitReady(ctx context.Context) error
+	// Ready reports whether WaitReady would return at once.
+	Ready() bool
 	// Close leaves the cluster's work on this node and stops it.
 	Close() error
 }

@@ -53,6 +53,15 @@ func readEntries() []readEntry {
 			}
 			return asJSON(s.Count(ctx, "t", Find{}))
 		}},
+		{"DB.View", func(ctx context.Context, db *DB, _ *Snapshot) (string, error) {
+			var n int
+			err := db.View(ctx, func(s *Snapshot) error {
+				var err error
+				n, err = s.Count(ctx, "t", Find{})
+				return err
+			})
+			return asJSON(n, err)
+		}},
 		{"Snapshot.Query", func(ctx context.Context, _ *DB, s *Snapshot) (string, error) {
 			out, err := s.Query(ctx, []byte(`["count","t"]`))
 			return string(out), err
@@ -108,6 +117,9 @@ func TestEveryReadAfterClose(t *testing.T) {
 		if !errors.Is(err, ErrClosed) || !errors.Is(err, ErrUnavailable) {
 			t.Errorf("%s after Close = %s, %v; want ErrClosed", e.name, out, err)
 		}
+	}
+	if out, ran, err := db.AppendQuery(ctx, nil, []byte(`["count","t"]`)); !ran || !errors.Is(err, ErrClosed) {
+		t.Errorf("DB.AppendQuery after Close = %s, %v, %v; want ErrClosed", out, ran, err)
 	}
 	if _, err := db.Snapshot().Count(ctx, "t", Find{}); !errors.Is(err, ErrClosed) {
 		t.Errorf("a snapshot taken after Close: %v", err)

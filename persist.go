@@ -152,6 +152,9 @@ func (w *writer) Persist(batch []*writeReq) error {
 		w.recs = append(w.recs, w.buf[s[0]:s[1]])
 	}
 	if err := w.db.aof.Append(w.recs); err != nil {
+		if errors.Is(err, aof.ErrTooLarge) { // nothing written, the log goes on
+			return unavailable("fleetdb: a write's log record is too large; nothing of its batch was applied", err)
+		}
 		return logFailed(err)
 	}
 	return nil

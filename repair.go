@@ -9,7 +9,7 @@ import (
 )
 
 // repairHint adds to a corruption found at Open where the intact prefix
-// ends and the command that cuts the log there (SPEC §6).
+// ends and the command that cuts the log there (docs/durability.md).
 func repairHint(path string, err error) error {
 	var ce *aof.CorruptError
 	if !errors.As(err, &ce) {

@@ -51,6 +51,9 @@ func (db *DB) MetricsSnapshot() map[string]float64 {
 		m["compactions_total"] = float64(db.compactions.done.Load())
 		m["compactions_failed_total"] = float64(db.compactions.failed.Load())
 	}
+	if db.repl != nil {
+		m["ready"] = bit(db.repl.Ready()) // server.StatReady
+	}
 	return m
 }
 

@@ -58,21 +58,15 @@ func (db *DB) Update(ctx context.Context, fn func(tx *Tx) error) error {
 // written meanwhile. In a cluster the snapshot is taken after the read
 // barrier of the context's read consistency.
 func (db *DB) View(ctx context.Context, fn func(s *Snapshot) error) error {
-	if db.closed.Load() {
-		return ErrClosed
-	}
 	if fn == nil {
 		return errors.New("fleetdb: View: nil function")
 	}
-	if err := ctx.Err(); err != nil {
-		return unavailable("fleetdb: View not run", err)
+	// The checks of every read (SnapshotContext, readView).
+	s, err := db.SnapshotContext(ctx)
+	if err != nil {
+		return err
 	}
-	if db.repl != nil {
-		if err := db.repl.ReadBarrier(ctx); err != nil {
-			return err
-		}
-	}
-	return fn(db.Snapshot())
+	return fn(s)
 }
 
 // runUpdate runs an Update transaction on the writer's goroutine.
@@ -148,6 +142,14 @@ func (t *Tx) Select(coll string, f Find) ([]json.RawMessage, error) {
 // Get returns the record with the given id as the transaction sees it, or
 // nil.
 func (t *Tx) Get(coll string, id any) (json.RawMessage, error) {
+	var buf [64]byte
+	if enc, ok := query.AppendID(buf[:0], id); ok && coll != "" && !t.over {
+		// A number or string id: look it up directly (see Snapshot.Get).
+		if rec, found := query.Get(t.tx.View(), coll, string(enc)); found {
+			return json.RawMessage(rec), nil
+		}
+		return nil, nil
+	}
 	recs, err := t.Select(coll, Find{Where: Eq("id", id)})
 	if err != nil || len(recs) == 0 {
 		return nil, err

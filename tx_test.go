@@ -25,6 +25,12 @@ func TestUpdateCommitsAndSurvivesRestart(t *testing.T) {
 		if err != nil || string(rec) != `{"id":2,"n":2}` {
 			return fmt.Errorf("get inside: %s %v", rec, err)
 		}
+		if rec, err := tx.Get("p", 99); rec != nil || err != nil {
+			return fmt.Errorf("get of a missing id: %s %v", rec, err)
+		}
+		if rec, err := tx.Get("p", []int{1}); rec != nil || err != nil { // a select that matches nothing
+			return fmt.Errorf("get of an array id: %s %v", rec, err)
+		}
 		if n, err := tx.UpdateWhere("p", map[string]any{"seen": true}, Find{Where: Ge("n", 2)}); err != nil || n != 1 {
 			return fmt.Errorf("update inside: %d %v", n, err)
 		}

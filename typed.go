@@ -222,10 +222,11 @@ func (db *DB) Count(ctx context.Context, coll string, f Find) (int, error) {
 
 // Get returns the record with the given id, or nil.
 func (db *DB) Get(ctx context.Context, coll string, id any) (json.RawMessage, error) {
-	s, err := db.SnapshotContext(ctx)
+	v, err := db.readView(ctx)
 	if err != nil {
 		return nil, err
 	}
+	s := Snapshot{db: db, v: v} // on the stack: the result is Get's one allocation
 	return s.Get(ctx, coll, id)
 }
 

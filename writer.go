@@ -90,7 +90,7 @@ func (w *writer) Abort(batch []*writeReq, err error) { w.txn = nil }
 
 // apply applies one write of the batch and queues its log record. A write
 // that runs user code is logged as the writes it made (query.Effects), so
-// that the log replays without that code (SPEC §6).
+// that the log replays without that code (docs/durability.md).
 func (w *writer) apply(r *writeReq) {
 	db := w.db
 	if db.aof == nil {

@@ -132,6 +132,11 @@ func (cn *conn) auth(ctx context.Context, password string) error {
 	if err != nil {
 		return fmt.Errorf("client: auth: %w", err)
 	}
+	return authAnswer(status, value)
+}
+
+// authAnswer checks the answer to ["auth", password].
+func authAnswer(status protocol.Status, value json.RawMessage) error {
 	if status != protocol.StatusOK {
 		return fmt.Errorf("%w: %w", ErrAuth, serverError(status, value))
 	}

@@ -30,7 +30,7 @@ func checkIndex(c Collection, ix index.Index) error {
 	}
 	want := make(map[string]bool, c.records.Len())
 	var buf []byte
-	c.records.AscendAll(func(id, rec string) bool {
+	c.Scan(func(id, rec string) bool {
 		buf = ix.Spec().AppendKey(buf[:0], id, rec)
 		want[string(buf)] = true
 		return true
@@ -41,7 +41,7 @@ func checkIndex(c Collection, ix index.Index) error {
 			err = fmt.Errorf("collection: index %s has a stale entry for id %q", ix.Spec().Raw(), index.IDOf(k))
 			return false
 		}
-		if cur, _ := c.records.Get(index.IDOf(k)); cur != rec {
+		if cur, _ := c.Get(index.IDOf(k)); cur != rec {
 			err = fmt.Errorf("collection: index %s holds an old version of the record with id %q", ix.Spec().Raw(), index.IDOf(k))
 			return false
 		}

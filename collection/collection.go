@@ -1,15 +1,17 @@
 package collection
 
 import (
+	"slices"
+
 	"github.com/fleetdb-go/fleetdb/index"
 	"github.com/fleetdb-go/fleetdb/internal/btree"
 )
 
 // Collection is an immutable collection value. The zero value is empty.
 type Collection struct {
-	records btree.Tree[string] // encoded id → compact record JSON
-	indexes []index.Index      // in creation order
-	owner   *btree.Edit        // the edit that may change indexes in place
+	records btree.Tree[struct{}] // encoded ids, each in its record's block (see block.go)
+	indexes []index.Index        // in creation order
+	owner   *btree.Edit          // the edit that may change indexes in place
 }
 
 // Len returns the number of records.
@@ -20,7 +22,13 @@ func (c Collection) Len() int { return c.records.Len() }
 func (c Collection) IsEmpty() bool { return c.records.Len() == 0 && len(c.indexes) == 0 }
 
 // Get returns the record with encoded id id.
-func (c Collection) Get(id string) (string, bool) { return c.records.Get(id) }
+func (c Collection) Get(id string) (string, bool) {
+	k, _, ok := c.records.GetKey(id)
+	if !ok {
+		return "", false
+	}
+	return index.RecordOf(k), true
+}
 
 // Has reports whether a record with encoded id id exists.
 func (c Collection) Has(id string) bool {
@@ -29,26 +37,30 @@ func (c Collection) Has(id string) bool {
 }
 
 // Scan visits the records in id order until fn returns false.
-func (c Collection) Scan(fn func(id, rec string) bool) { c.records.AscendAll(fn) }
+func (c Collection) Scan(fn func(id, rec string) bool) {
+	c.records.AscendAll(func(id string, _ struct{}) bool { return fn(id, index.RecordOf(id)) })
+}
 
 // ScanReverse visits the records in reverse id order until fn returns false.
-func (c Collection) ScanReverse(fn func(id, rec string) bool) { c.records.DescendAll(fn) }
+func (c Collection) ScanReverse(fn func(id, rec string) bool) {
+	c.records.DescendAll(func(id string, _ struct{}) bool { return fn(id, index.RecordOf(id)) })
+}
 
 // ScanRange visits the records whose encoded ids are in [from, to) (to ==
 // "" means no upper bound), in id order or, with reverse, in reverse id
 // order, until fn returns false.
 func (c Collection) ScanRange(from, to string, reverse bool, fn func(id, rec string) bool) {
 	if !reverse {
-		c.records.Ascend(from, func(id, rec string) bool {
-			return (to == "" || id < to) && fn(id, rec)
+		c.records.Ascend(from, func(id string, _ struct{}) bool {
+			return (to == "" || id < to) && fn(id, index.RecordOf(id))
 		})
 		return
 	}
-	step := func(id, rec string) bool {
+	step := func(id string, _ struct{}) bool {
 		if id < from {
 			return false
 		}
-		return (to != "" && id >= to) || fn(id, rec)
+		return (to != "" && id >= to) || fn(id, index.RecordOf(id))
 	}
 	if to == "" {
 		c.records.DescendAll(step)
@@ -82,89 +94,147 @@ func (c *Collection) ownIndexes(e *btree.Edit) {
 
 // Insert adds a record whose id is not in the collection.
 func (c Collection) Insert(e *btree.Edit, id, rec string) Collection {
+	var scratch [keyScratch]byte
+	var endsArr [maxStackIndexes]int
+	var outArr [maxStackIndexes]string
+	keys, ends := c.appendKeys(scratch[:0], endsArr[:0], id, rec)
+	out := keySlots(outArr[:], len(ends))
+	_, bid := index.NewBlock(rec, id, keys, ends, out)
+	c.records = c.records.Set(e, bid, struct{}{})
 	if len(c.indexes) == 0 {
-		c.records = c.records.Set(e, id, rec)
 		return c
 	}
 	c.ownIndexes(e)
-	var scratch [keyScratch]byte
-	var endsArr [maxStackIndexes]int
-	keys, ends := c.appendKeys(scratch[:0], endsArr[:0], id, rec)
-	blk, rec, id := newBlock(rec, id, keys)
-	c.records = c.records.Set(e, id, rec)
-	start := len(rec) + len(id)
 	for i := range c.indexes {
-		end := len(rec) + len(id) + ends[i]
-		c.indexes[i] = c.indexes[i].InsertKey(e, blk[start:end], rec)
-		start = end
+		c.indexes[i] = c.indexes[i].InsertKey(e, out[i])
 	}
 	return c
 }
 
-// Put inserts the record or replaces the record with the same id.
-func (c Collection) Put(e *btree.Edit, id, rec string) Collection {
-	old, ok := c.records.Get(id)
-	if !ok {
-		return c.Insert(e, id, rec)
+// InsertMany adds n records whose ids are new and distinct; rec(i) returns
+// the encoded id and the JSON of the i-th. The result is that of n Inserts,
+// but each tree receives its keys in ascending order: consecutive keys land
+// in the same leaf, which the edit token then changes in place while it is
+// still in the cache, instead of each key descending to a random leaf.
+func (c Collection) InsertMany(e *btree.Edit, n int, rec func(i int) (id, json string)) Collection {
+	if n < minSortedBatch {
+		for i := range n {
+			id, js := rec(i)
+			c = c.Insert(e, id, js)
+		}
+		return c
+	}
+	ids := make([]string, n)
+	keys := make([][]string, len(c.indexes))
+	for j := range keys {
+		keys[j] = make([]string, n)
+	}
+	var scratch [keyScratch]byte
+	var endsArr [maxStackIndexes]int
+	var outArr [maxStackIndexes]string
+	out := keySlots(outArr[:], len(c.indexes))
+	for i := range n {
+		id, js := rec(i)
+		buf, ends := c.appendKeys(scratch[:0], endsArr[:0], id, js)
+		_, ids[i] = index.NewBlock(js, id, buf, ends, out)
+		for j, k := range out {
+			keys[j][i] = k
+		}
+	}
+	slices.Sort(ids)
+	for _, id := range ids {
+		c.records = c.records.Set(e, id, struct{}{})
 	}
 	if len(c.indexes) == 0 {
-		c.records = c.records.Set(e, id, rec)
 		return c
 	}
 	c.ownIndexes(e)
+	for j, ks := range keys {
+		slices.Sort(ks)
+		ix := c.indexes[j]
+		for _, k := range ks {
+			ix = ix.InsertKey(e, k)
+		}
+		c.indexes[j] = ix
+	}
+	return c
+}
+
+// minSortedBatch is the smallest batch InsertMany sorts; below it the sort
+// and its slices cost more than the cache misses they save.
+const minSortedBatch = 16
+
+// Put inserts the record or replaces the record with the same id.
+func (c Collection) Put(e *btree.Edit, id, rec string) Collection {
+	old, ok := c.Get(id)
+	if !ok {
+		return c.Insert(e, id, rec)
+	}
 	var oldScratch, scratch [keyScratch]byte
 	var oldEndsArr, endsArr [maxStackIndexes]int
+	var outArr [maxStackIndexes]string
 	oldKeys, oldEnds := c.appendKeys(oldScratch[:0], oldEndsArr[:0], id, old)
 	keys, ends := c.appendKeys(scratch[:0], endsArr[:0], id, rec)
-	blk, rec, id := newBlock(rec, id, keys)
-	c.records = c.records.Set(e, id, rec)
-	start, oldStart := len(rec)+len(id), 0
+	out := keySlots(outArr[:], len(ends))
+	_, bid := index.NewBlock(rec, id, keys, ends, out)
+	c.records = c.records.Set(e, bid, struct{}{}) // the new block's id replaces the old one's
+	if len(c.indexes) == 0 {
+		return c
+	}
+	c.ownIndexes(e)
+	start := 0
 	for i := range c.indexes {
-		end := len(rec) + len(id) + ends[i]
-		oldKey := view(oldKeys[oldStart:oldEnds[i]])
-		c.indexes[i] = c.indexes[i].ReplaceKey(e, oldKey, blk[start:end], rec)
-		start, oldStart = end, oldEnds[i]
+		c.indexes[i] = c.indexes[i].ReplaceKey(e, view(oldKeys[start:oldEnds[i]]), out[i])
+		start = oldEnds[i]
 	}
 	return c
 }
 
 // Delete removes the record with encoded id id, if present.
 func (c Collection) Delete(e *btree.Edit, id string) Collection {
-	old, ok := c.records.Get(id)
+	old, ok := c.Get(id)
 	if !ok {
 		return c
 	}
+	if len(c.indexes) > 0 {
+		c.ownIndexes(e)
+		var scratch [keyScratch]byte
+		var endsArr [maxStackIndexes]int
+		keys, ends := c.appendKeys(scratch[:0], endsArr[:0], id, old)
+		start := 0
+		for i := range c.indexes {
+			c.indexes[i] = c.indexes[i].RemoveKey(e, view(keys[start:ends[i]]))
+			start = ends[i]
+		}
+	}
 	c.records, _ = c.records.Delete(e, id)
-	if len(c.indexes) == 0 {
-		return c
-	}
-	c.ownIndexes(e)
-	var scratch [keyScratch]byte
-	var endsArr [maxStackIndexes]int
-	keys, ends := c.appendKeys(scratch[:0], endsArr[:0], id, old)
-	start := 0
-	for i := range c.indexes {
-		c.indexes[i] = c.indexes[i].RemoveKey(e, view(keys[start:ends[i]]))
-		start = ends[i]
-	}
 	return c
 }
 
 // CreateIndex adds an index and fills it from the records. It reports
 // false (and returns c unchanged) when an index with the same spec key
-// exists.
+// exists. Every record gets a new block holding its key in the new index
+// too, so the record map and every index are rebuilt (bulk loads, with
+// packed nodes, in O(n log n)).
 func (c Collection) CreateIndex(e *btree.Edit, spec index.Spec) (Collection, bool) {
 	if _, ok := c.Index(spec.Key()); ok {
 		return c, false
 	}
-	ix := index.BuildSorted(spec, c.records.Len(), c.records.AscendAll)
-	c.ownIndexes(e)
-	c.indexes = append(c.indexes, ix)
-	return c, true
+	specs := make([]index.Spec, 0, len(c.indexes)+1)
+	for _, ix := range c.indexes {
+		specs = append(specs, ix.Spec())
+	}
+	b := NewBuilder(append(specs, spec))
+	c.Scan(func(id, rec string) bool {
+		b.add(id, rec) // in id order: cannot fail
+		return true
+	})
+	return b.Collection(), true
 }
 
 // DropIndex removes the index with the given spec key; it reports whether
-// there was one.
+// there was one. The records' blocks keep their keys in the dropped index
+// until each record is written again.
 func (c Collection) DropIndex(e *btree.Edit, specKey string) (Collection, bool) {
 	for i, ix := range c.indexes {
 		if ix.Spec().Key() == specKey {
@@ -177,14 +247,12 @@ func (c Collection) DropIndex(e *btree.Edit, specKey string) (Collection, bool) 
 }
 
 // FromRecords builds a collection from a record map (encoded id → JSON) and
-// index specs, filling each index with a bulk load of its sorted keys.
+// index specs, with bulk loads.
 func FromRecords(records btree.Tree[string], specs []index.Spec) Collection {
-	c := Collection{records: records}
-	for _, spec := range specs {
-		if _, dup := c.Index(spec.Key()); dup {
-			continue
-		}
-		c.indexes = append(c.indexes, index.BuildSorted(spec, records.Len(), records.AscendAll))
-	}
-	return c
+	b := NewBuilder(specs)
+	records.AscendAll(func(id, rec string) bool {
+		b.add(id, rec)
+		return true
+	})
+	return b.Collection()
 }

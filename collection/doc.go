@@ -1,6 +1,15 @@
-// Package collection owns one collection value: the record map (encoded id
-// → record JSON, in a persistent B+tree ordered by id) and the collection's
-// indexes. Every change returns a new Collection and maintains every index.
+// Package collection owns one collection value: the record map (encoded
+// ids in a persistent B+tree, each leading to its record's JSON) and the
+// collection's indexes. Every change returns a new Collection and maintains
+// every index.
+//
+// # Storage
+//
+// A record, its id and its key in every index are one allocation, the
+// record's block (index.NewBlock, block.go): the trees hold substrings of
+// blocks and no values, and a write makes one new block. CreateIndex gives
+// every record a new block with the new key and rebuilds the record map and
+// the indexes with bulk loads (Builder), as snapshot restore does.
 //
 // # Values and edits
 //

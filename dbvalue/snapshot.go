@@ -3,6 +3,7 @@ package dbvalue
 import (
 	"encoding/binary"
 	"fmt"
+	"unsafe"
 
 	"github.com/fleetdb-go/fleetdb/collection"
 	"github.com/fleetdb-go/fleetdb/index"
@@ -103,8 +104,7 @@ type Loader struct {
 	colls          btree.Builder[collection.Collection]
 	name           string
 	specs          []index.Spec
-	records        btree.Builder[string]
-	lastID         string
+	records        *collection.Builder // of the last 'C', with specs
 	haveColl       bool
 	total          uint64
 }
@@ -144,6 +144,7 @@ func (l *Loader) Add(rec []byte) error {
 			}
 			l.specs = append(l.specs, spec)
 		}
+		l.records = collection.NewBuilder(l.specs)
 		l.haveColl = true
 	case 'R':
 		if !l.haveColl {
@@ -151,7 +152,7 @@ func (l *Loader) Add(rec []byte) error {
 		}
 		n := r.uvarint()
 		for i := uint64(0); i < n && r.err == nil; i++ {
-			js := r.str()
+			js := r.view() // copied into the record's block by the builder
 			id := gjson.Get(js, "id")
 			if !gjson.Valid(js) || (id.Type != gjson.Number && id.Type != gjson.String) {
 				return fmt.Errorf("%w: bad record in collection %q", ErrCorrupt, l.name)
@@ -186,9 +187,8 @@ func (l *Loader) finishCollection() error {
 	if !l.haveColl {
 		return nil
 	}
-	recs := l.records.Tree()
-	l.records = btree.Builder[string]{}
-	c := collection.FromRecords(recs, l.specs)
+	c := l.records.Collection()
+	l.records = nil
 	if !c.IsEmpty() {
 		if err := l.colls.Add(l.name, c); err != nil {
 			return fmt.Errorf("%w: collections out of order", ErrCorrupt)
@@ -227,6 +227,22 @@ func (r *reader) uvarint() uint64 {
 	}
 	r.b = r.b[n:]
 	return v
+}
+
+// view returns the next length-prefixed field without copying it; the
+// string is valid while the record's bytes are.
+func (r *reader) view() string {
+	n := r.uvarint()
+	if r.err != nil {
+		return ""
+	}
+	if n > uint64(len(r.b)) {
+		r.err = fmt.Errorf("%w: field of %d bytes past the record's end", ErrCorrupt, n)
+		return ""
+	}
+	s := unsafe.String(unsafe.SliceData(r.b), int(n))
+	r.b = r.b[n:]
+	return s
 }
 
 func (r *reader) str() string {

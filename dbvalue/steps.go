@@ -61,7 +61,14 @@ func (t *Txn) noteClear() {
 // records differ between a and b (a missing collection is empty). Index
 // changes alone are not reported. fn returning false stops.
 func DiffCollections(a, b *Value, fn func(name string, old, new collection.Collection) bool) {
-	btree.Diff(a.colls, b.colls, collection.SameRecords, func(name string, old collection.Collection, _ bool, new collection.Collection, _ bool) bool {
+	same := func(_ string, x collection.Collection, _ string, y collection.Collection) bool {
+		return collection.SameRecords(x, y)
+	}
+	btree.Diff(a.colls, b.colls, same, func(oldName string, old collection.Collection, hasOld bool, newName string, new collection.Collection, _ bool) bool {
+		name := newName
+		if hasOld {
+			name = oldName
+		}
 		if collection.SameRecords(old, new) {
 			return true
 		}

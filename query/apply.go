@@ -128,10 +128,9 @@ func applyInsert(dst []byte, txn *dbvalue.Txn, q Insert, fx *Effects) ([]byte, e
 	if err := checkBatchIDs(q.Records, c.Has); err != nil {
 		return nil, err
 	}
-	e := txn.Edit()
-	for _, r := range q.Records {
-		c = c.Insert(e, r.ID, r.JSON)
-	}
+	c = c.InsertMany(txn.Edit(), len(q.Records), func(i int) (string, string) {
+		return q.Records[i].ID, q.Records[i].JSON
+	})
 	txn.SetCollection(q.Coll, c)
 	if fx != nil {
 		fx.insert("insert", q.Coll, q.Records)

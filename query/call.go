@@ -29,7 +29,20 @@ func (t *Tx) Run(req string) ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
-	return t.RunQuery(q)
+	fx := effectsOf(t.env)
+	if fx == nil || !q.IsWrite() || answeredAbove(q) || UsesCommand(q) {
+		return t.RunQuery(q)
+	}
+	// A write given as text is its own effect: replayed on the same state
+	// it makes the same changes (Apply is deterministic), and it is usually
+	// much shorter than the records it changes.
+	env := *t.env
+	env.Effects = nil
+	out, err := Apply(nil, t.txn, q, &env)
+	if err == nil {
+		fx.qs = append(fx.qs, req)
+	}
+	return out, err
 }
 
 // RunQuery runs a parsed query inside the command's write.
@@ -84,7 +97,7 @@ func applyCall(dst []byte, txn *dbvalue.Txn, q Call, env *Env) (out []byte, err 
 // Transact runs fn as one write on txn, all or nothing: the queries fn runs
 // through its Tx see each other's changes, and if fn returns an error or
 // panics, txn is returned to its state before (a panic becomes an error).
-// It is the embedding API's ad-hoc transaction (SPEC §7); with
+// It is the embedding API's ad-hoc transaction (docs/architecture.md); with
 // env.Effects set its changes are collected for the log like a call's.
 func Transact(txn *dbvalue.Txn, env *Env, fn func(*Tx) error) (err error) {
 	sp, fx := txn.Savepoint(), effectsOf(env)

@@ -4,10 +4,12 @@ import "github.com/tidwall/gjson"
 
 // Effects collects the writes that a user command (or an ad-hoc
 // transaction of the embedding API) made, as queries that make the same
-// changes without the command's code: inserted and updated records as
-// insert and put of the resulting records, deletions by id, index and
-// collection changes as themselves. The log records a call as these
-// writes, so that replaying it needs no user code (SPEC §6).
+// changes without the command's code. A write the command ran as text
+// (Tx.Run) is collected as that text; a write reached otherwise (a
+// parsed query, a multi-write holding a call) as its changes: inserted and
+// updated records as insert and put of the resulting records, deletions by
+// id, index and collection changes as themselves. The log records a call
+// as these writes, so that replaying it needs no user code (docs/durability.md).
 //
 // An Apply with Env.Effects set adds the effect of every primitive write
 // that succeeds; a write rolled back (a failed multi-write, checked-write

@@ -267,7 +267,7 @@ func parseRecords(q string, r gjson.Result) ([]Record, error) {
 
 func parseRecord(q string, r gjson.Result) (Record, error) {
 	id := r.Get("id")
-	if !id.Exists() || id.Type == gjson.Null { // null = missing (SPEC §1)
+	if !id.Exists() || id.Type == gjson.Null { // null = missing (docs/query-language.md)
 		return Record{}, errNoID
 	}
 	if id.Type != gjson.Number && id.Type != gjson.String {

@@ -15,8 +15,8 @@ import (
 // Defaults of Config.
 const (
 	DefaultApplyTimeout     = 5 * time.Second
-	DefaultHeartbeatTimeout = time.Second
-	DefaultElectionTimeout  = time.Second
+	DefaultHeartbeatTimeout = 500 * time.Millisecond
+	DefaultElectionTimeout  = 500 * time.Millisecond
 	DefaultCommitTimeout    = time.Millisecond
 	DefaultMaxBatch         = 256
 	DefaultQueueSize        = 4096
@@ -36,8 +36,8 @@ type Config struct {
 	// server at. It is published to the other members (info's members) and
 	// may be empty for an embedded node without a server.
 	ClientAddr string
-	// DataDir holds the Raft log and stable store (raft.db, bolt) and the
-	// snapshots (snapshots/). Required.
+	// DataDir holds the Raft log (wal/, or raft.db with LogStoreBolt), the
+	// stable store (raft.db, bolt) and the snapshots (snapshots/). Required.
 	DataDir string
 	// Bootstrap makes this node form a new one-member cluster if its data
 	// directory holds no Raft state yet. Ignored when it does.
@@ -80,7 +80,7 @@ type Config struct {
 	// follower slightly behind catches up without a snapshot (0: raft's
 	// default, 10240).
 	TrailingLogs uint64
-	// HeartbeatTimeout and ElectionTimeout (default 1 s each): a follower
+	// HeartbeatTimeout and ElectionTimeout (default 500 ms each): a follower
 	// that hears nothing from the leader for about this long starts an
 	// election.
 	HeartbeatTimeout time.Duration
@@ -94,6 +94,10 @@ type Config struct {
 	MaxBatch int
 	// QueueSize bounds the writes waiting to be coalesced (default 4096).
 	QueueSize int
+	// LogStore is where the Raft log is kept (default LogStoreWAL). A data
+	// directory is opened only with the log store that wrote it
+	// (ErrLogStoreMismatch otherwise).
+	LogStore LogStore
 	// NoSync turns off fsync of the Raft log (bolt's NoSync). A write is
 	// still acknowledged only after a majority stored it, but a power cut
 	// on a majority may lose it. For benchmarks and tests.
@@ -157,6 +161,9 @@ func (c Config) Validate() error {
 		if d < 0 {
 			return fmt.Errorf("replication: Config.%s %v is negative", name, d)
 		}
+	}
+	if c.LogStore != LogStoreWAL && c.LogStore != LogStoreBolt {
+		return fmt.Errorf("replication: Config.LogStore %v is not a log store", c.LogStore)
 	}
 	if c.MaxBatch < 0 || c.QueueSize < 0 {
 		return errors.New("replication: Config.MaxBatch and QueueSize must not be negative")

@@ -44,7 +44,9 @@ func TestFSMApplyBatch(t *testing.T) {
 	}
 	r2 := res[4].(*entryResult)
 	var qe *query.Error
-	if !errors.As(r2.errs[0], &qe) || r2.errs[1] != nil || string(r2.outs[1]) != "1" || !errors.As(r2.errs[2], &qe) || qe.Kind != query.KindMalformedJSON {
+	// Entries are parsed as trusted (validated where they were accepted):
+	// text that is not a query is still refused, as malformed.
+	if !errors.As(r2.errs[0], &qe) || r2.errs[1] != nil || string(r2.outs[1]) != "1" || !errors.As(r2.errs[2], &qe) || qe.Kind != query.KindMalformedQuery {
 		t.Fatalf("entry 9: %q %v", r2.outs, r2.errs)
 	}
 	if _, ok := res[5].(error); !ok {
@@ -60,7 +62,7 @@ func TestFSMApplyBatch(t *testing.T) {
 	if err != nil || index != 9 || string(back.outs[1]) != "1" || back.errs[2].Error() != r2.errs[2].Error() {
 		t.Fatalf("result round trip: %d %q %v %v", index, back.outs, back.errs, err)
 	}
-	if !errors.As(back.errs[2], &qe) || qe.Kind != query.KindMalformedJSON {
+	if !errors.As(back.errs[2], &qe) || qe.Kind != query.KindMalformedQuery {
 		t.Fatalf("refusal kind lost: %v", back.errs[2])
 	}
 }

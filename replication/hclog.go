@@ -44,6 +44,14 @@ func (h *hclogAdapter) Log(level hclog.Level, msg string, args ...any) {
 		return
 	}
 	lv := slogLevel(level)
+	if o, ok := raftLevels[msg]; ok && o < lv && (o != slog.LevelDebug || !keepIfReal(msg, args)) {
+		lv = o
+	}
+	if msg == "heartbeat timeout reached, starting election" && argString(args, "last-leader-id") == "" {
+		// The first election since this node started (a new cluster, or
+		// one restarting whole): no leader was lost.
+		lv = slog.LevelInfo
+	}
 	if !h.l.Enabled(context.Background(), lv) {
 		return
 	}
@@ -59,6 +67,67 @@ func (h *hclogAdapter) Log(level hclog.Level, msg string, args ...any) {
 		}
 	}
 	h.l.Log(context.Background(), lv, msg, all...)
+}
+
+// raftLevels lowers raft's messages about events that are part of a
+// normal start, join, restart or shutdown, so that those log nothing at
+// warning or error level. A real problem still shows: a member that stays
+// unreachable is reported by the leader (Node.reportReachability), a
+// failed election or a lost quorum keep raft's own warnings.
+var raftLevels = map[string]slog.Level{
+	// A member that joins has no configuration until the leader adds it.
+	"no known peers, aborting election":                   slog.LevelDebug,
+	"not part of stable configuration, aborting election": slog.LevelDebug,
+	// A member that restarts is behind; the leader looks for where their
+	// logs agree.
+	"appendEntries rejected, sending older logs": slog.LevelDebug,
+	"failed to get previous log":                 slog.LevelDebug,
+	"previous log term mis-match":                slog.LevelDebug,
+	// Every failed call to a member that is down (several a second).
+	"failed to appendEntries to":              slog.LevelDebug,
+	"failed to heartbeat to":                  slog.LevelDebug,
+	"failed to start pipeline replication to": slog.LevelDebug,
+	// Elections while a member is down or was the leader.
+	"failed to make requestVote RPC":                    slog.LevelInfo,
+	"rejecting vote request since we have a leader":     slog.LevelInfo,
+	"rejecting pre-vote request since we have a leader": slog.LevelInfo,
+	// The old leader learns of the new one (after a hand-over at close).
+	"peer has newer term, stopping replication": slog.LevelInfo,
+	// A connection closed by a member that stops (EOF, reset, closed);
+	// anything else stays an error (keepIfReal).
+	"failed to decode incoming command": slog.LevelDebug,
+	"failed to pipeline appendEntries":  slog.LevelDebug,
+}
+
+// argString returns the string value of key in hclog's key-value args.
+func argString(args []any, key string) string {
+	for i := 0; i+1 < len(args); i += 2 {
+		if k, ok := args[i].(string); ok && k == key {
+			return fmt.Sprint(args[i+1])
+		}
+	}
+	return ""
+}
+
+// keepIfReal reports whether a message lowered to debug by raftLevels is
+// about a real problem after all: a decode or pipeline error that is not a
+// closed connection.
+func keepIfReal(msg string, args []any) bool {
+	if msg != "failed to decode incoming command" && msg != "failed to pipeline appendEntries" {
+		return false
+	}
+	for i := 0; i+1 < len(args); i += 2 {
+		if err, ok := args[i+1].(error); ok {
+			e := err.Error()
+			for _, closed := range []string{"EOF", "closed", "reset by peer", "broken pipe", "transport shutdown"} {
+				if strings.Contains(e, closed) {
+					return false
+				}
+			}
+			return true
+		}
+	}
+	return false
 }
 
 func (h *hclogAdapter) Trace(msg string, args ...any) { h.Log(hclog.Trace, msg, args...) }

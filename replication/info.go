@@ -4,8 +4,9 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
+	"time"
 
-	"github.com/fleetdb-go/fleetdb/protocol"
+	"github.com/fleetdb-go/fleetdb/internal/jsontext"
 	"github.com/hashicorp/raft"
 )
 
@@ -15,6 +16,16 @@ type Member struct {
 	RaftAddr   string
 	ClientAddr string // "" until the member published it
 	Suffrage   string // "voter", "nonvoter" or "staging"
+
+	// Reachability as the leader sees it, known (Seen) only in the
+	// leader's own status: Reachable is whether the member answered the
+	// leader's last call (heartbeats come about ten times a heartbeat
+	// timeout), LastContact when it last answered (zero: not since this
+	// node leads), LastError why the calls fail.
+	Seen        bool
+	Reachable   bool
+	LastContact time.Time
+	LastError   string
 }
 
 // Status is a node's view of the cluster.
@@ -27,6 +38,9 @@ type Status struct {
 	CommitIndex  uint64
 	AppliedIndex uint64 // the index of the published value
 	Members      []Member
+	// Ready: the node has caught up with the cluster since it opened
+	// (Node.Ready).
+	Ready bool
 	// SnapshotsRestored counts the snapshots this node installed since it
 	// started (at start, or sent by the leader).
 	SnapshotsRestored int64
@@ -44,16 +58,29 @@ func (n *Node) Status() Status {
 		CommitIndex:       n.raft.CommitIndex(),
 		AppliedIndex:      n.fsm.progress.index.Load(),
 		SnapshotsRestored: n.fsm.restores.Load(),
+		Ready:             n.Ready(),
 	}
+	leading := st.Role == "leader"
 	if cf := n.raft.GetConfiguration(); cf.Error() == nil {
 		members := *n.fsm.members.Load()
+		now := time.Now()
 		for _, s := range cf.Configuration().Servers {
-			st.Members = append(st.Members, Member{
+			m := Member{
 				ID:         string(s.ID),
 				RaftAddr:   string(s.Address),
 				ClientAddr: members[string(s.ID)],
 				Suffrage:   suffrageName(s.Suffrage),
-			})
+				Seen:       leading,
+			}
+			if leading && s.ID == n.self {
+				m.Reachable, m.LastContact = true, now
+			} else if p, ok := n.peers.get(s.ID); leading && ok {
+				m.Reachable, m.LastContact = p.failingSince.IsZero() && !p.lastContact.IsZero(), p.lastContact
+				if p.lastErr != nil {
+					m.LastError = p.lastErr.Error()
+				}
+			}
+			st.Members = append(st.Members, m)
 		}
 	}
 	return st
@@ -88,7 +115,7 @@ func (st Status) AppendJSON(dst []byte) []byte {
 		dst = append(dst, '"')
 		dst = append(dst, key...)
 		dst = append(dst, `":`...)
-		return protocol.AppendJSONString(dst, v)
+		return jsontext.AppendString(dst, v)
 	}
 	num := func(dst []byte, key string, v uint64) []byte {
 		dst = append(dst, '"')
@@ -112,6 +139,8 @@ func (st Status) AppendJSON(dst []byte) []byte {
 	dst = num(dst, "applied-index", st.AppliedIndex)
 	dst = append(dst, ',')
 	dst = num(dst, "snapshots-restored", uint64(st.SnapshotsRestored))
+	dst = append(dst, `,"ready":`...)
+	dst = strconv.AppendBool(dst, st.Ready)
 	dst = append(dst, `,"members":[`...)
 	for i, m := range st.Members {
 		if i > 0 {
@@ -125,6 +154,22 @@ func (st Status) AppendJSON(dst []byte) []byte {
 		dst = str(dst, "client-addr", m.ClientAddr)
 		dst = append(dst, ',')
 		dst = str(dst, "suffrage", m.Suffrage)
+		if m.Seen {
+			dst = append(dst, `,"reachable":`...)
+			dst = strconv.AppendBool(dst, m.Reachable)
+			dst = append(dst, ',')
+			if m.LastContact.IsZero() {
+				dst = append(dst, `"last-contact":null,"last-contact-ms-ago":null`...)
+			} else {
+				dst = str(dst, "last-contact", m.LastContact.UTC().Format(time.RFC3339Nano))
+				dst = append(dst, ',')
+				dst = num(dst, "last-contact-ms-ago", uint64(max(time.Since(m.LastContact).Milliseconds(), 0)))
+			}
+			if m.LastError != "" {
+				dst = append(dst, ',')
+				dst = str(dst, "last-error", m.LastError)
+			}
+		}
 		dst = append(dst, '}')
 	}
 	return append(dst, "]}"...)

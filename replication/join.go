@@ -2,14 +2,13 @@ package replication
 
 import (
 	"context"
-	"crypto/tls"
 	"encoding/json"
 	"errors"
 	"fmt"
-	"net"
+	"log/slog"
 	"time"
 
-	"github.com/fleetdb-go/fleetdb/protocol"
+	"github.com/fleetdb-go/fleetdb/client"
 )
 
 // joinVia asks the member serving the FleetDB protocol at clientAddr to
@@ -24,6 +23,7 @@ func (n *Node) joinVia(ctx context.Context, clientAddr string) error {
 		return err
 	}
 	backoff := 50 * time.Millisecond
+	start := time.Now()
 	for {
 		err := n.askToJoin(ctx, clientAddr, req)
 		if err == nil {
@@ -34,7 +34,12 @@ func (n *Node) joinVia(ctx context.Context, clientAddr string) error {
 		if errors.As(err, &refused) {
 			return fmt.Errorf("replication: join via %s: %w", clientAddr, err)
 		}
-		n.log.Warn("replication: join failed; retrying", "via", clientAddr, "err", err)
+		// Members started together: the one asked may not listen yet.
+		level := slog.LevelInfo
+		if time.Since(start) > joinPatience {
+			level = slog.LevelWarn
+		}
+		n.log.Log(ctx, level, "replication: join failed; retrying", "via", clientAddr, "err", err)
 		select {
 		case <-ctx.Done():
 			return fmt.Errorf("replication: join via %s: %w (last error: %w)", clientAddr, ctx.Err(), err)
@@ -44,62 +49,37 @@ func (n *Node) joinVia(ctx context.Context, clientAddr string) error {
 	}
 }
 
+// joinPatience: join attempts that fail for longer than this are logged
+// as warnings (before, as information: members started at once).
+const joinPatience = 10 * time.Second
+
 type refusedError struct{ msg string }
 
 func (e *refusedError) Error() string { return "refused: " + e.msg }
 
-// askToJoin makes one attempt: dial, authenticate if configured, send the
-// join query, read its answer.
+// askToJoin makes one attempt: connect (authenticating if configured),
+// send the join query, read its answer. A refusal, of the password or of
+// the join, is a *refusedError; anything else may pass.
 func (n *Node) askToJoin(ctx context.Context, addr string, req []byte) error {
-	var d net.Dialer
-	var c net.Conn
-	var err error
+	opts := []client.Option{client.WithPassword(n.cfg.JoinPassword)}
 	if n.cfg.JoinTLS != nil {
-		c, err = (&tls.Dialer{NetDialer: &d, Config: n.cfg.JoinTLS}).DialContext(ctx, "tcp", addr)
-	} else {
-		c, err = d.DialContext(ctx, "tcp", addr)
+		opts = append(opts, client.WithTLS(n.cfg.JoinTLS))
 	}
+	st, err := client.DialStream(ctx, addr, opts...)
 	if err != nil {
+		if errors.Is(err, client.ErrAuth) {
+			return &refusedError{msg: err.Error()}
+		}
 		return err
 	}
-	defer c.Close()
+	defer st.Close()
 	if dl, ok := ctx.Deadline(); ok {
-		c.SetDeadline(dl)
+		st.SetDeadline(dl)
 	}
-	w := protocol.NewWriter(c)
-	r := protocol.NewReader(c, protocol.ReaderOptions{})
-	exchange := func(line []byte) (protocol.Status, json.RawMessage, error) {
-		if err := w.WriteLine(line); err != nil {
-			return 0, nil, err
-		}
-		if err := w.Flush(); err != nil {
-			return 0, nil, err
-		}
-		resp, err := r.ReadLine()
-		if err != nil {
-			return 0, nil, err
-		}
-		return protocol.ParseResponse(resp)
+	_, err = st.Query(json.RawMessage(req))
+	var ce *client.Error
+	if errors.As(err, &ce) && client.IsRefused(ce) {
+		return &refusedError{msg: ce.Message}
 	}
-	if pw := n.cfg.JoinPassword; pw != "" {
-		auth, _ := json.Marshal([]string{"auth", pw})
-		status, v, err := exchange(auth)
-		if err != nil {
-			return err
-		}
-		if status != protocol.StatusOK {
-			return &refusedError{msg: string(v)}
-		}
-	}
-	status, v, err := exchange(req)
-	if err != nil {
-		return err
-	}
-	switch status {
-	case protocol.StatusOK:
-		return nil
-	case protocol.StatusRefused:
-		return &refusedError{msg: string(v)}
-	}
-	return fmt.Errorf("the member answered %s", v)
+	return err
 }

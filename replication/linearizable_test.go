@@ -19,7 +19,7 @@ import (
 )
 
 var (
-	linSeeds  = flag.Int("lin.seeds", 2, "seeds of TestLinearizable (more for a soak)")
+	linSeeds  = flag.Int("lin.seeds", 3, "seeds of TestLinearizable (more for a soak)")
 	linRounds = flag.Int("lin.rounds", 4, "fault rounds per seed of TestLinearizable")
 )
 
@@ -76,15 +76,24 @@ var kvModel = porcupine.Model{
 // healed and every node must reach the same applied index and hash.
 //
 //	go test -run TestLinearizable -lin.seeds 20 ./replication/   # soak
+//
+// The seeds run with the Raft log on disk in raft-wal (the default log
+// store; a restarted leader reopens it), and seed 1 again with bolt.
 func TestLinearizable(t *testing.T) {
 	for seed := 1; seed <= *linSeeds; seed++ {
-		t.Run(fmt.Sprint("seed", seed), func(t *testing.T) { runLinearizable(t, uint64(seed)) })
+		t.Run(fmt.Sprint("wal-seed", seed), func(t *testing.T) { runLinearizable(t, uint64(seed), LogStoreWAL) })
 	}
+	t.Run("bolt-seed1", func(t *testing.T) { runLinearizable(t, 1, LogStoreBolt) })
 }
 
-func runLinearizable(t *testing.T, seed uint64) {
+func runLinearizable(t *testing.T, seed uint64, store LogStore) {
 	rng := rand.New(rand.NewPCG(seed, 7))
-	c := newTestCluster(t, 3, func(cfg *Config) { cfg.ApplyTimeout = time.Second })
+	dir := t.TempDir()
+	c := newTestCluster(t, 3, func(cfg *Config) {
+		cfg.ApplyTimeout = time.Second
+		cfg.DataDir = filepath.Join(dir, cfg.NodeID)
+		cfg.LogStore = store
+	})
 	c.net.rng = rand.New(rand.NewPCG(seed, 11))
 	const (
 		clients = 6

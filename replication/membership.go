@@ -113,11 +113,17 @@ func (n *Node) upkeep(notify <-chan bool, obs <-chan raft.Observation) {
 		select {
 		case <-n.ctx.Done():
 			return
-		case <-notify:
+		case leading := <-notify:
+			if leading {
+				n.peers.forget() // figures of an earlier leadership are stale
+			}
 			n.leader.notify()
 		case <-obs:
 			n.leader.notify()
 		case <-tick.C:
+			if n.isLeader() {
+				n.reportReachability()
+			}
 		}
 		if n.isLeader() && n.fsm.progress.term.Load() < n.raft.CurrentTerm() && leaderEntry.CompareAndSwap(false, true) {
 			n.goOwned(func() {
@@ -133,6 +139,27 @@ func (n *Node) upkeep(notify <-chan bool, obs <-chan raft.Observation) {
 				n.publishClientAddr()
 			})
 		}
+	}
+}
+
+// unreachableAfter is how long a member must fail to answer the leader
+// before the leader logs a warning: a restart takes less and is no
+// problem (raft's own messages about each failed call are debug level).
+func (n *Node) unreachableAfter() time.Duration { return 5 * n.cfg.HeartbeatTimeout }
+
+// reportReachability logs members that stopped answering the leader (a
+// warning) and those that answer again.
+func (n *Node) reportReachability() {
+	down, up := n.peers.transitions(n.unreachableAfter())
+	for _, p := range down {
+		args := []any{"id", string(p.id), "since", p.since.Format(time.RFC3339), "err", p.err}
+		if !p.lastContact.IsZero() {
+			args = append(args, "last_contact", p.lastContact.Format(time.RFC3339))
+		}
+		n.log.Warn("replication: member unreachable", args...)
+	}
+	for _, id := range up {
+		n.log.Info("replication: member reachable again", "id", string(id))
 	}
 }
 

@@ -6,14 +6,10 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
-	"os"
-	"path/filepath"
 	"sync"
 	"time"
 
 	"github.com/hashicorp/raft"
-	raftboltdb "github.com/hashicorp/raft-boltdb/v2"
-	bbolt "go.etcd.io/bbolt"
 )
 
 // Node is one member of a FleetDB cluster: a Raft node whose state machine
@@ -38,6 +34,9 @@ type Node struct {
 	leaderReads   *rounds // read-index rounds run as the leader
 	followerReads *rounds // read-index rounds asked of the leader
 	leader        *broadcast
+	trans         *peerTransport
+	peers         *peerHealth   // the members' reachability, as the leader sees it
+	ready         chan struct{} // closed once caught up (see awaitReady)
 
 	// ctx ends when Close begins; every goroutine of the node watches it.
 	ctx    context.Context
@@ -70,6 +69,8 @@ func Open(ctx context.Context, cfg Config) (_ *Node, err error) {
 	n := &Node{cfg: cfg, log: cfg.Logger.With("node", cfg.NodeID), self: raft.ServerID(cfg.NodeID)}
 	n.ctx, n.cancel = context.WithCancel(context.Background())
 	n.leader = newBroadcast()
+	n.peers = newPeerHealth()
+	n.ready = make(chan struct{})
 	n.leaderReads = newRounds(n, n.leaderRound)
 	n.followerReads = newRounds(n, n.followerRound)
 	n.fsm = newFSM(cfg.Env, cfg.Publish, n.log)
@@ -102,6 +103,7 @@ func Open(ctx context.Context, cfg Config) (_ *Node, err error) {
 		return nil, fmt.Errorf("replication: start raft: %w", err)
 	}
 	n.raft = r
+	n.trans.raft.Store(r)
 
 	n.goOwned(n.send)
 
@@ -128,6 +130,7 @@ func Open(ctx context.Context, cfg Config) (_ *Node, err error) {
 	default:
 		n.log.Info("replication: no state; waiting to be added by a member", "addr", n.addr)
 	}
+	n.goOwned(n.awaitReady)
 	return n, nil
 }
 
@@ -159,40 +162,6 @@ func (n *Node) raftConfig(notify chan bool) *raft.Config {
 	return c
 }
 
-// openStores opens the log, stable and snapshot stores: bolt and files in
-// the data directory, or the in-process network's.
-func (n *Node) openStores() (raft.LogStore, raft.StableStore, raft.SnapshotStore, error) {
-	if n.cfg.DataDir == "" {
-		logs, stable, snaps := n.cfg.network.raftStores(n.cfg.NodeID)
-		return logs, stable, snaps, nil
-	}
-	dir := n.cfg.DataDir
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		return nil, nil, nil, fmt.Errorf("replication: data dir: %w", err)
-	}
-	n.dataDir = dir
-	// The freelist is rebuilt when the file is opened instead of written
-	// with every commit: fewer pages per fsync (as Consul and Nomad do).
-	bolt, err := raftboltdb.New(raftboltdb.Options{
-		Path:        filepath.Join(dir, "raft.db"),
-		NoSync:      n.cfg.NoSync,
-		BoltOptions: &bbolt.Options{Timeout: time.Second, NoFreelistSync: true, FreelistType: bbolt.FreelistMapType, InitialMmapSize: 256 << 20},
-	})
-	if err != nil {
-		return nil, nil, nil, fmt.Errorf("replication: open %s: %w", filepath.Join(dir, "raft.db"), err)
-	}
-	n.closers = append(n.closers, bolt.Close)
-	logs, err := raft.NewLogCache(1024, bolt)
-	if err != nil {
-		return nil, nil, nil, err
-	}
-	snaps, err := raft.NewFileSnapshotStoreWithLogger(dir, 2, newHclog(n.cfg.Logger, "raft-snapshots"))
-	if err != nil {
-		return nil, nil, nil, fmt.Errorf("replication: snapshot store: %w", err)
-	}
-	return logs, bolt, snaps, nil
-}
-
 // openTransport starts the Raft transport and the forwarding link: over
 // TCP on one port (the mux), or over the in-process network.
 func (n *Node) openTransport() (raft.Transport, error) {
@@ -203,7 +172,8 @@ func (n *Node) openTransport() (raft.Transport, error) {
 		}
 		n.link = l
 		n.closers = append(n.closers, detach)
-		return trans, nil
+		n.trans = newPeerTransport(n.ctx, trans, n.peers)
+		return n.trans, nil
 	}
 	ln, err := net.Listen("tcp", n.cfg.RaftAddr)
 	if err != nil {
@@ -227,7 +197,8 @@ func (n *Node) openTransport() (raft.Transport, error) {
 	tl := newTCPLink(n.cfg.ApplyTimeout, guard)
 	n.link = tl
 	n.closers = append(n.closers, func() error { m.close(); return nil }, trans.Close, tl.close)
-	return trans, nil
+	n.trans = newPeerTransport(n.ctx, trans, n.peers)
+	return n.trans, nil
 }
 
 // RaftAddr returns the address other members reach this node at.
@@ -242,6 +213,7 @@ func (n *Node) ID() string { return n.cfg.NodeID }
 // may be opened again on the same data directory.
 func (n *Node) Close() error {
 	n.closeOnce.Do(func() {
+		n.handOver()
 		n.mu.Lock()
 		n.closing = true
 		n.mu.Unlock()
@@ -266,6 +238,33 @@ func (n *Node) Close() error {
 		n.closeErr = errors.Join(errs...)
 	})
 	return n.closeErr
+}
+
+// handOver makes a leader that closes hand leadership to another voter
+// first, so that the cluster goes on at once instead of after an election
+// timeout (and without the followers' warnings about a lost leader).
+func (n *Node) handOver() {
+	if n.raft == nil || !n.isLeader() {
+		return
+	}
+	cf := n.raft.GetConfiguration()
+	if cf.Error() != nil {
+		return
+	}
+	others := 0
+	for _, s := range cf.Configuration().Servers {
+		if s.ID != n.self && s.Suffrage == raft.Voter {
+			others++
+		}
+	}
+	if others == 0 {
+		return
+	}
+	if err := n.raft.LeadershipTransfer().Error(); err != nil {
+		n.log.Info("replication: leadership not handed over before closing", "err", err)
+		return
+	}
+	n.log.Info("replication: leadership handed over before closing")
 }
 
 // goOwned runs fn on a goroutine the node owns (joined by Close). It

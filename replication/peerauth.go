@@ -14,7 +14,7 @@ import (
 	"time"
 )
 
-// Peer authentication (SPEC §6, "Peer security"): every connection between
+// Peer authentication (docs/clustering.md, "Peer security"): every connection between
 // members — raft's RPCs, forwarded requests and joins handed to the leader
 // — passes a guard before one byte of it is read as a request.
 //

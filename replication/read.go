@@ -93,16 +93,22 @@ func (n *Node) followerRound(ctx context.Context) (uint64, error) {
 
 // rounds groups concurrent callers into rounds of one computation each: a
 // caller joins the next round to start (never one already running, whose
-// result may predate the caller), and at most one round runs at a time.
+// result may predate the caller). Up to maxRounds rounds run at once, so
+// that a caller who arrives during a round does not wait for it to end
+// before its own starts (raft coalesces the leadership checks of rounds
+// that overlap into the same heartbeats).
 type rounds struct {
 	n   *Node
 	run func(ctx context.Context) (uint64, error)
 
 	// mu guards running and waiting.
 	mu      sync.Mutex
-	running bool
+	running int
 	waiting []chan roundResult
 }
+
+// maxRounds is how many rounds of one kind run at once.
+const maxRounds = 4
 
 type roundResult struct {
 	index uint64
@@ -118,13 +124,13 @@ func (r *rounds) get(ctx context.Context) (uint64, error) {
 	ch := make(chan roundResult, 1)
 	r.mu.Lock()
 	r.waiting = append(r.waiting, ch)
-	if !r.running {
+	if r.running < maxRounds {
 		if !r.n.goOwned(r.loop) {
 			r.waiting = r.waiting[:len(r.waiting)-1]
 			r.mu.Unlock()
 			return 0, ErrClosed
 		}
-		r.running = true
+		r.running++
 	}
 	r.mu.Unlock()
 	select {
@@ -135,14 +141,15 @@ func (r *rounds) get(ctx context.Context) (uint64, error) {
 	}
 }
 
-// loop runs rounds while callers wait.
+// loop runs rounds while callers wait: each round takes every caller
+// waiting when it starts.
 func (r *rounds) loop() {
 	for {
 		r.mu.Lock()
 		ws := r.waiting
 		r.waiting = nil
 		if len(ws) == 0 {
-			r.running = false
+			r.running--
 			r.mu.Unlock()
 			return
 		}

@@ -60,6 +60,11 @@ type StatsSource interface {
 // has failed and writes are refused: /healthz then answers 503.
 const StatLogFailed = "log_failed"
 
+// StatReady is the StatsSource figure of a cluster member: 0 until it has
+// caught up with the cluster after it opened (/healthz answers 503 until
+// then), 1 after. An Executor without it is always ready.
+const StatReady = "ready"
+
 // statusOf maps an Executor's error to the protocol status of its answer.
 func statusOf(err error) protocol.Status {
 	if errors.Is(err, query.ErrRefused) {

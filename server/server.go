@@ -318,7 +318,7 @@ func (s *Server) Shutdown(ctx context.Context) error {
 
 // Healthy returns nil while the server is serving at least one listener,
 // is not shutting down, and its Executor (if a StatsSource) does not report
-// StatLogFailed. Otherwise it says why.
+// StatLogFailed, nor StatReady 0. Otherwise it says why.
 func (s *Server) Healthy() error {
 	if s.shutting.Load() {
 		return fmt.Errorf("%w: shutting down", ErrNotServing)
@@ -326,8 +326,14 @@ func (s *Server) Healthy() error {
 	if s.serving.Load() == 0 {
 		return ErrNotServing
 	}
-	if s.stats != nil && s.stats.MetricsSnapshot()[StatLogFailed] != 0 {
-		return fmt.Errorf("%w: the log failed; writes are refused", ErrUnhealthy)
+	if s.stats != nil {
+		m := s.stats.MetricsSnapshot()
+		if m[StatLogFailed] != 0 {
+			return fmt.Errorf("%w: the log failed; writes are refused", ErrUnhealthy)
+		}
+		if ready, ok := m[StatReady]; ok && ready == 0 {
+			return fmt.Errorf("%w: not ready: catching up with the cluster", ErrUnhealthy)
+		}
 	}
 	return nil
 }

@@ -9,6 +9,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"syscall"
@@ -104,8 +105,13 @@ func (p *serveProc) stop(t testing.TB) {
 	if err := p.cmd.Process.Signal(syscall.SIGTERM); err != nil {
 		t.Fatal(err)
 	}
+	// Wait closes stderr once the process exits: read it to the end first,
+	// or the last lines (the stopped line) may be lost.
 	done := make(chan error, 1)
-	go func() { done <- p.cmd.Wait() }()
+	go func() {
+		<-p.logsDone
+		done <- p.cmd.Wait()
+	}()
 	select {
 	case err := <-done:
 		if err != nil {
@@ -139,11 +145,21 @@ type memberNode struct {
 	id, host, clientAddr, raftAddr, dataDir string
 	proc                                    *serveProc
 	cl                                      *client.Client
+	// unauthenticated: no cluster secret by default (members are given
+	// one, as a normal deployment has, unless extra sets -x or their own).
+	unauthenticated bool
 }
 
+// testClusterSecret authenticates the members of the tests to each other.
+const testClusterSecret = "test-cluster-secret"
+
 func (n *memberNode) args(extra ...string) []string {
-	return append([]string{"-a", n.host, "-p", n.clientAddr[strings.LastIndexByte(n.clientAddr, ':')+1:],
-		"--node-id", n.id, "--raft-addr", n.raftAddr, "--data-dir", n.dataDir}, extra...)
+	args := []string{"-a", n.host, "-p", n.clientAddr[strings.LastIndexByte(n.clientAddr, ':')+1:],
+		"--node-id", n.id, "--raft-addr", n.raftAddr, "--data-dir", n.dataDir}
+	if !n.unauthenticated && !slices.Contains(extra, "-x") && !slices.Contains(extra, "--cluster-secret") {
+		args = append(args, "--cluster-secret", testClusterSecret)
+	}
+	return append(args, extra...)
 }
 
 // TestClusterProcesses runs three `fleetdb serve` processes on 127.0.0.1,
@@ -151,7 +167,8 @@ func (n *memberNode) args(extra ...string) []string {
 // started at once), writes through a follower and reads back there (at
 // both read consistencies), checks `fleetdb cluster status`, restarts a
 // member with the same flags (it rejoins from its data dir and catches
-// up), and stops them all with SIGTERM (exit 0).
+// up), and stops them all with SIGTERM (exit 0); none of them logs at
+// warning or error level.
 func TestClusterProcesses(t *testing.T) {
 	if testing.Short() {
 		t.Skip("starts three server processes")
@@ -159,6 +176,7 @@ func TestClusterProcesses(t *testing.T) {
 	start := time.Now()
 	dir := t.TempDir()
 	nodes := make([]*memberNode, 3)
+	var procs []*serveProc // every process started, for the log check
 	for i := range nodes {
 		host := fmt.Sprintf("127.0.0.%d", i+1)
 		nodes[i] = &memberNode{
@@ -173,6 +191,7 @@ func TestClusterProcesses(t *testing.T) {
 			extra = []string{"--bootstrap"}
 		}
 		n.proc = startServeProc(t, n.id, n.args(extra...)...)
+		procs = append(procs, n.proc)
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
@@ -272,6 +291,7 @@ func TestClusterProcesses(t *testing.T) {
 		t.Fatalf("insert with %s down: %v", other.id, err)
 	}
 	other.proc = startServeProc(t, other.id+"-restarted", other.args("--join", nodes[0].clientAddr)...)
+	procs = append(procs, other.proc)
 	other.proc.waitReady(t, 30*time.Second)
 	other.cl.Close() // its connections were closed by the shutdown
 	if other.cl, err = client.Dial(ctx, other.clientAddr); err != nil {
@@ -291,5 +311,15 @@ func TestClusterProcesses(t *testing.T) {
 		wg.Go(func() { n.proc.stop(t) })
 	}
 	wg.Wait()
+
+	// A normal start, join, restart and shutdown log nothing at warning or
+	// error level.
+	for _, p := range procs {
+		for _, line := range strings.Split(p.log(), "\n") {
+			if strings.Contains(line, `"level":"WARN"`) || strings.Contains(line, `"level":"ERROR"`) {
+				t.Errorf("%s logged: %s", p.name, line)
+			}
+		}
+	}
 	t.Logf("done in %v", time.Since(start).Round(time.Millisecond))
 }

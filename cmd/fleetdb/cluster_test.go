@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"net"
 	"strings"
 	"testing"
@@ -85,9 +86,12 @@ func TestClusterOneMember(t *testing.T) {
 	addr, stop := startServe(t, cfg)
 	_, port, _ := net.SplitHostPort(addr)
 	st := waitLeader(t, port)
-	if st.NodeID != "n1" || st.Leader != "n1" || st.RaftAddr != raftAddr || len(st.Members) != 1 ||
-		st.Members[0] != (admin.ClusterMember{ID: "n1", RaftAddr: raftAddr, ClientAddr: addr, Suffrage: "voter"}) {
+	if st.NodeID != "n1" || st.Leader != "n1" || st.RaftAddr != raftAddr || len(st.Members) != 1 {
 		t.Fatalf("status: %+v", st)
+	}
+	if m := st.Members[0]; m.ID != "n1" || m.RaftAddr != raftAddr || m.ClientAddr != addr || m.Suffrage != "voter" ||
+		m.Reachable == nil || !*m.Reachable || m.LastContactMsAgo == nil {
+		t.Fatalf("member: %+v", m)
 	}
 
 	ctx := context.Background()
@@ -178,13 +182,30 @@ func TestRenderClusterStatus(t *testing.T) {
 			{ID: "n2", RaftAddr: "127.0.0.2:4400", ClientAddr: "127.0.0.2:3400", Suffrage: "voter"},
 			{ID: "n3", RaftAddr: "127.0.0.3:4400", Suffrage: "nonvoter"},
 		},
-	})
-	for _, want := range []string{"follower", "(none known)", "120", "118", "this member", "nonvoter", "(3 members)"} {
+	}, nil, errors.New("no leader known"))
+	for _, want := range []string{"follower", "(none known)", "120", "118", "this member", "nonvoter", "(3 members (reachability unknown: no leader known))"} {
 		if !strings.Contains(out, want) {
 			t.Errorf("table lacks %q:\n%s", want, out)
 		}
 	}
 	if strings.Contains(out, "leader,") {
 		t.Errorf("no leader is known, yet one is marked:\n%s", out)
+	}
+
+	// With the leader's view: who it reaches, when it last heard.
+	yes, no := true, false
+	ms := func(v int64) *int64 { return &v }
+	leader := admin.ClusterStatus{NodeID: "n1", Role: "leader", Leader: "n1", Members: []admin.ClusterMember{
+		{ID: "n1", Reachable: &yes, LastContactMsAgo: ms(0)},
+		{ID: "n2", Reachable: &yes, LastContactMsAgo: ms(40)},
+		{ID: "n3", Reachable: &no, LastContactMsAgo: ms(12500), LastError: "dial tcp 127.0.0.3:4400: connection refused"},
+	}}
+	st := leader
+	st.NodeID, st.Role = "n2", "follower"
+	out = admin.RenderClusterStatus(st, &leader, nil)
+	for _, want := range []string{"leader reaches it", "leader last heard", "40ms ago", "NO: dial tcp 127.0.0.3:4400: connection refused", "12.5s ago"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("table lacks %q:\n%s", want, out)
+		}
 	}
 }

@@ -1,5 +1,5 @@
 // Command fleetdb is FleetDB for Go's one binary: `fleetdb serve` runs a
-// server (SPEC §8), `fleetdb check` checks a log file offline, `fleetdb
+// server (README.md), `fleetdb check` checks a log file offline, `fleetdb
 // bench` measures a running server. Run `fleetdb help` for the list.
 //
 // The commands are built by newRootCmd (no package-level flag state); each

@@ -113,6 +113,7 @@ func TestPeerSecurityProcesses(t *testing.T) {
 
 	t.Run("control: no peer security", func(t *testing.T) {
 		n := newSecNode(t, dir, "open1", "127.0.0.1")
+		n.unauthenticated = true
 		n.proc = startServeProc(t, n.id, n.args("--bootstrap")...)
 		n.proc.waitReady(t, 30*time.Second)
 		if !strings.Contains(n.proc.log(), "not authenticated") {

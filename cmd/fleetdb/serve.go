@@ -21,13 +21,13 @@ import (
 
 // serveConfig is what `fleetdb serve` is told by its flags.
 type serveConfig struct {
-	// Storage (SPEC §6).
+	// Storage (docs/durability.md).
 	file        string
 	ephemeral   bool
 	fsync       string
 	autoCompact float64
 
-	// The protocol server (SPEC §3).
+	// The protocol server (docs/protocol.md).
 	host            string
 	port            int
 	password        string
@@ -278,6 +278,19 @@ func runServe(ctx context.Context, cfg serveConfig, stderr io.Writer, ready func
 	served := make(chan error, 1)
 	go func() { served <- srv.Serve(ln) }()
 
+	// A cluster member serves at once (queries wait for the catch-up) but
+	// says ready only once it has caught up with the cluster (SPEC §6).
+	wctx, wcancel := context.WithCancel(ctx)
+	go func() {
+		select {
+		case err := <-served:
+			served <- err
+			wcancel()
+		case <-wctx.Done():
+		}
+	}()
+	werr := db.WaitReady(wctx)
+	wcancel()
 	args := []any{"addr", ln.Addr().String()}
 	if st, ok := db.ClusterStatus(); ok {
 		args = append(args, "mode", "cluster", "node_id", st.NodeID, "raft_addr", st.RaftAddr, "data_dir", cfg.cluster.dataDir)
@@ -288,9 +301,11 @@ func runServe(ctx context.Context, cfg serveConfig, stderr io.Writer, ready func
 		}
 	}
 	args = append(args, "auth", cfg.password != "", "tls", scfg.TLS != nil, "started_in", time.Since(start).Round(time.Millisecond))
-	log.Info("fleetdb: ready", args...)
-	if ready != nil {
-		ready(ln.Addr())
+	if werr == nil {
+		log.Info("fleetdb: ready", args...)
+		if ready != nil {
+			ready(ln.Addr())
+		}
 	}
 
 	var serveErr error

@@ -11,7 +11,7 @@ import (
 	"github.com/spf13/pflag"
 )
 
-// clusterFlags are serve's cluster flags (SPEC §6, §8): with any of them
+// clusterFlags are serve's cluster flags (docs/clustering.md): with any of them
 // the server is a member of a Raft cluster instead of a standalone
 // database, and keeps its state in --data-dir instead of a log file.
 type clusterFlags struct {
@@ -22,8 +22,9 @@ type clusterFlags struct {
 	join              string
 	snapshotThreshold uint64
 	snapshotInterval  time.Duration
+	logStore          string
 
-	// Peer security (SPEC §6).
+	// Peer security (docs/clustering.md).
 	peerTLSCert   string
 	peerTLSKey    string
 	peerTLSCA     string
@@ -32,7 +33,7 @@ type clusterFlags struct {
 
 // clusterFlagNames are the names of the flags of clusterFlags.
 var clusterFlagNames = []string{"node-id", "raft-addr", "data-dir", "bootstrap", "join", "snapshot-threshold", "snapshot-interval",
-	"peer-tls-cert", "peer-tls-key", "peer-tls-ca", "cluster-secret"}
+	"log-store", "peer-tls-cert", "peer-tls-key", "peer-tls-ca", "cluster-secret"}
 
 // standaloneOnlyFlags are serve's flags about the log file, which a cluster
 // member does not have (its log is Raft's, always synced).
@@ -47,6 +48,7 @@ func (c *clusterFlags) register(f *pflag.FlagSet) {
 	f.StringVar(&c.join, "join", "", "cluster mode: client address (HOST:PORT) of any member to ask for admission (first start)")
 	f.Uint64Var(&c.snapshotThreshold, "snapshot-threshold", 0, "cluster mode: take a snapshot after this many log entries (0: 8192)")
 	f.DurationVar(&c.snapshotInterval, "snapshot-interval", 0, "cluster mode: how often to check whether to snapshot (0: 2m)")
+	f.StringVar(&c.logStore, "log-store", "", "cluster mode: where the Raft log is kept: wal (default; one fsync per append) or bolt (raft-boltdb; a data directory opens only with the store that wrote it)")
 	f.StringVar(&c.peerTLSCert, "peer-tls-cert", "", "cluster mode: this member's certificate (PEM) for mutual TLS between members")
 	f.StringVar(&c.peerTLSKey, "peer-tls-key", "", "cluster mode: the key of --peer-tls-cert")
 	f.StringVar(&c.peerTLSCA, "peer-tls-ca", "", "cluster mode: the CA (PEM) that signed every member's certificate")
@@ -96,6 +98,13 @@ func (c *clusterFlags) options(clientAddr, password string, clientTLS bool) (*fl
 		ClientAddr:        clientAddr,
 		SnapshotThreshold: c.snapshotThreshold,
 		SnapshotInterval:  c.snapshotInterval,
+	}
+	if c.logStore != "" {
+		ls, err := fleetdb.ParseLogStore(c.logStore)
+		if err != nil {
+			return nil, fmt.Errorf("--log-store %q: want wal or bolt", c.logStore)
+		}
+		o.LogStore = ls
 	}
 	if c.clusterSecret != "" {
 		o.ClusterSecret = c.clusterSecret

@@ -4,14 +4,16 @@ import "slices"
 
 // Diff calls fn, in key order, for every key whose entry differs between a
 // (the old tree) and b (the new one): present in one only, or present in
-// both with values that same reports different. fn returning false stops.
+// both with entries that same reports different. same and fn get the keys
+// as each tree stores them (equal strings, but a key may carry more than
+// its bytes: a record stored around its id). fn returning false stops.
 //
 // Subtrees that the two trees share (the same node, which persistence
 // guarantees holds the same entries) are skipped without being read, so
 // diffing a tree against one derived from it by k changes costs about
 // k × fanout × height, not the size of the trees. Both trees must be
 // frozen (published, or no longer changed by their edit) during the call.
-func Diff[V any](a, b Tree[V], same func(x, y V) bool, fn func(key string, old V, hasOld bool, new V, hasNew bool) bool) {
+func Diff[V any](a, b Tree[V], same func(ka string, x V, kb string, y V) bool, fn func(oldKey string, old V, hasOld bool, newKey string, new V, hasNew bool) bool) {
 	var la, lb []*node[V]
 	if a.root != nil {
 		la = []*node[V]{a.root}
@@ -128,7 +130,7 @@ func dropSharedMap[V any](la, lb []*node[V]) ([]*node[V], []*node[V]) {
 }
 
 // mergeLeaves merges the entries of two ordered lists of leaves.
-func mergeLeaves[V any](la, lb []*node[V], same func(x, y V) bool, fn func(string, V, bool, V, bool) bool) {
+func mergeLeaves[V any](la, lb []*node[V], same func(string, V, string, V) bool, fn func(string, V, bool, string, V, bool) bool) {
 	var zero V
 	ia, ib := leafCursor[V]{l: la}, leafCursor[V]{l: lb}
 	for {
@@ -138,17 +140,17 @@ func mergeLeaves[V any](la, lb []*node[V], same func(x, y V) bool, fn func(strin
 		case !okA && !okB:
 			return
 		case okA && (!okB || ka < kb):
-			if !fn(ka, va, true, zero, false) {
+			if !fn(ka, va, true, "", zero, false) {
 				return
 			}
 			ia.next()
 		case okB && (!okA || kb < ka):
-			if !fn(kb, zero, false, vb, true) {
+			if !fn("", zero, false, kb, vb, true) {
 				return
 			}
 			ib.next()
 		default:
-			if !same(va, vb) && !fn(ka, va, true, vb, true) {
+			if !same(ka, va, kb, vb) && !fn(ka, va, true, kb, vb, true) {
 				return
 			}
 			ia.next()

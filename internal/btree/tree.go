@@ -32,6 +32,26 @@ func (t Tree[V]) Get(key string) (V, bool) {
 	return zero, false
 }
 
+// GetKey returns the key stored in t that equals key, its value, and
+// whether it is present. The stored string may differ from key in where its
+// bytes live (package index finds a record from its key's address).
+func (t Tree[V]) GetKey(key string) (string, V, bool) {
+	n := t.root
+	if n == nil {
+		var zero V
+		return "", zero, false
+	}
+	p := prefix(key)
+	for n.kids != nil {
+		n = n.kids[n.upperBound(key, p)]
+	}
+	if i, ok := n.find(key, p); ok {
+		return n.keys[i], n.vals[i], true
+	}
+	var zero V
+	return "", zero, false
+}
+
 // Min returns the smallest key and its value; ok is false if t is empty.
 func (t Tree[V]) Min() (key string, v V, ok bool) {
 	n := t.root

@@ -135,5 +135,15 @@ func FuzzScanString(f *testing.F) {
 		if end := StringEnd(text, 2); end != len(q) {
 			t.Fatalf("StringEnd(%s) = %d", q, end)
 		}
+		// AppendString writes what encoding/json reads back (invalid
+		// UTF-8 as U+FFFD, as encoding/json does), one string to both.
+		a := AppendString(nil, s)
+		var back, want string
+		if err := json.Unmarshal(a, &back); err != nil || json.Unmarshal(q, &want) != nil || back != want {
+			t.Fatalf("AppendString(%q) = %s: read back %q, %v; want %q", s, a, back, err, want)
+		}
+		if end, k := ScanString(a, 0); k != KindOK || end != len(a) {
+			t.Fatalf("ScanString(AppendString(%q)) = %d, %v", s, end, k)
+		}
 	})
 }

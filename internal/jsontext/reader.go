@@ -1,6 +1,7 @@
 package jsontext
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
 	"io"
@@ -180,6 +181,30 @@ func (s *Reader) until(dst []byte) ([]byte, error) {
 			return dst, s.err
 		}
 		i = s.pos
+	}
+}
+
+// Line appends the rest of the current line to dst, without its line
+// feed (and the carriage return before it), and consumes it with the line
+// feed. A stream that ends without a line feed is io.ErrUnexpectedEOF.
+func (s *Reader) Line(dst []byte) ([]byte, error) {
+	start := len(dst)
+	for {
+		if i := bytes.IndexByte(s.buf[s.pos:s.end], '\n'); i >= 0 {
+			dst = append(dst, s.buf[s.pos:s.pos+i]...)
+			if len(dst) > start && dst[len(dst)-1] == '\r' {
+				dst = dst[:len(dst)-1]
+			}
+			s.read += int64(i + 1)
+			s.pos += i + 1
+			return dst, nil
+		}
+		dst = append(dst, s.buf[s.pos:s.end]...)
+		s.read += int64(s.end - s.pos)
+		s.pos = s.end
+		if !s.fill() {
+			return dst, s.err
+		}
 	}
 }
 

@@ -71,3 +71,35 @@ func TestReaderSplitsValues(t *testing.T) {
 		t.Fatalf("skipping grew the buffer to %d bytes", sc.Buffered())
 	}
 }
+
+// TestReaderLine reads lines, CRLF or LF, across refills, after values.
+func TestReaderLine(t *testing.T) {
+	input := "[0,\"a\"]\r\n[1,\"bb\"]\n" + strings.Repeat("x", 100) + "\r\n[2, 3]\r\nend"
+	for size := 1; size <= 8; size++ {
+		r := NewReader(iotest.OneByteReader(strings.NewReader(input)), size)
+		var got []string
+		for {
+			line, err := r.Line(nil)
+			if err != nil {
+				if !errors.Is(err, io.ErrUnexpectedEOF) || string(line) != "end" {
+					t.Fatalf("size %d: %q, %v at the end", size, line, err)
+				}
+				break
+			}
+			got = append(got, string(line))
+			if len(got) == 3 {
+				// A value, then the rest of its line.
+				if err := r.Expect('['); err != nil {
+					t.Fatal(err)
+				}
+				if v, err := r.Value(nil); err != nil || string(v) != "2" {
+					t.Fatalf("size %d: %q %v", size, v, err)
+				}
+			}
+		}
+		want := []string{`[0,"a"]`, `[1,"bb"]`, strings.Repeat("x", 100), `, 3]`}
+		if strings.Join(got, "|") != strings.Join(want, "|") {
+			t.Fatalf("size %d: %q", size, got)
+		}
+	}
+}

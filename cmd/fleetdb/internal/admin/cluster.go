@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"strconv"
+	"time"
 
 	"github.com/fleetdb-go/fleetdb/cmd/fleetdb/internal/cliutil"
 
@@ -14,7 +15,7 @@ import (
 	"github.com/spf13/cobra"
 )
 
-// ClusterStatus is info's "cluster" object (SPEC §6, issue 6): a member's
+// ClusterStatus is info's "cluster" object (docs/clustering.md): a member's
 // view of the cluster.
 type ClusterStatus struct {
 	NodeID       string          `json:"node-id"`
@@ -24,6 +25,7 @@ type ClusterStatus struct {
 	Term         uint64          `json:"term"`
 	CommitIndex  uint64          `json:"commit-index"`
 	AppliedIndex uint64          `json:"applied-index"`
+	Ready        bool            `json:"ready"`
 	Members      []ClusterMember `json:"members"`
 }
 
@@ -33,6 +35,14 @@ type ClusterMember struct {
 	RaftAddr   string `json:"raft-addr"`
 	ClientAddr string `json:"client-addr"`
 	Suffrage   string `json:"suffrage"`
+
+	// The leader's view, only in the leader's status: whether the member
+	// answered the leader's last call, when it last did, and why calls
+	// fail.
+	Reachable        *bool  `json:"reachable,omitempty"`
+	LastContact      string `json:"last-contact,omitempty"`
+	LastContactMsAgo *int64 `json:"last-contact-ms-ago,omitempty"`
+	LastError        string `json:"last-error,omitempty"`
 }
 
 // errNotClusterMember: the server answered info without a "cluster" object.
@@ -68,7 +78,11 @@ func newClusterStatusCmd(stdout io.Writer) *cobra.Command {
 		Long: `Send ["info"] and show its "cluster" object: the member's id and role
 (leader, follower, candidate), the leader it knows, the Raft term, its commit
 and applied indexes, and the members of the configuration with their Raft and
-client addresses and suffrage. With --json, the object as the server sends it.
+client addresses and suffrage, and for each member whether the leader can
+reach it and when the leader last heard from it (asked of the leader, at the
+client address it published, when the member asked is a follower). With
+--json, the member's object as the server sends it (only the leader's has
+"reachable" and "last-contact" per member).
 
 A member that is not the leader may be behind: its applied index trails the
 leader's until it catches up.`,
@@ -89,7 +103,8 @@ leader's until it catches up.`,
 				if o.JSON {
 					return o.Emit(raw)
 				}
-				_, err = io.WriteString(stdout, RenderClusterStatus(st))
+				view, verr := leaderView(cmd.Context(), &f.Conn, st)
+				_, err = io.WriteString(stdout, RenderClusterStatus(st, view, verr))
 				return err
 			})
 		},
@@ -121,9 +136,46 @@ func FetchClusterStatus(ctx context.Context, c *client.Client) (json.RawMessage,
 	return v.Cluster, st, nil
 }
 
+// leaderView returns the leader's status, which holds the members'
+// reachability: st itself when it is the leader's, else asked of the
+// leader at its client address.
+func leaderView(ctx context.Context, f *cliutil.ConnFlags, st ClusterStatus) (*ClusterStatus, error) {
+	if st.Role == "leader" {
+		return &st, nil
+	}
+	if st.Leader == "" {
+		return nil, errors.New("no leader known")
+	}
+	addr := ""
+	for _, m := range st.Members {
+		if m.ID == st.Leader {
+			addr = m.ClientAddr
+		}
+	}
+	if addr == "" {
+		return nil, fmt.Errorf("the leader %s published no client address", st.Leader)
+	}
+	ctx, cancel := context.WithTimeout(ctx, 3*time.Second)
+	defer cancel()
+	c, err := f.DialAddr(ctx, addr)
+	if err != nil {
+		return nil, err
+	}
+	defer c.Close()
+	_, lst, err := FetchClusterStatus(ctx, c)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", addr, err)
+	}
+	if lst.Role != "leader" {
+		return nil, fmt.Errorf("%s (%s) is no longer the leader", addr, lst.NodeID)
+	}
+	return &lst, nil
+}
+
 // RenderClusterStatus is cluster status's table mode: the member's view,
-// then the members.
-func RenderClusterStatus(st ClusterStatus) string {
+// then the members, with their reachability from view (the leader's
+// status; nil when it could not be had, for the reason verr).
+func RenderClusterStatus(st ClusterStatus, view *ClusterStatus, verr error) string {
 	leader := st.Leader
 	if leader == "" {
 		leader = "(none known)"
@@ -135,7 +187,14 @@ func RenderClusterStatus(st ClusterStatus) string {
 		{"term", strconv.FormatUint(st.Term, 10)},
 		{"commit index", strconv.FormatUint(st.CommitIndex, 10)},
 		{"applied index", strconv.FormatUint(st.AppliedIndex, 10)},
+		{"ready", strconv.FormatBool(st.Ready)},
 	}, "")
+	seen := map[string]ClusterMember{}
+	if view != nil {
+		for _, m := range view.Members {
+			seen[m.ID] = m
+		}
+	}
 	rows := make([][]string, len(st.Members))
 	for i, m := range st.Members {
 		var notes []byte
@@ -148,10 +207,27 @@ func RenderClusterStatus(st ClusterStatus) string {
 			}
 			notes = append(notes, "this member"...)
 		}
-		rows[i] = []string{m.ID, m.RaftAddr, m.ClientAddr, m.Suffrage, string(notes)}
+		reach, last := "?", "?"
+		if v, ok := seen[m.ID]; ok && v.Reachable != nil {
+			reach = "yes"
+			if !*v.Reachable {
+				reach = "NO"
+				if v.LastError != "" {
+					reach = "NO: " + v.LastError
+				}
+			}
+			last = "never"
+			if v.LastContactMsAgo != nil {
+				last = (time.Duration(*v.LastContactMsAgo) * time.Millisecond).String() + " ago"
+			}
+		}
+		rows[i] = []string{m.ID, m.RaftAddr, m.ClientAddr, m.Suffrage, reach, last, string(notes)}
 	}
-	return out + cliutil.RenderTable([]string{"member", "raft address", "client address", "suffrage", ""}, rows,
-		cliutil.Plural(len(st.Members), "member", "members"))
+	title := cliutil.Plural(len(st.Members), "member", "members")
+	if view == nil && verr != nil {
+		title += " (reachability unknown: " + verr.Error() + ")"
+	}
+	return out + cliutil.RenderTable([]string{"member", "raft address", "client address", "suffrage", "leader reaches it", "leader last heard", ""}, rows, title)
 }
 
 func newClusterJoinCmd(stdout io.Writer) *cobra.Command {

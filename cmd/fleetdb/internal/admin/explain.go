@@ -51,7 +51,7 @@ whole ["explain", ...] query, or "-" to read it from stdin.`,
 	return cmd
 }
 
-// RenderPlan draws a plan (SPEC §5) as a tree, one node per line:
+// RenderPlan draws a plan (docs/query-language.md) as a tree, one node per line:
 //
 //	limit 10
 //	└─ sort ["age","desc"]

@@ -1,92 +1,68 @@
 package bench
 
 import (
-	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"math/rand/v2"
-	"net"
 	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
 
-	"github.com/fleetdb-go/fleetdb/protocol"
+	"github.com/fleetdb-go/fleetdb/client"
+	"github.com/fleetdb-go/fleetdb/internal/jsontext"
 )
 
-// benchConn is one raw protocol connection of the bench: it writes request
-// lines with a protocol.Writer and reads answers with a protocol.Reader, so
-// that the pipelining depth is exactly what the bench asks for.
+// benchConn is one connection of the load: a client.Stream, on which the
+// worker pipelines its requests.
 type benchConn struct {
-	nc        net.Conn
-	r         *protocol.Reader
-	w         *protocol.Writer
+	*client.Stream
 	closeOnce sync.Once
 }
 
+// dialBench connects and authenticates one connection.
 func dialBench(ctx context.Context, cfg benchConfig) (*benchConn, error) {
-	d := net.Dialer{Timeout: 10 * time.Second}
-	nc, err := d.DialContext(ctx, "tcp", cfg.addr)
+	st, err := client.DialStream(ctx, cfg.addr, client.WithPassword(cfg.password), client.WithDialTimeout(10*time.Second))
 	if err != nil {
 		return nil, err
 	}
-	c := &benchConn{
-		nc: nc,
-		r:  protocol.NewReader(nc, protocol.ReaderOptions{MaxLineBytes: 256 << 20}),
-		w:  protocol.NewWriter(nc),
-	}
-	if cfg.password != "" {
-		req := append([]byte(`["auth",`), protocol.AppendJSONString(nil, cfg.password)...)
-		status, value, err := c.roundTrip(append(req, ']'))
-		if err != nil {
-			c.close()
-			return nil, fmt.Errorf("auth: %w", err)
-		}
-		if status != protocol.StatusOK {
-			c.close()
-			return nil, fmt.Errorf("auth: %s", value)
-		}
-	}
-	return c, nil
+	return &benchConn{Stream: st}, nil
 }
 
-// roundTrip sends one request and reads its answer (the value is copied).
-func (c *benchConn) roundTrip(req []byte) (protocol.Status, []byte, error) {
-	c.nc.SetDeadline(time.Now().Add(time.Minute))
-	defer c.nc.SetDeadline(time.Time{})
-	if err := c.w.WriteLine(req); err != nil {
-		return 0, nil, err
-	}
-	if err := c.w.Flush(); err != nil {
-		return 0, nil, err
-	}
-	line, err := c.r.ReadLine()
-	if err != nil {
-		return 0, nil, err
-	}
-	status, value, err := protocol.ParseResponse(line)
-	return status, bytes.Clone(value), err
+// roundTrip sends one request and returns the value of its answer (a
+// refusal or failure as a *client.Error), within a minute.
+func (c *benchConn) roundTrip(req []byte) (json.RawMessage, error) {
+	c.SetDeadline(time.Now().Add(time.Minute))
+	defer c.SetDeadline(time.Time{})
+	return c.Query(json.RawMessage(req))
 }
 
-func (c *benchConn) close() { c.closeOnce.Do(func() { c.nc.Close() }) }
+func (c *benchConn) close() { c.closeOnce.Do(func() { c.Close() }) }
 
-// okAnswer reports whether a response line has status 0, without parsing
-// the value.
-func okAnswer(line []byte) bool {
-	return len(line) >= 3 && line[0] == '[' && line[1] == '0' && line[2] == ','
+// answerError sorts the error of an answer: a *client.Error (the server
+// refused or failed the request) is counted with its message, anything
+// else stops the connection.
+func answerError(err error) (msg string, fatal bool) {
+	var ce *client.Error
+	if errors.As(err, &ce) {
+		return ce.Error()[:min(len(ce.Error()), 200)], false
+	}
+	return "", true
 }
 
 // worker is one bench connection and what it measured. Only its goroutine
 // touches it while it runs.
 type worker struct {
 	*benchConn
-	cfg   benchConfig
-	rng   *rand.Rand
-	kinds []int // the op of each request of the pipelined batch in flight
-	req   []byte
+	cfg    benchConfig
+	rng    *rand.Rand
+	kinds  []int // the op of each request of the pipelined batch in flight
+	req    []byte
+	answer []byte // the value of the last answer
 
 	// Request pieces, built once.
 	getPrefix, insertPrefix, insertSuffix []byte
@@ -103,7 +79,7 @@ func newWorker(ctx context.Context, cfg benchConfig, id int, runID string) (*wor
 	if err != nil {
 		return nil, fmt.Errorf("connection %d: %w", id, err)
 	}
-	coll := protocol.AppendJSONString(nil, cfg.collection)
+	coll := jsontext.AppendString(nil, cfg.collection)
 	w := &worker{
 		benchConn: c,
 		cfg:       cfg,
@@ -152,35 +128,33 @@ func (w *worker) request(dst []byte, op int) []byte {
 // once, then its answers are read; a request's latency runs from the start
 // of its batch to its answer. hard bounds every I/O.
 func (w *worker) run(stop *atomic.Bool, hard time.Time) error {
-	w.nc.SetDeadline(hard)
+	w.SetDeadline(hard)
 	for !stop.Load() {
 		t0 := time.Now()
 		for i := range w.kinds {
 			op := w.pick()
 			w.kinds[i] = op
 			w.req = w.request(w.req[:0], op)
-			if err := w.w.WriteLine(w.req); err != nil {
+			if err := w.Send(json.RawMessage(w.req)); err != nil {
 				return err
 			}
 		}
-		if err := w.w.Flush(); err != nil {
+		if err := w.Flush(); err != nil {
 			return err
 		}
 		for _, op := range w.kinds {
-			line, err := w.r.ReadLine()
-			if err != nil {
-				if errors.Is(err, io.EOF) {
-					err = io.ErrUnexpectedEOF
-				}
-				return err
-			}
-			if okAnswer(line) {
+			var err error
+			if w.answer, err = w.AppendReceive(w.answer[:0]); err == nil {
 				w.hist[op].record(time.Since(t0))
 				continue
 			}
+			msg, fatal := answerError(err)
+			if fatal {
+				return err
+			}
 			w.errors[op]++
 			if w.firstErr[op] == "" {
-				w.firstErr[op] = string(line[:min(len(line), 200)])
+				w.firstErr[op] = msg
 			}
 		}
 	}
@@ -201,17 +175,17 @@ const (
 func preloadRecords(ctx context.Context, cfg benchConfig, stderr io.Writer) (*preload, error) {
 	start := time.Now()
 	p := &preload{Records: cfg.records}
-	coll := protocol.AppendJSONString(nil, cfg.collection)
+	coll := jsontext.AppendString(nil, cfg.collection)
 	c, err := dialBench(ctx, cfg)
 	if err != nil {
 		return nil, err
 	}
-	status, value, err := c.roundTrip(fmt.Appendf(nil, `["count",%s,{"where":[">=<","id",[0,%d]]}]`, coll, cfg.records))
+	value, err := c.roundTrip(fmt.Appendf(nil, `["count",%s,{"where":[">=<","id",[0,%d]]}]`, coll, cfg.records))
 	c.close()
-	if err != nil {
+	if _, fatal := answerError(err); err != nil && fatal {
 		return nil, err
 	}
-	if status == protocol.StatusOK && string(value) == strconv.Itoa(cfg.records) {
+	if err == nil && string(value) == strconv.Itoa(cfg.records) {
 		p.Skipped = true
 		return p, nil
 	}
@@ -233,7 +207,7 @@ func preloadRecords(ctx context.Context, cfg benchConfig, stderr io.Writer) (*pr
 			defer c.close()
 			stop := context.AfterFunc(ctx, c.close)
 			defer stop()
-			c.nc.SetDeadline(time.Now().Add(10 * time.Minute))
+			c.SetDeadline(time.Now().Add(10 * time.Minute))
 			var req []byte
 			for {
 				sent := 0
@@ -250,7 +224,7 @@ func preloadRecords(ctx context.Context, cfg benchConfig, stderr io.Writer) (*pr
 						req = fmt.Appendf(req, `{"id":%d,"v":%s}`, id, recValue)
 					}
 					req = append(req, "]]"...)
-					if errs[i] = c.w.WriteLine(req); errs[i] != nil {
+					if errs[i] = c.Send(json.RawMessage(req)); errs[i] != nil {
 						return
 					}
 					sent++
@@ -258,17 +232,17 @@ func preloadRecords(ctx context.Context, cfg benchConfig, stderr io.Writer) (*pr
 				if sent == 0 {
 					return
 				}
-				if errs[i] = c.w.Flush(); errs[i] != nil {
+				if errs[i] = c.Flush(); errs[i] != nil {
 					return
 				}
+				var answer []byte
 				for range sent {
-					line, err := c.r.ReadLine()
-					if err != nil {
+					var err error
+					if answer, err = c.AppendReceive(answer[:0]); err != nil {
+						if msg, fatal := answerError(err); !fatal {
+							err = fmt.Errorf("put refused: %s", msg)
+						}
 						errs[i] = err
-						return
-					}
-					if !okAnswer(line) {
-						errs[i] = fmt.Errorf("put refused: %s", line[:min(len(line), 200)])
 						return
 					}
 				}

@@ -3,6 +3,7 @@ package clitest
 import (
 	"bufio"
 	"context"
+	"crypto/tls"
 	"io"
 	"log/slog"
 	"net"
@@ -18,9 +19,11 @@ import (
 // defaults.
 type ServerConfig struct {
 	Password        string
-	MaxRequestBytes int    // 0: the server's default
-	File            string // a log file; "" serves an ephemeral database
-	Fsync           string // the log's fsync policy; "": always
+	MaxRequestBytes int         // 0: the server's default
+	File            string      // a log file; "" serves an ephemeral database
+	Fsync           string      // the log's fsync policy; "": always
+	TLS             *tls.Config // serve TLS with it (server.Config.TLS)
+	ClientTLS       *tls.Config // with TLS: the returned client's configuration
 }
 
 // Server serves a database on 127.0.0.1 and a free port until the test
@@ -45,6 +48,7 @@ func Server(t testing.TB, cfg ServerConfig) (port string, c *client.Client) {
 		Password:        cfg.Password,
 		MaxRequestBytes: cfg.MaxRequestBytes,
 		Logger:          quiet,
+		TLS:             cfg.TLS,
 	})
 	if err != nil {
 		db.Close()
@@ -68,7 +72,11 @@ func Server(t testing.TB, cfg ServerConfig) (port string, c *client.Client) {
 	})
 	addr := ln.Addr().String()
 	_, port, _ = net.SplitHostPort(addr)
-	c, err = client.Dial(context.Background(), addr, client.WithPassword(cfg.Password))
+	copts := []client.Option{client.WithPassword(cfg.Password)}
+	if cfg.ClientTLS != nil {
+		copts = append(copts, client.WithTLS(cfg.ClientTLS))
+	}
+	c, err = client.Dial(context.Background(), addr, copts...)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -37,7 +37,7 @@ type ConnFlags struct {
 	password       string
 	ConnectTimeout time.Duration
 
-	// TLS (SPEC §3): any of these, or FLEETDB_TLS_CA, turns it on.
+	// TLS (docs/protocol.md): any of these, or FLEETDB_TLS_CA, turns it on.
 	tls           bool
 	tlsCA         string
 	tlsCert       string
@@ -161,6 +161,39 @@ func (c *ConnFlags) DialPool(ctx context.Context, n int) (*client.Client, string
 		return nil, addr, DialError(addr, err)
 	}
 	return cl, addr, nil
+}
+
+// DialStream connects a client.Stream to the server and checks the
+// password: a connection of its own, for the commands that pipeline
+// requests or read large answers piece by piece.
+func (c *ConnFlags) DialStream(ctx context.Context) (*client.Stream, error) {
+	addr, err := c.Addr()
+	if err != nil {
+		return nil, err
+	}
+	opts, err := c.ClientOptions()
+	if err != nil {
+		return nil, err
+	}
+	st, err := client.DialStream(ctx, addr, opts...)
+	if err != nil {
+		return nil, DialError(addr, err)
+	}
+	return st, nil
+}
+
+// DialAddr dials another server at addr with the same password and
+// timeouts (cluster status asks the leader for its view this way).
+func (c *ConnFlags) DialAddr(ctx context.Context, addr string) (*client.Client, error) {
+	opts, err := c.ClientOptions()
+	if err != nil {
+		return nil, err
+	}
+	cl, err := client.Dial(ctx, addr, append(opts, client.WithPoolSize(1))...)
+	if err != nil {
+		return nil, DialError(addr, err)
+	}
+	return cl, nil
 }
 
 // DialError turns an error of Dial into one that says what went wrong and

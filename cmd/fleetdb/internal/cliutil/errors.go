@@ -7,7 +7,6 @@ import (
 	"strings"
 
 	"github.com/fleetdb-go/fleetdb/client"
-	"github.com/fleetdb-go/fleetdb/protocol"
 	"github.com/spf13/cobra"
 )
 
@@ -60,7 +59,7 @@ type serverError struct {
 }
 
 func (e *serverError) Error() string {
-	if e.err.Status == protocol.StatusRefused {
+	if client.IsRefused(e.err) {
 		return fmt.Sprintf("%s: the server refused it: %s", e.what, e.err.Message)
 	}
 	if strings.Contains(e.err.Message, untilRestart) {
@@ -115,7 +114,7 @@ func ExitStatus(err error) int {
 	case errors.As(err, &re):
 		return ExitUnreachable
 	case errors.As(err, &ce):
-		if ce.Status == protocol.StatusRefused {
+		if client.IsRefused(ce) {
 			return ExitRefused
 		}
 		return ExitFailed

@@ -96,7 +96,7 @@ bounded here and on the server whatever the size of the database.`,
 
 func runBackup(ctx context.Context, cf *cliutil.ConnFlags, file string, stdout, stderr io.Writer) (backupReport, error) {
 	rep := backupReport{File: file}
-	rc, err := dialRaw(ctx, cf)
+	rc, err := cf.DialStream(ctx)
 	if err != nil {
 		return rep, err
 	}
@@ -104,11 +104,11 @@ func runBackup(ctx context.Context, cf *cliutil.ConnFlags, file string, stdout, 
 	start := time.Now()
 	p, err := openPinned(rc)
 	if err != nil {
-		return rep, cliutil.WrapServer("backup: snapshot-open", rc.addr, err)
+		return rep, cliutil.WrapServer("backup: snapshot-open", rc.Addr(), err)
 	}
 	b := &backup{p: p}
 	if err := b.meta(); err != nil {
-		return rep, cliutil.WrapServer("backup", rc.addr, err)
+		return rep, cliutil.WrapServer("backup", rc.Addr(), err)
 	}
 	out := stdout
 	var af *atomicFile
@@ -134,7 +134,7 @@ func runBackup(ctx context.Context, cf *cliutil.ConnFlags, file string, stdout, 
 		err = af.commit()
 	}
 	if err != nil {
-		return rep, cliutil.WrapServer("backup", rc.addr, err)
+		return rep, cliutil.WrapServer("backup", rc.Addr(), err)
 	}
 	rep.Collections, rep.Records, rep.Bytes = len(b.names), b.total, cw.n
 	rep.Seconds = time.Since(start).Seconds()

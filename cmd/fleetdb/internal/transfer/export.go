@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"github.com/fleetdb-go/fleetdb/client"
 	"io"
 	"strconv"
 	"time"
@@ -68,7 +69,7 @@ under a temporary name and renamed when complete.`,
 }
 
 func runExport(ctx context.Context, cfg exportConfig, coll string, where json.RawMessage, stdout, stderr io.Writer) error {
-	rc, err := dialRaw(ctx, &cfg.conn)
+	rc, err := cfg.conn.DialStream(ctx)
 	if err != nil {
 		return err
 	}
@@ -86,7 +87,7 @@ func runExport(ctx context.Context, cfg exportConfig, coll string, where json.Ra
 	w := bufio.NewWriterSize(out, 1<<20)
 	e := &exporter{rc: rc, coll: jsonString(coll), where: where, page: cfg.page, w: w}
 	if e.pin, err = openPinned(rc); err != nil {
-		return cliutil.WrapServer("export "+coll+": snapshot-open", rc.addr, err)
+		return cliutil.WrapServer("export "+coll+": snapshot-open", rc.Addr(), err)
 	}
 	if cliutil.IsTerminal(stderr) {
 		// The total, for the bar; the export does not depend on it.
@@ -111,7 +112,7 @@ func runExport(ctx context.Context, cfg exportConfig, coll string, where json.Ra
 		err = file.commit()
 	}
 	if err != nil {
-		return cliutil.WrapServer("export "+coll, rc.addr, err)
+		return cliutil.WrapServer("export "+coll, rc.Addr(), err)
 	}
 	if !cfg.quiet {
 		fmt.Fprintf(stderr, "exported %s from %s (%s)\n", cliutil.Plural64(e.n, "record", "records"), coll, rate(e.n, time.Since(start), "records"))
@@ -122,7 +123,7 @@ func runExport(ctx context.Context, cfg exportConfig, coll string, where json.Ra
 // exporter streams the records of a collection in id order from a pinned
 // snapshot, page by page (see pager).
 type exporter struct {
-	rc    *rawConn
+	rc    *client.Stream
 	coll  string          // the collection's name as JSON
 	where json.RawMessage // nil: every record
 	page  int             // records per page; 0: about pageBytesGoal

@@ -87,7 +87,7 @@ func runImport(ctx context.Context, cfg importConfig, coll, src string, stdin io
 		}
 		in = f
 	}
-	rc, err := dialRaw(ctx, &cfg.Conn)
+	rc, err := cfg.Conn.DialStream(ctx)
 	if err != nil {
 		return err
 	}
@@ -99,7 +99,7 @@ func runImport(ctx context.Context, cfg importConfig, coll, src string, stdin io
 	lines, err := feedLines(in, l, bar)
 	bar.done()
 	if err != nil {
-		return cliutil.WrapServer("import "+coll, rc.addr, err)
+		return cliutil.WrapServer("import "+coll, rc.Addr(), err)
 	}
 	rep := importReport{Collection: coll, Records: l.written.Load(), Lines: lines}
 	d := time.Since(start)

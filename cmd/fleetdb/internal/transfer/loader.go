@@ -10,7 +10,6 @@ import (
 	"github.com/fleetdb-go/fleetdb/cmd/fleetdb/internal/cliutil"
 
 	"github.com/fleetdb-go/fleetdb/client"
-	"github.com/fleetdb-go/fleetdb/protocol"
 )
 
 // loader writes records into one collection in batches, each one insert
@@ -30,7 +29,7 @@ import (
 // whole), the batches undone are written again one at a time and the
 // pipeline goes on.
 type loader struct {
-	rc       *rawConn
+	rc       *client.Stream
 	coll     string // the collection's name as JSON
 	verb     string // "insert" or "put"
 	maxRecs  int
@@ -80,7 +79,7 @@ func (e *lineError) Error() string {
 	var ce *client.Error
 	if errors.As(e.err, &ce) {
 		cause = ce.Message + " (refused by the server)"
-		if ce.Status != protocol.StatusRefused {
+		if !client.IsRefused(ce) {
 			cause = ce.Message + " (the server failed)"
 		}
 	}
@@ -94,7 +93,7 @@ func (e *lineError) Error() string {
 
 func (e *lineError) Unwrap() error { return e.err }
 
-func newLoader(rc *rawConn, coll string, upsert bool, maxRecs, maxBytes, window int) *loader {
+func newLoader(rc *client.Stream, coll string, upsert bool, maxRecs, maxBytes, window int) *loader {
 	l := &loader{
 		rc:       rc,
 		coll:     jsonString(coll),
@@ -124,7 +123,7 @@ func (l *loader) start() {
 			if l.fatal != nil {
 				b.err = l.fatal
 			} else {
-				scratch, b.err = l.rc.result(scratch[:0])
+				scratch, b.err = l.rc.AppendReceive(scratch[:0])
 				if b.err != nil {
 					var ce *client.Error
 					if !errors.As(b.err, &ce) {
@@ -216,10 +215,10 @@ func (l *loader) dispatch() error {
 		}
 	}
 	l.inflight <- b
-	if err := l.rc.send(b.req); err != nil {
+	if err := l.rc.Send(b.req); err != nil {
 		return err
 	}
-	return l.rc.flush()
+	return l.rc.Flush()
 }
 
 // finish sends what is left and waits for every answer.
@@ -249,7 +248,7 @@ func (l *loader) stop() {
 // unblocks the reader, and waits for it.
 func (l *loader) abort() {
 	if l.open {
-		l.rc.nc.Close()
+		l.rc.Close()
 		l.stop()
 	}
 }
@@ -299,7 +298,7 @@ func (l *loader) recoverStopped() error {
 			continue
 		}
 		var ce *client.Error
-		if errors.As(err, &ce) && ce.Status == protocol.StatusRefused && bad >= 0 {
+		if errors.As(err, &ce) && client.IsRefused(ce) && bad >= 0 {
 			le := &lineError{line: b.lines[bad], err: err, written: l.written.Load() - beyond}
 			if beyond > 0 {
 				le.beyond = fmt.Sprintf("%s from later lines, sent before the refusal came back, stay written (--upsert cannot undo them)",
@@ -323,7 +322,7 @@ func (l *loader) undo(bs []*batch) error {
 		}
 		q := `["delete",` + l.coll + `,{"where":["in","id",[` + string(ids) + `]]}]`
 		ids, n = ids[:0], 0
-		_, err := l.rc.query([]byte(q))
+		_, err := l.rc.Query([]byte(q))
 		return err
 	}
 	for _, b := range bs {
@@ -387,7 +386,7 @@ func (l *loader) writeRange(b *batch, lo, hi int) error {
 	q = append(q, ",["...)
 	q = append(q, b.req[b.recs[lo].from:b.recs[hi-1].to]...)
 	q = append(q, "]]"...)
-	v, err := l.rc.query(q)
+	v, err := l.rc.Query(q)
 	if err != nil {
 		return err
 	}

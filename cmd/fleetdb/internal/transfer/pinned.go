@@ -3,6 +3,7 @@ package transfer
 import (
 	"encoding/json"
 	"fmt"
+	"github.com/fleetdb-go/fleetdb/client"
 	"strconv"
 
 	"github.com/tidwall/gjson"
@@ -15,7 +16,7 @@ import (
 // nothing per reader but the pin; the pin costs only the nodes that later
 // writes replace.
 type pinned struct {
-	rc *rawConn
+	rc *client.Stream
 	id string // JSON string
 	// Position is the position (SPEC §9) of the pinned value.
 	position uint64
@@ -25,8 +26,8 @@ type pinned struct {
 // a slow consumer between two pages.
 const pinTTL = 600
 
-func openPinned(rc *rawConn) (*pinned, error) {
-	v, err := rc.query([]byte(`["snapshot-open",` + strconv.Itoa(pinTTL) + `]`))
+func openPinned(rc *client.Stream) (*pinned, error) {
+	v, err := rc.Query(json.RawMessage(`["snapshot-open",` + strconv.Itoa(pinTTL) + `]`))
 	if err != nil {
 		return nil, err
 	}
@@ -46,11 +47,13 @@ func (p *pinned) read(q string) []byte {
 }
 
 // query runs a small read on the pinned value.
-func (p *pinned) query(q string) (json.RawMessage, error) { return p.rc.query(p.read(q)) }
+func (p *pinned) query(q string) (json.RawMessage, error) {
+	return p.rc.Query(json.RawMessage(p.read(q)))
+}
 
 // close releases the pin (best effort: it expires anyway).
 func (p *pinned) close() error {
-	_, err := p.rc.query([]byte(`["snapshot-close",` + p.id + `]`))
+	_, err := p.rc.Query(json.RawMessage(`["snapshot-close",` + p.id + `]`))
 	return err
 }
 
@@ -106,30 +109,30 @@ func (g *pager) cond(idCond string) string {
 // number and the id (JSON) of the last one.
 func (g *pager) read(q string, fn func([]byte) error) (got int, lastID string, err error) {
 	rc := g.p.rc
-	if err := rc.send(g.p.read(q)); err != nil {
+	if err := rc.Send(json.RawMessage(g.p.read(q))); err != nil {
 		return 0, "", err
 	}
-	if err := rc.flush(); err != nil {
+	if err := rc.Flush(); err != nil {
 		return 0, "", err
 	}
-	if err := rc.begin(); err != nil {
+	a, err := rc.Answer()
+	if err != nil {
 		return 0, "", err
 	}
-	sc := rc.sc
-	if err := sc.Expect('['); err != nil {
-		return 0, "", rc.ioErr(err)
+	if err := a.Expect('['); err != nil {
+		return 0, "", err
 	}
 	first := true
 	for {
-		more, err := sc.Next(&first)
+		more, err := a.Next(&first)
 		if err != nil {
-			return got, "", rc.ioErr(err)
+			return got, "", err
 		}
 		if !more {
 			break
 		}
-		if g.rec, err = sc.Value(g.rec[:0]); err != nil {
-			return got, "", rc.ioErr(err)
+		if g.rec, err = a.Value(g.rec[:0]); err != nil {
+			return got, "", err
 		}
 		if err := fn(g.rec); err != nil {
 			return got, "", err
@@ -139,5 +142,5 @@ func (g *pager) read(q string, fn func([]byte) error) (got int, lastID string, e
 	if got > 0 {
 		lastID = gjson.GetBytes(g.rec, "id").Raw
 	}
-	return got, lastID, rc.end()
+	return got, lastID, a.End()
 }

@@ -12,6 +12,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/fleetdb-go/fleetdb/client"
 	"github.com/fleetdb-go/fleetdb/cmd/fleetdb/internal/cliutil"
 
 	"github.com/spf13/cobra"
@@ -94,14 +95,14 @@ func runRestore(ctx context.Context, cfg restoreConfig, file string, stdin io.Re
 		return fmt.Errorf("%s: backup format %d; this fleetdb reads format %d", file, hdr.Format, backupFormat)
 	}
 
-	rc, err := dialRaw(ctx, &cfg.Conn)
+	rc, err := cfg.Conn.DialStream(ctx)
 	if err != nil {
 		return err
 	}
 	defer rc.Close()
-	v, err := rc.query([]byte(`["list-collections"]`))
+	v, err := rc.Query([]byte(`["list-collections"]`))
 	if err != nil {
-		return cliutil.WrapServer("restore: list-collections", rc.addr, err)
+		return cliutil.WrapServer("restore: list-collections", rc.Addr(), err)
 	}
 	var existing []string
 	if err := json.Unmarshal(v, &existing); err != nil {
@@ -113,7 +114,7 @@ func runRestore(ctx context.Context, cfg restoreConfig, file string, stdin io.Re
 			shown = append(shown[:5:5], "…")
 		}
 		return fmt.Errorf("restore: the server at %s is not empty (%s: %s); restore into an empty server, or use --force to replace the backup's collections",
-			rc.addr, cliutil.Plural(len(existing), "collection", "collections"), strings.Join(shown, ", "))
+			rc.Addr(), cliutil.Plural(len(existing), "collection", "collections"), strings.Join(shown, ", "))
 	}
 
 	start := time.Now()
@@ -122,7 +123,7 @@ func runRestore(ctx context.Context, cfg restoreConfig, file string, stdin io.Re
 	err = r.run()
 	r.bar.done()
 	if err != nil {
-		return cliutil.WrapServer("restore", rc.addr, err)
+		return cliutil.WrapServer("restore", rc.Addr(), err)
 	}
 	if r.colls != hdr.Collections || r.records != hdr.Records {
 		return fmt.Errorf("restore: the header announced %d collections and %d records, the file held %d and %d",
@@ -155,7 +156,7 @@ func checkBackupEnd(f *os.File, size int64) error {
 
 // restorer reads the sections of a backup file and loads them.
 type restorer struct {
-	rc    *rawConn
+	rc    *client.Stream
 	cfg   restoreConfig
 	br    *bufio.Reader
 	line  int64
@@ -228,7 +229,7 @@ func (r *restorer) run() error {
 // line after them.
 func (r *restorer) collection(name string, meta backupColl) ([]byte, error) {
 	if r.force {
-		if _, err := r.rc.query([]byte(`["drop-collection",` + jsonString(name) + `]`)); err != nil {
+		if _, err := r.rc.Query([]byte(`["drop-collection",` + jsonString(name) + `]`)); err != nil {
 			return nil, fmt.Errorf("dropping %q: %w", name, err)
 		}
 	}
@@ -267,7 +268,7 @@ func (r *restorer) collection(name string, meta backupColl) ([]byte, error) {
 		return nil, fmt.Errorf("collection %q: the backup announced %d records and held %d", name, meta.Records, n)
 	}
 	for _, spec := range meta.Indexes {
-		if _, err := r.rc.query([]byte(`["create-index",` + jsonString(name) + `,` + string(cliutil.CompactJSON(spec)) + `]`)); err != nil {
+		if _, err := r.rc.Query([]byte(`["create-index",` + jsonString(name) + `,` + string(cliutil.CompactJSON(spec)) + `]`)); err != nil {
 			return nil, fmt.Errorf("collection %q: creating index %s: %w", name, spec, err)
 		}
 		r.indexes++

@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"bytes"
 	"context"
+	"crypto/tls"
 	"encoding/json"
 	"fmt"
 	"os"
@@ -13,6 +14,7 @@ import (
 
 	"github.com/fleetdb-go/fleetdb/cmd/fleetdb/internal/clitest"
 	"github.com/fleetdb-go/fleetdb/cmd/fleetdb/internal/cliutil"
+	"github.com/fleetdb-go/fleetdb/internal/testcert"
 
 	"github.com/fleetdb-go/fleetdb/client"
 	"github.com/spf13/cobra"
@@ -134,7 +136,7 @@ func TestExportDuringWrites(t *testing.T) {
 			cmd := &cobra.Command{Use: "x"}
 			cf.Register(cmd)
 			cmd.ParseFlags([]string{"--port", port})
-			rc, err := dialRaw(ctx, &cf)
+			rc, err := cf.DialStream(ctx)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -303,5 +305,40 @@ func TestTransferErrors(t *testing.T) {
 					tc.args, code, tc.code, errOut, tc.want, out)
 			}
 		})
+	}
+}
+
+// TestTransferTLS: import, export, backup and restore stream over TLS with
+// the connection flags' --tls-ca; without it the server cannot be reached.
+func TestTransferTLS(t *testing.T) {
+	ca := testcert.NewCA(t, "test CA")
+	srv := ca.Issue(t, "server", "127.0.0.1")
+	caFile := filepath.Join(t.TempDir(), "ca.pem")
+	if err := os.WriteFile(caFile, ca.CertPEM, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	port, c := testServer(t, "", func(cfg *clitest.ServerConfig) {
+		cfg.TLS = &tls.Config{Certificates: []tls.Certificate{srv.TLS}, MinVersion: tls.VersionTLS12}
+		cfg.ClientTLS = &tls.Config{RootCAs: ca.Pool}
+	})
+	in := writeLines(t, roundTripLines(300))
+	p := []string{"--port", port, "--tls-ca", caFile}
+	if code, out, errOut := runAdmin(t, adminRun{}, append([]string{"import", "t", in}, p...)...); code != 0 {
+		t.Fatalf("import over TLS: exit %d: %s%s", code, out, errOut)
+	}
+	code, out, errOut := runAdmin(t, adminRun{}, append([]string{"export", "t", "-q"}, p...)...)
+	if code != 0 || strings.Count(out, "\n") != 300 {
+		t.Fatalf("export over TLS: exit %d, %d lines: %s", code, strings.Count(out, "\n"), errOut)
+	}
+	backup := filepath.Join(t.TempDir(), "b.fdbk")
+	if code, _, errOut := runAdmin(t, adminRun{}, append([]string{"backup", backup}, p...)...); code != 0 {
+		t.Fatalf("backup over TLS: exit %d: %s", code, errOut)
+	}
+	mustQuery(t, c, `["drop-collection","t"]`)
+	if code, _, errOut := runAdmin(t, adminRun{}, append([]string{"restore", backup}, p...)...); code != 0 || count(t, c, "t") != 300 {
+		t.Fatalf("restore over TLS: exit %d: %s", code, errOut)
+	}
+	if code, _, _ := runAdmin(t, adminRun{}, "export", "t", "--port", port); code != cliutil.ExitUnreachable {
+		t.Fatalf("plain export to a TLS port: exit %d, want %d", code, cliutil.ExitUnreachable)
 	}
 }

@@ -1,0 +1,227 @@
+package server_test
+
+import (
+	"fmt"
+	"io"
+	"math/rand"
+	"net"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/fleetdb-go/fleetdb/server"
+)
+
+// mixedRequest is one request of TestPipelineMixed and the answer it must
+// get.
+type mixedRequest struct{ req, want string }
+
+// mixedRequests builds n requests for connection conn: inserts of ids of
+// its own, gets of ids it inserted earlier (or never), counts, pings,
+// duplicates, malformed lines, blank lines (no answer), and per-connection
+// settings; every answer is known in advance because each connection
+// writes only its own collection.
+func mixedRequests(conn, n int, rng *rand.Rand) []mixedRequest {
+	coll := fmt.Sprintf("m%d", conn)
+	var reqs []mixedRequest
+	inserted := 0
+	var vals []string
+	for len(reqs) < n {
+		switch k := rng.Intn(10); {
+		case k < 3:
+			v := strings.Repeat(string(rune('a'+rng.Intn(26))), rng.Intn(200))
+			reqs = append(reqs, mixedRequest{fmt.Sprintf(`["insert",%q,{"id":%d,"v":"%s"}]`, coll, inserted, v), `[0,1]`})
+			vals = append(vals, v)
+			inserted++
+		case k < 6:
+			id := rng.Intn(inserted + 2)
+			want := `[0,[]]`
+			if id < inserted {
+				want = fmt.Sprintf(`[0,[{"id":%d,"v":"%s"}]]`, id, vals[id])
+			}
+			reqs = append(reqs, mixedRequest{fmt.Sprintf(`["select",%q,{"where":["=","id",%d]}]`, coll, id), want})
+		case k == 6:
+			reqs = append(reqs, mixedRequest{fmt.Sprintf(`["count",%q]`, coll), fmt.Sprintf(`[0,%d]`, inserted)})
+		case k == 7 && inserted > 0:
+			id := rng.Intn(inserted)
+			reqs = append(reqs, mixedRequest{fmt.Sprintf(`["insert",%q,{"id":%d}]`, coll, id), fmt.Sprintf(`[1,"Duplicated id: %d"]`, id)})
+		case k == 8:
+			reqs = append(reqs, mixedRequest{`["ping"]`, `[0,"pong"]`})
+		default:
+			switch rng.Intn(3) {
+			case 0:
+				reqs = append(reqs, mixedRequest{`["select"`, ""}) // malformed: status 1
+			case 1:
+				reqs = append(reqs, mixedRequest{"  \t", "-"}) // blank: no answer
+			case 2:
+				reqs = append(reqs, mixedRequest{`["set-read-consistency","local"]`, `[0,"local"]`})
+			}
+		}
+	}
+	return reqs
+}
+
+// TestPipelineMixed pipelines 10,000 mixed requests over 64 connections at
+// once (each connection writes all of its requests in chunks of random
+// sizes without waiting, while reading) and checks every answer and its
+// order; on the event loops and on goroutines.
+func TestPipelineMixed(t *testing.T) {
+	for _, loops := range []string{"default", "0"} {
+		t.Run("loops="+loops, func(t *testing.T) {
+			if loops != "default" {
+				t.Setenv(server.EnvEventLoops, loops)
+			}
+			ts := startServer(t, newDB(t), server.Config{})
+			const conns, total = 64, 10000
+			var wg sync.WaitGroup
+			errs := make(chan error, conns)
+			for i := range conns {
+				c := dial(t, ts.addr)
+				reqs := mixedRequests(i, total/conns+1, rand.New(rand.NewSource(int64(i))))
+				wg.Add(2)
+				go func() {
+					defer wg.Done()
+					var stream strings.Builder
+					for _, r := range reqs {
+						stream.WriteString(r.req)
+						stream.WriteString([]string{"\r\n", "\n"}[len(r.req)%2])
+					}
+					b := []byte(stream.String())
+					rng := rand.New(rand.NewSource(int64(i)))
+					for len(b) > 0 {
+						k := min(len(b), 1+rng.Intn(8192))
+						if _, err := c.nc.Write(b[:k]); err != nil {
+							errs <- err
+							return
+						}
+						b = b[k:]
+					}
+				}()
+				go func() {
+					defer wg.Done()
+					for j, r := range reqs {
+						if r.want == "-" {
+							continue
+						}
+						line, err := c.br.ReadString('\n')
+						if err != nil {
+							errs <- fmt.Errorf("conn %d answer %d: %w", i, j, err)
+							return
+						}
+						got := strings.TrimSuffix(line, "\r\n")
+						if r.want == "" && strings.HasPrefix(got, `[1,"Malformed`) {
+							continue
+						}
+						if got != r.want {
+							errs <- fmt.Errorf("conn %d request %d %s: got %s, want %s", i, j, r.req, got, r.want)
+							return
+						}
+					}
+					// Nothing more: the connection is silent.
+					c.nc.Close()
+					if extra, err := io.ReadAll(c.br); len(extra) > 0 {
+						errs <- fmt.Errorf("conn %d: extra answers %q (%v)", i, extra, err)
+					}
+				}()
+			}
+			wg.Wait()
+			close(errs)
+			for err := range errs {
+				t.Error(err)
+			}
+		})
+	}
+}
+
+// TestPipelineBackpressure: a client that sends a large burst and reads the
+// answers only later makes the server wait for the network to take them
+// (and stop reading meanwhile); every answer still arrives, in order.
+func TestPipelineBackpressure(t *testing.T) {
+	for _, loops := range []string{"default", "0"} {
+		t.Run("loops="+loops, func(t *testing.T) {
+			if loops != "default" {
+				t.Setenv(server.EnvEventLoops, loops)
+			}
+			ts := startServer(t, newDB(t), server.Config{})
+			c := dial(t, ts.addr)
+			const records, n = 100, 100000
+			var load strings.Builder
+			load.WriteString(`["insert","b",[`)
+			for i := range records {
+				if i > 0 {
+					load.WriteByte(',')
+				}
+				fmt.Fprintf(&load, `{"id":%d,"pad":"%s"}`, i, strings.Repeat("p", 100))
+			}
+			load.WriteString("]]")
+			if got := c.query(load.String()); got != fmt.Sprintf("[0,%d]", records) {
+				t.Fatal(got)
+			}
+			var burst strings.Builder
+			for i := range n {
+				fmt.Fprintf(&burst, `["select","b",{"where":["=","id",%d]}]`+"\n", i%records)
+			}
+			wrote := make(chan error, 1)
+			go func() {
+				_, err := io.WriteString(c.nc, burst.String())
+				wrote <- err
+			}()
+			// Answers (about 5 MB) pile up while nobody reads.
+			var werr error
+			select {
+			case werr = <-wrote:
+				t.Logf("the burst was taken before any answer was read (%v)", werr)
+				wrote = nil
+			case <-time.After(300 * time.Millisecond):
+			}
+			for i := range n {
+				want := fmt.Sprintf(`[0,[{"id":%d,"pad":"%s"}]]`, i%records, strings.Repeat("p", 100))
+				if got := c.recv(); got != want {
+					t.Fatalf("answer %d: %.60s, want %.60s", i, got, want)
+				}
+			}
+			if wrote != nil {
+				werr = <-wrote
+			}
+			if werr != nil {
+				t.Fatal(werr)
+			}
+		})
+	}
+}
+
+// TestFinalLineAtEOF: a client that half-closes after requests, the last
+// without a terminator, gets every answer (a read and a write among them)
+// and then the end of the connection.
+func TestFinalLineAtEOF(t *testing.T) {
+	for _, loops := range []string{"default", "0"} {
+		t.Run("loops="+loops, func(t *testing.T) {
+			if loops != "default" {
+				t.Setenv(server.EnvEventLoops, loops)
+			}
+			ts := startServer(t, newDB(t), server.Config{})
+			for _, tc := range []struct {
+				send string
+				want []string
+			}{
+				{`["ping"]` + "\r\n" + `["count","e"]`, []string{`[0,"pong"]`, `[0,0]`}},
+				{`["insert","e",{"id":1}]`, []string{`[0,1]`}},
+				{`["count","e"]` + "\n" + `["insert","e",{"id":2}]` + "\n" + `["count","e"]`, []string{`[0,1]`, `[0,1]`, `[0,2]`}},
+				{"  \r\n\t", nil},
+			} {
+				c := dial(t, ts.addr)
+				c.send(tc.send)
+				if err := c.nc.(*net.TCPConn).CloseWrite(); err != nil {
+					t.Fatal(err)
+				}
+				for _, want := range tc.want {
+					if got := c.recv(); got != want {
+						t.Fatalf("%q: got %s, want %s", tc.send, got, want)
+					}
+				}
+				c.expectEOF(2 * time.Second)
+			}
+		})
+	}
+}
