@@ -29,6 +29,8 @@ func TestClusterOptionsCarriedOver(t *testing.T) {
 			f.SetUint(uint64(1000 + i))
 		case reflect.Int64: // time.Duration
 			f.SetInt(int64(time.Duration(1000+i) * time.Millisecond))
+		case reflect.Int: // an enum (LogStore): its value after the zero one
+			f.SetInt(1)
 		case reflect.Pointer: // *tls.Config
 			f.Set(reflect.New(f.Type().Elem()))
 		default:

@@ -308,20 +308,57 @@ func (db *DB) write(ctx context.Context, req []byte, q query.Query) ([]byte, err
 	return w.out, w.err
 }
 
+// StartQuery starts a write of a standalone database without waiting for
+// it: the write is queued for the single writer, and done is called on the
+// writer's goroutine, once the write is durable and published, with what
+// Query would have returned. It reports false, having done nothing, for
+// any other query, a request that does not parse, a cluster member, a
+// closed database or a full queue: Query then does the work (and reports
+// the error). It implements server.AsyncExecutor, which lets the server's
+// event loop go on with other connections while writes wait for their
+// fsync, and answer a whole batch at once.
+func (db *DB) StartQuery(ctx context.Context, req []byte, done func(out []byte, err error)) bool {
+	if db.repl != nil || db.queue == nil || db.closed.Load() {
+		return false
+	}
+	q, err := query.Parse(req)
+	if err != nil || !q.IsWrite() {
+		return false
+	}
+	switch q.(type) {
+	case query.Auth, query.Compact, query.ClusterJoin, query.ClusterRemove, query.SetReadConsistency:
+		return false
+	}
+	w := &writeReq{req: req, q: q}
+	err = db.queue.SubmitAsync(ctx, w, func(err error) {
+		if err != nil {
+			done(nil, submitError(err))
+			return
+		}
+		done(w.out, w.err)
+	})
+	return err == nil
+}
+
 // submit hands a request to the writer and maps the queue's errors.
 func (db *DB) submit(ctx context.Context, w *writeReq) error {
 	if err := db.queue.Submit(ctx, w); err != nil {
-		switch {
-		case errors.Is(err, writequeue.ErrClosed):
-			return ErrClosed
-		case errors.Is(err, ErrUnavailable):
-			return err
-		case errors.Is(err, context.Canceled), errors.Is(err, context.DeadlineExceeded):
-			return unavailable("fleetdb: write not applied", err)
-		}
-		return unavailable("fleetdb: write failed", err)
+		return submitError(err)
 	}
 	return nil
+}
+
+// submitError maps an error of the write queue to the DB's.
+func submitError(err error) error {
+	switch {
+	case errors.Is(err, writequeue.ErrClosed):
+		return ErrClosed
+	case errors.Is(err, ErrUnavailable):
+		return err
+	case errors.Is(err, context.Canceled), errors.Is(err, context.DeadlineExceeded):
+		return unavailable("fleetdb: write not applied", err)
+	}
+	return unavailable("fleetdb: write failed", err)
 }
 
 func (db *DB) appendInfo(dst []byte, v *dbvalue.Value) []byte {

@@ -46,6 +46,14 @@ func readEntries() []readEntry {
 		{"DB.Get", func(ctx context.Context, db *DB, _ *Snapshot) (string, error) {
 			return asJSON(db.Get(ctx, "t", 1))
 		}},
+		{"DB.GetInto", func(ctx context.Context, db *DB, _ *Snapshot) (string, error) {
+			var rec map[string]any
+			found, err := db.GetInto(ctx, "t", 1, &rec)
+			if err == nil && !found {
+				return "", nil
+			}
+			return asJSON(rec, err)
+		}},
 		{"DB.SnapshotContext", func(ctx context.Context, db *DB, _ *Snapshot) (string, error) {
 			s, err := db.SnapshotContext(ctx)
 			if err != nil {
@@ -79,6 +87,14 @@ func readEntries() []readEntry {
 		}},
 		{"Snapshot.Get", func(ctx context.Context, _ *DB, s *Snapshot) (string, error) {
 			return asJSON(s.Get(ctx, "t", 1))
+		}},
+		{"Snapshot.GetInto", func(ctx context.Context, _ *DB, s *Snapshot) (string, error) {
+			var rec map[string]any
+			found, err := s.GetInto(ctx, "t", 1, &rec)
+			if err == nil && !found {
+				return "", nil
+			}
+			return asJSON(rec, err)
 		}},
 		{"Snapshot.ListCollections", func(ctx context.Context, _ *DB, s *Snapshot) (string, error) {
 			return asJSON(s.ListCollections(ctx))

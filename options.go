@@ -60,10 +60,11 @@ type Options struct {
 	// this value while Open replays the log, and restores the previous one
 	// when the replay ends (Opens replaying at the same time share the
 	// setting; the last one restores it). Replay builds the whole database
-	// at once, so collecting less often during it pays: 400 replayed a log
-	// of a million small inserts about twice as fast as the default 100,
-	// for a larger heap during the replay. 0 (the default) leaves the
-	// collector alone.
+	// at once, so collecting less often during it can pay: with the
+	// single-goroutine replay, 400 replayed a log of a million small
+	// inserts about twice as fast as the default 100 (BenchmarkReplay;
+	// FLEETDB_REPLAY_GC=0 measures without), for a larger heap during the
+	// replay. 0 (the default) leaves the collector alone.
 	ReplayGCPercent int
 
 	// Cluster, when set, opens the database as a member of a Raft cluster

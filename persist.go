@@ -18,16 +18,27 @@ const recQuery = 'Q'
 
 // openLog opens the log at opts.Path and replays it into one transaction:
 // the snapshot (if the log was compacted) is loaded with builders, then
-// every logged write is applied again with query.Apply. With scan set, it
+// every logged write is applied again with query.Apply, on a goroutine of
+// its own while this one reads and parses the next ones (replayer). With
+// scan set, it
 // only reads the log (no lock, no repair of a torn tail), reports what it
 // found in *scan and keeps the value it replayed (CheckLog).
 func (db *DB) openLog(scan *aof.Report) error {
 	var (
-		loader  *dbvalue.Loader
-		txn     = dbvalue.Empty().Begin()
-		n       int
-		records int
+		loader *dbvalue.Loader
+		n      int
 	)
+	rp := newReplayer(dbvalue.Empty(), &db.env)
+	finished := false
+	finish := func() (*dbvalue.Txn, int, error) {
+		finished = true
+		return rp.finish()
+	}
+	defer func() {
+		if !finished {
+			rp.finish() // the applier is joined on every return
+		}
+	}()
 	replay := func(rec []byte) error {
 		n++
 		switch {
@@ -44,11 +55,9 @@ func (db *DB) openLog(scan *aof.Report) error {
 			if err := db.checkCommands(n, q); err != nil {
 				return err
 			}
-			if _, err := query.Apply(nil, txn, q, &db.env); err != nil {
-				return fmt.Errorf("fleetdb: log record %d (%s) no longer applies: %w", n, q.Name(), err)
+			if err := rp.write(n, q); err != nil {
+				return err
 			}
-			txn.SetSeq(txn.Seq() + 1) // positions count the writes (writer.go)
-			records++
 		case dbvalue.IsSnapshotRecord(rec):
 			if dbvalue.StartsSnapshot(rec) {
 				loader = &dbvalue.Loader{}
@@ -64,7 +73,8 @@ func (db *DB) openLog(scan *aof.Report) error {
 				if err != nil {
 					return err
 				}
-				txn, loader = v.Begin(), nil
+				rp.reset(v)
+				loader = nil
 			}
 		default:
 			return fmt.Errorf("fleetdb: log record %d: unknown record type", n)
@@ -74,6 +84,10 @@ func (db *DB) openLog(scan *aof.Report) error {
 	if scan != nil {
 		rep, err := aof.Scan(db.opts.Path, db.opts.fs, replay)
 		*scan = rep
+		txn, _, aerr := finish()
+		if err == nil {
+			err = aerr
+		}
 		if err != nil {
 			return err
 		}
@@ -92,7 +106,12 @@ func (db *DB) openLog(scan *aof.Report) error {
 	}
 	restoreGC := tuneReplayGC(db.opts.ReplayGCPercent)
 	l, err := aof.Open(db.opts.Path, aof.Options{Sync: db.opts.Sync, FS: db.opts.fs, Logger: db.log}, replay)
+	txn, records, aerr := finish()
 	restoreGC()
+	if err == nil && aerr != nil {
+		l.Close()
+		err = aerr
+	}
 	if err != nil {
 		db.releaseLock()
 		return repairHint(db.opts.Path, err)

@@ -108,3 +108,58 @@ func TestPointQueryMatchesSnapshot(t *testing.T) {
 		}
 	}
 }
+
+// TestSplitArrayMatchesUnmarshal: Select cuts its result into elements
+// itself; every shape of element must come out as json.Unmarshal cut it.
+func TestSplitArrayMatchesUnmarshal(t *testing.T) {
+	for _, out := range []string{`[]`, `[1]`, `[{"id":1,"s":"a,b]}"},{"id":2}]`, `[null,true,"x\"],[",[1,[2]],{"a":{"b":[]}},-1.5e3]`,
+		`[ 1 , "a" ]`, `[[]]`, `[""]`} {
+		var want []json.RawMessage
+		if err := json.Unmarshal([]byte(out), &want); err != nil {
+			t.Fatal(err)
+		}
+		got := splitArray([]byte(out))
+		if len(got) != len(want) || (got == nil) != (want == nil) {
+			t.Fatalf("%s: %d elements %q, want %d %q", out, len(got), got, len(want), want)
+		}
+		for i := range got {
+			if string(got[i]) != string(want[i]) || cap(got[i]) != len(got[i]) {
+				t.Fatalf("%s: element %d = %s (cap %d), want %s", out, i, got[i], cap(got[i]), want[i])
+			}
+		}
+	}
+}
+
+func TestGetInto(t *testing.T) {
+	db, err := Open(Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	ctx := context.Background()
+	mustQuery(t, db, `["insert","p",[{"id":1,"name":"a","tags":["x"]},{"id":"k","name":"b"}]]`)
+	type person struct {
+		ID   any      `json:"id"`
+		Name string   `json:"name"`
+		Tags []string `json:"tags"`
+	}
+	var p person
+	if ok, err := db.GetInto(ctx, "p", 1, &p); !ok || err != nil || p.Name != "a" || len(p.Tags) != 1 {
+		t.Fatalf("GetInto(1) = %v, %v, %+v", ok, err, p)
+	}
+	if ok, err := db.Snapshot().GetInto(ctx, "p", "k", &p); !ok || err != nil || p.Name != "b" {
+		t.Fatalf("GetInto(k) = %v, %v, %+v", ok, err, p)
+	}
+	p = person{Name: "kept"}
+	if ok, err := db.GetInto(ctx, "p", 2, &p); ok || err != nil || p.Name != "kept" {
+		t.Fatalf("GetInto(2) = %v, %v, %+v", ok, err, p)
+	}
+	var wrong struct{ Name int }
+	if ok, err := db.GetInto(ctx, "p", 1, &wrong); !ok || err == nil {
+		t.Fatalf("GetInto into a mismatched type = %v, %v", ok, err)
+	}
+	db.Close()
+	if _, err := db.GetInto(ctx, "p", 1, &p); !errors.Is(err, ErrClosed) {
+		t.Fatalf("GetInto after Close: %v", err)
+	}
+}

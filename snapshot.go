@@ -26,12 +26,21 @@ func (s *Snapshot) Query(ctx context.Context, req []byte) ([]byte, error) {
 	return s.run(ctx, q)
 }
 
-func (s *Snapshot) run(ctx context.Context, q query.Query) ([]byte, error) {
+// check is what every read of a snapshot passes: ErrClosed once the
+// database is closed, ErrUnavailable once ctx has ended.
+func (s *Snapshot) check(ctx context.Context) error {
 	if s.db.closed.Load() {
-		return nil, ErrClosed
+		return ErrClosed
 	}
 	if err := ctx.Err(); err != nil {
-		return nil, unavailable("fleetdb: query not run", err)
+		return unavailable("fleetdb: query not run", err)
+	}
+	return nil
+}
+
+func (s *Snapshot) run(ctx context.Context, q query.Query) ([]byte, error) {
+	if err := s.check(ctx); err != nil {
+		return nil, err
 	}
 	switch q.(type) {
 	case query.Auth, query.Compact:
@@ -49,11 +58,7 @@ func (s *Snapshot) Select(ctx context.Context, coll string, f Find) ([]json.RawM
 	if err != nil {
 		return nil, err
 	}
-	var recs []json.RawMessage
-	if err := json.Unmarshal(out, &recs); err != nil {
-		return nil, unavailable("fleetdb: decoding select result", err)
-	}
-	return recs, nil
+	return splitArray(out), nil
 }
 
 // SelectInto decodes the matching records into dest, a pointer to a slice.
@@ -76,26 +81,11 @@ func (s *Snapshot) Count(ctx context.Context, coll string, f Find) (int, error) 
 
 // Get returns the record with the given id, or nil if there is none.
 func (s *Snapshot) Get(ctx context.Context, coll string, id any) (json.RawMessage, error) {
-	var buf [64]byte
-	if enc, ok := query.AppendID(buf[:0], id); ok && coll != "" {
-		// The id is a number or a string: look it up directly, without
-		// marshaling and parsing a select (same answer, see AppendID).
-		if s.db.closed.Load() {
-			return nil, ErrClosed
-		}
-		if err := ctx.Err(); err != nil {
-			return nil, unavailable("fleetdb: query not run", err)
-		}
-		if rec, found := query.Get(s.v, coll, string(enc)); found {
-			return json.RawMessage(rec), nil
-		}
-		return nil, nil
-	}
-	recs, err := s.Select(ctx, coll, Find{Where: Eq("id", id)})
-	if err != nil || len(recs) == 0 {
+	rec, found, err := s.record(ctx, coll, id)
+	if err != nil || !found {
 		return nil, err
 	}
-	return recs[0], nil
+	return json.RawMessage(rec), nil
 }
 
 // ListCollections returns the names of the non-empty collections, sorted.

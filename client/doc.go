@@ -19,6 +19,30 @@
 //	// Many independent queries in one round trip:
 //	results, err := c.Pipeline(ctx, []any{q1, q2, q3})
 //
+// # Streams
+//
+// DialStream opens a connection of its own, outside the pool, for what a
+// round trip per call cannot do: sending requests ahead of their answers
+// without a bound on how many (Send, Flush, then Receive in order, one
+// goroutine sending while another receives) and reading an answer of any
+// size piece by piece (Answer: Expect, Next, Value, Skip, End). The fleetdb
+// command's import, export, backup and restore, its bench and a cluster
+// member's join use it.
+//
+//	st, err := client.DialStream(ctx, addr)
+//	st.Send([]any{"select", "people"})
+//	st.Flush()
+//	a, err := st.Answer()
+//	a.Expect('[')
+//	for first := true; ; {
+//		more, err := a.Next(&first)
+//		if err != nil || !more {
+//			break
+//		}
+//		rec, err := a.Value(nil) // one record at a time
+//	}
+//	err = a.End()
+//
 // # Errors
 //
 // A query the server answers with status 1 (refused) or 2 (failed) returns an
@@ -50,5 +74,6 @@
 // # Concurrency
 //
 // A Client is safe for concurrent use. It starts no background goroutine;
-// Pipeline runs a writer goroutine for the duration of the call.
+// Pipeline runs a writer goroutine for the duration of the call. A Stream
+// is used by one goroutine, or one sending and one receiving.
 package client

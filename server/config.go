@@ -37,6 +37,8 @@ type Config struct {
 	// every listener Serve is given: a plaintext client gets no answer and
 	// is closed after the failed handshake. Set ClientAuth and ClientCAs in
 	// it to require client certificates (LoadTLS builds it from files).
+	// TLS connections are served on goroutines, not on the epoll event
+	// loops plaintext connections use on Linux.
 	TLS *tls.Config
 	// MaxRequestBytes is the longest request line, terminator excluded
 	// (0: DefaultMaxRequestBytes). A longer line is answered

@@ -41,6 +41,23 @@ type InlineExecutor interface {
 	AppendQuery(ctx context.Context, dst, req []byte) (out []byte, ran bool, err error)
 }
 
+// AsyncExecutor is an optional interface of an Executor: queries that wait
+// (writes waiting for their fsync) are then started by the server's event
+// loop, which goes on with other connections meanwhile and answers each
+// when the Executor calls back, instead of running on a goroutine of their
+// own through Query. A batch of writes made durable together is then
+// answered with one wake-up of the loop.
+//
+// StartQuery starts req and reports true if it can do so without waiting;
+// done is then called exactly once, from any goroutine (possibly before
+// StartQuery returns), with what Query would have returned. done does not
+// block. req stays valid until done is called. StartQuery returns false
+// having done nothing when it cannot start req so; the server then calls
+// Query on a goroutine.
+type AsyncExecutor interface {
+	StartQuery(ctx context.Context, req []byte, done func(out []byte, err error)) bool
+}
+
 // StatsSource is an optional interface of an Executor: when the Executor
 // implements it, its figures are exported as metrics at every scrape, and
 // Healthy reports StatLogFailed.

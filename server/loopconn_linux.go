@@ -30,6 +30,7 @@ type lconn struct {
 	outOff int
 
 	readable bool // an input event not yet used up by a short read
+	hangup   bool // the peer shut its side down (or the socket failed)
 	eof      bool // the peer closed its side, or the read side failed
 	queued   bool // in loop.again
 	closed   bool
@@ -43,6 +44,8 @@ type lconn struct {
 	qstart    time.Time
 	qout      []byte
 	qerr      error
+	// queryDone is c.done as a func value, built once.
+	queryDone func([]byte, error)
 
 	// lingering: closing on the server's initiative (failed auth): the
 	// answers are sent, the write side shut, and input dropped until EOF,
@@ -83,6 +86,11 @@ func (c *lconn) kill() {
 func (c *lconn) event(ev uint32) {
 	if ev&(evIn|evRdHup|evHup|evErr) != 0 {
 		c.readable = true
+	}
+	if ev&(evRdHup|evHup|evErr) != 0 {
+		// The end of input has arrived: no event will announce it again,
+		// so reads go on until they see it.
+		c.hangup = true
 	}
 	if c.busy || c.queued {
 		return
@@ -271,7 +279,7 @@ func (c *lconn) read() {
 	if m := c.srv.m; m != nil {
 		m.bytesIn.Add(float64(n))
 	}
-	if n < len(space) {
+	if n < len(space) && !c.hangup {
 		c.readable = false
 	}
 	if owned {
@@ -347,13 +355,28 @@ func (c *lconn) feed(buf []byte, owned bool) (stopped bool) {
 	return stopped
 }
 
-// startQuery runs c.qline through Query on a goroutine of its own.
+// startQuery starts c.qline through the AsyncExecutor, or runs it through
+// Query on a goroutine of its own.
 func (c *lconn) startQuery() {
 	c.busy = true
 	if c.srv.m != nil {
 		c.qstart = time.Now()
 	}
+	if a := c.srv.async; a != nil {
+		if c.queryDone == nil {
+			c.queryDone = c.done
+		}
+		if a.StartQuery(c.qctx, c.qline, c.queryDone) {
+			return
+		}
+	}
 	go c.work()
+}
+
+// done is the AsyncExecutor's callback: it hands the answer to the loop.
+func (c *lconn) done(out []byte, err error) {
+	c.qout, c.qerr = out, err
+	c.l.complete(c)
 }
 
 // work is the goroutine of a query in flight.

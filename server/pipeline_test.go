@@ -206,6 +206,7 @@ func TestFinalLineAtEOF(t *testing.T) {
 				want []string
 			}{
 				{`["ping"]` + "\r\n" + `["count","e"]`, []string{`[0,"pong"]`, `[0,0]`}},
+				// The last line and the end of input often arrive together.
 				{`["insert","e",{"id":1}]`, []string{`[0,1]`}},
 				{`["count","e"]` + "\n" + `["insert","e",{"id":2}]` + "\n" + `["count","e"]`, []string{`[0,1]`, `[0,1]`, `[0,2]`}},
 				{"  \r\n\t", nil},

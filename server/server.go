@@ -39,6 +39,7 @@ const MsgTooManyConnections = "too many connections"
 type Server struct {
 	exec   Executor
 	inline InlineExecutor // exec, if it implements InlineExecutor
+	async  AsyncExecutor  // exec, if it implements AsyncExecutor
 	stats  StatsSource    // exec, if it implements StatsSource
 	cfg    Config         // with defaults
 	log    *slog.Logger
@@ -98,6 +99,7 @@ func New(exec Executor, cfg Config) (*Server, error) {
 	}
 	s.stats, _ = exec.(StatsSource)
 	s.inline, _ = exec.(InlineExecutor)
+	s.async, _ = exec.(AsyncExecutor)
 	s.numLoops = defaultLoops()
 	if cfg.Password != "" {
 		s.hasPassword = true

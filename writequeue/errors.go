@@ -9,6 +9,10 @@ import (
 // gets ErrClosed was never queued and is never applied.
 var ErrClosed = errors.New("writequeue: closed")
 
+// ErrFull is returned by SubmitAsync when the queue has no room: the
+// request was not queued (Submit would have waited for room).
+var ErrFull = errors.New("writequeue: full")
+
 // ErrFailed marks a queue that is broken for good: a method of the Env
 // panicked. The batch that was running fails with a *PanicError that wraps
 // ErrFailed, and so does every request queued behind it and every later

@@ -150,8 +150,40 @@ func (q *Queue[R]) Submit(ctx context.Context, r R) error {
 	}
 }
 
+// SubmitAsync enqueues r without waiting for it: done is called once, on
+// the writer goroutine, with what Submit would have returned (nil once r
+// was applied, persisted and published; the batch's error; a *PanicError).
+// done must be quick and must not block: it delays every later batch. It
+// must not call Submit or SubmitAsync.
+//
+// SubmitAsync returns an error, and never calls done, when r cannot be
+// queued: ctx has already ended (ctx.Err()), the queue is closed
+// (ErrClosed) or failed (its *PanicError), or it is full (ErrFull: Submit
+// would wait for room; SubmitAsync never waits). Once queued, r is always
+// applied: ctx is not watched any more, as by Submit once the writer has
+// taken its request.
+func (q *Queue[R]) SubmitAsync(ctx context.Context, r R, done func(error)) error {
+	if err := ctx.Err(); err != nil {
+		q.counters.canceled.Add(1)
+		return err
+	}
+	req := q.getRequest(r)
+	req.notify = done
+	if err := q.enqueueWait(ctx, req, false); err != nil {
+		q.putRequest(req)
+		return err
+	}
+	return nil
+}
+
 // enqueue appends req to pending, waiting for room while the queue is full.
 func (q *Queue[R]) enqueue(ctx context.Context, req *request[R]) error {
+	return q.enqueueWait(ctx, req, true)
+}
+
+// enqueueWait appends req to pending; when the queue is full it waits
+// for room if wait is set, else returns ErrFull.
+func (q *Queue[R]) enqueueWait(ctx context.Context, req *request[R], wait bool) error {
 	q.mu.Lock()
 	for {
 		if q.closed {
@@ -165,6 +197,10 @@ func (q *Queue[R]) enqueue(ctx context.Context, req *request[R]) error {
 		}
 		if len(q.pending) < q.opts.QueueSize {
 			break
+		}
+		if !wait {
+			q.mu.Unlock()
+			return ErrFull
 		}
 		space := q.space
 		if space == nil {

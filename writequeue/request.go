@@ -21,10 +21,14 @@ const (
 //     the pool.
 //   - canceled: the caller returns at once and never touches the request
 //     again; the writer drops it from the batch and returns it to the pool.
+//   - asynchronous (notify set, SubmitAsync): never canceled; the writer
+//     takes it, returns it to the pool and then calls notify once.
 type request[R any] struct {
 	r     R
 	state atomic.Uint32
 	done  chan error // capacity 1: the writer never blocks answering
+	// notify, when set, is called by the writer instead of a send on done.
+	notify func(error)
 }
 
 // newRequest is the pool's constructor.
@@ -44,5 +48,6 @@ func (q *Queue[R]) getRequest(r R) *request[R] {
 func (q *Queue[R]) putRequest(req *request[R]) {
 	var zero R
 	req.r = zero // do not keep the caller's request reachable
+	req.notify = nil
 	q.pool.Put(req)
 }

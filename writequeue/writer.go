@@ -115,6 +115,11 @@ func (q *Queue[R]) runBatch(w *writer[R]) {
 			q.counters.rejected(len(live))
 		}
 		for _, req := range live {
+			if notify := req.notify; notify != nil {
+				q.putRequest(req)
+				notify(err)
+				continue
+			}
 			req.done <- err // never blocks: capacity 1, one send per request
 		}
 	}

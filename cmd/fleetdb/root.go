@@ -9,7 +9,6 @@ import (
 	"github.com/fleetdb-go/fleetdb/cmd/fleetdb/internal/cliutil"
 	"github.com/fleetdb-go/fleetdb/cmd/fleetdb/internal/shell"
 	"github.com/fleetdb-go/fleetdb/cmd/fleetdb/internal/transfer"
-
 	"github.com/fleetdb-go/fleetdb/query"
 	"github.com/spf13/cobra"
 )

@@ -12,9 +12,8 @@ import (
 	"strconv"
 	"time"
 
-	"github.com/fleetdb-go/fleetdb/cmd/fleetdb/internal/cliutil"
-
 	"github.com/fleetdb-go/fleetdb"
+	"github.com/fleetdb-go/fleetdb/cmd/fleetdb/internal/cliutil"
 	"github.com/fleetdb-go/fleetdb/server"
 	"github.com/spf13/cobra"
 )
@@ -117,6 +116,7 @@ member needs the same password.`,
 	f.BoolVarP(&cfg.ephemeral, "ephemeral", "e", false, "keep nothing on disk")
 	f.IntVarP(&cfg.port, "port", "p", 3400, "TCP port (0: any free port, logged when ready)")
 	f.StringVarP(&cfg.host, "addr", "a", "127.0.0.1", "address to listen on")
+	f.StringVar(&cfg.host, "host", "127.0.0.1", "the same as -a (the client commands' spelling)")
 	f.StringVarP(&cfg.password, "password", "x", "", "require [\"auth\", PASSWORD] as the first query of every connection")
 	f.StringVar(&cfg.tlsCert, "tls-cert", "", "serve TLS only (1.2 or later) with this certificate (PEM), with --tls-key")
 	f.StringVar(&cfg.tlsKey, "tls-key", "", "the key of --tls-cert (PEM)")

@@ -44,12 +44,12 @@ func watchUntil(t *testing.T, tty bool, n int, during func(), args ...string) (i
 }
 
 func TestWatchCmd(t *testing.T) {
-	port, c := testServer(t, "")
-	mustQuery(t, c, `["insert","w",[{"id":1,"age":20},{"id":2,"age":50}]]`)
+	port, c := clitest.Server(t, "")
+	clitest.MustQuery(t, c, `["insert","w",[{"id":1,"age":20},{"id":2,"age":50}]]`)
 
 	// Piped: JSON lines, the initial records, ready, then the changes.
 	code, out, _ := watchUntil(t, false, 3, func() {
-		mustQuery(t, c, `["update","w",{"age":25},{"where":["=","id",1]}]`)
+		clitest.MustQuery(t, c, `["update","w",{"age":25},{"where":["=","id",1]}]`)
 	}, "w", "--port", port, "--where", `["<","age",30]`, "--initial")
 	want := `{"position":1,"op":"initial","new":{"id":1,"age":20}}
 {"position":1,"op":"ready"}

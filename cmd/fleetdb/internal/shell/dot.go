@@ -40,6 +40,17 @@ func dotCommands() map[string]dotCommand {
 		".info": {"", "show what the server reports about itself", func(sh *shell, _ string) error {
 			return sh.run(`["info"]`)
 		}},
+		".pager": {"on|off", "send results taller than the terminal through $PAGER (default less -FRX) or not", func(sh *shell, arg string) error {
+			switch arg {
+			case "on":
+				sh.pager = true
+			case "off":
+				sh.pager = false
+			default:
+				return errors.New(".pager takes on or off")
+			}
+			return nil
+		}},
 		".json": {"on|off", "print results as JSON lines (on) or tables (off)", func(sh *shell, arg string) error {
 			switch strings.ToLower(arg) {
 			case "on":

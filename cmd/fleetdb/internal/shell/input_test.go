@@ -1,7 +1,6 @@
 package shell
 
 import (
-	"io"
 	"strings"
 	"testing"
 )
@@ -73,26 +72,5 @@ func TestCompletionContext(t *testing.T) {
 	}
 	if ins, _ := completeWord("peo", []string{"people", "peoples"}); ins != "ple" {
 		t.Errorf("completeWord peo: %q", ins)
-	}
-}
-
-func TestInterruptReader(t *testing.T) {
-	r := &interruptReader{r: strings.NewReader("ab\x03c\x03")}
-	got, err := io.ReadAll(r)
-	if err != nil || string(got) != "ab\x1c\rc\x1c\r" {
-		t.Errorf("%q %v", got, err)
-	}
-	r = &interruptReader{r: strings.NewReader("\x03x")}
-	var out []byte
-	one := make([]byte, 1)
-	for {
-		n, err := r.Read(one)
-		out = append(out, one[:n]...)
-		if err != nil {
-			break
-		}
-	}
-	if string(out) != "\x1c\rx" {
-		t.Errorf("one byte at a time: %q", out)
 	}
 }

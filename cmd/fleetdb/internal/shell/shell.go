@@ -3,6 +3,7 @@ package shell
 import (
 	"bufio"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -14,9 +15,9 @@ import (
 	"github.com/fleetdb-go/fleetdb/query"
 
 	"github.com/fleetdb-go/fleetdb/client"
+	"github.com/peterh/liner"
 	"github.com/spf13/cobra"
 	"github.com/tidwall/gjson"
-	"golang.org/x/term"
 )
 
 // shellConfig is what `fleetdb shell` is told by its flags.
@@ -27,6 +28,7 @@ type shellConfig struct {
 	bail      bool
 }
 
+// NewShellCmd builds `fleetdb shell`.
 func NewShellCmd(stdout, stderr io.Writer) *cobra.Command {
 	var cfg shellConfig
 	cmd := &cobra.Command{
@@ -34,11 +36,14 @@ func NewShellCmd(stdout, stderr io.Writer) *cobra.Command {
 		Short: "An interactive prompt for queries, with history and completion",
 		Long: `Open an interactive prompt on a server. Type a query (a JSON array); it runs
 when its brackets balance, so it may span lines. Results show as tables with
-the time they took (JSON after .json on). Line editing as in a shell (arrows,
-Home/End, Ctrl-A/E/K/U/W), history with Up/Down kept in ~/.fleetdb_history
-(--history FILE), Tab completes query names, collection names and
-dot-commands, Ctrl-C drops the statement being typed, Ctrl-D quits.
-Type .help for the dot-commands.
+the time they took (JSON after .json on); a result taller than the terminal
+goes through $PAGER (less -FRX when PAGER is not set; PAGER= or .pager off to
+turn it off), and each result of a multi-read gets a table of its own. Line
+editing as in a shell (arrows, Home/End/Delete in every terminal's encoding,
+Ctrl-A/E/K/U/W, Alt-B/F), history with Up/Down and Ctrl-R reverse search,
+kept in ~/.fleetdb_history (--history FILE); Tab completes query names,
+collection names and dot-commands (twice lists them), Ctrl-C drops the
+statement being typed, Ctrl-D quits. Type .help for the dot-commands.
 
 When stdin (or stdout) is not a terminal, the shell reads statements and prints
 each result (JSON when stdout is not a terminal either), so it runs scripts:
@@ -73,10 +78,10 @@ type shell struct {
 	json bool      // results as JSON
 	tty  bool      // interactive
 
-	colls       []string // collection names, for completion
-	collsAt     time.Time
-	quit        bool
-	interrupted bool // Ctrl-C while a line was edited
+	colls   []string // collection names, for completion
+	collsAt time.Time
+	quit    bool
+	pager   bool // long results go through $PAGER (interactive; .pager)
 }
 
 func runShell(ctx context.Context, cfg shellConfig, stdin io.Reader, stdout, stderr io.Writer) error {
@@ -98,7 +103,8 @@ func runShell(ctx context.Context, cfg shellConfig, stdin io.Reader, stdout, std
 	if cfg.noHistory {
 		file = ""
 	}
-	return sh.interactive(stdin, stdout, file)
+	sh.pager = true
+	return sh.interactive(file)
 }
 
 // scriptError is the error of a script some statements of which failed.
@@ -159,62 +165,51 @@ func (sh *shell) script(in io.Reader, bail bool) error {
 	return nil
 }
 
-// interactive runs the prompt on a terminal.
-func (sh *shell) interactive(stdin io.Reader, stdout io.Writer, historyFile string) error {
-	restore, err := rawMode(stdin)
-	if err != nil {
-		return fmt.Errorf("shell: %w", err)
+// interactive runs the prompt on a terminal with a line editor (liner:
+// Emacs keys, Home/End/Delete in every terminal's encoding, Ctrl-R reverse
+// search, Alt-B/F and Ctrl-W word motions, Tab completion). Ctrl-C drops
+// the statement being typed; Ctrl-D on an empty line quits.
+func (sh *shell) interactive(historyPath string) error {
+	ln := liner.NewLiner()
+	defer ln.Close()
+	ln.SetCtrlCAborts(true)
+	ln.SetTabCompletionStyle(liner.TabPrints)
+	hist := &historyFile{path: historyPath, warn: func(msg string) { fmt.Fprintln(sh.errw, msg) }}
+	for _, e := range hist.load() {
+		ln.AppendHistory(e)
 	}
-	defer restore()
-	ir := &interruptReader{r: stdin}
-	t := term.NewTerminal(terminalIO{ir, stdout}, "fleetdb> ")
-	t.SetSize(terminalSize(stdout))
-	sh.out, sh.errw = t, t
-	hist := loadHistory(historyFile, func(msg string) { fmt.Fprintln(t, msg) })
-	t.History = hist
 	var sp splitter
-	t.AutoCompleteCallback = func(line string, pos int, key rune) (string, int, bool) {
-		switch key {
-		case '\t':
-			return sh.complete(t, sp.text(), line, pos)
-		case keyInterrupt:
-			sh.interrupted = true
-			return "", 0, true
-		}
-		return "", 0, false
-	}
-	fmt.Fprintf(t, "Connected to %s. Type .help for help, Ctrl-D to quit.\n", sh.addr)
+	ln.SetWordCompleter(func(line string, pos int) (string, []string, string) {
+		return sh.complete(sp.text(), line, pos)
+	})
+	fmt.Fprintf(sh.out, "Connected to %s. Type .help for help, Ctrl-D to quit.\n", sh.addr)
 	for !sh.quit {
+		prompt := "fleetdb> "
 		if sp.pending() {
-			t.SetPrompt("    ...> ")
-		} else {
-			t.SetPrompt("fleetdb> ")
+			prompt = "    ...> "
 		}
-		line, err := t.ReadLine()
-		if err != nil && !errors.Is(err, term.ErrPasteIndicator) {
-			if err == io.EOF {
-				fmt.Fprintln(t)
-				return nil
-			}
-			return err
-		}
-		if sh.interrupted {
-			sh.interrupted = false
-			sp.reset()
-			hist.commit("")
+		line, err := ln.Prompt(prompt)
+		switch {
+		case errors.Is(err, liner.ErrPromptAborted):
+			sp.reset() // Ctrl-C: the statement being typed is dropped
 			continue
+		case errors.Is(err, io.EOF):
+			fmt.Fprintln(sh.out) // the shell's own prompt starts on a line of its own
+			return nil
+		case err != nil:
+			return fmt.Errorf("shell: %w", err)
 		}
 		for _, st := range sp.feed(line) {
-			hist.commit(st.text)
+			if one := oneLine(st.text); one != "" {
+				ln.AppendHistory(one)
+				hist.append(one)
+			}
 			if err := sh.run(st.text); err != nil {
-				fmt.Fprintf(t, "error: %v\n", err)
+				fmt.Fprintf(sh.errw, "error: %v\n", err)
 			}
 			if sh.quit {
 				break
 			}
-		}
-		if !sp.pending() {
-			hist.commit("")
 		}
 	}
 	return nil
@@ -258,8 +253,29 @@ func (sh *shell) run(text string) error {
 		_, err = fmt.Fprintf(sh.out, "%s(%s)\n", admin.RenderPlan(v), note)
 		return err
 	}
-	_, err = io.WriteString(sh.out, withNote(cliutil.RenderValue(v, cliutil.OnlyNames(q)), note))
-	return err
+	if name == "multi-read" {
+		return sh.page(renderMultiRead(q, v, note))
+	}
+	return sh.page(withNote(cliutil.RenderValue(v, cliutil.OnlyNames(q)), note))
+}
+
+// renderMultiRead renders each result of a multi-read as a table of its
+// own under the query it answers (one cell of a single table would cut
+// them short).
+func renderMultiRead(q []byte, v json.RawMessage, note string) string {
+	queries := gjson.GetBytes(q, "1").Array()
+	results := gjson.ParseBytes(v).Array()
+	var b strings.Builder
+	for i, r := range results {
+		var sub []byte
+		if i < len(queries) {
+			sub = []byte(queries[i].Raw)
+		}
+		fmt.Fprintf(&b, "-- %d of %d: %s\n", i+1, len(results), cliutil.CompactJSON(sub))
+		b.WriteString(cliutil.RenderValue(json.RawMessage(r.Raw), cliutil.OnlyNames(sub)))
+	}
+	b.WriteString("(" + cliutil.Plural(len(results), "result", "results") + ", " + note + ")\n")
+	return b.String()
 }
 
 // withNote adds note (the timing) to the footer of a rendered result,
@@ -283,9 +299,11 @@ func (sh *shell) collections() []string {
 	return sh.colls
 }
 
-// complete is the terminal's Tab: it completes the word before the cursor
-// and, when several candidates remain, lists them above the prompt.
-func (sh *shell) complete(t *term.Terminal, pending, line string, pos int) (string, int, bool) {
+// complete is the line editor's Tab: it completes the word before the
+// cursor. It returns the line up to the word, the candidates (each the
+// whole word, with its closing quote when it is the only one), and the
+// rest of the line; liner lists several candidates under the prompt.
+func (sh *shell) complete(pending, line string, pos int) (head string, cands []string, tail string) {
 	before := line[:pos]
 	if pending != "" {
 		before = pending + "\n" + before
@@ -303,16 +321,12 @@ func (sh *shell) complete(t *term.Terminal, pending, line string, pos int) (stri
 	case completeBareColl:
 		names, closing = sh.collections(), ""
 	default:
-		return "", 0, false
+		return line[:pos], nil, line[pos:]
 	}
-	insert, cands := completeWord(word, names)
-	if len(cands) == 1 {
-		insert += closing
-	} else if len(cands) > 1 && insert == "" {
-		fmt.Fprintln(t, strings.Join(cands, "  "))
+	_, matches := completeWord(word, names)
+	head = line[:pos-len(word)]
+	if len(matches) == 1 {
+		return head, []string{matches[0] + closing}, line[pos:]
 	}
-	if insert == "" {
-		return "", 0, false
-	}
-	return line[:pos] + insert + line[pos:], pos + len(insert), true
+	return head, matches, line[pos:]
 }

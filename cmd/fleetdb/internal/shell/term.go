@@ -2,15 +2,13 @@ package shell
 
 import (
 	"bufio"
-	"bytes"
 	"errors"
 	"fmt"
 	"io"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
-
-	"github.com/fleetdb-go/fleetdb/cmd/fleetdb/internal/cliutil"
 
 	"golang.org/x/term"
 )
@@ -18,81 +16,62 @@ import (
 // historyLimit is the most statements the shell keeps in its history.
 const historyLimit = 1000
 
-// shellHistory is the line history of the interactive shell, kept in a
-// file across sessions (term.History). The terminal adds every line it
-// reads; once a statement is complete, commit replaces its lines by the
-// statement on one line, which is what Up brings back and what is
-// appended to the file. It is used by the shell's goroutine only.
-type shellHistory struct {
-	entries []string // oldest first
-	lines   int      // lines added by the terminal since the last commit
-	file    string   // "" for none
-	warned  bool
-	errw    func(string)
+// historyFile is the shell's history on disk: one statement a line, the
+// last historyLimit of them read at start, each statement appended as it
+// runs. The line editor (liner) keeps the history in memory.
+type historyFile struct {
+	path   string // "" for none
+	warned bool
+	warn   func(string)
 }
 
-// loadHistory reads the last historyLimit statements of file (missing is
+// load returns the last historyLimit statements of the file (missing is
 // fine).
-func loadHistory(file string, warn func(string)) *shellHistory {
-	h := &shellHistory{file: file, errw: warn}
-	if file == "" {
-		return h
+func (h *historyFile) load() []string {
+	if h.path == "" {
+		return nil
 	}
-	f, err := os.Open(file)
+	f, err := os.Open(h.path)
 	if err != nil {
 		if !errors.Is(err, os.ErrNotExist) {
-			warn(fmt.Sprintf("history: %v", err))
+			h.warn(fmt.Sprintf("history: %v", err))
 		}
-		return h
+		return nil
 	}
 	defer f.Close()
+	var entries []string
 	sc := bufio.NewScanner(f)
 	sc.Buffer(make([]byte, 64<<10), 16<<20)
 	for sc.Scan() {
 		if line := sc.Text(); line != "" {
-			h.entries = append(h.entries, line)
+			entries = append(entries, line)
 		}
 	}
-	if n := len(h.entries); n > historyLimit {
-		h.entries = append([]string(nil), h.entries[n-historyLimit:]...)
+	if n := len(entries); n > historyLimit {
+		entries = entries[n-historyLimit:]
 	}
-	return h
+	return entries
 }
 
-func (h *shellHistory) Add(entry string) {
-	h.entries = append(h.entries, entry)
-	h.lines++
+// oneLine is a statement as the history keeps it: its lines joined by
+// single spaces.
+func oneLine(stmt string) string {
+	return strings.Join(strings.Fields(strings.ReplaceAll(stmt, "\n", " ")), " ")
 }
 
-func (h *shellHistory) Len() int { return len(h.entries) }
-
-func (h *shellHistory) At(i int) string { return h.entries[len(h.entries)-1-i] }
-
-// commit replaces the lines of the statement just read by the statement
-// (its lines joined by spaces) and appends it to the file. An empty stmt
-// only drops the lines (an interrupted statement).
-func (h *shellHistory) commit(stmt string) {
-	h.entries = h.entries[:max(len(h.entries)-h.lines, 0)]
-	h.lines = 0
-	stmt = strings.Join(strings.Fields(strings.ReplaceAll(stmt, "\n", " ")), " ")
-	if stmt == "" || len(h.entries) > 0 && h.entries[len(h.entries)-1] == stmt {
+// append adds a statement to the file; a failure is reported once.
+func (h *historyFile) append(stmt string) {
+	if h.path == "" || stmt == "" {
 		return
 	}
-	h.entries = append(h.entries, stmt)
-	if len(h.entries) > historyLimit {
-		h.entries = h.entries[len(h.entries)-historyLimit:]
-	}
-	if h.file == "" {
-		return
-	}
-	f, err := os.OpenFile(h.file, os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o600)
+	f, err := os.OpenFile(h.path, os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o600)
 	if err == nil {
 		_, err = f.WriteString(stmt + "\n")
 		err = errors.Join(err, f.Close())
 	}
 	if err != nil && !h.warned {
 		h.warned = true
-		h.errw(fmt.Sprintf("history: %v (history is not saved)", err))
+		h.warn(fmt.Sprintf("history: %v (history is not saved)", err))
 	}
 }
 
@@ -105,84 +84,50 @@ func defaultHistoryFile() string {
 	return filepath.Join(home, ".fleetdb_history")
 }
 
-// interruptReader passes the terminal's input through, except that it
-// turns Ctrl-C into keyInterrupt followed by Enter. term.Terminal would
-// take Ctrl-C for the end of input; keyInterrupt instead reaches the
-// shell's key callback, which clears the line and notes the interruption,
-// and Enter makes ReadLine return, so that the shell drops the statement
-// being typed. Being in the byte stream, the interruption is seen in order
-// with the keys typed before and after it.
-type interruptReader struct {
-	r       io.Reader
-	pending bool // an Enter is owed
-}
-
-// keyInterrupt is what Ctrl-C becomes: Ctrl-\, which term.Terminal hands
-// to the key callback.
-const keyInterrupt = 0x1c
-
-func (r *interruptReader) Read(p []byte) (int, error) {
-	if len(p) == 0 {
-		return 0, nil
-	}
-	if r.pending {
-		p[0], r.pending = '\r', false
-		return 1, nil
-	}
-	n, err := r.r.Read(p[:max(len(p)/2, 1)])
-	extra := bytes.Count(p[:n], []byte{3})
-	if extra == 0 {
-		return n, err
-	}
-	if n+extra > len(p) { // a one-byte buffer
-		p[0], r.pending = keyInterrupt, true
-		return 1, err
-	}
-	j := n + extra
-	for i := n - 1; i >= 0; i-- {
-		if p[i] == 3 {
-			j -= 2
-			p[j], p[j+1] = keyInterrupt, '\r'
-		} else {
-			j--
-			p[j] = p[i]
-		}
-	}
-	return n + extra, err
-}
-
-// terminalIO is the terminal's input and output as one io.ReadWriter.
-type terminalIO struct {
-	io.Reader
-	io.Writer
-}
-
-// rawMode puts the terminal in raw mode when in is a terminal device; the
-// returned function restores it. A test's fake terminal has no device and
-// is left as it is.
-func rawMode(in io.Reader) (restore func(), err error) {
-	f, ok := in.(interface{ Fd() uintptr })
-	if !ok || !term.IsTerminal(int(f.Fd())) {
-		return func() {}, nil
-	}
-	fd := int(f.Fd())
-	old, err := term.MakeRaw(fd)
-	if err != nil {
-		return nil, err
-	}
-	return func() { term.Restore(fd, old) }, nil
-}
-
-// terminalSize returns the size of the terminal w writes to (80x24 if
+// terminalRows returns the height of the terminal w writes to (24 if
 // unknown).
-func terminalSize(w io.Writer) (int, int) {
+func terminalRows(w io.Writer) int {
 	if f, ok := w.(interface{ Fd() uintptr }); ok {
-		if wd, ht, err := term.GetSize(int(f.Fd())); err == nil {
-			return wd, ht
+		if _, ht, err := term.GetSize(int(f.Fd())); err == nil && ht > 0 {
+			return ht
 		}
 	}
-	if wd := cliutil.TerminalWidth(w); wd > 0 {
-		return wd, 24
+	return 24
+}
+
+// defaultPager is what long results go through when $PAGER is not set, as
+// psql does: -F quits at once when the text fits on the screen, -R keeps
+// colours, -X leaves the text on the screen after quitting.
+const defaultPager = "less -FRX"
+
+// page writes text to out, through the pager when it is taller than the
+// terminal (interactive mode only). $PAGER chooses the pager; an empty
+// PAGER (PAGER= fleetdb shell) or ".pager off" turns it off. A pager that
+// cannot be started is skipped: the text is written directly.
+func (sh *shell) page(text string) error {
+	if !sh.tty || !sh.pager || strings.Count(text, "\n") < terminalRows(sh.out)-1 {
+		_, err := io.WriteString(sh.out, text)
+		return err
 	}
-	return 80, 24
+	pager, set := os.LookupEnv("PAGER")
+	if !set {
+		pager = defaultPager
+	}
+	if strings.TrimSpace(pager) == "" {
+		_, err := io.WriteString(sh.out, text)
+		return err
+	}
+	cmd := exec.Command("sh", "-c", pager)
+	cmd.Stdin = strings.NewReader(text)
+	cmd.Stdout = sh.out
+	cmd.Stderr = sh.errw
+	if err := cmd.Run(); err != nil {
+		var exit *exec.ExitError
+		if errors.As(err, &exit) {
+			return nil // the user quit the pager early, or it failed after showing the text
+		}
+		_, werr := io.WriteString(sh.out, text)
+		return werr
+	}
+	return nil
 }

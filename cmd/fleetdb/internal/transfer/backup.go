@@ -10,7 +10,6 @@ import (
 	"time"
 
 	"github.com/fleetdb-go/fleetdb/cmd/fleetdb/internal/cliutil"
-
 	"github.com/fleetdb-go/fleetdb/query"
 	"github.com/spf13/cobra"
 )
@@ -54,6 +53,7 @@ type backupReport struct {
 	Seconds     float64 `json:"seconds"`
 }
 
+// NewBackupCmd builds `fleetdb backup`.
 func NewBackupCmd(stdout, stderr io.Writer) *cobra.Command {
 	var f cliutil.AdminFlags
 	cmd := &cobra.Command{

@@ -11,7 +11,6 @@ import (
 	"time"
 
 	"github.com/fleetdb-go/fleetdb/cmd/fleetdb/internal/cliutil"
-
 	"github.com/spf13/cobra"
 )
 
@@ -24,6 +23,7 @@ type exportConfig struct {
 	quiet bool
 }
 
+// NewExportCmd builds `fleetdb export`.
 func NewExportCmd(stdout, stderr io.Writer) *cobra.Command {
 	var cfg exportConfig
 	cmd := &cobra.Command{

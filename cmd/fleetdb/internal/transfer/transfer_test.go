@@ -47,7 +47,7 @@ func roundTripLines(n int) []string {
 // TestImportExportRoundTrip imports 100,000 records, exports them, and
 // gets the same lines back.
 func TestImportExportRoundTrip(t *testing.T) {
-	port, _ := testServer(t, "")
+	port, _ := clitest.Server(t, "")
 	lines := roundTripLines(100_000)
 	in := writeLines(t, lines)
 	code, out, errOut := runAdmin(t, adminRun{}, "import", "big", in, "--port", port, "--batch", "700")
@@ -69,7 +69,7 @@ func TestImportExportRoundTrip(t *testing.T) {
 	}
 	want := strings.Join(lines, "\n") + "\n"
 	if string(got) != want {
-		t.Fatalf("the export differs from the import:\n%s", lineDiff(want, string(got)))
+		t.Fatalf("the export differs from the import:\n%s", clitest.LineDiff(want, string(got)))
 	}
 	// --where selects; the auto page size adapts.
 	code, out, _ = runAdmin(t, adminRun{}, "export", "big", "--port", port, "--where", `["and",[">=","age",90],["<","id",1000]]`, "-q")
@@ -113,7 +113,7 @@ func (w *hookWriter) Write(p []byte) (int, error) {
 // the records as they were when it began, once each, in id order (numbers,
 // then strings).
 func TestExportDuringWrites(t *testing.T) {
-	port, c := testServer(t, "")
+	port, c := clitest.Server(t, "")
 	ctx := context.Background()
 	var recs []any
 	for i := range 5000 {
@@ -141,7 +141,7 @@ func TestExportDuringWrites(t *testing.T) {
 				t.Fatal(err)
 			}
 			defer rc.Close()
-			hw := &hookWriter{at: 1000, hook: func() { mustQuery(t, c, change) }}
+			hw := &hookWriter{at: 1000, hook: func() { clitest.MustQuery(t, c, change) }}
 			w := bufio.NewWriterSize(hw, 16)
 			e := &exporter{rc: rc, coll: `"t"`, page: 100, w: w}
 			if err := e.run(); err != nil {
@@ -190,7 +190,7 @@ func count(t testing.TB, c *client.Client, coll string) int {
 // TestImportStopsAtBadLine: a bad line stops the import with its number;
 // the lines before it are written, none after.
 func TestImportStopsAtBadLine(t *testing.T) {
-	port, c := testServer(t, "")
+	port, c := clitest.Server(t, "")
 	mk := func(n int, bad map[int]string) string {
 		lines := make([]string, n)
 		for i := range lines {
@@ -223,7 +223,7 @@ func TestImportStopsAtBadLine(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			coll := strings.ReplaceAll(tc.name, " ", "-")
 			if tc.name == "duplicate of a stored id" {
-				mustQuery(t, c, `["insert","`+coll+`",{"id":2500,"pre":true}]`)
+				clitest.MustQuery(t, c, `["insert","`+coll+`",{"id":2500,"pre":true}]`)
 			}
 			args := append([]string{"import", coll, tc.file, "--port", port}, tc.args...)
 			code, out, errOut := runAdmin(t, adminRun{}, args...)
@@ -234,7 +234,7 @@ func TestImportStopsAtBadLine(t *testing.T) {
 				t.Fatalf("%d records written, want %d (%s)", n, tc.count, errOut)
 			}
 			// Nothing from the bad line on.
-			if after := mustQuery(t, c, `["count","`+coll+`",{"where":[">","id",2500]}]`); after != "0" {
+			if after := clitest.MustQuery(t, c, `["count","`+coll+`",{"where":[">","id",2500]}]`); after != "0" {
 				t.Fatalf("%s records after the bad line", after)
 			}
 		})
@@ -244,22 +244,22 @@ func TestImportStopsAtBadLine(t *testing.T) {
 // TestImportUpsert: put replaces records; an id twice in a batch is split
 // into two batches, so the later line wins.
 func TestImportUpsert(t *testing.T) {
-	port, c := testServer(t, "")
-	mustQuery(t, c, `["insert","u",[{"id":1,"v":"old"},{"id":9,"v":"untouched"}]]`)
+	port, c := clitest.Server(t, "")
+	clitest.MustQuery(t, c, `["insert","u",[{"id":1,"v":"old"},{"id":9,"v":"untouched"}]]`)
 	lines := []string{`{"id":1,"v":"a"}`, `{"id":2,"v":"a"}`, `{"id":1.0,"v":"b"}`, ``, `{"id":3,"v":"a"}`, `{"id":2,"v":"b"}`}
 	in := writeLines(t, lines)
 	stdin := strings.NewReader("\xef\xbb\xbf" + strings.Join(lines, "\r\n")) // from stdin: a BOM, CRLF, no final line break
-	code, out, errOut := runAdmin(t, adminRun{tty: true, stdin: stdin}, "import", "u", "-", "--upsert", "--port", port)
+	code, out, errOut := runAdmin(t, adminRun{TTY: true, Stdin: stdin}, "import", "u", "-", "--upsert", "--port", port)
 	if code != 0 || !strings.Contains(out, "imported 5 records into u from stdin") {
 		t.Fatalf("exit %d: %s %s", code, out, errOut)
 	}
-	got := mustQuery(t, c, `["select","u",{"only":"v"}]`)
+	got := clitest.MustQuery(t, c, `["select","u",{"only":"v"}]`)
 	if got != `["b","b","a","untouched"]` {
 		t.Fatalf("after the upsert: %s", got)
 	}
 	// Without --upsert the same file is refused at its first line.
 	code, _, errOut = runAdmin(t, adminRun{}, "import", "u", in, "--port", port)
-	if code != cliutil.ExitRefused || !strings.Contains(errOut, "line 1: Duplicated id: 1") {
+	if code != cliutil.ExitRefused || !strings.Contains(errOut, "import u: line 1: Duplicated id: 1") {
 		t.Fatalf("insert over existing ids: exit %d: %s", code, errOut)
 	}
 }
@@ -267,7 +267,7 @@ func TestImportUpsert(t *testing.T) {
 // TestImportSmallServerLimit: batches larger than the server's request
 // limit are refused whole; the loader splits them and writes everything.
 func TestImportSmallServerLimit(t *testing.T) {
-	port, c := testServer(t, "", func(cfg *clitest.ServerConfig) { cfg.MaxRequestBytes = 3000 })
+	port, c := clitest.Server(t, "", func(cfg *clitest.ServerConfig) { cfg.MaxRequestBytes = 3000 })
 	lines := roundTripLines(1000)
 	in := writeLines(t, lines)
 	for _, upsert := range []string{"--upsert=false", "--upsert=true"} {
@@ -278,15 +278,15 @@ func TestImportSmallServerLimit(t *testing.T) {
 		if n := count(t, c, "small"); n != 1000 {
 			t.Fatalf("%s: %d records", upsert, n)
 		}
-		mustQuery(t, c, `["drop-collection","small"]`)
+		clitest.MustQuery(t, c, `["drop-collection","small"]`)
 	}
 }
 
 // TestTransferErrors checks the messages and exit statuses of failures:
 // auth, a failing server, usage errors, a missing file.
 func TestTransferErrors(t *testing.T) {
-	port, _ := testServer(t, "s3cret")
-	failing := fakeFailingServer(t)
+	port, _ := clitest.Server(t, "s3cret")
+	failing := clitest.FakeFailingServer(t)
 	for _, tc := range []struct {
 		args []string
 		code int
@@ -299,7 +299,7 @@ func TestTransferErrors(t *testing.T) {
 	} {
 		t.Run(strings.Join(tc.args[:1], " "), func(t *testing.T) {
 			stdin := strings.NewReader(`{"id":1}` + "\n")
-			code, out, errOut := runAdmin(t, adminRun{stdin: stdin}, tc.args...)
+			code, out, errOut := runAdmin(t, adminRun{Stdin: stdin}, tc.args...)
 			if code != tc.code || !strings.Contains(errOut, tc.want) {
 				t.Errorf("%v: exit %d, want %d; stderr %q, want it to contain %q (stdout %q)",
 					tc.args, code, tc.code, errOut, tc.want, out)
@@ -317,7 +317,7 @@ func TestTransferTLS(t *testing.T) {
 	if err := os.WriteFile(caFile, ca.CertPEM, 0o600); err != nil {
 		t.Fatal(err)
 	}
-	port, c := testServer(t, "", func(cfg *clitest.ServerConfig) {
+	port, c := clitest.Server(t, "", func(cfg *clitest.ServerConfig) {
 		cfg.TLS = &tls.Config{Certificates: []tls.Certificate{srv.TLS}, MinVersion: tls.VersionTLS12}
 		cfg.ClientTLS = &tls.Config{RootCAs: ca.Pool}
 	})
@@ -334,7 +334,7 @@ func TestTransferTLS(t *testing.T) {
 	if code, _, errOut := runAdmin(t, adminRun{}, append([]string{"backup", backup}, p...)...); code != 0 {
 		t.Fatalf("backup over TLS: exit %d: %s", code, errOut)
 	}
-	mustQuery(t, c, `["drop-collection","t"]`)
+	clitest.MustQuery(t, c, `["drop-collection","t"]`)
 	if code, _, errOut := runAdmin(t, adminRun{}, append([]string{"restore", backup}, p...)...); code != 0 || count(t, c, "t") != 300 {
 		t.Fatalf("restore over TLS: exit %d: %s", code, errOut)
 	}
