@@ -114,7 +114,11 @@ func entriesOf(steps []dbvalue.Step) []*entry {
 				continue
 			}
 			dropped[name] = true
-			out = append(out, &entry{pos: s.Seq, coll: name, drop: true, dropped: s.Before.Collection(name), size: entryOverhead})
+			// The entry keeps the dropped collection alive (for initial
+			// records at an earlier position): count it, about 100 bytes
+			// a record, so that a large drop leaves the history soon.
+			c := s.Before.Collection(name)
+			out = append(out, &entry{pos: s.Seq, coll: name, drop: true, dropped: c, size: entryOverhead + 100*int64(c.Len())})
 		}
 		diff := func(name string, old, new collection.Collection) {
 			e := &entry{pos: s.Seq, coll: name, size: entryOverhead}
