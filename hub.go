@@ -51,6 +51,7 @@ type entry struct {
 	dropped collection.Collection // the collection the drop removed
 	changes []change
 	size    int64 // bytes counted against the bounds
+	keep    int64 // more bytes counted against the history only (a drop's collection)
 
 	// parts are the changes' id, old and new as the events carry them,
 	// made once (by the first feed that needs them) and shared by all.
@@ -118,7 +119,7 @@ func entriesOf(steps []dbvalue.Step) []*entry {
 			// records at an earlier position): count it, about 100 bytes
 			// a record, so that a large drop leaves the history soon.
 			c := s.Before.Collection(name)
-			out = append(out, &entry{pos: s.Seq, coll: name, drop: true, dropped: c, size: entryOverhead + 100*int64(c.Len())})
+			out = append(out, &entry{pos: s.Seq, coll: name, drop: true, dropped: c, size: entryOverhead, keep: 100 * int64(c.Len())})
 		}
 		diff := func(name string, old, new collection.Collection) {
 			e := &entry{pos: s.Seq, coll: name, size: entryOverhead}
@@ -160,7 +161,7 @@ func (h *hub) publish(steps []dbvalue.Step, v *dbvalue.Value) {
 	}
 	for _, e := range entries {
 		h.hist = append(h.hist, e)
-		h.histBytes += e.size
+		h.histBytes += e.size + e.keep
 		for f := range h.feeds[e.coll] {
 			f.push(e)
 		}
@@ -191,7 +192,7 @@ func (h *hub) trim() {
 	for h.histBytes > h.maxHistory && i < len(h.hist) {
 		p := h.hist[i].pos
 		for i < len(h.hist) && h.hist[i].pos == p {
-			h.histBytes -= h.hist[i].size
+			h.histBytes -= h.hist[i].size + h.hist[i].keep
 			h.hist[i] = nil
 			i++
 		}
