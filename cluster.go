@@ -206,6 +206,7 @@ func (db *DB) replicationConfig() replication.Config {
 		Logger:            db.log,
 		Env:               &db.env,
 		Publish:           db.cur.Store,
+		Changes:           db.clusterChanges,
 	}
 }
 

@@ -117,6 +117,11 @@ func init() {
 		"cluster-join":         {3, 3, parseClusterJoin},
 		"cluster-remove":       {1, 1, parseClusterRemove},
 		"set-read-consistency": {1, 1, parseSetReadConsistency},
+		"watch":                {1, 2, parseWatch},
+		"unwatch":              {0, 0, func([]gjson.Result) (Query, error) { return Unwatch{}, nil }},
+		"snapshot-open":        {0, 1, parseSnapshotOpen},
+		"snapshot-read":        {2, 2, parseSnapshotRead},
+		"snapshot-close":       {1, 1, parseSnapshotClose},
 	}
 }
 
@@ -220,7 +225,8 @@ func parseMultiRead(args []gjson.Result) (Query, error) {
 // an error that was not a refusal.)
 func answeredAbove(q Query) bool {
 	switch q.(type) {
-	case Compact, Auth, ClusterJoin, ClusterRemove, SetReadConsistency:
+	case Compact, Auth, ClusterJoin, ClusterRemove, SetReadConsistency,
+		Watch, Unwatch, SnapshotOpen, SnapshotRead, SnapshotClose:
 		return true
 	}
 	return false

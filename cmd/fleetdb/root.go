@@ -86,6 +86,7 @@ func newAdminCmds(stdout, stderr io.Writer) []*cobra.Command {
 		admin.NewQueryCmd(stdout),
 		admin.NewExplainCmd(stdout),
 		admin.NewCompactCmd(stdout),
+		admin.NewWatchCmd(stdout, stderr),
 		transfer.NewExportCmd(stdout, stderr),
 		transfer.NewImportCmd(stdout, stderr),
 		transfer.NewBackupCmd(stdout, stderr),
