@@ -11,7 +11,7 @@ import (
 	"github.com/fleetdb-go/fleetdb/query"
 )
 
-// Event is one line of a change feed (SPEC §9). Old and New are the JSON
+// Event is one line of a change feed (docs/changefeeds.md). Old and New are the JSON
 // records, nil for null; ID is nil for "ready" and "drop". The slices are
 // shared with the other feeds' events: read them, do not modify them.
 type Event struct {

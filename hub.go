@@ -10,7 +10,7 @@ import (
 )
 
 // hub keeps the history of committed changes and hands them to the open
-// feeds (SPEC §9).
+// feeds (docs/changefeeds.md).
 //
 // publish runs on the goroutine that publishes values (the write queue's,
 // or the Raft FSM's), after the value is durable/committed and stored for

@@ -76,12 +76,12 @@ type Options struct {
 	fs aof.FS
 
 	// WatchHistory bounds the bytes of recent changes kept so that a feed
-	// can resume from an earlier position (SPEC §9; 0: 64 MiB).
+	// can resume from an earlier position (docs/changefeeds.md; 0: 64 MiB).
 	WatchHistory int64
 	// WatchBuffer bounds the bytes of events a feed has not consumed yet;
 	// past it the feed ends with ErrWatchFellBehind (0: 16 MiB).
 	WatchBuffer int64
-	// MaxSnapshots bounds the open pinned snapshots (SPEC §10; 0: 1024).
+	// MaxSnapshots bounds the open pinned snapshots (docs/changefeeds.md; 0: 1024).
 	MaxSnapshots int
 }
 

@@ -12,7 +12,7 @@ import (
 	"github.com/fleetdb-go/fleetdb/query"
 )
 
-// Pinned snapshots (SPEC §10): a pin is a reference to a published value,
+// Pinned snapshots (docs/changefeeds.md): a pin is a reference to a published value,
 // so it costs only the nodes that later writes replace, and never stops a
 // writer. Pins expire ttl after their last use; expired pins are swept
 // whenever the pins are consulted (open, read, close, info), so no

@@ -9,7 +9,7 @@ import (
 	"github.com/fleetdb-go/fleetdb/query"
 )
 
-// WatchOptions are the options of DB.Watch (SPEC §9).
+// WatchOptions are the options of DB.Watch (docs/changefeeds.md).
 type WatchOptions struct {
 	// Where is a condition as in find-options (JSON); nil: every record.
 	Where []byte

@@ -6,7 +6,7 @@ import (
 	"fmt"
 )
 
-// Snapshot is a pinned snapshot on the server (SPEC §10): reads through it
+// Snapshot is a pinned snapshot on the server (docs/changefeeds.md): reads through it
 // see the database as it was when it was opened, on that server.
 type Snapshot struct {
 	ID       string `json:"snapshot"`

@@ -12,7 +12,7 @@ import (
 	"github.com/fleetdb-go/fleetdb/protocol"
 )
 
-// WatchOptions are the options of a watch (SPEC §9).
+// WatchOptions are the options of a watch (docs/changefeeds.md).
 type WatchOptions struct {
 	// Where is a condition as in find-options (anything encoding/json
 	// marshals to one, e.g. []any{"<", "age", 30}); nil: every record.

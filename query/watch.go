@@ -4,7 +4,7 @@ import (
 	"github.com/tidwall/gjson"
 )
 
-// Change feeds (SPEC §9) and pinned snapshots (SPEC §10). These queries are
+// Change feeds (docs/changefeeds.md) and pinned snapshots (docs/changefeeds.md). These queries are
 // answered by the layer that owns the resource (the connection for watch,
 // the database for the snapshot pins), never on a value.
 type (
@@ -41,7 +41,7 @@ func (SnapshotOpen) IsWrite() bool  { return false }
 func (SnapshotRead) IsWrite() bool  { return false }
 func (SnapshotClose) IsWrite() bool { return false }
 
-// Snapshot TTLs in seconds (SPEC §10).
+// Snapshot TTLs in seconds (docs/changefeeds.md).
 const (
 	DefaultSnapshotTTL = 60
 	MaxSnapshotTTL     = 3600

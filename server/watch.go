@@ -18,7 +18,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 )
 
-// Watcher is an optional interface of an Executor: change feeds (SPEC §9).
+// Watcher is an optional interface of an Executor: change feeds (docs/changefeeds.md).
 //
 // WatchRequest opens the feed of a ["watch", coll, options] request (req
 // as received). It returns the feed's start position; next, which appends
@@ -37,7 +37,7 @@ var (
 	nameUnwatch = query.NameIndex("unwatch")
 )
 
-// Messages of the watch mode (SPEC §9).
+// Messages of the watch mode (docs/changefeeds.md).
 const (
 	msgWatching    = `Malformed query: the connection is watching; send ["unwatch"] first`
 	msgNotWatching = "Malformed query: the connection is not watching"

@@ -37,7 +37,7 @@ func expect(t testing.TB, got, want string) {
 	}
 }
 
-// TestWatchProtocol follows SPEC §9 line by line over a connection.
+// TestWatchProtocol follows docs/changefeeds.md line by line over a connection.
 func TestWatchProtocol(t *testing.T) {
 	db := newDB(t)
 	ts := startServer(t, db, server.Config{})
@@ -196,7 +196,7 @@ func TestWatchSlowReader(t *testing.T) {
 	}
 }
 
-// TestSnapshotProtocol follows SPEC §10 line by line.
+// TestSnapshotProtocol follows docs/changefeeds.md line by line.
 func TestSnapshotProtocol(t *testing.T) {
 	db := openDB(t, fleetdb.Options{MaxSnapshots: 2})
 	ts := startServer(t, db, server.Config{})

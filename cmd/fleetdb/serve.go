@@ -40,7 +40,7 @@ type serveConfig struct {
 	tlsKey          string
 	tlsClientCA     string
 
-	// Change feeds and pinned snapshots (SPEC §9, §10).
+	// Change feeds and pinned snapshots (docs/changefeeds.md).
 	watchHistory int64
 	watchBuffer  int64
 	maxSnapshots int
@@ -279,7 +279,7 @@ func runServe(ctx context.Context, cfg serveConfig, stderr io.Writer, ready func
 	go func() { served <- srv.Serve(ln) }()
 
 	// A cluster member serves at once (queries wait for the catch-up) but
-	// says ready only once it has caught up with the cluster (SPEC §6).
+	// says ready only once it has caught up with the cluster (docs/clustering.md).
 	wctx, wcancel := context.WithCancel(ctx)
 	go func() {
 		select {

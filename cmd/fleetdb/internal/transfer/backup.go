@@ -64,7 +64,7 @@ FILE (or stdout for "-") as JSON lines; restore loads it back. FILE is written
 under a temporary name and renamed once complete.
 
 The backup is consistent: everything in it comes from one pinned snapshot of
-the database (["snapshot-open"], SPEC §10), so writes that go on meanwhile are
+the database (["snapshot-open"], docs/changefeeds.md), so writes that go on meanwhile are
 either wholly in it or not at all. The records are read through the pin in
 pages of about 512 KiB, each page the records after the last id read, which the
 server serves from its record map at the cost of the page; so memory stays

@@ -36,7 +36,7 @@ bounded on the server and here whatever the size of the collection; a progress
 bar shows on a terminal and a summary goes to stderr (unless --quiet).
 
 The export is consistent: it reads one pinned snapshot (["snapshot-open"],
-SPEC §10), so writes that go on meanwhile are either wholly in it or not at
+docs/changefeeds.md), so writes that go on meanwhile are either wholly in it or not at
 all. Each page is the records after the last id exported, which the server
 serves from its record map at the cost of the page. --out FILE is written
 under a temporary name and renamed when complete.`,

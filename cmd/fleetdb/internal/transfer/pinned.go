@@ -9,7 +9,7 @@ import (
 	"github.com/tidwall/gjson"
 )
 
-// pinned is a pinned snapshot on the server (SPEC §10) read through a
+// pinned is a pinned snapshot on the server (docs/changefeeds.md) read through a
 // rawConn: backup and export read one consistent value in pages, each page
 // a snapshot-read of the records after the last id read, which the server
 // serves from its record map at the cost of the page. The server keeps
@@ -18,7 +18,7 @@ import (
 type pinned struct {
 	rc *client.Stream
 	id string // JSON string
-	// Position is the position (SPEC §9) of the pinned value.
+	// Position is the position (docs/changefeeds.md) of the pinned value.
 	position uint64
 }
 
@@ -57,7 +57,7 @@ func (p *pinned) close() error {
 	return err
 }
 
-// The two id classes in id order (SPEC §2: numbers before strings), each
+// The two id classes in id order (docs/query-language.md: numbers before strings), each
 // with a condition that starts it; after a record, the next page is the ids
 // greater than its id within the same class. A range condition on id is an
 // index-range on the record map, so each page costs its own size.
