@@ -4,9 +4,11 @@ import (
 	"bufio"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"github.com/fleetdb-go/fleetdb/client"
 	"io"
+	"slices"
 	"strconv"
 	"time"
 
@@ -88,6 +90,10 @@ func runExport(ctx context.Context, cfg exportConfig, coll string, where json.Ra
 	e := &exporter{rc: rc, coll: jsonString(coll), where: where, page: cfg.page, w: w}
 	if e.pin, err = openPinned(rc); err != nil {
 		return cliutil.WrapServer("export "+coll+": snapshot-open", rc.Addr(), err)
+	}
+	if err := e.checkExists(coll); err != nil {
+		e.pin.close()
+		return err
 	}
 	if cliutil.IsTerminal(stderr) {
 		// The total, for the bar; the export does not depend on it.
@@ -177,4 +183,25 @@ func (e *exporter) run() error {
 func jsonString(s string) string {
 	b, _ := json.Marshal(s)
 	return string(b)
+}
+
+// errNoCollection is the export of a collection that does not exist (has
+// no records and no indexes): most likely a misspelt name.
+var errNoCollection = errors.New("no such collection")
+
+// checkExists refuses to export a collection the pinned snapshot does not
+// hold, instead of writing an empty export that looks like success.
+func (e *exporter) checkExists(coll string) error {
+	v, err := e.pin.query(`["list-collections"]`)
+	if err != nil {
+		return cliutil.WrapServer("export "+coll+": list-collections", e.rc.Addr(), err)
+	}
+	var names []string
+	if err := json.Unmarshal(v, &names); err != nil {
+		return fmt.Errorf("export %s: list-collections answered %.64s: %w", coll, v, err)
+	}
+	if slices.Contains(names, coll) {
+		return nil
+	}
+	return fmt.Errorf("export %s: %w; nothing exported (fleetdb collections lists them)", coll, errNoCollection)
 }

@@ -296,6 +296,7 @@ func TestTransferErrors(t *testing.T) {
 		{[]string{"import", "t", "-", "--port", failing}, cliutil.ExitFailed, "disk on fire"},
 		{[]string{"export", "t", "--where", "[bad", "--port", port}, cliutil.ExitUsage, "not valid JSON"},
 		{[]string{"import", "t", "/no/such/file.jsonl", "--port", port}, cliutil.ExitFailure, "no such file"},
+		{[]string{"export", "nosuch", "--port", port, "--password", "s3cret"}, cliutil.ExitFailure, "export nosuch: no such collection; nothing exported"},
 	} {
 		t.Run(strings.Join(tc.args[:1], " "), func(t *testing.T) {
 			stdin := strings.NewReader(`{"id":1}` + "\n")
