@@ -15,7 +15,7 @@ import (
 // replication.Config must come from ClusterOptions or from the DB: a field
 // added on either side without being carried over fails here.
 func TestClusterOptionsCarriedOver(t *testing.T) {
-	fromDB := map[string]bool{"MaxBatch": true, "QueueSize": true, "Logger": true, "Env": true, "Publish": true}
+	fromDB := map[string]bool{"MaxBatch": true, "QueueSize": true, "Logger": true, "Env": true, "Publish": true, "Changes": true}
 	var o ClusterOptions
 	ov := reflect.ValueOf(&o).Elem()
 	for i := range ov.NumField() {

@@ -38,7 +38,9 @@ type Stream struct {
 
 // DialStream connects to the server at addr and authenticates with
 // WithPassword's password, if any. Of the options, WithPassword,
-// WithDialTimeout and WithDialer apply.
+// WithDialTimeout, WithDialer and WithTLS apply; answers have no size
+// limit (WithMaxResponseBytes does not apply): Answer reads them piece by
+// piece, Receive whole.
 func DialStream(ctx context.Context, addr string, opts ...Option) (*Stream, error) {
 	cfg := defaultConfig()
 	for _, opt := range opts {

@@ -23,6 +23,7 @@ func commands(stdout, stderr io.Writer) []*cobra.Command {
 		NewQueryCmd(stdout),
 		NewExplainCmd(stdout),
 		NewCompactCmd(stdout),
+		NewWatchCmd(stdout, stderr),
 		NewCheckCmd(stdout, stderr),
 		NewClusterCmd(stdout, stderr),
 	}
