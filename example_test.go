@@ -279,11 +279,7 @@ func ExampleDB_Watch() {
 	db := mustOpen()
 	defer db.Close()
 
-	where, err := fleetdb.Eq("City", "Oslo").MarshalJSON() // a Cond is the condition's JSON
-	if err != nil {
-		log.Fatal(err)
-	}
-	feed, err := db.Watch(ctx, "people", fleetdb.WatchOptions{Where: where, Initial: true})
+	feed, err := db.Watch(ctx, "people", fleetdb.WatchOptions{Where: fleetdb.Eq("City", "Oslo"), Initial: true})
 	if err != nil {
 		log.Fatal(err)
 	}
