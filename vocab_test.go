@@ -7,6 +7,7 @@ import (
 	"net"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/fleetdb-go/fleetdb"
 	"github.com/fleetdb-go/fleetdb/client"
@@ -146,4 +147,53 @@ func raw[T ~[]byte](recs []T) []string {
 		out[i] = string(r)
 	}
 	return out
+}
+
+// TestSameWatchWhere: the same Cond filters a feed of the embedded API and
+// one of the client alike; the zero Cond filters nothing in both.
+func TestSameWatchWhere(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	db, err := fleetdb.Open(fleetdb.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	c := serve(t, db)
+	for i, tc := range []struct {
+		where  fleetdb.Cond
+		events int
+	}{{fleetdb.Eq("City", "Oslo"), 1}, {fleetdb.Cond{}, 2}} {
+		where := tc.where
+		f, err := db.Watch(ctx, "w", fleetdb.WatchOptions{Where: where})
+		if err != nil {
+			t.Fatal(err)
+		}
+		w, err := c.Watch(ctx, "w", client.WatchOptions{Where: where})
+		if err != nil {
+			t.Fatal(err)
+		}
+		// New ids each round: a put of an unchanged record changes nothing.
+		if _, err := db.Put(ctx, "w", []person{{ID: 10*i + 1, City: "Lima"}, {ID: 10*i + 2, City: "Oslo"}}); err != nil {
+			t.Fatal(err)
+		}
+		var got, want []string
+		for range tc.events {
+			ev, err := f.Next(ctx)
+			if err != nil {
+				t.Fatal(err)
+			}
+			want = append(want, string(ev.ID))
+			cev, err := w.Next(ctx)
+			if err != nil {
+				t.Fatal(err)
+			}
+			got = append(got, string(cev.ID))
+		}
+		if fmt.Sprint(got) != fmt.Sprint(want) {
+			t.Errorf("where %v: client feed %v, embedded feed %v", where, got, want)
+		}
+		f.Close()
+		w.Close()
+	}
 }

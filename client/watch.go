@@ -49,8 +49,12 @@ type Watch struct {
 // N") is returned as an *Error.
 func (c *Client) Watch(ctx context.Context, coll string, opts WatchOptions) (*Watch, error) {
 	o := map[string]any{}
-	if opts.Where != nil {
-		o["where"] = opts.Where
+	where, err := nullToNil(opts.Where) // the zero fleetdb.Cond: every record
+	if err != nil {
+		return nil, fmt.Errorf("%w: watch: where: %w", ErrInvalidQuery, err)
+	}
+	if where != nil {
+		o["where"] = where
 	}
 	if opts.HasFrom {
 		o["from"] = opts.From
