@@ -28,13 +28,17 @@ var allowedImports = map[string][]string{
 	"replication":       {"query", "dbvalue", "collection", "index", "aof", "client", "internal/*"}, // client: Config.Join asks a member's server
 	".":                 {"query", "dbvalue", "collection", "index", "writequeue", "aof", "replication", "internal/*"},
 	"server":            {"protocol", "query", "internal/jsontext"},
-	"client":            {"protocol", "internal/jsontext"},
+	"client":            {"protocol", "internal/jsontext", "internal/records"},
 	"cmd/fleetdb":       {".", "server", "query"}, // main, the root command and serve; the rest under internal/
 	"examples/*":        {".", "client"},
 
 	// The one scanner of JSON text (white space, strings, compacting,
 	// validation, streaming values) the packages above share.
 	"internal/jsontext": {},
+
+	// How Insert and Put take Go records, shared by the root package and
+	// client so both accept the same arguments.
+	"internal/records": {"internal/jsontext"},
 
 	// The command packages talk to a server through client only (see
 	// protocolSpeakers); cliutil is what they share.

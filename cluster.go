@@ -206,6 +206,7 @@ func (db *DB) replicationConfig() replication.Config {
 		Logger:            db.log,
 		Env:               &db.env,
 		Publish:           db.cur.Store,
+		Changes:           db.clusterChanges,
 	}
 }
 
@@ -301,7 +302,7 @@ func (db *DB) cluster() (replicator, error) {
 // WaitReady returns once the database can answer its first query without
 // a catch-up: at once for an ephemeral or standalone database; for a
 // cluster member once it knows the leader and has applied the leader's
-// commit index as of its start (SPEC §6: a member announces that it is
+// commit index as of its start (docs/clustering.md: a member announces that it is
 // ready only then). A server logs its ready line after it. Errors: ctx's,
 // or ErrClosed.
 func (db *DB) WaitReady(ctx context.Context) error {

@@ -15,7 +15,7 @@ import (
 // replication.Config must come from ClusterOptions or from the DB: a field
 // added on either side without being carried over fails here.
 func TestClusterOptionsCarriedOver(t *testing.T) {
-	fromDB := map[string]bool{"MaxBatch": true, "QueueSize": true, "Logger": true, "Env": true, "Publish": true}
+	fromDB := map[string]bool{"MaxBatch": true, "QueueSize": true, "Logger": true, "Env": true, "Publish": true, "Changes": true}
 	var o ClusterOptions
 	ov := reflect.ValueOf(&o).Elem()
 	for i := range ov.NumField() {
@@ -29,7 +29,7 @@ func TestClusterOptionsCarriedOver(t *testing.T) {
 			f.SetUint(uint64(1000 + i))
 		case reflect.Int64: // time.Duration
 			f.SetInt(int64(time.Duration(1000+i) * time.Millisecond))
-		case reflect.Int: // LogStore
+		case reflect.Int: // an enum (LogStore): its value after the zero one
 			f.SetInt(1)
 		case reflect.Pointer: // *tls.Config
 			f.Set(reflect.New(f.Type().Elem()))

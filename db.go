@@ -43,6 +43,11 @@ type DB struct {
 	cmdMu sync.RWMutex
 	cmds  map[string]query.CommandFunc
 
+	// hub keeps the history of changes and feeds the watchers (hub.go).
+	hub *hub
+	// pins are the pinned snapshots (pinned.go).
+	pins *pins
+
 	closed    atomic.Bool
 	closeOnce sync.Once
 	closeErr  error
@@ -70,6 +75,8 @@ func OpenContext(ctx context.Context, opts Options) (_ *DB, err error) {
 	}
 	db.env = query.Env{Info: db.appendInfo, Command: db.command}
 	db.cur.Store(dbvalue.Empty())
+	db.hub = newHub(opts, dbvalue.Empty())
+	db.pins = newPins(opts.MaxSnapshots)
 	db.bgCtx, db.bgCancel = context.WithCancel(context.Background())
 	defer func() {
 		if err != nil {
@@ -175,9 +182,21 @@ func (db *DB) AppendQuery(ctx context.Context, dst, req []byte) (out []byte, ran
 	if err != nil {
 		return dst, true, err
 	}
-	switch q.(type) {
-	case query.Auth, query.Compact, query.ClusterJoin, query.ClusterRemove, query.SetReadConsistency:
+	switch q := q.(type) {
+	case query.Auth, query.Compact, query.ClusterJoin, query.ClusterRemove, query.SetReadConsistency,
+		query.Watch, query.Unwatch:
 		return dst, false, nil
+	case query.SnapshotRead:
+		// Into dst: a backup's pages reuse the connection's buffer.
+		v, err := db.pins.get(q.ID)
+		if err != nil {
+			return dst, true, err
+		}
+		out, err = query.Execute(dst, v, q.Query, &db.env)
+		return out, true, err
+	case query.SnapshotOpen, query.SnapshotClose:
+		out, err := db.pinnedQuery(ctx, q)
+		return append(dst, out...), true, err
 	}
 	if q.IsWrite() {
 		return dst, false, nil
@@ -209,6 +228,8 @@ func (db *DB) run(ctx context.Context, req []byte, q query.Query) ([]byte, error
 		return strconv.AppendBool(nil, started), nil
 	case query.ClusterJoin, query.ClusterRemove, query.SetReadConsistency:
 		return db.clusterQuery(ctx, q)
+	case query.SnapshotOpen, query.SnapshotRead, query.SnapshotClose, query.Watch, query.Unwatch:
+		return db.pinnedQuery(ctx, q)
 	default:
 		if q.IsWrite() {
 			if db.repl != nil {
@@ -341,7 +362,11 @@ func submitError(err error) error {
 }
 
 func (db *DB) appendInfo(dst []byte, v *dbvalue.Value) []byte {
-	dst = append(dst, `{"fleetdb-version":"`+query.Version+`",`...)
+	dst = append(dst, `{"fleetdb-version":"`+query.Version+`","position":`...)
+	dst = strconv.AppendUint(dst, v.Seq, 10)
+	dst = append(dst, `,"open-snapshots":`...)
+	dst = strconv.AppendInt(dst, int64(db.pins.count()), 10)
+	dst = append(dst, ',')
 	if db.repl != nil {
 		dst = db.repl.AppendInfo(dst)
 		return append(query.AppendCounts(dst, v), '}')

@@ -246,7 +246,7 @@ func TestTypedAPI(t *testing.T) {
 	if r, _ := db.Get(ctx, "p", "x"); string(r) != `{"id":"x","name":"c","age":30}` {
 		t.Fatalf("get = %s", r)
 	}
-	if n, _ := db.Delete(ctx, "p", Find{Where: Between("age", 0, 100, true, true)}); n != 1 {
+	if n, _ := db.Delete(ctx, "p", Find{Where: Range("age", Incl(0), Incl(100))}); n != 1 {
 		t.Fatalf("delete = %d", n)
 	}
 	if names, _ := db.Snapshot().ListCollections(ctx); len(names) != 1 || names[0] != "p" {

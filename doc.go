@@ -22,6 +22,12 @@
 // snapshot. A log records the writes a command or an Update made, so it
 // replays without user code.
 //
+// Insert and Put take records as arguments or as one slice; a struct's
+// untagged ID field is stored as the "id" attribute. GetInto decodes one
+// record and returns ErrNotFound when there is none. The Go client
+// (package client) takes the same records, conditions (Cond) and
+// find-options (Find), which marshal to the query language.
+//
 // Errors carry the classes of the protocol: errors.Is(err, ErrRefused) for
 // a refused query (status 1: malformed, constraint violated; nothing
 // changed), errors.Is(err, ErrUnavailable) for a failure to carry the query

@@ -48,8 +48,8 @@ func readEntries() []readEntry {
 		}},
 		{"DB.GetInto", func(ctx context.Context, db *DB, _ *Snapshot) (string, error) {
 			var rec map[string]any
-			found, err := db.GetInto(ctx, "t", 1, &rec)
-			if err == nil && !found {
+			err := db.GetInto(ctx, "t", 1, &rec)
+			if errors.Is(err, ErrNotFound) {
 				return "", nil
 			}
 			return asJSON(rec, err)
@@ -90,8 +90,8 @@ func readEntries() []readEntry {
 		}},
 		{"Snapshot.GetInto", func(ctx context.Context, _ *DB, s *Snapshot) (string, error) {
 			var rec map[string]any
-			found, err := s.GetInto(ctx, "t", 1, &rec)
-			if err == nil && !found {
+			err := s.GetInto(ctx, "t", 1, &rec)
+			if errors.Is(err, ErrNotFound) {
 				return "", nil
 			}
 			return asJSON(rec, err)

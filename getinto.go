@@ -3,32 +3,40 @@ package fleetdb
 import (
 	"context"
 	"encoding/json"
+	"errors"
+	"fmt"
 	"sync"
 
 	"github.com/fleetdb-go/fleetdb/internal/jsontext"
 	"github.com/fleetdb-go/fleetdb/query"
 )
 
-// GetInto decodes the record with the given id into dest (as json.Unmarshal
-// does) and reports whether there was one; without one, dest is left as it
-// was.
-func (db *DB) GetInto(ctx context.Context, coll string, id, dest any) (bool, error) {
+// GetInto decodes the record with the given id into dest (as
+// json.Unmarshal does). Without such a record it returns ErrNotFound and
+// leaves dest as it was:
+//
+//	var p Person
+//	err := db.GetInto(ctx, "people", 7, &p)
+//	if errors.Is(err, fleetdb.ErrNotFound) { ... }
+func (db *DB) GetInto(ctx context.Context, coll string, id, dest any) error {
 	v, err := db.readView(ctx)
 	if err != nil {
-		return false, err
+		return err
 	}
 	s := Snapshot{db: db, v: v}
 	return s.GetInto(ctx, coll, id, dest)
 }
 
 // GetInto decodes the record with the given id into dest (as json.Unmarshal
-// does) and reports whether there was one; without one, dest is left as it
-// was. The record is decoded from its stored bytes, with no result value
-// in between.
-func (s *Snapshot) GetInto(ctx context.Context, coll string, id, dest any) (bool, error) {
+// does), or returns ErrNotFound and leaves dest as it was. The record is
+// decoded from its stored bytes, with no result value in between.
+func (s *Snapshot) GetInto(ctx context.Context, coll string, id, dest any) error {
 	rec, found, err := s.record(ctx, coll, id)
-	if err != nil || !found {
-		return false, err
+	if err != nil {
+		return err
+	}
+	if !found {
+		return notFound(coll, id)
 	}
 	bp := decodeBufs.Get().(*[]byte)
 	buf := append((*bp)[:0], rec...) // json.Unmarshal reads bytes; it keeps none of them
@@ -37,7 +45,38 @@ func (s *Snapshot) GetInto(ctx context.Context, coll string, id, dest any) (bool
 		*bp = buf
 		decodeBufs.Put(bp)
 	}
-	return true, err
+	if err != nil {
+		return fmt.Errorf("fleetdb: decoding %s record %v: %w", coll, id, err)
+	}
+	return nil
+}
+
+// ErrNotFound is returned by GetInto (of DB, Snapshot and Tx) when there is
+// no record with the id asked for; test it with errors.Is. It is not a
+// refusal and not a failure: it matches neither ErrRefused nor
+// ErrUnavailable. Get, which returns the record's JSON, answers nil and no
+// error instead, as a select that finds nothing answers an empty list.
+var ErrNotFound = errors.New("fleetdb: record not found")
+
+// notFound wraps ErrNotFound with the collection and id.
+func notFound(coll string, id any) error {
+	return fmt.Errorf("%w: %s id %v", ErrNotFound, coll, id)
+}
+
+// GetInto decodes the record with the given id as the transaction sees it
+// into dest, or returns ErrNotFound (see DB.GetInto).
+func (t *Tx) GetInto(coll string, id, dest any) error {
+	rec, err := t.Get(coll, id)
+	if err != nil {
+		return err
+	}
+	if rec == nil {
+		return notFound(coll, id)
+	}
+	if err := json.Unmarshal(rec, dest); err != nil {
+		return fmt.Errorf("fleetdb: decoding %s record %v: %w", coll, id, err)
+	}
+	return nil
 }
 
 // decodeBufs holds scratch copies of records for GetInto.

@@ -74,7 +74,23 @@ type Options struct {
 	// fs replaces the file system under the log: the tests of this package
 	// inject faults with it (aoftest); nil is the operating system's.
 	fs aof.FS
+
+	// WatchHistory bounds the bytes of recent changes kept so that a feed
+	// can resume from an earlier position (docs/changefeeds.md; 0: 64 MiB).
+	WatchHistory int64
+	// WatchBuffer bounds the bytes of events a feed has not consumed yet;
+	// past it the feed ends with ErrWatchFellBehind (0: 16 MiB).
+	WatchBuffer int64
+	// MaxSnapshots bounds the open pinned snapshots (docs/changefeeds.md; 0: 1024).
+	MaxSnapshots int
 }
+
+// Defaults of the change feed and pinned snapshot bounds.
+const (
+	DefaultWatchHistory = 64 << 20
+	DefaultWatchBuffer  = 16 << 20
+	DefaultMaxSnapshots = 1024
+)
 
 // Validate checks the options.
 func (o Options) Validate() error {
@@ -83,6 +99,9 @@ func (o Options) Validate() error {
 	}
 	if o.AutoCompactRatio < 0 || (o.AutoCompactRatio > 0 && o.AutoCompactRatio <= 1) {
 		return fmt.Errorf("fleetdb: Options.AutoCompactRatio %v must be 0 (off) or above 1", o.AutoCompactRatio)
+	}
+	if o.WatchHistory < 0 || o.WatchBuffer < 0 || o.MaxSnapshots < 0 {
+		return errors.New("fleetdb: Options.WatchHistory, WatchBuffer and MaxSnapshots must not be negative")
 	}
 	if o.ReplayGCPercent < 0 {
 		return errors.New("fleetdb: Options.ReplayGCPercent must not be negative")

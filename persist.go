@@ -121,7 +121,9 @@ func (db *DB) openLog(scan *aof.Report) error {
 		return fmt.Errorf("fleetdb: %s: the log ends inside a snapshot", db.opts.Path)
 	}
 	db.aof = l
-	db.cur.Store(txn.Commit())
+	v := txn.Commit()
+	db.cur.Store(v)
+	db.hub.reset(v)
 	db.compactBase.Store(l.Size())
 	db.log.Info("fleetdb: log replayed", "path", db.opts.Path, "records", n, "writes", records, "bytes", l.Size())
 	return nil

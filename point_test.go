@@ -144,22 +144,22 @@ func TestGetInto(t *testing.T) {
 		Tags []string `json:"tags"`
 	}
 	var p person
-	if ok, err := db.GetInto(ctx, "p", 1, &p); !ok || err != nil || p.Name != "a" || len(p.Tags) != 1 {
-		t.Fatalf("GetInto(1) = %v, %v, %+v", ok, err, p)
+	if err := db.GetInto(ctx, "p", 1, &p); err != nil || p.Name != "a" || len(p.Tags) != 1 {
+		t.Fatalf("GetInto(1) = %v, %+v", err, p)
 	}
-	if ok, err := db.Snapshot().GetInto(ctx, "p", "k", &p); !ok || err != nil || p.Name != "b" {
-		t.Fatalf("GetInto(k) = %v, %v, %+v", ok, err, p)
+	if err := db.Snapshot().GetInto(ctx, "p", "k", &p); err != nil || p.Name != "b" {
+		t.Fatalf("GetInto(k) = %v, %+v", err, p)
 	}
 	p = person{Name: "kept"}
-	if ok, err := db.GetInto(ctx, "p", 2, &p); ok || err != nil || p.Name != "kept" {
-		t.Fatalf("GetInto(2) = %v, %v, %+v", ok, err, p)
+	if err := db.GetInto(ctx, "p", 2, &p); !errors.Is(err, ErrNotFound) || errors.Is(err, ErrRefused) || errors.Is(err, ErrUnavailable) || p.Name != "kept" {
+		t.Fatalf("GetInto(2) = %v, %+v", err, p)
 	}
 	var wrong struct{ Name int }
-	if ok, err := db.GetInto(ctx, "p", 1, &wrong); !ok || err == nil {
-		t.Fatalf("GetInto into a mismatched type = %v, %v", ok, err)
+	if err := db.GetInto(ctx, "p", 1, &wrong); err == nil || errors.Is(err, ErrNotFound) {
+		t.Fatalf("GetInto into a mismatched type = %v", err)
 	}
 	db.Close()
-	if _, err := db.GetInto(ctx, "p", 1, &p); !errors.Is(err, ErrClosed) {
+	if err := db.GetInto(ctx, "p", 1, &p); !errors.Is(err, ErrClosed) {
 		t.Fatalf("GetInto after Close: %v", err)
 	}
 }

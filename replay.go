@@ -124,6 +124,7 @@ func (r *replayer) apply() {
 					r.failed.Store(true)
 				} else {
 					r.writes++
+					r.txn.SetSeq(r.txn.Seq() + 1) // positions count the writes (writer.go)
 				}
 			}
 			*it = replayItem{} // let the parsed write go

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 
+	prep "github.com/fleetdb-go/fleetdb/internal/records"
 	"github.com/fleetdb-go/fleetdb/query"
 )
 
@@ -108,12 +109,16 @@ func (t *Tx) Exec(q any) (json.RawMessage, error) {
 
 // Insert adds records inside the transaction (see DB.Insert).
 func (t *Tx) Insert(coll string, records ...any) (int, error) {
-	return t.runInt("insert", coll, records)
+	recs := prep.Prepare(records)
+	n, err := t.runInt("insert", coll, recs)
+	return n, explainNoID("insert", coll, recs, err)
 }
 
 // Put inserts or replaces records inside the transaction (see DB.Put).
 func (t *Tx) Put(coll string, records ...any) (int, error) {
-	return t.runInt("put", coll, records)
+	recs := prep.Prepare(records)
+	n, err := t.runInt("put", coll, recs)
+	return n, explainNoID("put", coll, recs, err)
 }
 
 // UpdateWhere merges changes into the matching records (see DB.UpdateWhere).

@@ -1,11 +1,14 @@
 package fleetdb
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"strconv"
 
+	prep "github.com/fleetdb-go/fleetdb/internal/records"
 	"github.com/fleetdb-go/fleetdb/query"
 )
 
@@ -31,10 +34,38 @@ func Gt(attr string, v any) Cond { return Cond{[]any{">", attr, v}} }
 // Ge matches attr >= v within v's type class.
 func Ge(attr string, v any) Cond { return Cond{[]any{">=", attr, v}} }
 
-// Between matches lo <(=) attr <(=) hi; the flags say which ends are included.
+// Bound is one end of a Range: Incl(v) includes v, Excl(v) leaves it out.
+type Bound struct {
+	v    any
+	incl bool
+}
+
+// Incl is a bound of a Range that includes v.
+func Incl(v any) Bound { return Bound{v: v, incl: true} }
+
+// Excl is a bound of a Range that leaves v out.
+func Excl(v any) Bound { return Bound{v: v} }
+
+// Range matches records whose attr lies between lo and hi (within their
+// type class), each end included or not as its Bound says:
+//
+//	fleetdb.Range("age", fleetdb.Incl(30), fleetdb.Excl(40)) // 30 <= age < 40
+//
+// It is the query language's "><", ">=<", "><=" and ">=<=" operators; an
+// index on attr serves it.
+func Range(attr string, lo, hi Bound) Cond {
+	op := map[[2]bool]string{{false, false}: "><", {true, false}: ">=<", {false, true}: "><=", {true, true}: ">=<="}[[2]bool{lo.incl, hi.incl}]
+	return Cond{[]any{op, attr, []any{lo.v, hi.v}}}
+}
+
+// Between matches lo <(=) attr <(=) hi; the flags say which ends are
+// included.
+//
+// Deprecated: bare booleans do not say at the call site which end they
+// include; use Range with Incl and Excl. Between(a, lo, hi, true, false)
+// is Range(a, Incl(lo), Excl(hi)).
 func Between(attr string, lo, hi any, loIncl, hiIncl bool) Cond {
-	op := map[[2]bool]string{{false, false}: "><", {true, false}: ">=<", {false, true}: "><=", {true, true}: ">=<="}[[2]bool{loIncl, hiIncl}]
-	return Cond{[]any{op, attr, []any{lo, hi}}}
+	return Range(attr, Bound{v: lo, incl: loIncl}, Bound{v: hi, incl: hiIncl})
 }
 
 // In matches records whose attr equals one of vs.
@@ -57,6 +88,12 @@ func combine(op string, cs []Cond) Cond {
 	return Cond{expr}
 }
 
+// MarshalJSON returns the condition in the query language
+// (docs/query-language.md), e.g. ["=","name","Bob"]; the zero Cond, which
+// matches every record, is null. So a Cond is also a condition for the
+// client: client.FindOptions{Where: fleetdb.Eq("name", "Bob")}.
+func (c Cond) MarshalJSON() ([]byte, error) { return marshalPlain(c.expr) }
+
 // Order is one sort key.
 type Order struct {
 	Attr string
@@ -69,7 +106,27 @@ func Asc(attr string) Order { return Order{Attr: attr} }
 // Desc sorts by attr descending.
 func Desc(attr string) Order { return Order{Attr: attr, Desc: true} }
 
+// MarshalJSON returns the sort key in the query language, ["attr","asc"]
+// or ["attr","desc"], so []Order is also an order for the client.
+func (o Order) MarshalJSON() ([]byte, error) {
+	dir := "asc"
+	if o.Desc {
+		dir = "desc"
+	}
+	return marshalPlain([]string{o.Attr, dir})
+}
+
 // Find holds find-options. The zero Find selects every record.
+//
+// The Go client (package client) takes the same values: a Find marshals
+// (MarshalJSON) to the query language's find-options, so it can be passed
+// as the opts of client.Client's Select, Count, Update and Delete; and
+// client.FindOptions has the same fields (Where, Order, Offset, Limit,
+// Only, Distinct), so a literal such as
+//
+//	{Where: fleetdb.Eq("city", "Oslo"), Order: []fleetdb.Order{fleetdb.Desc("age")}, Limit: 10}
+//
+// is valid as either type and selects the same records.
 type Find struct {
 	Where  Cond
 	Order  []Order
@@ -81,6 +138,22 @@ type Find struct {
 	// protocol's "only" with a single name). Only takes precedence.
 	Pluck    string
 	Distinct bool
+}
+
+// MarshalJSON returns the find-options object of the query language, e.g.
+// {"where":["=","name","Bob"],"limit":10}.
+func (f Find) MarshalJSON() ([]byte, error) { return marshalPlain(f.options()) }
+
+// marshalPlain is json.Marshal without escaping <, > and & (a condition's
+// operators), so a Cond or Find reads the same in a query a client sends.
+func marshalPlain(v any) ([]byte, error) {
+	var b bytes.Buffer
+	enc := json.NewEncoder(&b)
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(v); err != nil {
+		return nil, err
+	}
+	return bytes.TrimSuffix(b.Bytes(), []byte("\n")), nil
 }
 
 func (f Find) options() map[string]any {
@@ -148,15 +221,46 @@ func (s IndexSpec) json() any {
 	return out
 }
 
-// Insert adds records (Go values that marshal to JSON objects with an id).
-// It fails as a whole on a missing or duplicated id.
+// Insert adds records (Go values that marshal to JSON objects with an
+// "id" attribute) and returns their number. A single slice or array
+// argument stands for its elements: Insert(ctx, "people", people) inserts
+// every element of people. A struct whose id is an exported field ID (or
+// Id) without a json tag, which encoding/json would marshal as "ID", is
+// stored with that attribute named "id". It fails as a whole on a missing
+// or duplicated id; the error of a missing one says which record and what
+// it has instead.
 func (db *DB) Insert(ctx context.Context, coll string, records ...any) (int, error) {
-	return db.runInt(ctx, "insert", coll, records)
+	recs := prep.Prepare(records)
+	n, err := db.runInt(ctx, "insert", coll, recs)
+	return n, explainNoID("insert", coll, recs, err)
 }
 
-// Put inserts or wholly replaces records by id.
+// Put inserts or wholly replaces records by id, with Insert's arguments.
 func (db *DB) Put(ctx context.Context, coll string, records ...any) (int, error) {
-	return db.runInt(ctx, "put", coll, records)
+	recs := prep.Prepare(records)
+	n, err := db.runInt(ctx, "put", coll, recs)
+	return n, explainNoID("put", coll, recs, err)
+}
+
+// explainNoID adds to a refusal for a missing id which record lacks one
+// and why (see package internal/records); the error still matches ErrRefused and is a
+// *query.Error for errors.As.
+func explainNoID(op, coll string, recs []any, err error) error {
+	if err == nil {
+		return nil // without the errors.As below, whose target would escape on every insert
+	}
+	return explainRefusal(op, coll, recs, err)
+}
+
+func explainRefusal(op, coll string, recs []any, err error) error {
+	var qe *query.Error
+	if !errors.As(err, &qe) || qe.Kind != query.KindNoID {
+		return err
+	}
+	if i, why, ok := prep.Diagnose(recs); ok {
+		return fmt.Errorf("fleetdb: %s %s: record %d has no \"id\" attribute; %s: %w", op, coll, i, why, err)
+	}
+	return err
 }
 
 // UpdateWhere runs the query ["update", coll, changes, find]: it merges

@@ -66,13 +66,21 @@ func (w *writer) Apply(batch []*writeReq) error {
 			continue
 		}
 		w.apply(r)
+		if r.err == nil {
+			// Every successful write takes the next position (the log
+			// replay counts its records the same way: one per write);
+			// the step keeps its changes for the feeds.
+			w.txn.Step(w.txn.Seq() + 1)
+		}
 	}
 	return nil
 }
 
 // Publish stores the batch's value for readers.
 func (w *writer) Publish(batch []*writeReq) {
-	w.db.cur.Store(w.txn.Commit())
+	v := w.txn.Commit()
+	w.db.cur.Store(v)
+	w.db.hub.publish(w.txn.TakeSteps(), v)
 	w.txn = nil
 	w.db.maybeAutoCompact()
 }

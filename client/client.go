@@ -17,7 +17,7 @@ import (
 // goroutine of its own; Pipeline runs one writer goroutine for the duration
 // of the call.
 //
-// A Client never retries: see ErrUnknownOutcome.
+// A Client never retries: see ErrOutcomeUnknown.
 type Client struct {
 	addr string
 	cfg  config
@@ -94,7 +94,7 @@ func (c *Client) Close() error {
 // ctx bounds the whole call, including waiting for a connection: its
 // deadline becomes the connection's, and its cancellation closes the
 // connection if the call is blocked on it. An error after the query may have
-// been sent wraps ErrUnknownOutcome (and ctx.Err() when the ctx ended); the
+// been sent wraps ErrOutcomeUnknown (and ctx.Err() when the ctx ended); the
 // query is never resent.
 func (c *Client) Query(ctx context.Context, q any) (json.RawMessage, error) {
 	buf := getRequestBuf()

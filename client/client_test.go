@@ -75,8 +75,8 @@ func TestServerErrors(t *testing.T) {
 		if IsRefused(err) != tt.refused || IsRetryable(err) != tt.retryable {
 			t.Errorf("%v: IsRefused %v IsRetryable %v", tt.q, IsRefused(err), IsRetryable(err))
 		}
-		if errors.Is(err, ErrUnknownOutcome) {
-			t.Errorf("%v: a server error wraps ErrUnknownOutcome", tt.q)
+		if errors.Is(err, ErrOutcomeUnknown) {
+			t.Errorf("%v: a server error wraps ErrOutcomeUnknown", tt.q)
 		}
 	}
 	_, err := c.Query(ctx, []any{"refuse", "Duplicated id: 7"})
@@ -187,8 +187,8 @@ func TestContextTimeoutDiscardsConn(t *testing.T) {
 	defer cancel()
 	start := time.Now()
 	_, err := c.Query(ctx, []any{"sleep", 2000})
-	if !errors.Is(err, context.DeadlineExceeded) || !errors.Is(err, ErrUnknownOutcome) {
-		t.Fatalf("slow query = %v, want DeadlineExceeded and ErrUnknownOutcome", err)
+	if !errors.Is(err, context.DeadlineExceeded) || !errors.Is(err, ErrOutcomeUnknown) {
+		t.Fatalf("slow query = %v, want DeadlineExceeded and ErrOutcomeUnknown", err)
 	}
 	if d := time.Since(start); d > time.Second {
 		t.Fatalf("timed out after %v", d)
@@ -210,14 +210,14 @@ func TestContextCancelDiscardsConn(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	time.AfterFunc(50*time.Millisecond, cancel)
 	_, err := c.Query(ctx, []any{"sleep", 2000})
-	if !errors.Is(err, context.Canceled) || !errors.Is(err, ErrUnknownOutcome) {
-		t.Fatalf("canceled query = %v, want Canceled and ErrUnknownOutcome", err)
+	if !errors.Is(err, context.Canceled) || !errors.Is(err, ErrOutcomeUnknown) {
+		t.Fatalf("canceled query = %v, want Canceled and ErrOutcomeUnknown", err)
 	}
 	if err := c.Ping(context.Background()); err != nil || s.accepted.Load() != 2 {
 		t.Fatalf("after cancel: %v on %d connections", err, s.accepted.Load())
 	}
 	// A ctx ended before the call: nothing is sent.
-	if _, err := c.Query(ctx, []any{"ping"}); !errors.Is(err, context.Canceled) || errors.Is(err, ErrUnknownOutcome) {
+	if _, err := c.Query(ctx, []any{"ping"}); !errors.Is(err, context.Canceled) || errors.Is(err, ErrOutcomeUnknown) {
 		t.Fatalf("query with a canceled ctx = %v", err)
 	}
 }
@@ -281,8 +281,8 @@ func TestPoolBoundAndWait(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
 	defer cancel()
 	_, err := c1.Query(ctx, []any{"ping"})
-	if !errors.Is(err, context.DeadlineExceeded) || errors.Is(err, ErrUnknownOutcome) {
-		t.Fatalf("waiting for a busy pool = %v, want DeadlineExceeded without ErrUnknownOutcome", err)
+	if !errors.Is(err, context.DeadlineExceeded) || errors.Is(err, ErrOutcomeUnknown) {
+		t.Fatalf("waiting for a busy pool = %v, want DeadlineExceeded without ErrOutcomeUnknown", err)
 	}
 	wg.Wait()
 }
@@ -318,8 +318,8 @@ func TestServerClosesMidAnswer(t *testing.T) {
 	c := dial(t, s)
 	for _, op := range []string{"half", "drop", "garbage"} {
 		_, err := c.Query(context.Background(), []any{op})
-		if !errors.Is(err, ErrUnknownOutcome) {
-			t.Fatalf("%s: err = %v, want ErrUnknownOutcome", op, err)
+		if !errors.Is(err, ErrOutcomeUnknown) {
+			t.Fatalf("%s: err = %v, want ErrOutcomeUnknown", op, err)
 		}
 		if op == "garbage" && !errors.Is(err, protocol.ErrMalformedResponse) {
 			t.Fatalf("garbage: err = %v, want ErrMalformedResponse", err)
@@ -345,7 +345,7 @@ func TestIdleConnClosedByServer(t *testing.T) {
 	s.closeConns()
 	time.Sleep(20 * time.Millisecond)
 	// Documented: no retry, the stale connection fails once.
-	if err := c.Ping(context.Background()); !errors.Is(err, ErrUnknownOutcome) {
+	if err := c.Ping(context.Background()); !errors.Is(err, ErrOutcomeUnknown) {
 		t.Fatalf("query on a connection the server closed = %v", err)
 	}
 	if err := c.Ping(context.Background()); err != nil {
@@ -357,7 +357,7 @@ func TestResponseTooLarge(t *testing.T) {
 	s := newFakeServer(t, "")
 	c := dial(t, s, WithMaxResponseBytes(1024))
 	_, err := c.Query(context.Background(), []any{"big", 100000})
-	if !errors.Is(err, ErrResponseTooLarge) || !errors.Is(err, ErrUnknownOutcome) {
+	if !errors.Is(err, ErrResponseTooLarge) || !errors.Is(err, ErrOutcomeUnknown) {
 		t.Fatalf("big answer = %v", err)
 	}
 	var tl *protocol.TooLargeError

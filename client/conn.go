@@ -84,27 +84,27 @@ func (cn *conn) roundTrip(ctx context.Context, req []byte) (protocol.Status, jso
 	status, value, err := protocol.ParseResponse(line)
 	if err != nil {
 		cn.broken = true
-		return 0, nil, fmt.Errorf("%w: %w", ErrUnknownOutcome, err)
+		return 0, nil, fmt.Errorf("%w: %w", ErrOutcomeUnknown, err)
 	}
 	return status, bytes.Clone(value), nil
 }
 
 // ioError turns an error met after a request was (perhaps partly) written
-// into the error the caller returns: it wraps ErrUnknownOutcome and, when
+// into the error the caller returns: it wraps ErrOutcomeUnknown and, when
 // the ctx ended, the ctx's error. Every such error but a too-large answer
 // (skipped whole by the Reader) leaves cn broken.
 func (cn *conn) ioError(ctx context.Context, err error) error {
 	if errors.Is(err, protocol.ErrTooLarge) {
-		return fmt.Errorf("%w: answer: %w", ErrUnknownOutcome, err)
+		return fmt.Errorf("%w: answer: %w", ErrOutcomeUnknown, err)
 	}
 	cn.broken = true
 	if cerr := ctxError(ctx, err); cerr != nil {
-		return fmt.Errorf("%w: %w", ErrUnknownOutcome, cerr)
+		return fmt.Errorf("%w: %w", ErrOutcomeUnknown, cerr)
 	}
 	if err == io.EOF {
-		return fmt.Errorf("%w: connection closed by the server: %w", ErrUnknownOutcome, io.ErrUnexpectedEOF)
+		return fmt.Errorf("%w: connection closed by the server: %w", ErrOutcomeUnknown, io.ErrUnexpectedEOF)
 	}
-	return fmt.Errorf("%w: %w", ErrUnknownOutcome, err)
+	return fmt.Errorf("%w: %w", ErrOutcomeUnknown, err)
 }
 
 // ctxError returns the ctx's error if the ctx explains err: it ended, or err

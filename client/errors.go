@@ -13,14 +13,33 @@ import (
 // never sent.
 var ErrClosed = errors.New("client: closed")
 
-// ErrUnknownOutcome is wrapped by the error of a query that was sent, or may
+// ErrOutcomeUnknown is wrapped by the error of a query that was sent, or may
 // have been partly sent, and whose answer was not received: the connection
 // failed or was closed, the ctx ended while waiting, the answer was too large
 // or not a valid response line. The server may or may not have run the query.
 // The client never retries on its own; only the caller knows whether its
 // query is safe to send again (a read is, an insert may not be). The error
 // also wraps the cause, e.g. context.DeadlineExceeded or io.ErrUnexpectedEOF.
-var ErrUnknownOutcome = errors.New("client: query sent but its outcome is unknown")
+// It has the name of the embedded API's fleetdb.ErrOutcomeUnknown (a cluster
+// write whose outcome is unknown), which means the same.
+var ErrOutcomeUnknown = errors.New("client: query sent but its outcome is unknown")
+
+// ErrUnknownOutcome is ErrOutcomeUnknown, the same value.
+//
+// Deprecated: use ErrOutcomeUnknown, the name package fleetdb uses too.
+var ErrUnknownOutcome = ErrOutcomeUnknown
+
+// ErrRefused is matched (errors.Is) by every *Error with status 1: the
+// server refused the query (malformed, constraint violated, a failing
+// command, authentication) and changed nothing. It is the client's name for
+// what fleetdb.ErrRefused is in the embedded API; IsRefused tests the same.
+var ErrRefused = errors.New("client: refused")
+
+// ErrUnavailable is matched (errors.Is) by every *Error with status 2: the
+// server could not carry the query out (closed, log failed, timed out) and
+// it may be sent again, as with fleetdb.ErrUnavailable; IsRetryable tests
+// the same.
+var ErrUnavailable = errors.New("client: unavailable")
 
 // ErrInvalidQuery is wrapped by the error of a query that cannot be sent:
 // it does not marshal to JSON, or a json.RawMessage or []byte query is empty
@@ -33,7 +52,7 @@ var ErrInvalidQuery = errors.New("client: invalid query")
 // *Error carrying its message (protocol.MsgAuthRejected).
 var ErrAuth = errors.New("client: authentication failed")
 
-// ErrResponseTooLarge is wrapped, along with ErrUnknownOutcome, by the error
+// ErrResponseTooLarge is wrapped, along with ErrOutcomeUnknown, by the error
 // of a query whose answer was longer than WithMaxResponseBytes allows. The
 // answer was read and thrown away; the connection stays usable. It is
 // protocol.ErrTooLarge, so errors.Is works with either name.
@@ -59,6 +78,18 @@ type Error struct {
 // "client: refused: Duplicated id: 7".
 func (e *Error) Error() string { return "client: " + e.Status.String() + ": " + e.Message }
 
+// Is makes an *Error match ErrRefused (status 1) or ErrUnavailable
+// (status 2).
+func (e *Error) Is(target error) bool {
+	switch target {
+	case ErrRefused:
+		return e.Status == protocol.StatusRefused
+	case ErrUnavailable:
+		return e.Status == protocol.StatusFailed
+	}
+	return false
+}
+
 // HasPrefix reports whether the server's message starts with prefix, e.g.
 // protocol.PrefixDuplicatedID.
 func (e *Error) HasPrefix(prefix string) bool { return strings.HasPrefix(e.Message, prefix) }
@@ -73,7 +104,7 @@ func IsRefused(err error) bool {
 
 // IsRetryable reports whether err is or wraps an *Error with status 2: the
 // server could not carry the query out and it may be sent again. Errors
-// wrapping ErrUnknownOutcome are not reported as retryable: whether they are
+// wrapping ErrOutcomeUnknown are not reported as retryable: whether they are
 // depends on the query.
 func IsRetryable(err error) bool {
 	var e *Error

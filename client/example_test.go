@@ -53,7 +53,7 @@ func Example() {
 		[]any{"no-such-query"},
 	})
 	if err != nil {
-		log.Fatal(err) // the exchange failed; see client.ErrUnknownOutcome
+		log.Fatal(err) // the exchange failed; see client.ErrOutcomeUnknown
 	}
 	for _, r := range results {
 		if r.Err != nil {
@@ -61,5 +61,48 @@ func Example() {
 			continue
 		}
 		fmt.Println(string(r.Value))
+	}
+}
+
+// A Stream reads an answer of any size record by record: here every
+// record of a collection, written out as JSON lines with bounded memory.
+// Like Example, it needs a server on 127.0.0.1:3400 and is not run.
+func ExampleDialStream() {
+	ctx := context.Background()
+	st, err := client.DialStream(ctx, "127.0.0.1:3400")
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer st.Close()
+
+	if err := st.Send([]any{"select", "people", map[string]any{"order": []any{"id", "asc"}}}); err != nil {
+		log.Fatal(err)
+	}
+	if err := st.Flush(); err != nil {
+		log.Fatal(err)
+	}
+	a, err := st.Answer() // a refused query is a *client.Error here
+	if err != nil {
+		log.Fatal(err)
+	}
+	if err := a.Expect('['); err != nil {
+		log.Fatal(err)
+	}
+	var rec []byte
+	for first := true; ; {
+		more, err := a.Next(&first)
+		if err != nil {
+			log.Fatal(err)
+		}
+		if !more {
+			break
+		}
+		if rec, err = a.Value(rec[:0]); err != nil {
+			log.Fatal(err)
+		}
+		fmt.Printf("%s\n", rec)
+	}
+	if err := a.End(); err != nil {
+		log.Fatal(err)
 	}
 }

@@ -38,7 +38,7 @@ type Result struct {
 // went). Otherwise it reports why the exchange stopped (connection lost, ctx
 // ended, unparsable answer, ...): the answers read before that are in
 // results, and every query still waiting for its answer has in its Result
-// that same error, which wraps ErrUnknownOutcome. Nothing is retried.
+// that same error, which wraps ErrOutcomeUnknown. Nothing is retried.
 func (c *Client) Pipeline(ctx context.Context, qs []any) ([]Result, error) {
 	results := make([]Result, len(qs))
 	var reqs []byte
@@ -91,7 +91,7 @@ func (c *Client) Pipeline(ctx context.Context, qs []any) ([]Result, error) {
 		line, err := cn.r.ReadLine()
 		if err != nil {
 			if errors.Is(err, protocol.ErrTooLarge) {
-				results[sent[got]].Err = fmt.Errorf("%w: answer: %w", ErrUnknownOutcome, err)
+				results[sent[got]].Err = fmt.Errorf("%w: answer: %w", ErrOutcomeUnknown, err)
 				continue
 			}
 			rerr = err

@@ -102,8 +102,8 @@ func TestPipelineConnectionLost(t *testing.T) {
 	c := dial(t, s)
 	qs := []any{[]any{"echo", 1}, []any{"echo", 2}, []any{"half"}, []any{"echo", 4}, []any{"echo", 5}}
 	results, err := c.Pipeline(context.Background(), qs)
-	if !errors.Is(err, ErrUnknownOutcome) {
-		t.Fatalf("Pipeline = %v, want ErrUnknownOutcome", err)
+	if !errors.Is(err, ErrOutcomeUnknown) {
+		t.Fatalf("Pipeline = %v, want ErrOutcomeUnknown", err)
 	}
 	if string(results[0].Value) != "1" || string(results[1].Value) != "2" || results[0].Err != nil || results[1].Err != nil {
 		t.Fatalf("answers before the loss: %+v", results[:2])
@@ -124,7 +124,7 @@ func TestPipelineTimeout(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 100*time.Millisecond)
 	defer cancel()
 	results, err := c.Pipeline(ctx, []any{[]any{"ping"}, []any{"sleep", 2000}, []any{"ping"}})
-	if !errors.Is(err, context.DeadlineExceeded) || !errors.Is(err, ErrUnknownOutcome) {
+	if !errors.Is(err, context.DeadlineExceeded) || !errors.Is(err, ErrOutcomeUnknown) {
 		t.Fatalf("Pipeline = %v", err)
 	}
 	if string(results[0].Value) != `"pong"` || results[1].Err == nil || results[2].Err == nil {

@@ -1,23 +1,43 @@
 package client
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
+
+	prep "github.com/fleetdb-go/fleetdb/internal/records"
+	"github.com/fleetdb-go/fleetdb/protocol"
 )
 
 // The typed helpers below build the query arrays of docs/query-language.md and decode
 // their results; everything else (multi-read, multi-write, checked-write,
 // call, clear, ...) goes through Query. Their opts argument is the query's
 // <find-options>: nil for none, a FindOptions or *FindOptions, a
-// map[string]any, or a json.RawMessage.
+// fleetdb.Find (the embedded API's options, which marshal to the same
+// object), a map[string]any, or a json.RawMessage.
 
 // FindOptions is the <find-options> object of select, count, update and
 // delete. Zero fields are left out.
+//
+// Its fields are those of the embedded API's fleetdb.Find, and they take
+// that package's values: a fleetdb.Cond (fleetdb.Eq, fleetdb.Range,
+// fleetdb.And, ...) as Where and a []fleetdb.Order as Order marshal to the
+// query language, so the same literal, e.g.
+//
+//	{Where: fleetdb.Eq("city", "Oslo"), Order: []fleetdb.Order{fleetdb.Desc("age")}, Limit: 10}
+//
+// is a FindOptions and a fleetdb.Find, and selects the same records. (A
+// fleetdb.Find can also be passed as opts as it is.) Plain Go values work
+// too: Where: []any{"=", "city", "Oslo"}.
 type FindOptions struct {
-	// Where is a condition, e.g. []any{"=", "name", "Bob"}.
+	// Where is a condition, e.g. []any{"=", "name", "Bob"} or
+	// fleetdb.Eq("name", "Bob"). A value that marshals to null (the zero
+	// fleetdb.Cond, which matches every record) is left out.
 	Where any `json:"where,omitempty"`
-	// Order is []any{attr, "asc"|"desc"} or a list of those.
+	// Order is []any{attr, "asc"|"desc"}, a list of those, or
+	// []fleetdb.Order.
 	Order any `json:"order,omitempty"`
 	// Offset skips that many results.
 	Offset int `json:"offset,omitempty"`
@@ -28,6 +48,50 @@ type FindOptions struct {
 	Only any `json:"only,omitempty"`
 	// Distinct drops results equal to an earlier one.
 	Distinct bool `json:"distinct,omitempty"`
+}
+
+// MarshalJSON returns the find-options object, leaving out zero fields and
+// a Where, Order or Only that marshals to null (a nil slice, the zero
+// fleetdb.Cond).
+func (o FindOptions) MarshalJSON() ([]byte, error) {
+	type plain FindOptions // without this method
+	p := plain(o)
+	var err error
+	if p.Where, err = nullToNil(p.Where); err != nil {
+		return nil, fmt.Errorf("where: %w", err)
+	}
+	if p.Order, err = nullToNil(p.Order); err != nil {
+		return nil, fmt.Errorf("order: %w", err)
+	}
+	if p.Only, err = nullToNil(p.Only); err != nil {
+		return nil, fmt.Errorf("only: %w", err)
+	}
+	return marshalPlain(p)
+}
+
+// marshalPlain is json.Marshal without escaping <, > and & (a condition's
+// operators), as the client sends every query.
+func marshalPlain(v any) ([]byte, error) {
+	var b bytes.Buffer
+	enc := json.NewEncoder(&b)
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(v); err != nil {
+		return nil, err
+	}
+	return bytes.TrimSuffix(b.Bytes(), []byte("\n")), nil
+}
+
+// nullToNil returns nil for a value that marshals to null (so omitempty
+// leaves it out), else the value marshaled.
+func nullToNil(v any) (any, error) {
+	if v == nil {
+		return nil, nil
+	}
+	b, err := marshalPlain(v)
+	if err != nil || string(b) == "null" {
+		return nil, err
+	}
+	return json.RawMessage(b), nil
 }
 
 // Info is the result of ["info"].
@@ -59,21 +123,39 @@ func (c *Client) Ping(ctx context.Context) error {
 // records inserted. It is all or nothing: a duplicated id or a record without
 // id fails the whole batch with an *Error. With no records it sends nothing
 // and returns 0.
+//
+// Records are taken as the embedded fleetdb.DB.Insert takes them: a single
+// slice or array argument stands for its elements (Insert(ctx, "people",
+// people) inserts every element of people), and a struct whose id is an
+// exported field ID or Id without a json tag is sent with that attribute
+// named "id". When the server refuses a record without an id, the error
+// (still an *Error for errors.As) says which record and what it has
+// instead.
 func (c *Client) Insert(ctx context.Context, coll string, records ...any) (int, error) {
-	if len(records) == 0 {
-		return 0, nil
-	}
-	return c.queryInt(ctx, []any{"insert", coll, records})
+	return c.write(ctx, "insert", coll, records)
 }
 
 // Put sends ["put", coll, [records...]], which inserts or wholly replaces
-// records by id, and returns the number written. With no records it sends
-// nothing and returns 0.
+// records by id, and returns the number written. It takes records as Insert
+// does. With no records it sends nothing and returns 0.
 func (c *Client) Put(ctx context.Context, coll string, records ...any) (int, error) {
-	if len(records) == 0 {
+	return c.write(ctx, "put", coll, records)
+}
+
+// write sends an insert or put of records (see Insert).
+func (c *Client) write(ctx context.Context, op, coll string, records []any) (int, error) {
+	recs := prep.Prepare(records)
+	if len(recs) == 0 {
 		return 0, nil
 	}
-	return c.queryInt(ctx, []any{"put", coll, records})
+	n, err := c.queryInt(ctx, []any{op, coll, recs})
+	var e *Error
+	if errors.As(err, &e) && e.Message == protocol.MsgNoID {
+		if i, why, ok := prep.Diagnose(recs); ok {
+			return n, fmt.Errorf("client: %s %s: record %d has no \"id\" attribute; %s: %w", op, coll, i, why, err)
+		}
+	}
+	return n, err
 }
 
 // Select sends ["select", coll, opts] and returns the records (or the

@@ -38,7 +38,9 @@ type Stream struct {
 
 // DialStream connects to the server at addr and authenticates with
 // WithPassword's password, if any. Of the options, WithPassword,
-// WithDialTimeout and WithDialer apply.
+// WithDialTimeout, WithDialer and WithTLS apply; answers have no size
+// limit (WithMaxResponseBytes does not apply): Answer reads them piece by
+// piece, Receive whole.
 func DialStream(ctx context.Context, addr string, opts ...Option) (*Stream, error) {
 	cfg := defaultConfig()
 	for _, opt := range opts {
@@ -95,7 +97,7 @@ func (s *Stream) auth(password string) error {
 	}
 	status, value, err := protocol.ParseResponse(line)
 	if err != nil {
-		return fmt.Errorf("client: auth: %w: %w", ErrUnknownOutcome, err)
+		return fmt.Errorf("client: auth: %w: %w", ErrOutcomeUnknown, err)
 	}
 	return authAnswer(status, value)
 }
@@ -160,7 +162,7 @@ func (s *Stream) AppendReceive(dst []byte) ([]byte, error) {
 	}
 	status, value, err := protocol.ParseResponse(line[start:])
 	if err != nil {
-		return dst[:start], fmt.Errorf("%w: %w", ErrUnknownOutcome, err)
+		return dst[:start], fmt.Errorf("%w: %w", ErrOutcomeUnknown, err)
 	}
 	if status != protocol.StatusOK {
 		return dst[:start], serverError(status, value)
@@ -215,7 +217,7 @@ func (s *Stream) Answer() (*Answer, error) {
 
 // ioErr turns an error of the exchange into the error the stream returns:
 // the ctx's error when it ended (its watcher closed the connection), else
-// a lost connection (ErrUnknownOutcome).
+// a lost connection (ErrOutcomeUnknown).
 func (s *Stream) ioErr(err error) error {
 	if err == nil {
 		return nil
@@ -226,7 +228,7 @@ func (s *Stream) ioErr(err error) error {
 	if errors.Is(err, io.EOF) {
 		err = io.ErrUnexpectedEOF
 	}
-	return fmt.Errorf("%w: %w", ErrUnknownOutcome, err)
+	return fmt.Errorf("%w: %w", ErrOutcomeUnknown, err)
 }
 
 // Answer is the value of an answer with status 0, read piece by piece

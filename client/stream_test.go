@@ -166,7 +166,7 @@ func TestStreamErrors(t *testing.T) {
 	}
 
 	st := dialStream(t, s, WithPassword("pw"))
-	if _, err := st.Query([]any{"half"}); !errors.Is(err, ErrUnknownOutcome) {
+	if _, err := st.Query([]any{"half"}); !errors.Is(err, ErrOutcomeUnknown) {
 		t.Fatalf("cut answer: %v", err)
 	}
 	if err := st.Send([]any{"bad", make(chan int)}); !errors.Is(err, ErrInvalidQuery) {

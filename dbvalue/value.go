@@ -66,11 +66,19 @@ type Txn struct {
 	edit  *btree.Edit
 	colls btree.Tree[collection.Collection]
 	seq   uint64
+
+	// For change feeds (steps.go): the value the transaction began on,
+	// the state after the last Step (nil before the first), the steps so
+	// far and the collections dropped by the current write.
+	base     btree.Tree[collection.Collection]
+	stepBase *Value
+	steps    []Step
+	dropped  []string
 }
 
 // Begin starts a transaction on v.
 func (v *Value) Begin() *Txn {
-	return &Txn{edit: btree.NewEdit(), colls: v.colls, seq: v.Seq}
+	return &Txn{edit: btree.NewEdit(), colls: v.colls, seq: v.Seq, base: v.colls}
 }
 
 // Edit returns the token under which the transaction changes trees.
@@ -95,12 +103,16 @@ func (t *Txn) SetCollection(name string, c collection.Collection) {
 func (t *Txn) DropCollection(name string) bool {
 	var ok bool
 	t.colls, ok = t.colls.Delete(t.edit, name)
+	if ok {
+		t.noteDrop(name)
+	}
 	return ok
 }
 
 // Clear removes every collection and returns how many there were.
 func (t *Txn) Clear() int {
 	n := t.colls.Len()
+	t.noteClear()
 	t.colls = btree.Tree[collection.Collection]{}
 	return n
 }
@@ -112,20 +124,22 @@ func (t *Txn) View() *Value { return &Value{colls: t.colls, Seq: t.seq} }
 
 // Savepoint is a state of a transaction that Rollback returns to.
 type Savepoint struct {
-	colls btree.Tree[collection.Collection]
+	colls   btree.Tree[collection.Collection]
+	dropped int
 }
 
 // Savepoint records the current state. Later changes use a new edit token,
 // so the recorded trees are not changed by them.
 func (t *Txn) Savepoint() Savepoint {
 	t.edit = btree.NewEdit()
-	return Savepoint{colls: t.colls}
+	return Savepoint{colls: t.colls, dropped: len(t.dropped)}
 }
 
 // Rollback returns the transaction to a savepoint.
 func (t *Txn) Rollback(sp Savepoint) {
 	t.edit = btree.NewEdit()
 	t.colls = sp.colls
+	t.dropped = t.dropped[:sp.dropped]
 }
 
 // SetSeq sets the log position the committed value will reflect.
@@ -136,5 +150,6 @@ func (t *Txn) Commit() *Value {
 	v := &Value{colls: t.colls, Seq: t.seq}
 	t.edit = nil
 	t.colls = btree.Tree[collection.Collection]{}
+	t.base, t.stepBase = btree.Tree[collection.Collection]{}, nil
 	return v
 }

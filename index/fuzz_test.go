@@ -10,7 +10,7 @@ import (
 )
 
 // FuzzValueOrder checks the encoding of three JSON values against the
-// model of SPEC §2: encodings compare like the values (so equal encodings
+// model of docs/query-language.md: encodings compare like the values (so equal encodings
 // iff equal values, and the order is antisymmetric and transitive), no
 // encoding prefixes another, and complements reverse the order.
 //

@@ -1,6 +1,6 @@
 package index
 
-// A brute-force model of SPEC §2 (equality and total order of values),
+// A brute-force model of docs/query-language.md (equality and total order of values),
 // independent of the encoding: values decoded with encoding/json
 // (UseNumber), numbers compared as exact rationals. The number semantics
 // are those of ParseNumber: integer text (with an optional all-zero
@@ -65,7 +65,7 @@ func modelRank(v any) int {
 	return 6
 }
 
-// modelCompare is the total order of SPEC §2. ok is false when the values
+// modelCompare is the total order of docs/query-language.md. ok is false when the values
 // hold a number the model cannot order.
 func modelCompare(a, b any) (c int, ok bool) {
 	ra, rb := modelRank(a), modelRank(b)

@@ -10,7 +10,7 @@ import (
 	"github.com/tidwall/gjson"
 )
 
-// orderTable lists values in ascending order (SPEC §2); the values of one
+// orderTable lists values in ascending order (docs/query-language.md); the values of one
 // row are equal. Every pair of values is checked against its rows' order.
 var orderTable = [][]string{
 	{`null`},

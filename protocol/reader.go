@@ -104,6 +104,16 @@ func (r *Reader) MaxLineBytes() int { return r.max }
 // blocking in the next ReadLine.
 func (r *Reader) Buffered() int { return r.br.Buffered() }
 
+// TakeBuffered returns a copy of the bytes waiting in the buffer and drops
+// them from it: a server that hands its connection to other code (a change
+// feed) gives that code the input already read.
+func (r *Reader) TakeBuffered() []byte {
+	b, _ := r.br.Peek(r.br.Buffered())
+	b = append([]byte(nil), b...)
+	r.br.Discard(len(b))
+	return b
+}
+
 // ReadLine returns the next line without its terminator. The slice aliases
 // the Reader's buffers and is valid only until the next call to ReadLine or
 // Reset; copy it to keep it. In the steady state ReadLine does not allocate.

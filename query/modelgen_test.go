@@ -1,7 +1,7 @@
 package query
 
 // The generator of random requests for the model test. It draws values
-// from pools chosen to hit the edges of SPEC §2 (1 = 1.0 = 1e0, -0, 2^53,
+// from pools chosen to hit the edges of docs/query-language.md (1 = 1.0 = 1e0, -0, 2^53,
 // int64 limits, NUL bytes, unicode, nested arrays and objects) and looks at
 // the model's current records and indexes so that conditions hit records
 // and indexes serve queries.
@@ -551,7 +551,7 @@ func (g *gen) read() string {
 	return `["multi-read",[["count",` + c + `],["select",` + c + `,{"order":["id","desc"],"limit":3}],["list-collections"]]]`
 }
 
-// respell writes an equal value differently (SPEC §2 equality is by value):
+// respell writes an equal value differently (docs/query-language.md equality is by value):
 // integers as 2.0 or 2e0, other numbers in exponent form, non-ASCII string
 // characters as \u escapes, object members in reverse order.
 func (g *gen) respell(js string) string {

@@ -60,7 +60,7 @@ func mNumber(n json.Number) *big.Rat {
 	return r
 }
 
-// mRank is the type class order of SPEC §2.
+// mRank is the type class order of docs/query-language.md.
 func mRank(v any) int {
 	switch v := v.(type) {
 	case nil:
@@ -82,7 +82,7 @@ func mRank(v any) int {
 	panic("model: unexpected value type")
 }
 
-// mCompare is the total order of SPEC §2.
+// mCompare is the total order of docs/query-language.md.
 func mCompare(a, b any) int {
 	ra, rb := mRank(a), mRank(b)
 	if ra != rb {
@@ -138,7 +138,7 @@ func cmpInt(a, b int) int {
 	return 0
 }
 
-// mClass is the range class of SPEC §2: 1 booleans, 2 numbers, 3 strings,
+// mClass is the range class of docs/query-language.md: 1 booleans, 2 numbers, 3 strings,
 // 0 anything else (never matches a range).
 func mClass(v any) int {
 	switch v.(type) {

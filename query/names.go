@@ -12,6 +12,7 @@ var every = [...]Query{
 	CreateIndex{}, DropIndex{}, DropCollection{}, Clear{}, MultiWrite{},
 	CheckedWrite{}, Compact{}, Call{}, Auth{},
 	SetReadConsistency{}, ClusterJoin{}, ClusterRemove{},
+	Watch{}, Unwatch{}, SnapshotOpen{}, SnapshotRead{}, SnapshotClose{},
 }
 
 // NumNames is the number of query names.
@@ -22,7 +23,7 @@ const NumNames = len(every)
 var collectionQueries = map[string]bool{
 	"select": true, "count": true, "list-indexes": true, "insert": true,
 	"put": true, "update": true, "delete": true, "create-index": true,
-	"drop-index": true, "drop-collection": true,
+	"drop-index": true, "drop-collection": true, "watch": true,
 }
 
 var nameIndex = func() map[string]int {

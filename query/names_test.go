@@ -41,6 +41,9 @@ func TestNamesAreTheParsers(t *testing.T) {
 		"set-read-consistency": `["set-read-consistency","local"]`,
 		"cluster-join":         `["cluster-join","n2","127.0.0.2:4400","127.0.0.2:3400"]`,
 		"cluster-remove":       `["cluster-remove","n2"]`,
+		"watch":                `["watch","c",{"from":1}]`, "unwatch": `["unwatch"]`,
+		"snapshot-open": `["snapshot-open",5]`, "snapshot-read": `["snapshot-read","s1",["count","c"]]`,
+		"snapshot-close": `["snapshot-close","s1"]`,
 	}
 	for _, n := range names {
 		src, ok := samples[n]

@@ -117,6 +117,11 @@ func init() {
 		"cluster-join":         {3, 3, parseClusterJoin},
 		"cluster-remove":       {1, 1, parseClusterRemove},
 		"set-read-consistency": {1, 1, parseSetReadConsistency},
+		"watch":                {1, 2, parseWatch},
+		"unwatch":              {0, 0, func([]gjson.Result) (Query, error) { return Unwatch{}, nil }},
+		"snapshot-open":        {0, 1, parseSnapshotOpen},
+		"snapshot-read":        {2, 2, parseSnapshotRead},
+		"snapshot-close":       {1, 1, parseSnapshotClose},
 	}
 }
 
@@ -220,7 +225,8 @@ func parseMultiRead(args []gjson.Result) (Query, error) {
 // an error that was not a refusal.)
 func answeredAbove(q Query) bool {
 	switch q.(type) {
-	case Compact, Auth, ClusterJoin, ClusterRemove, SetReadConsistency:
+	case Compact, Auth, ClusterJoin, ClusterRemove, SetReadConsistency,
+		Watch, Unwatch, SnapshotOpen, SnapshotRead, SnapshotClose:
 		return true
 	}
 	return false
@@ -246,31 +252,62 @@ func parseRecords(q string, r gjson.Result) ([]Record, error) {
 	}
 	var recs []Record
 	var err error
+	// The encoded ids of a batch go into one buffer, made one string at
+	// the end and shared by the records' IDs (one allocation for the batch
+	// instead of one per record; the collection copies each id into the
+	// record's block). ends[i] is where record i's id ends in it.
+	var idBuf []byte
+	var ends []int
 	r.ForEach(func(_, x gjson.Result) bool {
 		if !x.IsObject() {
 			err = malformed("%s: record %d is not an object, got %s", q, len(recs), kindOf(x))
 			return false
 		}
 		var rec Record
-		rec, err = parseRecord(q, x)
+		var id gjson.Result
+		rec, id, err = parseRecordJSON(q, x)
+		if err == nil {
+			idBuf = index.AppendValue(idBuf, id)
+			ends = append(ends, len(idBuf))
+		}
 		recs = append(recs, rec)
 		return err == nil
 	})
+	if err == nil {
+		ids, start := string(idBuf), 0
+		for i, end := range ends {
+			recs[i].ID = ids[start:end]
+			start = end
+		}
+	}
 	return recs, err
 }
 
 func parseRecord(q string, r gjson.Result) (Record, error) {
+	rec, id, err := parseRecordJSON(q, r)
+	if err == nil {
+		rec.ID = index.EncodeValue(id)
+	}
+	return rec, err
+}
+
+// parseRecordJSON checks a record and returns it without its ID, and its
+// id attribute, which the caller encodes.
+func parseRecordJSON(q string, r gjson.Result) (Record, gjson.Result, error) {
 	id := r.Get("id")
 	if !id.Exists() || id.Type == gjson.Null { // null = missing (docs/query-language.md)
-		return Record{}, errNoID
+		return Record{}, id, errNoID
 	}
 	if id.Type != gjson.Number && id.Type != gjson.String {
-		return Record{}, malformed("%s: id must be a number or a string, got %s", q, compact(id))
+		return Record{}, id, malformed("%s: id must be a number or a string, got %s", q, compact(id))
 	}
 	if id.Type == gjson.Number && (math.IsInf(id.Num, 0) || math.IsNaN(id.Num)) {
-		return Record{}, malformed("%s: id %s is out of the range of a double", q, id.Raw)
+		return Record{}, id, malformed("%s: id %s is out of the range of a double", q, id.Raw)
 	}
-	return Record{ID: index.EncodeValue(id), JSON: jsontext.CompactString(r.Raw)}, nil
+	// The JSON may share the request's bytes: the collection copies every
+	// record into a block of its own (index.NewBlock), so nothing keeps
+	// the request alive after the write.
+	return Record{JSON: jsontext.Compact(r.Raw)}, id, nil
 }
 
 func parseInsert(args []gjson.Result) (Query, error) {

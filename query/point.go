@@ -8,6 +8,7 @@ import (
 	"github.com/fleetdb-go/fleetdb/collection"
 	"github.com/fleetdb-go/fleetdb/dbvalue"
 	"github.com/fleetdb-go/fleetdb/index"
+	"github.com/fleetdb-go/fleetdb/internal/jsontext"
 )
 
 // Point reads: a select whose only option is one equality, on "id" or on
@@ -179,16 +180,7 @@ type scanner struct {
 }
 
 // ws skips JSON whitespace.
-func (s *scanner) ws() {
-	for s.i < len(s.b) {
-		switch s.b[s.i] {
-		case ' ', '\t', '\n', '\r':
-			s.i++
-		default:
-			return
-		}
-	}
-}
+func (s *scanner) ws() { s.i = jsontext.SkipSpace(s.b, s.i) }
 
 // lit consumes the literal token t and the whitespace after it.
 func (s *scanner) lit(t string) bool {
@@ -227,45 +219,14 @@ func (s *scanner) str() ([]byte, bool) {
 	return nil, false
 }
 
-// num consumes a number in JSON's grammar, -?(0|[1-9][0-9]*)(.[0-9]+)?([eE][+-]?[0-9]+)?,
-// and the whitespace after it.
+// num consumes a number in JSON's grammar and the whitespace after it.
 func (s *scanner) num() ([]byte, bool) {
-	b, start := s.b, s.i
-	i := start
-	digits := func() int {
-		n := 0
-		for i < len(b) && b[i] >= '0' && b[i] <= '9' {
-			i++
-			n++
-		}
-		return n
-	}
-	if i < len(b) && b[i] == '-' {
-		i++
-	}
-	switch {
-	case i < len(b) && b[i] == '0':
-		i++
-	case digits() == 0:
+	end, k := jsontext.ScanNumber(s.b, s.i)
+	if k != jsontext.KindOK {
 		return nil, false
 	}
-	if i < len(b) && b[i] == '.' {
-		i++
-		if digits() == 0 {
-			return nil, false
-		}
-	}
-	if i < len(b) && (b[i] == 'e' || b[i] == 'E') {
-		i++
-		if i < len(b) && (b[i] == '+' || b[i] == '-') {
-			i++
-		}
-		if digits() == 0 {
-			return nil, false
-		}
-	}
-	v := b[start:i]
-	s.i = i
+	v := s.b[s.i:end]
+	s.i = end
 	s.ws()
 	return v, true
 }

@@ -100,7 +100,9 @@ type (
 	Auth struct{ Password string }
 )
 
-// Record is a record to write: its encoded id and its compact JSON.
+// Record is a record to write: its encoded id and its compact JSON. Both
+// may share bytes with the request or with the other records of a batch
+// (the collection stores copies).
 type Record struct {
 	ID   string // index.EncodeValue of the id
 	JSON string

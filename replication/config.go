@@ -114,6 +114,10 @@ type Config struct {
 	// and after a snapshot is restored, with the value's Seq set to the
 	// Raft index it reflects.
 	Publish func(*dbvalue.Value)
+	// Changes, when set, is called right after Publish with the steps of
+	// the batch (one per writes entry, at its Raft index), or with none
+	// and restored true after a snapshot was restored (change feeds).
+	Changes func(steps []dbvalue.Step, v *dbvalue.Value, restored bool)
 
 	// network, when set, replaces TCP with an in-process network (the
 	// package's tests): the node's transport and forwarding go through it,

@@ -3,9 +3,13 @@
 //
 // # What it owns
 //
-// A Node: the Raft node, its stores (raft-boltdb for the log and the stable
-// store, raft's file snapshot store, all in the data directory), its
-// transport, the state machine (fsm), the write path and the read barrier.
+// A Node: the Raft node, its stores (the log in raft-wal, or in raft-boltdb
+// with LogStoreBolt; the stable store in raft-boltdb; raft's file snapshot
+// store; all in the data directory, whose layout tells which log store
+// wrote it: store.go), its transport (wrapped by peerTransport, which
+// retries replication to a returning member every 100 ms instead of raft's
+// back-off of up to 10.24 s, and records each member's last answer), the
+// state machine (fsm), the write path and the read barrier.
 // The database value itself is published through Config.Publish: the root
 // package keeps it behind its atomic pointer, and reads never touch this
 // package except for the barrier.
@@ -44,7 +48,15 @@
 // the state machine applied the recorded index. On a follower: ask the
 // leader for that index ("R" request) and wait until applied locally.
 // Concurrent readers share rounds: a reader joins the next round, never
-// one already running. A context carrying query.ReadLocal skips all this.
+// one already running; up to four rounds run at once. A context carrying
+// query.ReadLocal skips all this.
+//
+// # Ready
+//
+// From Open, a goroutine runs read barriers until one succeeds: then the
+// node is Ready (it knows the leader and has applied the leader's commit
+// index as of then), and WaitReady returns; a server says it is ready only
+// after that.
 //
 // # Log entries
 //
@@ -90,6 +102,7 @@
 // Config.Join asks a member, over the FleetDB protocol at its client
 // address, to send ["cluster-join", id, raft-addr, client-addr] on this
 // node's behalf. A node restarted on its data directory rejoins by itself.
+// A leader that closes hands leadership over first.
 //
 // # Concurrency
 //

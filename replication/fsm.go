@@ -24,6 +24,7 @@ import (
 type fsm struct {
 	env     *query.Env
 	publish func(*dbvalue.Value)
+	changes func([]dbvalue.Step, *dbvalue.Value, bool) // nil: none
 	log     *slog.Logger
 
 	// v is the current value; the FSM goroutine only.
@@ -80,6 +81,7 @@ func (f *fsm) ApplyBatch(logs []*raft.Log) []any {
 				txn = f.v.Begin()
 			}
 			res[i] = f.applyWrites(txn, l.Index, body)
+			txn.Step(l.Index) // change feeds: each entry's changes at its index
 		case entryMember:
 			id, addr, err := decodeMember(body)
 			if err != nil {
@@ -109,6 +111,9 @@ func (f *fsm) ApplyBatch(logs []*raft.Log) []any {
 		f.members.Store(&members)
 	}
 	f.publish(f.v)
+	if f.changes != nil {
+		f.changes(txn.TakeSteps(), f.v, false)
+	}
 	f.progress.set(last, term)
 	return res
 }
@@ -166,6 +171,9 @@ func (f *fsm) Restore(rc io.ReadCloser) error {
 	f.v = v
 	f.members.Store(&members)
 	f.publish(v)
+	if f.changes != nil {
+		f.changes(nil, v, true)
+	}
 	f.progress.set(v.Seq, 0)
 	f.restores.Add(1)
 	f.log.Info("replication: snapshot restored", "index", v.Seq, "collections", v.Len())

@@ -87,6 +87,10 @@ var raftLevels = map[string]slog.Level{
 	"failed to appendEntries to":              slog.LevelDebug,
 	"failed to heartbeat to":                  slog.LevelDebug,
 	"failed to start pipeline replication to": slog.LevelDebug,
+	// The leader's lease check, every half heartbeat timeout while a
+	// member is away (a restart): the node's own warning after five
+	// heartbeat timeouts unreachable says it once (replication/upkeep).
+	"failed to contact": slog.LevelInfo,
 	// Elections while a member is down or was the leader.
 	"failed to make requestVote RPC":                    slog.LevelInfo,
 	"rejecting vote request since we have a leader":     slog.LevelInfo,

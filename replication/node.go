@@ -74,6 +74,7 @@ func Open(ctx context.Context, cfg Config) (_ *Node, err error) {
 	n.leaderReads = newRounds(n, n.leaderRound)
 	n.followerReads = newRounds(n, n.followerRound)
 	n.fsm = newFSM(cfg.Env, cfg.Publish, n.log)
+	n.fsm.changes = cfg.Changes
 	n.sendq = newCoalescer(cfg.MaxBatch, cfg.QueueSize)
 	defer func() {
 		if err != nil {

@@ -5,7 +5,7 @@ import (
 	"time"
 )
 
-// awaitReady makes the node ready once it can answer (SPEC §6): it is a
+// awaitReady makes the node ready once it can answer (docs/clustering.md): it is a
 // member, knows the leader and has applied the leader's commit index as of
 // now, which is exactly what a linearizable read barrier establishes. It
 // runs on a goroutine of the node's from Open until then.

@@ -162,6 +162,9 @@ func (c *conn) handle(line []byte) (closeConn bool) {
 	case actAnswered:
 		return false
 	}
+	if name == nameWatch || name == nameUnwatch {
+		return c.watch(line, name)
+	}
 	if c.runInline(name, line) {
 		return false
 	}

@@ -60,6 +60,9 @@ type lconn struct {
 	writeDeadline time.Time // of answers the network did not take
 	drainDeadline time.Time // after Shutdown
 
+	// watchState: the connection's change feed (watch_loop_linux.go).
+	watchState lconnWatch
+
 	// mu guards fdClosed against kill.
 	mu       sync.Mutex
 	fdClosed bool
@@ -107,6 +110,10 @@ func (c *lconn) run() {
 	if len(c.out) == 0 {
 		c.out, c.lent = l.out[:0], true
 	}
+	if c.hasResult && c.watchState.end != nil {
+		c.hasResult = false
+		c.finishWatch()
+	}
 	if c.hasResult {
 		c.hasResult = false
 		c.finish(c.qname, c.qout, c.qerr, c.qstart)
@@ -119,6 +126,10 @@ func (c *lconn) run() {
 	for reads := 0; !c.closed; {
 		if !c.send() || c.busy || c.closed {
 			break
+		}
+		if c.watchState.next != nil {
+			c.startWatch()
+			continue
 		}
 		if c.lingering {
 			c.linger()
@@ -308,7 +319,9 @@ func (c *lconn) feed(buf []byte, owned bool) (stopped bool) {
 			case actClose:
 				closeConn = true
 			case actQuery:
-				if !c.runInline(name, line) {
+				if name == nameWatch || name == nameUnwatch {
+					stopped = c.feedWatch(line, name)
+				} else if !c.runInline(name, line) {
 					c.qname = name
 					c.qline = line
 					pos = lineStart // the line stays in c.in while it runs

@@ -49,6 +49,7 @@ type Metrics struct {
 	authNeeded   prometheus.Counter
 	readTimeout  prometheus.Counter
 	idleTimeout  prometheus.Counter
+	watchMetrics
 
 	// used is set by the Server that adopts these metrics.
 	used atomic.Bool
@@ -107,6 +108,7 @@ func NewMetrics() *Metrics {
 		m.bytesIn, m.bytesOut, m.tooLarge,
 		collectors.NewGoCollector(),
 		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	m.watchMetrics = newWatchMetrics(m.reg)
 	return m
 }
 

@@ -16,9 +16,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/fleetdb-go/fleetdb/cmd/fleetdb/internal/admin"
-
 	"github.com/fleetdb-go/fleetdb/client"
+	"github.com/fleetdb-go/fleetdb/cmd/fleetdb/internal/admin"
 )
 
 // serveProc is a `fleetdb serve` child process: the test binary run as

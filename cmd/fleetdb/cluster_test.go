@@ -9,10 +9,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/fleetdb-go/fleetdb/client"
 	"github.com/fleetdb-go/fleetdb/cmd/fleetdb/internal/admin"
 	"github.com/fleetdb-go/fleetdb/cmd/fleetdb/internal/cliutil"
-
-	"github.com/fleetdb-go/fleetdb/client"
 )
 
 // TestServeClusterUsage: serve refuses cluster flags mixed with the log
@@ -30,15 +29,18 @@ func TestServeClusterUsage(t *testing.T) {
 		{append([]string{"serve", "-e"}, member...), "--ephemeral"},
 		{append([]string{"serve", "--fsync", "never"}, member...), "--fsync"},
 		{append([]string{"serve", "--auto-compact", "2"}, member...), "--auto-compact"},
-		{[]string{"serve", "--node-id", "n1"}, "RaftAddr is required"},
-		{[]string{"serve", "--bootstrap"}, "NodeID is required"},
-		{[]string{"serve", "--join", "127.0.0.1:3400", "--node-id", "n1", "--raft-addr", "127.0.0.1:0"}, "DataDir is required"},
+		{[]string{"serve", "--node-id", "n1"}, "--raft-addr, --data-dir missing"},
+		{[]string{"serve", "--bootstrap"}, "--node-id, --raft-addr, --data-dir missing"},
+		{[]string{"serve", "--join", "127.0.0.1:3400", "--node-id", "n1", "--raft-addr", "127.0.0.1:0"}, "; --data-dir missing"},
 		{append([]string{"serve", "--bootstrap", "--join", "127.0.0.1:3400"}, member...), "exclude each other"},
 		{append([]string{"serve", "--join", "127.0.0.1"}, member...), "--join"},
 		{[]string{"serve", "--node-id", "n1", "--raft-addr", "4400", "--data-dir", dir}, "--raft-addr"},
 		{append([]string{"serve", "--snapshot-interval", "-1s"}, member...), "must not be negative"},
 	} {
 		code, _, stderr := runCmd(t, context.Background(), tc.args...)
+		if strings.Contains(stderr, "fleetdb: fleetdb:") || strings.Contains(stderr, "ClusterOptions") {
+			t.Errorf("%v: the message doubles its prefix or names a Go field: %s", tc.args, stderr)
+		}
 		if code != cliutil.ExitUsage || !strings.Contains(stderr, tc.want) {
 			t.Errorf("%v: exit %d, want %d and %q in\n%s", tc.args, code, cliutil.ExitUsage, tc.want, stderr)
 		}

@@ -41,7 +41,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	if err == nil {
 		return 0
 	}
-	fmt.Fprintf(stderr, "fleetdb: %v\n", err)
+	fmt.Fprintln(stderr, cliutil.Message(err))
 	code := cliutil.ExitStatus(err)
 	if code == cliutil.ExitUsage {
 		fmt.Fprintln(stderr, "Run 'fleetdb help' (or 'fleetdb <command> --help') for usage.")

@@ -11,7 +11,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/fleetdb-go/fleetdb/client"
 	"github.com/fleetdb-go/fleetdb/cmd/fleetdb/internal/clitest"
 	"github.com/fleetdb-go/fleetdb/cmd/fleetdb/internal/cliutil"
 	"github.com/spf13/cobra"
@@ -190,16 +189,12 @@ func runAdmin(t testing.TB, r adminRun, args ...string) (int, string, string) {
 	defer cancel()
 	err := root.ExecuteContext(ctx)
 	if err != nil {
-		fmt.Fprintf(stderr, "fleetdb: %v\n", err)
+		fmt.Fprintln(stderr, cliutil.Message(err))
 	}
 	return cliutil.ExitStatus(err), stdout.String(), stderr.String()
 }
 
-// testServer serves an ephemeral database until the test ends, and
-// returns its port as a flag value and a client of it.
-func testServer(t testing.TB, password string) (port string, c *client.Client) {
-	t.Helper()
-	return clitest.Server(t, clitest.ServerConfig{Password: password})
-}
-
-var freePort = clitest.FreePort
+var (
+	testServer = clitest.Server
+	freePort   = clitest.FreePort
+)

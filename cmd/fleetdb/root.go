@@ -9,7 +9,6 @@ import (
 	"github.com/fleetdb-go/fleetdb/cmd/fleetdb/internal/cliutil"
 	"github.com/fleetdb-go/fleetdb/cmd/fleetdb/internal/shell"
 	"github.com/fleetdb-go/fleetdb/cmd/fleetdb/internal/transfer"
-
 	"github.com/fleetdb-go/fleetdb/query"
 	"github.com/spf13/cobra"
 )
@@ -74,8 +73,8 @@ Exit status:
 	return root
 }
 
-// newAdminCmds builds the commands that talk to a running server (SPEC
-// §8). Each has its own connection flags and --json; their output goes to
+// newAdminCmds builds the commands that talk to a running server (README,
+// "The CLI"). Each has its own connection flags and --json; their output goes to
 // stdout, their progress bars and summaries to stderr.
 func newAdminCmds(stdout, stderr io.Writer) []*cobra.Command {
 	return []*cobra.Command{
@@ -87,6 +86,7 @@ func newAdminCmds(stdout, stderr io.Writer) []*cobra.Command {
 		admin.NewQueryCmd(stdout),
 		admin.NewExplainCmd(stdout),
 		admin.NewCompactCmd(stdout),
+		admin.NewWatchCmd(stdout, stderr),
 		transfer.NewExportCmd(stdout, stderr),
 		transfer.NewImportCmd(stdout, stderr),
 		transfer.NewBackupCmd(stdout, stderr),

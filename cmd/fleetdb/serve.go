@@ -12,9 +12,8 @@ import (
 	"strconv"
 	"time"
 
-	"github.com/fleetdb-go/fleetdb/cmd/fleetdb/internal/cliutil"
-
 	"github.com/fleetdb-go/fleetdb"
+	"github.com/fleetdb-go/fleetdb/cmd/fleetdb/internal/cliutil"
 	"github.com/fleetdb-go/fleetdb/server"
 	"github.com/spf13/cobra"
 )
@@ -40,6 +39,11 @@ type serveConfig struct {
 	tlsCert         string
 	tlsKey          string
 	tlsClientCA     string
+
+	// Change feeds and pinned snapshots (docs/changefeeds.md).
+	watchHistory int64
+	watchBuffer  int64
+	maxSnapshots int
 
 	// Observability.
 	metrics   string
@@ -112,6 +116,7 @@ member needs the same password.`,
 	f.BoolVarP(&cfg.ephemeral, "ephemeral", "e", false, "keep nothing on disk")
 	f.IntVarP(&cfg.port, "port", "p", 3400, "TCP port (0: any free port, logged when ready)")
 	f.StringVarP(&cfg.host, "addr", "a", "127.0.0.1", "address to listen on")
+	f.StringVar(&cfg.host, "host", "127.0.0.1", "the same as -a (the client commands' spelling)")
 	f.StringVarP(&cfg.password, "password", "x", "", "require [\"auth\", PASSWORD] as the first query of every connection")
 	f.StringVar(&cfg.tlsCert, "tls-cert", "", "serve TLS only (1.2 or later) with this certificate (PEM), with --tls-key")
 	f.StringVar(&cfg.tlsKey, "tls-key", "", "the key of --tls-cert (PEM)")
@@ -124,6 +129,9 @@ member needs the same password.`,
 	f.DurationVar(&cfg.idleTimeout, "idle-timeout", 0, "close connections idle this long (0: never)")
 	f.DurationVar(&cfg.writeTimeout, "write-timeout", server.DefaultWriteTimeout, "close connections whose answers cannot be sent for this long")
 	f.DurationVar(&cfg.shutdownTimeout, "shutdown-timeout", 30*time.Second, "on SIGINT/SIGTERM, how long queries in flight may take before connections are closed by force")
+	f.Int64Var(&cfg.watchHistory, "watch-history", fleetdb.DefaultWatchHistory, "bytes of recent changes kept so that a watch can resume from an earlier position")
+	f.Int64Var(&cfg.watchBuffer, "watch-buffer", fleetdb.DefaultWatchBuffer, "bytes of unsent events a watcher may lag before its feed ends (\"Watch fell behind\")")
+	f.IntVar(&cfg.maxSnapshots, "max-snapshots", fleetdb.DefaultMaxSnapshots, "most pinned snapshots open at once")
 	f.StringVar(&cfg.metrics, "metrics", "", "serve HTTP /metrics (Prometheus) and /healthz on this address, e.g. 127.0.0.1:9340")
 	f.BoolVar(&cfg.pprof, "pprof", false, "also serve Go's /debug/pprof/ profiles on the --metrics address")
 	f.StringVar(&cfg.logFormat, "log-format", "text", "log format on stderr: text or json")
@@ -170,9 +178,13 @@ func runServe(ctx context.Context, cfg serveConfig, stderr io.Writer, ready func
 	if cfg.port < 0 || cfg.port > 65535 {
 		return cliutil.Usagef(fmt.Errorf("-p %d: not a TCP port", cfg.port))
 	}
+	if cfg.watchHistory < 0 || cfg.watchBuffer < 0 || cfg.maxSnapshots < 0 {
+		return cliutil.Usagef(errors.New("--watch-history, --watch-buffer and --max-snapshots must not be negative (0: the default)"))
+	}
 	// The server owns its process: it replays with a lazier collector
 	// (about twice as fast on a large log).
-	opts := fleetdb.Options{Sync: policy, AutoCompactRatio: cfg.autoCompact, Logger: log, ReplayGCPercent: 400}
+	opts := fleetdb.Options{Sync: policy, AutoCompactRatio: cfg.autoCompact, Logger: log, ReplayGCPercent: 400,
+		WatchHistory: cfg.watchHistory, WatchBuffer: cfg.watchBuffer, MaxSnapshots: cfg.maxSnapshots}
 	// what names the database in messages: the log file, "ephemeral", or
 	// the cluster member.
 	what := "ephemeral"
@@ -267,7 +279,7 @@ func runServe(ctx context.Context, cfg serveConfig, stderr io.Writer, ready func
 	go func() { served <- srv.Serve(ln) }()
 
 	// A cluster member serves at once (queries wait for the catch-up) but
-	// says ready only once it has caught up with the cluster (SPEC §6).
+	// says ready only once it has caught up with the cluster (docs/clustering.md).
 	wctx, wcancel := context.WithCancel(ctx)
 	go func() {
 		select {

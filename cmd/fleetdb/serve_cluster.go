@@ -2,6 +2,7 @@ package main
 
 import (
 	"crypto/tls"
+	"errors"
 	"fmt"
 	"net"
 	"strings"
@@ -126,8 +127,24 @@ func (c *clusterFlags) options(clientAddr, password string, clientTLS bool) (*fl
 			o.JoinTLS.Certificates = o.PeerTLS.Certificates
 		}
 	}
+	// The flags the user typed, not the Go fields they fill.
+	var missing []string
+	for _, f := range []struct{ name, value string }{{"--node-id", c.nodeID}, {"--raft-addr", c.raftAddr}, {"--data-dir", c.dataDir}} {
+		if f.value == "" {
+			missing = append(missing, f.name)
+		}
+	}
+	if len(missing) > 0 {
+		return nil, fmt.Errorf("cluster mode needs --node-id, --raft-addr and --data-dir; %s missing", strings.Join(missing, ", "))
+	}
+	if c.snapshotInterval < 0 {
+		return nil, fmt.Errorf("--snapshot-interval %v must not be negative", c.snapshotInterval)
+	}
+	if c.bootstrap && c.join != "" {
+		return nil, errors.New("--bootstrap and --join exclude each other: bootstrap the first member, join the others")
+	}
 	if err := o.Validate(); err != nil {
-		return nil, fmt.Errorf("%w (cluster mode needs --node-id, --raft-addr and --data-dir)", err)
+		return nil, err
 	}
 	if c.join != "" {
 		if _, _, err := net.SplitHostPort(c.join); err != nil {

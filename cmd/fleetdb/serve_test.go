@@ -12,9 +12,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/fleetdb-go/fleetdb/cmd/fleetdb/internal/admin"
-
 	"github.com/fleetdb-go/fleetdb/client"
+	"github.com/fleetdb-go/fleetdb/cmd/fleetdb/internal/admin"
 	"github.com/fleetdb-go/fleetdb/protocol"
 )
 

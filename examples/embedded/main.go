@@ -86,7 +86,7 @@ func run(path string) error {
 		return err
 	}
 	var thirties []person
-	if err := db.SelectInto(ctx, "people", fleetdb.Find{Where: fleetdb.Between("age", 30, 40, true, false), Order: []fleetdb.Order{fleetdb.Asc("age")}}, &thirties); err != nil {
+	if err := db.SelectInto(ctx, "people", fleetdb.Find{Where: fleetdb.Range("age", fleetdb.Incl(30), fleetdb.Excl(40)), Order: []fleetdb.Order{fleetdb.Asc("age")}}, &thirties); err != nil {
 		return err
 	}
 	fmt.Printf("in their thirties: %+v\n", thirties)

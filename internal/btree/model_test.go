@@ -230,9 +230,9 @@ func TestModelRandom(t *testing.T) {
 
 		// Grow for a while, then shrink, so that the tree both deepens
 		// and collapses back to a single leaf or nothing.
-		pSet := 75
+		pSet, pRun := 75, 3
 		if (step/3000)%2 == 1 {
-			pSet = 10
+			pSet, pRun = 10, 0 // no runs: the tree must shrink
 		}
 		what := fmt.Sprintf("step %d", step)
 		switch r := rng.IntN(100); {
@@ -241,7 +241,7 @@ func TestModelRandom(t *testing.T) {
 			tree = tree.Set(tok, k, v)
 			m = m.set(k, v)
 			what += fmt.Sprintf(": Set(%q)", k)
-		case r < pSet+4:
+		case r < pSet+pRun:
 			// An ascending run of new keys after an existing key (in the
 			// middle of the tree) or after every key (on the right spine):
 			// the patterns of sequential ids that split leaves unevenly or

@@ -34,6 +34,16 @@ func CompactString(js string) string {
 	return b.String()
 }
 
+// Compact returns the JSON text js without insignificant white space: js
+// itself when it has none (sharing its bytes, so no copy is made), else a
+// new string. js must be valid JSON.
+func Compact(js string) string {
+	if nextSpace(js) < 0 {
+		return js
+	}
+	return CompactString(js)
+}
+
 // nextSpace returns the index of the first white space byte of valid JSON
 // text js that is outside strings, or -1. It jumps over strings with
 // StringEnd, so string-heavy text costs little.

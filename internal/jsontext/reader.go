@@ -134,16 +134,11 @@ func (s *Reader) Value(dst []byte) ([]byte, error) {
 		for i < s.end {
 			switch s.buf[i] {
 			case ',', ']', '}', ' ', '\t', '\r', '\n':
-				dst = append(dst, s.buf[s.pos:i]...)
-				s.read += int64(i - s.pos)
-				s.pos = i
-				return dst, nil
+				return s.take(dst, i-s.pos), nil
 			}
 			i++
 		}
-		dst = append(dst, s.buf[s.pos:s.end]...)
-		s.read += int64(s.end - s.pos)
-		s.pos = s.end
+		dst = s.take(dst, s.end-s.pos)
 		if !s.fill() {
 			return dst, s.err
 		}
@@ -169,14 +164,9 @@ func (s *Reader) until(dst []byte) ([]byte, error) {
 			default:
 				continue
 			}
-			dst = append(dst, s.buf[s.pos:i+1]...)
-			s.read += int64(i + 1 - s.pos)
-			s.pos = i + 1
-			return dst, nil
+			return s.take(dst, i+1-s.pos), nil
 		}
-		dst = append(dst, s.buf[s.pos:s.end]...)
-		s.read += int64(s.end - s.pos)
-		s.pos = s.end
+		dst = s.take(dst, s.end-s.pos)
 		if !s.fill() {
 			return dst, s.err
 		}
@@ -191,21 +181,27 @@ func (s *Reader) Line(dst []byte) ([]byte, error) {
 	start := len(dst)
 	for {
 		if i := bytes.IndexByte(s.buf[s.pos:s.end], '\n'); i >= 0 {
-			dst = append(dst, s.buf[s.pos:s.pos+i]...)
+			dst = s.take(dst, i)
+			s.pos++ // the line feed
+			s.read++
 			if len(dst) > start && dst[len(dst)-1] == '\r' {
 				dst = dst[:len(dst)-1]
 			}
-			s.read += int64(i + 1)
-			s.pos += i + 1
 			return dst, nil
 		}
-		dst = append(dst, s.buf[s.pos:s.end]...)
-		s.read += int64(s.end - s.pos)
-		s.pos = s.end
+		dst = s.take(dst, s.end-s.pos)
 		if !s.fill() {
 			return dst, s.err
 		}
 	}
+}
+
+// take appends the next n buffered bytes to dst and consumes them.
+func (s *Reader) take(dst []byte, n int) []byte {
+	dst = append(dst, s.buf[s.pos:s.pos+n]...)
+	s.pos += n
+	s.read += int64(n)
+	return dst
 }
 
 // Skip consumes the next value without keeping it.

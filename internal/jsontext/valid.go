@@ -137,7 +137,7 @@ func check(b []byte, maxDepth int) (int, Kind) {
 			if c != '-' && (c < '0' || c > '9') {
 				return i, KindUnexpected
 			}
-			i, k = scanNumber(b, i)
+			i, k = ScanNumber(b, i)
 		}
 		if k != KindOK {
 			return i, k
@@ -212,10 +212,10 @@ func scanLiteral(b []byte, i int, lit string) (int, Kind) {
 	return i + len(lit), KindOK
 }
 
-// scanNumber scans -?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)? at b[i].
-// A number is bad where it stops before it is complete; the offset is its
-// start.
-func scanNumber(b []byte, i int) (int, Kind) {
+// ScanNumber checks the number -?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)?
+// at b[i] and returns the index after it. A number that stops before it
+// is complete is KindNumber at its start (KindEnd at the end of b).
+func ScanNumber[T Text](b T, i int) (int, Kind) {
 	start := i
 	bad := func(j int) (int, Kind) {
 		if j >= len(b) {
@@ -255,7 +255,7 @@ func scanNumber(b []byte, i int) (int, Kind) {
 	return i, KindOK
 }
 
-func skipDigits(b []byte, i int) int {
+func skipDigits[T Text](b T, i int) int {
 	for i < len(b) && b[i] >= '0' && b[i] <= '9' {
 		i++
 	}

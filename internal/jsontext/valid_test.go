@@ -5,6 +5,7 @@ import (
 	"errors"
 	"strings"
 	"testing"
+	"unsafe"
 )
 
 func TestValidDepthLimit(t *testing.T) {
@@ -99,6 +100,18 @@ func TestDepthValueEnd(t *testing.T) {
 		}
 		if e := ValueEnd([]byte(tc.text), 0); e != tc.end {
 			t.Errorf("ValueEnd([]byte %q) = %d, want %d", tc.text, e, tc.end)
+		}
+	}
+}
+
+func TestCompactSharesCompactText(t *testing.T) {
+	for _, js := range []string{`{"a":1}`, `{ "a" : [1, 2] }`, `"a b"`, `[1,"x y",{"k":" "}]`, " 1 "} {
+		got, want := Compact(js), CompactString(js)
+		if got != want {
+			t.Errorf("Compact(%q) = %q, CompactString gives %q", js, got, want)
+		}
+		if shared := unsafe.StringData(got) == unsafe.StringData(js); shared != (want == js) {
+			t.Errorf("Compact(%q): shares the input's bytes: %v, want %v", js, shared, want == js)
 		}
 	}
 }

@@ -18,8 +18,8 @@ var addrRE = regexp.MustCompile(`127\.0\.0\.1:\d+`)
 // TestAdminGolden runs the admin commands with table output (stdout a
 // terminal) and compares what they print with testdata/admin.golden.
 func TestAdminGolden(t *testing.T) {
-	port, c := testServer(t, "")
-	loadPeople(t, c)
+	port, c := clitest.Server(t, "")
+	clitest.LoadPeople(t, c)
 	p := []string{"--port", port}
 	cases := [][]string{
 		{"collections"},
@@ -46,7 +46,7 @@ func TestAdminGolden(t *testing.T) {
 	}
 	var b strings.Builder
 	for _, args := range cases {
-		code, out, errOut := runAdmin(t, adminRun{tty: true}, append(args, p...)...)
+		code, out, errOut := runAdmin(t, adminRun{TTY: true}, append(args, p...)...)
 		fmt.Fprintf(&b, "$ fleetdb %s\n%s", strings.Join(quoteArgs(args), " "), out)
 		if errOut != "" {
 			fmt.Fprintf(&b, "stderr: %s", errOut)
@@ -57,18 +57,18 @@ func TestAdminGolden(t *testing.T) {
 		b.WriteString("\n")
 	}
 	got := addrRE.ReplaceAllString(b.String(), "ADDR")
-	checkGolden(t, "admin.golden", got)
+	clitest.CheckGolden(t, "admin.golden", got)
 }
 
 // TestAdminInfoPing checks the outputs that vary from run to run.
 func TestAdminInfoPing(t *testing.T) {
-	port, c := testServer(t, "")
-	loadPeople(t, c)
-	code, out, _ := runAdmin(t, adminRun{tty: true}, "ping", "--port", port)
+	port, c := clitest.Server(t, "")
+	clitest.LoadPeople(t, c)
+	code, out, _ := runAdmin(t, adminRun{TTY: true}, "ping", "--port", port)
 	if code != 0 || !regexp.MustCompile(`^pong from 127\.0\.0\.1:\d+ in \d+\.\d\d ms\n$`).MatchString(out) {
 		t.Errorf("ping: exit %d, %q", code, out)
 	}
-	code, out, _ = runAdmin(t, adminRun{tty: true}, "info", "--port", port)
+	code, out, _ = runAdmin(t, adminRun{TTY: true}, "info", "--port", port)
 	for _, want := range []string{"fleetdb-version", "persistent", "false", "records", "│ 6 "} {
 		if code != 0 || !strings.Contains(out, want) {
 			t.Errorf("info: exit %d, no %q in\n%s", code, want, out)
@@ -89,13 +89,13 @@ func quoteArgs(args []string) []string {
 
 // TestAdminJSON checks the --json output of the admin commands, parsed.
 func TestAdminJSON(t *testing.T) {
-	port, c := testServer(t, "")
-	loadPeople(t, c)
+	port, c := clitest.Server(t, "")
+	clitest.LoadPeople(t, c)
 	// run runs a command with --json on a terminal; for reads it checks
 	// that the output is the same when stdout is not a terminal.
 	run := func(args ...string) any {
 		t.Helper()
-		code, out, errOut := runAdmin(t, adminRun{tty: true}, append(append(args, "--json"), "--port", port)...)
+		code, out, errOut := runAdmin(t, adminRun{TTY: true}, append(append(args, "--json"), "--port", port)...)
 		if code != 0 {
 			t.Fatalf("%v: exit %d: %s", args, code, errOut)
 		}
@@ -106,7 +106,7 @@ func TestAdminJSON(t *testing.T) {
 		if read := map[string]bool{"query": true, "explain": true, "collections": true, "indexes": args[0] == "indexes" && args[1] == "list"}; !read[args[0]] {
 			return v
 		}
-		code, piped, _ := runAdmin(t, adminRun{tty: false}, append(args, "--port", port)...)
+		code, piped, _ := runAdmin(t, adminRun{TTY: false}, append(args, "--port", port)...)
 		var v2 any
 		if code != 0 || json.Unmarshal([]byte(piped), &v2) != nil || !jsonEqual(v, v2) {
 			t.Errorf("%v: piped output differs from --json: %s vs %s", args, piped, out)
@@ -153,18 +153,19 @@ func jsonEqual(a, b any) bool {
 // TestAdminErrors checks the messages and exit statuses of failures:
 // unreachable, auth, refused and failed queries, usage errors.
 func TestAdminErrors(t *testing.T) {
-	port, _ := testServer(t, "s3cret")
-	closed := freePort(t)
-	failing := fakeFailingServer(t)
+	port, _ := clitest.Server(t, "s3cret")
+	closed := clitest.FreePort(t)
+	failing := clitest.FakeFailingServer(t)
 	for _, tc := range []struct {
 		args []string
 		env  map[string]string
 		code int
 		want string
 	}{
-		{[]string{"ping", "--port", closed}, nil, cliutil.ExitUnreachable, "cannot reach a FleetDB server at 127.0.0.1:" + closed},
+		{[]string{"ping", "--port", closed}, nil, cliutil.ExitUnreachable, "cannot reach a FleetDB server at 127.0.0.1:" + closed + ": connect: connection refused"},
 		{[]string{"collections", "--host", "127.0.0.1", "--port", closed}, nil, cliutil.ExitUnreachable, "connection refused"},
-		{[]string{"ping", "--port", port}, nil, cliutil.ExitRefused, "auth needed"},
+		{[]string{"ping", "--port", port}, nil, cliutil.ExitRefused, "auth needed (the server has a password: give it with --password or FLEETDB_PASSWORD)"},
+		{[]string{"explain", "nope", "--port", port, "--password", "s3cret"}, nil, cliutil.ExitUsage, "explain: nope is not a JSON query"},
 		{[]string{"ping", "--port", port, "--password", "wrong"}, nil, cliutil.ExitRefused, "authentication failed"},
 		{[]string{"ping", "--port", port}, map[string]string{cliutil.EnvPassword: "s3cret"}, cliutil.ExitOK, ""},
 		{[]string{"ping"}, map[string]string{cliutil.EnvPassword: "s3cret", cliutil.EnvAddr: "127.0.0.1:" + port}, cliutil.ExitOK, ""},
@@ -183,7 +184,10 @@ func TestAdminErrors(t *testing.T) {
 				t.Setenv(k, v)
 			}
 			stdin := strings.NewReader(`{"id":1}` + "\n")
-			code, out, errOut := runAdmin(t, adminRun{stdin: stdin}, tc.args...)
+			code, out, errOut := runAdmin(t, adminRun{Stdin: stdin}, tc.args...)
+			if strings.Count(errOut, "127.0.0.1:") > 1 || strings.Contains(errOut, "fleetdb: fleetdb:") {
+				t.Errorf("%v: the message repeats the address or its prefix: %q", tc.args, errOut)
+			}
 			if code != tc.code || !strings.Contains(errOut, tc.want) {
 				t.Errorf("%v (env %v): exit %d, want %d; stderr %q, want it to contain %q (stdout %q)",
 					tc.args, tc.env, code, tc.code, errOut, tc.want, out)
@@ -195,14 +199,14 @@ func TestAdminErrors(t *testing.T) {
 // TestCompactPersistent: on a server with a log, compact starts a
 // compaction, and --wait reports the new size.
 func TestCompactPersistent(t *testing.T) {
-	port, c := testServer(t, "", func(cfg *clitest.ServerConfig) {
+	port, c := clitest.Server(t, "", func(cfg *clitest.ServerConfig) {
 		cfg.File = filepath.Join(t.TempDir(), "c.fdb")
 		cfg.Fsync = "never"
 	})
 	for i := range 50 {
-		mustQuery(t, c, fmt.Sprintf(`["put","t",{"id":1,"v":%d}]`, i))
+		clitest.MustQuery(t, c, fmt.Sprintf(`["put","t",{"id":1,"v":%d}]`, i))
 	}
-	code, out, errOut := runAdmin(t, adminRun{tty: true}, "compact", "--wait", "--port", port)
+	code, out, errOut := runAdmin(t, adminRun{TTY: true}, "compact", "--wait", "--port", port)
 	if code != 0 || !regexp.MustCompile(`^compacted the log: \d+ bytes before, \d+ after\n$`).MatchString(out) {
 		t.Fatalf("compact --wait: exit %d: %q %s", code, out, errOut)
 	}
@@ -216,7 +220,7 @@ func TestCompactPersistent(t *testing.T) {
 // TestCompactWaitForRunning: `compact; compact --wait` waits for the
 // compaction the first one started (it returned at once with "running").
 func TestCompactWaitForRunning(t *testing.T) {
-	port, c := testServer(t, "", func(cfg *clitest.ServerConfig) {
+	port, c := clitest.Server(t, "", func(cfg *clitest.ServerConfig) {
 		cfg.File = filepath.Join(t.TempDir(), "c.fdb")
 		cfg.Fsync = "never"
 	})

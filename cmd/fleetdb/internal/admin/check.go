@@ -41,6 +41,7 @@ type RepairReport struct {
 	Reason     string `json:"reason"`
 }
 
+// NewCheckCmd builds `fleetdb check`.
 func NewCheckCmd(stdout, _ io.Writer) *cobra.Command {
 	var asJSON, repair bool
 	cmd := &cobra.Command{

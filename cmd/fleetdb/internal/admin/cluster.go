@@ -9,9 +9,8 @@ import (
 	"strconv"
 	"time"
 
-	"github.com/fleetdb-go/fleetdb/cmd/fleetdb/internal/cliutil"
-
 	"github.com/fleetdb-go/fleetdb/client"
+	"github.com/fleetdb-go/fleetdb/cmd/fleetdb/internal/cliutil"
 	"github.com/spf13/cobra"
 )
 
@@ -48,6 +47,7 @@ type ClusterMember struct {
 // errNotClusterMember: the server answered info without a "cluster" object.
 var errNotClusterMember = errors.New("the server is not a cluster member (started without --node-id)")
 
+// NewClusterCmd builds `fleetdb cluster`.
 func NewClusterCmd(stdout, _ io.Writer) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "cluster",

@@ -8,9 +8,8 @@ import (
 	"slices"
 	"strconv"
 
-	"github.com/fleetdb-go/fleetdb/cmd/fleetdb/internal/cliutil"
-
 	"github.com/fleetdb-go/fleetdb/client"
+	"github.com/fleetdb-go/fleetdb/cmd/fleetdb/internal/cliutil"
 	"github.com/spf13/cobra"
 )
 
@@ -22,6 +21,7 @@ type collectionInfo struct {
 	Specs   []json.RawMessage `json:"index_specs"`
 }
 
+// NewCollectionsCmd builds `fleetdb collections`.
 func NewCollectionsCmd(stdout io.Writer) *cobra.Command {
 	var f cliutil.AdminFlags
 	cmd := &cobra.Command{

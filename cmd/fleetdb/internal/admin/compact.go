@@ -5,9 +5,8 @@ import (
 	"io"
 	"time"
 
-	"github.com/fleetdb-go/fleetdb/cmd/fleetdb/internal/cliutil"
-
 	"github.com/fleetdb-go/fleetdb/client"
+	"github.com/fleetdb-go/fleetdb/cmd/fleetdb/internal/cliutil"
 	"github.com/spf13/cobra"
 )
 
@@ -23,6 +22,7 @@ type compactReport struct {
 	SizeAfter  *int64 `json:"size_after,omitempty"`
 }
 
+// NewCompactCmd builds `fleetdb compact`.
 func NewCompactCmd(stdout io.Writer) *cobra.Command {
 	var f cliutil.AdminFlags
 	var wait bool

@@ -6,13 +6,13 @@ import (
 	"io"
 	"strings"
 
-	"github.com/fleetdb-go/fleetdb/cmd/fleetdb/internal/cliutil"
-
 	"github.com/fleetdb-go/fleetdb/client"
+	"github.com/fleetdb-go/fleetdb/cmd/fleetdb/internal/cliutil"
 	"github.com/spf13/cobra"
 	"github.com/tidwall/gjson"
 )
 
+// NewExplainCmd builds `fleetdb explain`.
 func NewExplainCmd(stdout io.Writer) *cobra.Command {
 	var f cliutil.AdminFlags
 	cmd := &cobra.Command{
@@ -29,6 +29,11 @@ whole ["explain", ...] query, or "-" to read it from stdin.`,
 			q, err := readQueryArg(args[0], cmd.InOrStdin())
 			if err != nil {
 				return err
+			}
+			if !json.Valid(q) {
+				// Wrapped in ["explain", ...], the server's message would
+				// quote the wrapper, not what was typed.
+				return cliutil.Usagef(fmt.Errorf("explain: %s is not a JSON query; want one like [\"select\", \"people\", {\"where\": [\"=\", \"age\", 31]}]", q))
 			}
 			if gjson.GetBytes(q, "0").String() != "explain" {
 				q = json.RawMessage(`["explain",` + string(q) + `]`)
@@ -110,7 +115,7 @@ func planNode(n gjson.Result) (string, []gjson.Result) {
 				hi = "]"
 			}
 			return fmt.Sprintf("%s %s index %s %s %s%s .. %s%s", name, p[0].Raw, compactRaw(p[1].Raw), p[2].String(),
-				lo, compactRaw(p[3].Raw), compactRaw(p[5].Raw), hi), nil
+				lo, bound(p[3]), bound(p[5]), hi), nil
 		}
 	case "union":
 		if len(args) == 2 && args[1].IsArray() {
@@ -141,6 +146,26 @@ func planNode(n gjson.Result) (string, []gjson.Result) {
 		}
 	}
 	return label, kids
+}
+
+// bound renders one end of an index range: the open ends the plan names
+// "neg-inf" and "pos-inf" as -∞ and +∞ (as strings they would read like
+// string values), any other as compact JSON.
+func bound(b gjson.Result) string {
+	switch b.Raw {
+	case `"neg-inf"`:
+		return "-∞"
+	case `"pos-inf"`:
+		return "+∞"
+	}
+	if b.IsArray() { // a composite key: ["Paris","neg-inf"] → ["Paris",-∞]
+		parts := make([]string, 0, 2)
+		for _, x := range b.Array() {
+			parts = append(parts, bound(x))
+		}
+		return "[" + strings.Join(parts, ",") + "]"
+	}
+	return compactRaw(b.Raw)
 }
 
 func raws(rs []gjson.Result) []string {

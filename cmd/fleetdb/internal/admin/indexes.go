@@ -6,12 +6,12 @@ import (
 	"io"
 	"strings"
 
-	"github.com/fleetdb-go/fleetdb/cmd/fleetdb/internal/cliutil"
-
 	"github.com/fleetdb-go/fleetdb/client"
+	"github.com/fleetdb-go/fleetdb/cmd/fleetdb/internal/cliutil"
 	"github.com/spf13/cobra"
 )
 
+// NewIndexesCmd builds `fleetdb indexes`.
 func NewIndexesCmd(stdout io.Writer) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "indexes",

@@ -8,13 +8,13 @@ import (
 	"io"
 	"strings"
 
-	"github.com/fleetdb-go/fleetdb/cmd/fleetdb/internal/cliutil"
-
 	"github.com/fleetdb-go/fleetdb/client"
+	"github.com/fleetdb-go/fleetdb/cmd/fleetdb/internal/cliutil"
 	"github.com/spf13/cobra"
 	"github.com/tidwall/gjson"
 )
 
+// NewQueryCmd builds `fleetdb query`.
 func NewQueryCmd(stdout io.Writer) *cobra.Command {
 	var f cliutil.AdminFlags
 	cmd := &cobra.Command{

@@ -13,15 +13,18 @@ import (
 	"text/tabwriter"
 	"time"
 
+	"github.com/fleetdb-go/fleetdb/client"
 	"github.com/fleetdb-go/fleetdb/cmd/fleetdb/internal/cliutil"
-
 	"github.com/spf13/cobra"
 )
 
 // benchConfig is what `fleetdb bench` is told by its flags.
 type benchConfig struct {
-	addr       string
-	password   string
+	conn       cliutil.ConnFlags // --host, --port, --password, TLS (as every client command)
+	addrFlag   string            // --addr HOST:PORT (kept from before --host/--port)
+	pwFlag     string            // -x (kept from before --password)
+	addr       string            // resolved in RunE
+	opts       []client.Option   // password, timeout, TLS
 	conns      int
 	duration   time.Duration
 	pipeline   int
@@ -42,6 +45,7 @@ const (
 
 var opNames = [numOps]string{"ping", "get", "insert"}
 
+// NewBenchCmd builds `fleetdb bench`.
 func NewBenchCmd(stdout, stderr io.Writer) *cobra.Command {
 	var cfg benchConfig
 	cmd := &cobra.Command{
@@ -52,7 +56,7 @@ throughput and the latency (mean, p50, p99, p99.9, max) of each query type.
 
 Each connection sends --pipeline requests in one write, then reads their
 answers, and repeats; the latency of a request runs from that write to its
-answer. It talks to --addr only, and stops by itself after --duration.
+answer. It stops by itself after --duration.
 
 Types: ping (["ping"]), get (["select", coll, {"where": ["=", "id", K]}] on
 random preloaded ids), insert (a new record with a unique string id and a
@@ -63,11 +67,14 @@ put, skipped when they are already there. insert and mixed add records to
 		Example: `  fleetdb bench --type ping -c 64 -d 10s
   fleetdb bench --type ping --pipeline 32
   fleetdb bench --type get --records 1000000 --value-size 100
-  fleetdb bench --type insert --addr 127.0.0.1:3401 --json | jq '.ops[0].p99_ms'`,
+  fleetdb bench --type insert --port 3401 --json | jq '.ops[0].p99_ms'`,
 		Args: cliutil.ExactArgs(0),
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if err := cfg.validate(); err != nil {
 				return cliutil.Usagef(err)
+			}
+			if err := cfg.resolveConn(cmd); err != nil {
+				return err
 			}
 			res, err := runBench(cmd.Context(), cfg, stderr)
 			if err != nil {
@@ -84,8 +91,9 @@ put, skipped when they are already there. insert and mixed add records to
 	}
 	f := cmd.Flags()
 	f.SortFlags = false
-	f.StringVar(&cfg.addr, "addr", "127.0.0.1:3400", "server address")
-	f.StringVarP(&cfg.password, "password", "x", "", "password of the server, if it has one")
+	f.StringVar(&cfg.addrFlag, "addr", "", "server address HOST:PORT (the same as --host and --port)")
+	f.StringVarP(&cfg.pwFlag, "x", "x", "", "the same as --password")
+	f.MarkHidden("x")
 	f.IntVarP(&cfg.conns, "connections", "c", 64, "connections")
 	f.DurationVarP(&cfg.duration, "duration", "d", 10*time.Second, "how long to run")
 	f.IntVar(&cfg.pipeline, "pipeline", 1, "requests sent together on a connection before reading their answers")
@@ -94,6 +102,8 @@ put, skipped when they are already there. insert and mixed add records to
 	f.IntVar(&cfg.valueSize, "value-size", 100, "bytes of the string value of each record written")
 	f.StringVar(&cfg.collection, "collection", "fleetdb-bench", "collection the records go to")
 	f.BoolVar(&cfg.asJSON, "json", false, "print the report as JSON")
+	cfg.conn.Register(cmd)
+	cmd.Long += "\n" + cliutil.ConnHelp
 	return cmd
 }
 
@@ -119,8 +129,41 @@ func (c benchConfig) validate() error {
 	default:
 		return fmt.Errorf("--type %q: want ping, get, insert or mixed", c.typ)
 	}
-	if _, _, err := net.SplitHostPort(c.addr); err != nil {
-		return fmt.Errorf("--addr: %w", err)
+	if c.addrFlag != "" {
+		if _, _, err := net.SplitHostPort(c.addrFlag); err != nil {
+			return fmt.Errorf("--addr %q: want HOST:PORT: %w", c.addrFlag, err)
+		}
+	}
+	return nil
+}
+
+// resolveConn finds the server and the client options the way every
+// client command does (--host/--port/FLEETDB_ADDR, --password or
+// FLEETDB_PASSWORD, TLS), with --addr and -x as older spellings, and
+// checks that the server answers: an unreachable one is exit status 5.
+func (c *benchConfig) resolveConn(cmd *cobra.Command) error {
+	addr, err := c.conn.Addr()
+	if err != nil {
+		return err
+	}
+	if c.addrFlag != "" {
+		addr = c.addrFlag
+	}
+	opts, err := c.conn.ClientOptions()
+	if err != nil {
+		return err
+	}
+	if cmd.Flags().Changed("x") {
+		opts = append(opts, client.WithPassword(c.pwFlag))
+	}
+	c.addr, c.opts = addr, opts
+	st, err := client.DialStream(cmd.Context(), addr, opts...)
+	if err != nil {
+		return cliutil.DialError(addr, err)
+	}
+	defer st.Close()
+	if _, err := st.Query(json.RawMessage(`["ping"]`)); err != nil {
+		return cliutil.WrapServer("bench", addr, err)
 	}
 	return nil
 }

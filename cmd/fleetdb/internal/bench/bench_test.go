@@ -14,7 +14,7 @@ import (
 // by itself, reports every type it sent without errors, and skips a
 // preload already done.
 func TestBench(t *testing.T) {
-	port, _ := clitest.Server(t, clitest.ServerConfig{})
+	port, _ := clitest.Server(t, "")
 	addr := "127.0.0.1:" + port
 	ctx := context.Background()
 	benchJSON := func(args ...string) benchResult {
@@ -67,9 +67,32 @@ func TestBench(t *testing.T) {
 	if code != 0 || !strings.Contains(out, "ping") || !strings.Contains(out, "req/s") || !strings.Contains(out, "p99.9") {
 		t.Fatalf("table: exit %d\n%s%s", code, out, stderr)
 	}
-	// Nothing listening: an error, quickly.
-	code, _, _ = runCmd(t, ctx, "bench", "--addr", "127.0.0.1:1", "-d", "100ms")
-	if code != 1 {
-		t.Errorf("bench against nothing: exit %d", code)
+	// Nothing listening: exit status 5, as every client command, quickly.
+	code, _, stderr = runCmd(t, ctx, "bench", "--addr", "127.0.0.1:1", "-d", "100ms")
+	if code != 5 || strings.Count(stderr, "127.0.0.1:1") != 1 {
+		t.Errorf("bench against nothing: exit %d, %q", code, stderr)
+	}
+}
+
+// TestBenchConnectionFlags: bench finds its server as the other client
+// commands do: --host/--port, FLEETDB_ADDR, --password/FLEETDB_PASSWORD.
+func TestBenchConnectionFlags(t *testing.T) {
+	ctx := context.Background()
+	port, _ := testServerPassword(t, "pw")
+	if code, out, stderr := runCmd(t, ctx, "bench", "--port", port, "--password", "pw", "-c", "1", "-d", "100ms", "--json"); code != 0 {
+		t.Fatalf("--port --password: exit %d\n%s%s", code, out, stderr)
+	}
+	t.Setenv("FLEETDB_ADDR", "127.0.0.1:"+port)
+	t.Setenv("FLEETDB_PASSWORD", "pw")
+	if code, out, stderr := runCmd(t, ctx, "bench", "-c", "1", "-d", "100ms", "--json"); code != 0 {
+		t.Fatalf("FLEETDB_ADDR, FLEETDB_PASSWORD: exit %d\n%s%s", code, out, stderr)
+	}
+	t.Setenv("FLEETDB_PASSWORD", "")
+	if code, _, stderr := runCmd(t, ctx, "bench", "-c", "1", "-d", "100ms"); code != 3 || !strings.Contains(stderr, "--password") {
+		t.Fatalf("no password: exit %d, %q", code, stderr)
+	}
+	t.Setenv("FLEETDB_ADDR", "127.0.0.1:1")
+	if code, _, stderr := runCmd(t, ctx, "bench", "-d", "100ms"); code != 5 {
+		t.Fatalf("FLEETDB_ADDR to nothing: exit %d, %q", code, stderr)
 	}
 }

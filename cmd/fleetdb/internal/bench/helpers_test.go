@@ -1,7 +1,6 @@
 package bench
 
 import (
-	"context"
 	"io"
 	"testing"
 
@@ -10,18 +9,30 @@ import (
 	"go.uber.org/goleak"
 )
 
-func TestMain(m *testing.M) {
-	goleak.VerifyTestMain(m)
+func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
+
+// commands are the commands of this package, as the root command adds
+// them.
+func commands(stdout, stderr io.Writer) []*cobra.Command {
+	return []*cobra.Command{
+		NewBenchCmd(stdout, stderr),
+	}
 }
 
-func commands(stdout, stderr io.Writer) []*cobra.Command {
-	return []*cobra.Command{NewBenchCmd(stdout, stderr)}
-}
+// adminRun is how a test runs a command line.
+type adminRun = clitest.RunOpts
+
+// runAdmin runs the command line in-process with fresh commands, as main
+// does, and returns the exit status, stdout and stderr.
+var runAdmin = clitest.Runner(commands)
 
 // runCmd runs the command line with stdout and stderr not terminals.
-func runCmd(t testing.TB, ctx context.Context, args ...string) (int, string, string) {
+var runCmd = clitest.CmdRunner(commands)
+
+// testServerPassword serves an ephemeral database with a password until
+// the test ends and returns its port.
+func testServerPassword(t testing.TB, password string) (string, any) {
 	t.Helper()
-	var stdout, stderr clitest.SyncBuffer
-	code := clitest.RunIO(ctx, commands, nil, &stdout, &stderr, args...)
-	return code, stdout.String(), stderr.String()
+	port, c := clitest.Server(t, password)
+	return port, c
 }

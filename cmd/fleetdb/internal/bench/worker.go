@@ -26,7 +26,7 @@ type benchConn struct {
 
 // dialBench connects and authenticates one connection.
 func dialBench(ctx context.Context, cfg benchConfig) (*benchConn, error) {
-	st, err := client.DialStream(ctx, cfg.addr, client.WithPassword(cfg.password), client.WithDialTimeout(10*time.Second))
+	st, err := client.DialStream(ctx, cfg.addr, cfg.opts...)
 	if err != nil {
 		return nil, err
 	}

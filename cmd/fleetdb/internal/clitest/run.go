@@ -80,6 +80,26 @@ func Run(t testing.TB, cmds Commands, r RunOpts, args ...string) (int, string, s
 	return code, stdout.String(), stderr.String()
 }
 
+// Runner returns Run for cmds.
+func Runner(cmds Commands) func(t testing.TB, r RunOpts, args ...string) (int, string, string) {
+	return func(t testing.TB, r RunOpts, args ...string) (int, string, string) {
+		t.Helper()
+		return Run(t, cmds, r, args...)
+	}
+}
+
+// CmdRunner returns a function that runs a command line of cmds with
+// stdout and stderr that are not terminals, and returns the exit status,
+// stdout and stderr.
+func CmdRunner(cmds Commands) func(t testing.TB, ctx context.Context, args ...string) (int, string, string) {
+	return func(t testing.TB, ctx context.Context, args ...string) (int, string, string) {
+		t.Helper()
+		var stdout, stderr SyncBuffer
+		code := RunIO(ctx, cmds, nil, &stdout, &stderr, args...)
+		return code, stdout.String(), stderr.String()
+	}
+}
+
 // RunIO runs the command line args with the caller's stdin, stdout and
 // stderr and returns the exit status; errors are printed to stderr as
 // main prints them.
@@ -89,7 +109,7 @@ func RunIO(ctx context.Context, cmds Commands, stdin io.Reader, stdout, stderr i
 	root.SetArgs(args)
 	err := root.ExecuteContext(ctx)
 	if err != nil {
-		fmt.Fprintf(stderr, "fleetdb: %v\n", err)
+		fmt.Fprintln(stderr, cliutil.Message(err))
 	}
 	return cliutil.ExitStatus(err)
 }

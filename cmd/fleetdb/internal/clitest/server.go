@@ -27,9 +27,14 @@ type ServerConfig struct {
 }
 
 // Server serves a database on 127.0.0.1 and a free port until the test
-// ends, and returns the port as a flag value and a client of it.
-func Server(t testing.TB, cfg ServerConfig) (port string, c *client.Client) {
+// ends (ephemeral unless an option gives it a file), and returns the port
+// as a flag value and a client of it.
+func Server(t testing.TB, password string, with ...func(*ServerConfig)) (port string, c *client.Client) {
 	t.Helper()
+	cfg := ServerConfig{Password: password}
+	for _, o := range with {
+		o(&cfg)
+	}
 	quiet := slog.New(slog.NewTextHandler(io.Discard, nil))
 	opts := fleetdb.Options{Path: cfg.File, Logger: quiet}
 	if cfg.Fsync != "" {

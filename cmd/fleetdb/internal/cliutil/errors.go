@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net"
 	"strings"
 
 	"github.com/fleetdb-go/fleetdb/client"
@@ -46,7 +47,18 @@ func (e *UnreachableError) Error() string {
 	if errors.Is(e.Err, client.ErrUnknownOutcome) {
 		return fmt.Sprintf("connection to %s lost; the query may or may not have run: %v", e.Addr, e.Err)
 	}
-	return fmt.Sprintf("cannot reach a FleetDB server at %s: %v", e.Addr, e.Err)
+	return fmt.Sprintf("cannot reach a FleetDB server at %s: %v", e.Addr, withoutAddr(e.Err))
+}
+
+// withoutAddr is the cause of a dial error without the layers that repeat
+// the address ("client: dial A: dial tcp A: connect: connection refused"
+// becomes "connect: connection refused").
+func withoutAddr(err error) error {
+	var op *net.OpError
+	if errors.As(err, &op) && op.Err != nil {
+		return op.Err
+	}
+	return err
 }
 
 func (e *UnreachableError) Unwrap() error { return e.Err }
@@ -60,6 +72,9 @@ type serverError struct {
 
 func (e *serverError) Error() string {
 	if client.IsRefused(e.err) {
+		if strings.HasPrefix(e.err.Message, "auth needed") {
+			return fmt.Sprintf("%s: the server refused it: %s (the server has a password: give it with --password or %s)", e.what, e.err.Message, EnvPassword)
+		}
 		return fmt.Sprintf("%s: the server refused it: %s", e.what, e.err.Message)
 	}
 	if strings.Contains(e.err.Message, untilRestart) {
@@ -130,4 +145,11 @@ func ExactArgs(n int) cobra.PositionalArgs {
 		}
 		return nil
 	}
+}
+
+// Message is how the command line shows err: "fleetdb: " and the error,
+// without a second "fleetdb: " when the error comes from the fleetdb
+// package and already starts with it.
+func Message(err error) string {
+	return "fleetdb: " + strings.TrimPrefix(err.Error(), "fleetdb: ")
 }

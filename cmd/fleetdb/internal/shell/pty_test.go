@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/creack/pty"
+	"github.com/fleetdb-go/fleetdb/cmd/fleetdb/internal/clitest"
 )
 
 // ptyShell is `fleetdb shell` run as a child process on a pseudo-terminal
@@ -124,8 +125,8 @@ func (p *ptyShell) quit() {
 // mode, not a signal) dropping the statement being typed, Ctrl-D to quit
 // on a new line, the history file.
 func TestShellPTY(t *testing.T) {
-	port, c := testServer(t, "")
-	loadPeople(t, c)
+	port, c := clitest.Server(t, "")
+	clitest.LoadPeople(t, c)
 	hist := filepath.Join(t.TempDir(), "history")
 	p := startPTYShell(t, 40, nil, "--port", port, "--history", hist)
 	p.send(`["select", "people",` + "\r")
@@ -145,8 +146,8 @@ func TestShellPTY(t *testing.T) {
 // did what they should; a key ignored or inserted as text leaves a
 // malformed query.
 func TestShellKeys(t *testing.T) {
-	port, c := testServer(t, "")
-	loadPeople(t, c)
+	port, c := clitest.Server(t, "")
+	clitest.LoadPeople(t, c)
 	p := startPTYShell(t, 40, nil, "--port", port, "--no-history")
 	const two = "\r\n2\r\n(" // the count of tags
 	for _, tc := range []struct{ name, keys string }{
@@ -182,8 +183,8 @@ func TestShellKeys(t *testing.T) {
 // TestShellCompletion: Tab completes query names, collection names and
 // dot-commands; a second Tab lists several candidates.
 func TestShellCompletion(t *testing.T) {
-	port, c := testServer(t, "")
-	loadPeople(t, c)
+	port, c := clitest.Server(t, "")
+	clitest.LoadPeople(t, c)
 	p := startPTYShell(t, 40, nil, "--port", port, "--no-history")
 	p.run(`["sel`+"\t"+`, "peo`+"\t"+`, {"limit": 1}]`, "│  1 │ Ann  │  31 │ Paris │")
 	p.run(".coll\t", "people     │       4 │       2")
@@ -199,8 +200,8 @@ func TestShellCompletion(t *testing.T) {
 // .pager off and an empty PAGER turn it off; a multi-read shows each result
 // in full.
 func TestShellPager(t *testing.T) {
-	port, c := testServer(t, "")
-	loadPeople(t, c)
+	port, c := clitest.Server(t, "")
+	clitest.LoadPeople(t, c)
 	p := startPTYShell(t, 6, []string{"PAGER=sed s/^/P:/"}, "--port", port, "--no-history")
 	p.run(`["select", "people"]`, "P:│ x-4 │")
 	p.run(`["count", "people"]`, "\r\n4\r\n(")
@@ -224,8 +225,8 @@ func TestShellPager(t *testing.T) {
 // TestShellHistoryAcrossSessions: Up in a new session brings back the
 // statements of the last one, kept in the history file.
 func TestShellHistoryAcrossSessions(t *testing.T) {
-	port, c := testServer(t, "")
-	loadPeople(t, c)
+	port, c := clitest.Server(t, "")
+	clitest.LoadPeople(t, c)
 	hist := filepath.Join(t.TempDir(), "history")
 	p := startPTYShell(t, 40, nil, "--port", port, "--history", hist)
 	p.run(".collections", "people     │       4 │       2")

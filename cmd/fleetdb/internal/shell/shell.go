@@ -28,6 +28,7 @@ type shellConfig struct {
 	bail      bool
 }
 
+// NewShellCmd builds `fleetdb shell`.
 func NewShellCmd(stdout, stderr io.Writer) *cobra.Command {
 	var cfg shellConfig
 	cmd := &cobra.Command{

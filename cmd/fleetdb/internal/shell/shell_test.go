@@ -6,6 +6,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/fleetdb-go/fleetdb/cmd/fleetdb/internal/clitest"
 	"github.com/fleetdb-go/fleetdb/cmd/fleetdb/internal/cliutil"
 )
 
@@ -30,9 +31,9 @@ const shellScript = `# a comment
 // TestShellScript runs a script through piped stdin: JSON results when
 // stdout is not a terminal, failures on stderr with their line.
 func TestShellScript(t *testing.T) {
-	port, c := testServer(t, "")
-	loadPeople(t, c)
-	code, out, errOut := runAdmin(t, adminRun{stdin: strings.NewReader(shellScript)}, "shell", "--port", port)
+	port, c := clitest.Server(t, "")
+	clitest.LoadPeople(t, c)
+	code, out, errOut := runAdmin(t, adminRun{Stdin: strings.NewReader(shellScript)}, "shell", "--port", port)
 	want := `4
 [["Cleo",45],["Ann",31]]
 2
@@ -60,16 +61,16 @@ func TestShellScript(t *testing.T) {
 	}
 
 	// --bail stops at the first failure.
-	code, out, _ = runAdmin(t, adminRun{stdin: strings.NewReader("[\"bad\"]\n[\"ping\"]\n")}, "shell", "--port", port, "--bail")
+	code, out, _ = runAdmin(t, adminRun{Stdin: strings.NewReader("[\"bad\"]\n[\"ping\"]\n")}, "shell", "--port", port, "--bail")
 	if code != cliutil.ExitRefused || out != "" {
 		t.Errorf("--bail: exit %d, stdout %q", code, out)
 	}
 	// An unterminated statement is an error; .quit ends the script.
-	code, _, errOut = runAdmin(t, adminRun{stdin: strings.NewReader("[\"ping\"\n")}, "shell", "--port", port)
+	code, _, errOut = runAdmin(t, adminRun{Stdin: strings.NewReader("[\"ping\"\n")}, "shell", "--port", port)
 	if code != cliutil.ExitFailure || !strings.Contains(errOut, "line 1: the input ended inside a statement") {
 		t.Errorf("unterminated: exit %d: %s", code, errOut)
 	}
-	code, out, _ = runAdmin(t, adminRun{stdin: strings.NewReader("[\"ping\"]\n.quit\n[\"bad\"]\n")}, "shell", "--port", port)
+	code, out, _ = runAdmin(t, adminRun{Stdin: strings.NewReader("[\"ping\"]\n.quit\n[\"bad\"]\n")}, "shell", "--port", port)
 	if code != 0 || out != "\"pong\"\n" {
 		t.Errorf(".quit: exit %d, %q", code, out)
 	}
@@ -80,8 +81,8 @@ var timingRE = regexp.MustCompile(`\d+\.\d{3} ms`)
 // TestShellScriptTables: with stdout on a terminal (and stdin a pipe) the
 // results are tables with their timing.
 func TestShellScriptTables(t *testing.T) {
-	port, c := testServer(t, "")
-	loadPeople(t, c)
+	port, c := clitest.Server(t, "")
+	clitest.LoadPeople(t, c)
 	script := strings.Join([]string{
 		`["select", "people", {"where": ["<", "age", 35]}]`,
 		`["count", "people"]`,
@@ -93,17 +94,17 @@ func TestShellScriptTables(t *testing.T) {
 		`["select", "tags"]`,
 		`.help`,
 	}, "\n")
-	code, out, errOut := runAdmin(t, adminRun{stdin: strings.NewReader(script), tty: true}, "shell", "--port", port)
+	code, out, errOut := runAdmin(t, adminRun{Stdin: strings.NewReader(script), TTY: true}, "shell", "--port", port)
 	if code != 0 {
 		t.Fatalf("exit %d: %s", code, errOut)
 	}
-	checkGolden(t, "shell_tables.golden", timingRE.ReplaceAllString(out, "T ms"))
+	clitest.CheckGolden(t, "shell_tables.golden", timingRE.ReplaceAllString(out, "T ms"))
 }
 
 // TestShellJSONFlag: --json on a terminal prints JSON lines.
 func TestShellJSONFlag(t *testing.T) {
-	port, _ := testServer(t, "")
-	code, out, _ := runAdmin(t, adminRun{stdin: strings.NewReader(`["info"]`), tty: true}, "shell", "--port", port, "--json")
+	port, _ := clitest.Server(t, "")
+	code, out, _ := runAdmin(t, adminRun{Stdin: strings.NewReader(`["info"]`), TTY: true}, "shell", "--port", port, "--json")
 	var v map[string]any
 	if code != 0 || json.Unmarshal([]byte(out), &v) != nil || v["persistent"] != false {
 		t.Errorf("exit %d: %q", code, out)

@@ -6,13 +6,10 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"slices"
 	"strconv"
 	"time"
 
-	"github.com/fleetdb-go/fleetdb/client"
 	"github.com/fleetdb-go/fleetdb/cmd/fleetdb/internal/cliutil"
-
 	"github.com/fleetdb-go/fleetdb/query"
 	"github.com/spf13/cobra"
 )
@@ -56,6 +53,7 @@ type backupReport struct {
 	Seconds     float64 `json:"seconds"`
 }
 
+// NewBackupCmd builds `fleetdb backup`.
 func NewBackupCmd(stdout, stderr io.Writer) *cobra.Command {
 	var f cliutil.AdminFlags
 	cmd := &cobra.Command{
@@ -65,14 +63,12 @@ func NewBackupCmd(stdout, stderr io.Writer) *cobra.Command {
 FILE (or stdout for "-") as JSON lines; restore loads it back. FILE is written
 under a temporary name and renamed once complete.
 
-The backup is consistent: everything in it comes from one snapshot of the
-database, taken by a single multi-read (the collections, their indexes, their
-counts and their records), so writes that go on meanwhile are either wholly in
-it or not at all. The answer is read piece by piece as it arrives, so memory
-here stays small whatever the size of the database; the server, though, builds
-that one answer in memory (about the size of the data as JSON) before sending
-it, because the protocol has no way to read one snapshot in several requests.
-The README says what the server could offer for that.`,
+The backup is consistent: everything in it comes from one pinned snapshot of
+the database (["snapshot-open"], docs/changefeeds.md), so writes that go on meanwhile are
+either wholly in it or not at all. The records are read through the pin in
+pages of about 512 KiB, each page the records after the last id read, which the
+server serves from its record map at the cost of the page; so memory stays
+bounded here and on the server whatever the size of the database.`,
 		Example: `  fleetdb backup nightly.fdbk
   fleetdb backup - --host db1 | gzip > db1.fdbk.gz
   fleetdb backup nightly.fdbk --json    # {"file":"nightly.fdbk","collections":3,"records":120000,...}`,
@@ -98,10 +94,6 @@ The README says what the server could offer for that.`,
 	return cmd
 }
 
-// backupAttempts bounds how often backup asks again when the collections
-// changed between learning their names and the snapshot.
-const backupAttempts = 5
-
 func runBackup(ctx context.Context, cf *cliutil.ConnFlags, file string, stdout, stderr io.Writer) (backupReport, error) {
 	rep := backupReport{File: file}
 	rc, err := cf.DialStream(ctx)
@@ -110,166 +102,100 @@ func runBackup(ctx context.Context, cf *cliutil.ConnFlags, file string, stdout, 
 	}
 	defer rc.Close()
 	start := time.Now()
-	v, err := rc.Query([]byte(`["list-collections"]`))
+	p, err := openPinned(rc)
 	if err != nil {
-		return rep, cliutil.WrapServer("backup: list-collections", rc.Addr(), err)
+		return rep, cliutil.WrapServer("backup: snapshot-open", rc.Addr(), err)
 	}
-	var names []string
-	if err := json.Unmarshal(v, &names); err != nil {
-		return rep, fmt.Errorf("backup: list-collections answered %.64s", v)
+	b := &backup{p: p}
+	if err := b.meta(); err != nil {
+		return rep, cliutil.WrapServer("backup", rc.Addr(), err)
 	}
-	for attempt := 1; ; attempt++ {
-		b := &backup{rc: rc, names: names}
-		err := b.snapshot()
-		if err != nil {
-			return rep, cliutil.WrapServer("backup", rc.Addr(), err)
+	out := stdout
+	var af *atomicFile
+	if file != "-" {
+		if af, err = createAtomic(file); err != nil {
+			return rep, err
 		}
-		if !slices.Equal(b.now, names) {
-			// A collection came or went since the names were learned:
-			// its records are not in this snapshot. Skip it, ask again.
-			if err := b.skipRest(); err != nil {
-				return rep, cliutil.WrapServer("backup", rc.Addr(), err)
-			}
-			if attempt == backupAttempts {
-				return rep, fmt.Errorf("backup: the collections kept changing during %d attempts; try again", attempt)
-			}
-			names = b.now
-			continue
-		}
-		out := stdout
-		var af *atomicFile
-		if file != "-" {
-			if af, err = createAtomic(file); err != nil {
-				b.skipRest()
-				return rep, err
-			}
-			defer af.abort()
-			out = af
-		}
-		cw := &countingWriter{w: out}
-		b.w = bufio.NewWriterSize(cw, 1<<20)
-		b.bar = newProgress(stderr, b.total, "backing up", "records")
-		err = b.write()
-		b.bar.done()
-		if err == nil {
-			err = b.w.Flush()
-		}
-		if err == nil && af != nil {
-			err = af.commit()
-		}
-		if err != nil {
-			return rep, cliutil.WrapServer("backup", rc.Addr(), err)
-		}
-		rep.Collections, rep.Records, rep.Bytes = len(names), b.total, cw.n
-		rep.Seconds = time.Since(start).Seconds()
-		return rep, nil
+		defer af.abort()
+		out = af
 	}
+	cw := &countingWriter{w: out}
+	b.w = bufio.NewWriterSize(cw, 1<<20)
+	b.bar = newProgress(stderr, b.total, "backing up", "records")
+	err = b.write()
+	b.bar.done()
+	if err == nil {
+		err = b.w.Flush()
+	}
+	if err == nil {
+		err = p.close()
+	}
+	if err == nil && af != nil {
+		err = af.commit()
+	}
+	if err != nil {
+		return rep, cliutil.WrapServer("backup", rc.Addr(), err)
+	}
+	rep.Collections, rep.Records, rep.Bytes = len(b.names), b.total, cw.n
+	rep.Seconds = time.Since(start).Seconds()
+	return rep, nil
 }
 
-// backup reads one multi-read answer: [names, indexes..., counts...,
-// records...], and writes the backup file from it.
+// backup writes the backup file from a pinned snapshot.
 type backup struct {
-	rc    *client.Stream
-	ans   *client.Answer // the answer being read
-	names []string       // the names asked for
-	w     *bufio.Writer
-	bar   *progress
+	p   *pinned
+	w   *bufio.Writer
+	bar *progress
 
-	now    []string            // the names in the snapshot
+	names  []string
 	specs  [][]json.RawMessage // per collection
 	counts []int64
 	total  int64
-	first  bool // scanner state in the outer array
+	sizes  pageSizer
 }
 
-// snapshot sends the multi-read and reads its answer up to the records.
-func (b *backup) snapshot() error {
-	q := []byte(`["multi-read",[["list-collections"]`)
-	for _, op := range []string{"list-indexes", "count", "select"} {
-		for _, n := range b.names {
-			q = append(q, `,["`+op+`",`+jsonString(n)+`]`...)
-		}
-	}
-	q = append(q, "]]"...)
-	if err := b.rc.Send(q); err != nil {
-		return err
-	}
-	if err := b.rc.Flush(); err != nil {
-		return err
-	}
-	a, err := b.rc.Answer()
+// meta reads the collections, their index specs and their counts.
+func (b *backup) meta() error {
+	v, err := b.p.query(`["list-collections"]`)
 	if err != nil {
 		return err
 	}
-	b.ans = a
-	sc := a
-	if err := sc.Expect('['); err != nil {
-		return err
-	}
-	b.first = true
-	val := func() ([]byte, error) {
-		if more, err := sc.Next(&b.first); err != nil || !more {
-			return nil, badAnswer(fmt.Errorf("%w: the multi-read answer is short: %v", errBadJSON, err))
-		}
-		v, err := sc.Value(nil)
-		return v, err
-	}
-	v, err := val()
-	if err != nil {
-		return err
-	}
-	if err := json.Unmarshal(v, &b.now); err != nil {
+	if err := json.Unmarshal(v, &b.names); err != nil {
 		return fmt.Errorf("list-collections answered %.64s", v)
 	}
-	if b.now == nil {
-		b.now = []string{}
+	q := `["multi-read",[`
+	for i, n := range b.names {
+		if i > 0 {
+			q += ","
+		}
+		q += `["list-indexes",` + jsonString(n) + `],["count",` + jsonString(n) + `]`
 	}
-	if !slices.Equal(b.now, b.names) {
-		return nil
+	q += "]]"
+	if v, err = b.p.query(q); err != nil {
+		return err
+	}
+	var all []json.RawMessage
+	if err := json.Unmarshal(v, &all); err != nil || len(all) != 2*len(b.names) {
+		return fmt.Errorf("multi-read answered %.64s", v)
 	}
 	b.specs = make([][]json.RawMessage, len(b.names))
+	b.counts = make([]int64, len(b.names))
 	for i := range b.names {
-		if v, err = val(); err != nil {
-			return err
-		}
-		if err := json.Unmarshal(v, &b.specs[i]); err != nil {
-			return fmt.Errorf("list-indexes answered %.64s", v)
+		if err := json.Unmarshal(all[2*i], &b.specs[i]); err != nil {
+			return fmt.Errorf("list-indexes answered %.64s", all[2*i])
 		}
 		if b.specs[i] == nil {
 			b.specs[i] = []json.RawMessage{}
 		}
-	}
-	b.counts = make([]int64, len(b.names))
-	for i := range b.names {
-		if v, err = val(); err != nil {
-			return err
-		}
-		if b.counts[i], err = strconv.ParseInt(string(v), 10, 64); err != nil {
-			return fmt.Errorf("count answered %.64s", v)
+		if b.counts[i], err = strconv.ParseInt(string(all[2*i+1]), 10, 64); err != nil {
+			return fmt.Errorf("count answered %.64s", all[2*i+1])
 		}
 		b.total += b.counts[i]
 	}
 	return nil
 }
 
-// skipRest reads the rest of the answer without keeping it.
-func (b *backup) skipRest() error {
-	sc := b.ans
-	for {
-		more, err := sc.Next(&b.first)
-		if err != nil {
-			return err
-		}
-		if !more {
-			return b.ans.End()
-		}
-		if err := sc.Skip(); err != nil {
-			return err
-		}
-	}
-}
-
-// write writes the file: header, then each collection from its select.
+// write writes the file: header, then each collection read in pages.
 func (b *backup) write() error {
 	hdr, _ := json.Marshal(backupHeader{
 		Format:      backupFormat,
@@ -280,52 +206,47 @@ func (b *backup) write() error {
 	})
 	b.w.Write(hdr)
 	b.w.WriteByte('\n')
-	sc := b.ans
-	var rec []byte
 	var done int64
 	for i, name := range b.names {
 		meta, _ := json.Marshal(backupColl{Indexes: b.specs[i], Records: b.counts[i]})
 		fmt.Fprintf(b.w, `["collection",%s,%s]`+"\n", jsonString(name), meta)
-		if more, err := sc.Next(&b.first); err != nil || !more {
-			return badAnswer(fmt.Errorf("%w: the multi-read answer is short: %v", errBadJSON, err))
-		}
-		if err := sc.Expect('['); err != nil {
-			return err
-		}
-		first := true
-		var n int64
-		for {
-			more, err := sc.Next(&first)
-			if err != nil {
-				return err
-			}
-			if !more {
-				break
-			}
-			if rec, err = sc.Value(rec[:0]); err != nil {
-				return err
-			}
+		g := &pager{p: b.p, coll: jsonString(name), page: b.sizes.next}
+		n, err := g.each(func(rec []byte) error {
+			b.sizes.add(len(rec))
 			b.w.Write(rec)
 			if err := b.w.WriteByte('\n'); err != nil {
 				return err
 			}
-			if n++; n&4095 == 0 {
-				b.bar.set(done + n)
+			if b.sizes.n&4095 == 0 {
+				b.bar.set(done + b.sizes.n)
 			}
+			return nil
+		})
+		if err != nil {
+			return err
 		}
 		if n != b.counts[i] {
-			return fmt.Errorf("collection %q: the snapshot counted %d records and selected %d", name, b.counts[i], n)
+			return fmt.Errorf("collection %q: the snapshot counted %d records and the pages brought %d", name, b.counts[i], n)
 		}
 		done += n
 	}
-	if more, err := sc.Next(&b.first); err != nil || more {
-		return badAnswer(fmt.Errorf("%w: the multi-read answer is longer than asked: %v", errBadJSON, err))
-	}
-	if err := b.ans.End(); err != nil {
-		return err
-	}
 	fmt.Fprintf(b.w, `["end",{"collections":%d,"records":%d}]`+"\n", len(b.names), b.total)
 	return nil
+}
+
+// pageSizer sizes pages so that each is about pageBytesGoal of JSON.
+type pageSizer struct {
+	n, bytes int64
+}
+
+func (s *pageSizer) add(size int) { s.n++; s.bytes += int64(size) }
+
+func (s *pageSizer) next() int {
+	if s.n == 0 {
+		return firstPage
+	}
+	avg := max(s.bytes/s.n, 1)
+	return int(min(max(pageBytesGoal/avg, minPage), maxPage))
 }
 
 // countingWriter counts the bytes written through it.

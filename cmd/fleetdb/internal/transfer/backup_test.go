@@ -13,9 +13,9 @@ import (
 	"sync"
 	"testing"
 
-	"github.com/fleetdb-go/fleetdb/cmd/fleetdb/internal/cliutil"
-
 	"github.com/fleetdb-go/fleetdb/client"
+	"github.com/fleetdb-go/fleetdb/cmd/fleetdb/internal/clitest"
+	"github.com/fleetdb-go/fleetdb/cmd/fleetdb/internal/cliutil"
 )
 
 // canonicalDump returns a hash of the whole database, read in one
@@ -44,9 +44,9 @@ func canonicalDump(t testing.TB, c *client.Client) [32]byte {
 // values, a collection with an index and no record.
 func loadMixed(t testing.TB, c *client.Client, n int) {
 	t.Helper()
-	loadPeople(t, c)
-	mustQuery(t, c, `["create-index","people","address.no"]`)
-	mustQuery(t, c, `["create-index","empty",[["x","desc"],"y"]]`)
+	clitest.LoadPeople(t, c)
+	clitest.MustQuery(t, c, `["create-index","people","address.no"]`)
+	clitest.MustQuery(t, c, `["create-index","empty",[["x","desc"],"y"]]`)
 	ctx := context.Background()
 	var batch []any
 	for i := range n {
@@ -65,15 +65,15 @@ func loadMixed(t testing.TB, c *client.Client, n int) {
 	if _, err := c.Insert(ctx, "many", batch...); err != nil {
 		t.Fatal(err)
 	}
-	mustQuery(t, c, `["create-index","many","n"]`)
+	clitest.MustQuery(t, c, `["create-index","many","n"]`)
 }
 
 // TestBackupRestore: backup, then restore into an empty server, gives an
 // identical database; restore refuses a server that is not empty unless
 // --force, and a truncated backup.
 func TestBackupRestore(t *testing.T) {
-	portA, a := testServer(t, "")
-	portB, b := testServer(t, "")
+	portA, a := clitest.Server(t, "")
+	portB, b := clitest.Server(t, "")
 	loadMixed(t, a, 5_000)
 	want := canonicalDump(t, a)
 	file := filepath.Join(t.TempDir(), "db.fdbk")
@@ -93,7 +93,7 @@ func TestBackupRestore(t *testing.T) {
 		t.Fatalf("backup file: %s\n%s\n...\n%s", lines[0], lines[1], lines[len(lines)-1])
 	}
 
-	code, out, errOut = runAdmin(t, adminRun{tty: true}, "restore", file, "--port", portB)
+	code, out, errOut = runAdmin(t, adminRun{TTY: true}, "restore", file, "--port", portB)
 	if code != 0 || !strings.Contains(out, "restored 4 collections with 5,006 records and 5 indexes") {
 		t.Fatalf("restore: exit %d: %s %s", code, out, errOut)
 	}
@@ -102,7 +102,7 @@ func TestBackupRestore(t *testing.T) {
 	}
 
 	// Not empty: refused, and nothing changes.
-	mustQuery(t, b, `["insert","people",{"id":99,"name":"extra"}]`)
+	clitest.MustQuery(t, b, `["insert","people",{"id":99,"name":"extra"}]`)
 	changed := canonicalDump(t, b)
 	code, _, errOut = runAdmin(t, adminRun{}, "restore", file, "--port", portB)
 	if code != cliutil.ExitFailure || !strings.Contains(errOut, "is not empty (4 collections: empty, many, people, tags)") || !strings.Contains(errOut, "--force") {
@@ -112,29 +112,29 @@ func TestBackupRestore(t *testing.T) {
 		t.Fatal("a refused restore changed the database")
 	}
 	// --force replaces the backup's collections; others stay.
-	mustQuery(t, b, `["insert","other",{"id":1}]`)
+	clitest.MustQuery(t, b, `["insert","other",{"id":1}]`)
 	code, _, errOut = runAdmin(t, adminRun{}, "restore", file, "--port", portB, "--force")
 	if code != 0 {
 		t.Fatalf("restore --force: exit %d: %s", code, errOut)
 	}
-	mustQuery(t, b, `["drop-collection","other"]`)
+	clitest.MustQuery(t, b, `["drop-collection","other"]`)
 	if canonicalDump(t, b) != want {
 		t.Fatal("restore --force did not give the backed-up database")
 	}
 
 	// Through a pipe: backup - | restore -.
-	portC, cc := testServer(t, "")
+	portC, cc := clitest.Server(t, "")
 	code, out, _ = runAdmin(t, adminRun{}, "backup", "-", "--port", portA)
 	if code != 0 {
 		t.Fatalf("backup -: exit %d", code)
 	}
-	code, _, errOut = runAdmin(t, adminRun{stdin: strings.NewReader(out)}, "restore", "-", "--port", portC)
+	code, _, errOut = runAdmin(t, adminRun{Stdin: strings.NewReader(out)}, "restore", "-", "--port", portC)
 	if code != 0 || canonicalDump(t, cc) != want {
 		t.Fatalf("backup - | restore -: exit %d: %s", code, errOut)
 	}
 
 	// A truncated file is refused before anything is loaded.
-	portD, d := testServer(t, "")
+	portD, d := clitest.Server(t, "")
 	trunc := filepath.Join(t.TempDir(), "trunc.fdbk")
 	os.WriteFile(trunc, data[:len(data)/2], 0o600)
 	code, _, errOut = runAdmin(t, adminRun{}, "restore", trunc, "--port", portD)
@@ -145,9 +145,17 @@ func TestBackupRestore(t *testing.T) {
 		t.Fatalf("a truncated backup loaded %v", names)
 	}
 	// Not a backup at all.
-	code, _, errOut = runAdmin(t, adminRun{stdin: strings.NewReader(`{"id":1}` + "\n")}, "restore", "-", "--port", portD)
+	code, _, errOut = runAdmin(t, adminRun{Stdin: strings.NewReader(`{"id":1}` + "\n")}, "restore", "-", "--port", portD)
 	if code != cliutil.ExitFailure || !strings.Contains(errOut, "not a FleetDB backup") {
 		t.Fatalf("restore of a non-backup: exit %d: %s", code, errOut)
+	}
+	// A JSON-lines file of records (what export writes) is not called a
+	// truncated backup; the message points at import.
+	jl := filepath.Join(t.TempDir(), "people.jsonl")
+	os.WriteFile(jl, []byte(`{"id":1}`+"\n"+`{"id":2}`+"\n"), 0o600)
+	code, _, errOut = runAdmin(t, adminRun{}, "restore", jl, "--port", portD)
+	if code != cliutil.ExitFailure || !strings.Contains(errOut, "not a FleetDB backup") || strings.Contains(errOut, "truncated") || !strings.Contains(errOut, "fleetdb import") {
+		t.Fatalf("restore of a JSON-lines file: exit %d: %s", code, errOut)
 	}
 }
 
@@ -155,7 +163,7 @@ func TestBackupRestore(t *testing.T) {
 // one multi-write at a time, a backup holds the same ids in both: it is
 // one snapshot.
 func TestBackupConsistent(t *testing.T) {
-	port, c := testServer(t, "")
+	port, c := clitest.Server(t, "")
 	ctx := context.Background()
 	var recs []any
 	for i := range 10_000 {

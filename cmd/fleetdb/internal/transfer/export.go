@@ -6,15 +6,14 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/fleetdb-go/fleetdb/client"
 	"io"
+	"slices"
 	"strconv"
 	"time"
 
-	"github.com/fleetdb-go/fleetdb/client"
 	"github.com/fleetdb-go/fleetdb/cmd/fleetdb/internal/cliutil"
-
 	"github.com/spf13/cobra"
-	"github.com/tidwall/gjson"
 )
 
 // exportConfig is what `fleetdb export` is told by its flags.
@@ -26,6 +25,7 @@ type exportConfig struct {
 	quiet bool
 }
 
+// NewExportCmd builds `fleetdb export`.
 func NewExportCmd(stdout, stderr io.Writer) *cobra.Command {
 	var cfg exportConfig
 	cmd := &cobra.Command{
@@ -33,17 +33,15 @@ func NewExportCmd(stdout, stderr io.Writer) *cobra.Command {
 		Short: "Write the records of a collection as JSON lines",
 		Long: `Write the records of a collection (those matching --where, if given) as JSON
 lines, one record per line, in id order, to stdout or --out FILE. The records
-are read in pages (of about 8 MiB, or of --page records), so memory stays
-bounded on the server and here whatever the size of the collection; a progress bar shows on a terminal
-and a summary goes to stderr (unless --quiet).
+are read in pages (of about 512 KiB, or of --page records), so memory stays
+bounded on the server and here whatever the size of the collection; a progress
+bar shows on a terminal and a summary goes to stderr (unless --quiet).
 
-Pages are fetched by offset, several in flight at once, and each page
-overlaps the previous one by one record: if that record is not the last one
-exported, the collection changed in between, and the export goes on from the
-last id exported instead. So every record that exists for the whole export is
-written exactly once, even while writes go on; the export as a whole is not a
-snapshot (use backup for that). --out FILE is written under a temporary name
-and renamed when complete.`,
+The export is consistent: it reads one pinned snapshot (["snapshot-open"],
+docs/changefeeds.md), so writes that go on meanwhile are either wholly in it or not at
+all. Each page is the records after the last id exported, which the server
+serves from its record map at the cost of the page. --out FILE is written
+under a temporary name and renamed when complete.`,
 		Example: `  fleetdb export people > people.jsonl
   fleetdb export people --out people.jsonl
   fleetdb export people --where '[">=", "age", 18]' | gzip > adults.jsonl.gz`,
@@ -89,9 +87,13 @@ func runExport(ctx context.Context, cfg exportConfig, coll string, where json.Ra
 	}
 	start := time.Now()
 	w := bufio.NewWriterSize(out, 1<<20)
-	e := &exporter{rc: rc, coll: jsonString(coll), where: where, page: cfg.page, auto: cfg.page == 0, w: w}
-	if e.auto {
-		e.page = firstPage
+	e := &exporter{rc: rc, coll: jsonString(coll), where: where, page: cfg.page, w: w}
+	if e.pin, err = openPinned(rc); err != nil {
+		return cliutil.WrapServer("export "+coll+": snapshot-open", rc.Addr(), err)
+	}
+	if err := e.checkExists(coll); err != nil {
+		e.pin.close()
+		return err
 	}
 	if cliutil.IsTerminal(stderr) {
 		// The total, for the bar; the export does not depend on it.
@@ -99,12 +101,15 @@ func runExport(ctx context.Context, cfg exportConfig, coll string, where json.Ra
 		if where != nil {
 			opts = `{"where":` + string(where) + `}`
 		}
-		if v, err := rc.Query([]byte(`["count",` + e.coll + `,` + opts + `]`)); err == nil {
+		if v, err := e.pin.query(`["count",` + e.coll + `,` + opts + `]`); err == nil {
 			total, _ := strconv.ParseInt(string(v), 10, 64)
 			e.bar = newProgress(stderr, total, "exporting "+coll, "records")
 		}
 	}
 	err = e.run()
+	if err == nil {
+		err = e.pin.close()
+	}
 	e.bar.done()
 	if err == nil {
 		err = w.Flush()
@@ -121,51 +126,19 @@ func runExport(ctx context.Context, cfg exportConfig, coll string, where json.Ra
 	return nil
 }
 
-// errBadJSON reports an answer that is not the JSON the command expected.
-var errBadJSON = errors.New("unexpected JSON in the server's answer")
-
-// badAnswer is an answer that is not as expected: what follows on the
-// connection cannot be trusted, as when it is lost (exit status 5).
-func badAnswer(err error) error { return fmt.Errorf("%w: %w", client.ErrUnknownOutcome, err) }
-
-// exporter streams the records of a collection in id order, page by page.
-//
-// Pages are asked by offset and limit, up to exportDepth at once (the
-// server answers them in order, so one is on the wire while another is
-// written out). Page k > 0 starts one record early: its first record must
-// be the last one written. If it is not (a record before it was inserted
-// or deleted meanwhile), the pages in flight are thrown away and the export
-// resynchronises with one multi-read that reads the next page by id ("id
-// greater than the last one written") and counts where that page ends, from
-// which offset paging goes on. Offset paging is what the server does fast
-// (it has no range access on ids: "id > x" scans the collection); the id
-// condition is the fallback that makes it exact.
+// exporter streams the records of a collection in id order from a pinned
+// snapshot, page by page (see pager).
 type exporter struct {
 	rc    *client.Stream
-	ans   *client.Answer  // the answer being read
 	coll  string          // the collection's name as JSON
 	where json.RawMessage // nil: every record
-	page  int
+	page  int             // records per page; 0: about pageBytesGoal
 	w     *bufio.Writer
 	bar   *progress
 
-	auto    bool   // --page 0: page sizes follow the records' size
-	n       int64  // records written
-	resyncs int    // times the export went on from the last id
-	bytes   int64  // bytes of the records written
-	lastID  []byte // id (JSON) of the last record written
-	rec     []byte // scratch: the record being read
-	prev    []byte // scratch: the record before it
-}
-
-// exportDepth is the most pages asked for at once.
-const exportDepth = 3
-
-// pageReq is a page asked for and not yet read: how many new records it
-// asked for, and whether it starts with the last record written.
-type pageReq struct {
-	limit   int
-	overlap bool
+	pin   *pinned // opened by run unless set
+	sizes pageSizer
+	n     int64 // records written
 }
 
 // Automatic page sizes (--page 0): the first page, the bounds, and the
@@ -174,263 +147,61 @@ const (
 	firstPage     = 5000
 	minPage       = 1000
 	maxPage       = 100000
-	pageBytesGoal = 8 << 20
+	pageBytesGoal = 512 << 10 // under the server's kept answer buffer (1 MiB)
 )
 
 func (e *exporter) run() error {
-	var pending []pageReq
-	next := 0 // offset of the first record the next page should bring
-	more := true
-	send := func() error {
-		off, lim, overlap := next, e.page, next > 0
-		if overlap {
-			off, lim = off-1, lim+1
-		}
-		next += e.page
-		pending = append(pending, pageReq{e.page, overlap})
-		return e.rc.Send(e.selectReq(e.where, off, lim))
-	}
-	fill := func() error {
-		for more && len(pending) < exportDepth {
-			if err := send(); err != nil {
-				return err
-			}
-		}
-		return e.rc.Flush()
-	}
-	if err := fill(); err != nil {
-		return err
-	}
-	for len(pending) > 0 {
-		r := pending[0]
-		pending = pending[1:]
-		if !more {
-			// The end was reached: the pages asked beyond it are empty.
-			if err := e.rc.Discard(); err != nil {
-				return err
-			}
-			continue
-		}
-		got, ok, err := e.readPage(r.overlap)
+	if e.pin == nil {
+		p, err := openPinned(e.rc)
 		if err != nil {
 			return err
 		}
-		limit := r.limit
-		if !ok {
-			// The collection changed before the last record written:
-			// drop the pages in flight and go on from its id.
-			for range pending {
-				if err := e.rc.Discard(); err != nil {
-					return err
-				}
-			}
-			pending = pending[:0]
-			limit = e.page
-			e.resyncs++
-			if next, got, err = e.resync(); err != nil {
-				return err
-			}
+		defer p.close()
+		e.pin = p
+	}
+	size := e.sizes.next
+	if e.page > 0 {
+		size = func() int { return e.page }
+	}
+	g := &pager{p: e.pin, coll: e.coll, where: e.where, page: size}
+	_, err := g.each(func(rec []byte) error {
+		e.sizes.add(len(rec))
+		e.w.Write(rec)
+		if err := e.w.WriteByte('\n'); err != nil {
+			return fmt.Errorf("writing the export: %w", err)
 		}
-		e.bar.set(e.n)
-		if got < limit {
-			more = false
+		if e.n++; e.n&4095 == 0 {
+			e.bar.set(e.n)
 		}
-		e.adapt()
-		if err := fill(); err != nil {
-			return err
-		}
-	}
-	return nil
-}
-
-// adapt sets the size of the next pages from the records seen so far, so
-// that a page is about pageBytesGoal of JSON (with --page 0).
-func (e *exporter) adapt() {
-	if !e.auto || e.n == 0 {
-		return
-	}
-	avg := max(e.bytes/e.n, 1)
-	e.page = int(min(max(pageBytesGoal/avg, minPage), maxPage))
-}
-
-// selectReq builds the select of one page.
-func (e *exporter) selectReq(where json.RawMessage, offset, limit int) []byte {
-	q := make([]byte, 0, 128+len(where))
-	q = append(q, `["select",`...)
-	q = append(q, e.coll...)
-	q = append(q, `,{"order":["id","asc"]`...)
-	if where != nil {
-		q = append(q, `,"where":`...)
-		q = append(q, where...)
-	}
-	if offset > 0 {
-		q = append(q, `,"offset":`...)
-		q = strconv.AppendInt(q, int64(offset), 10)
-	}
-	q = append(q, `,"limit":`...)
-	q = strconv.AppendInt(q, int64(limit), 10)
-	return append(q, `}]`...)
-}
-
-// readPage reads the answer to a page and writes its new records. With
-// overlap, the first record must be the last one written: if it is not,
-// nothing is written, the rest of the answer is skipped and ok is false.
-func (e *exporter) readPage(overlap bool) (got int, ok bool, err error) {
-	a, err := e.rc.Answer()
-	if err != nil {
-		return 0, false, err
-	}
-	e.ans = a
-	sc := a
-	if err := sc.Expect('['); err != nil {
-		return 0, false, err
-	}
-	first := true
-	for i := 0; ; i++ {
-		more, err := sc.Next(&first)
-		if err != nil {
-			return got, false, err
-		}
-		if !more {
-			if overlap && i == 0 {
-				return 0, false, e.ans.End() // even the overlap record is gone
-			}
-			break
-		}
-		if i == 0 && overlap {
-			if e.rec, err = sc.Value(e.rec[:0]); err != nil {
-				return 0, false, err
-			}
-			if gjson.GetBytes(e.rec, "id").Raw != string(e.lastID) {
-				for {
-					more, err := sc.Next(&first)
-					if err != nil {
-						return 0, false, err
-					}
-					if !more {
-						return 0, false, e.ans.End()
-					}
-					if err := sc.Skip(); err != nil {
-						return 0, false, err
-					}
-				}
-			}
-			continue
-		}
-		if err := e.record(); err != nil {
-			return got, false, err
-		}
-		got++
-	}
-	if got > 0 {
-		e.lastID = append(e.lastID[:0], gjson.GetBytes(e.prev, "id").Raw...)
-	}
-	return got, true, e.ans.End()
-}
-
-// record reads the next record of the answer and writes it as a line;
-// e.prev is then that record.
-func (e *exporter) record() error {
-	var err error
-	if e.rec, err = e.ans.Value(e.rec[:0]); err != nil {
-		return err
-	}
-	e.w.Write(e.rec)
-	e.bytes += int64(len(e.rec))
-	if err := e.w.WriteByte('\n'); err != nil {
-		return fmt.Errorf("writing the export: %w", err)
-	}
-	e.prev, e.rec = e.rec, e.prev
-	e.n++
-	return nil
-}
-
-// resync reads the page after the last record written by id, in one
-// multi-read with the counts that tell the offset where that page ends. It
-// returns that offset and the number of records of the page.
-func (e *exporter) resync() (next, got int, err error) {
-	if e.lastID == nil {
-		return 0, 0, errors.New("export: nothing exported yet to resume from")
-	}
-	after := afterID(e.lastID)
-	cond := after
-	all := `{}`
-	if e.where != nil {
-		cond = json.RawMessage(`["and",` + string(e.where) + `,` + string(after) + `]`)
-		all = `{"where":` + string(e.where) + `}`
-	}
-	q := `["multi-read",[` + string(e.selectReq(cond, 0, e.page)) + `,["count",` + e.coll + `,` + all +
-		`],["count",` + e.coll + `,{"where":` + string(cond) + `}]]]`
-	if err := e.rc.Send([]byte(q)); err != nil {
-		return 0, 0, err
-	}
-	if err := e.rc.Flush(); err != nil {
-		return 0, 0, err
-	}
-	a, err := e.rc.Answer()
-	if err != nil {
-		return 0, 0, err
-	}
-	e.ans = a
-	sc := a
-	if err := sc.Expect('['); err != nil {
-		return 0, 0, err
-	}
-	if err := sc.Expect('['); err != nil {
-		return 0, 0, err
-	}
-	first := true
-	for {
-		more, err := sc.Next(&first)
-		if err != nil {
-			return 0, 0, err
-		}
-		if !more {
-			break
-		}
-		if err := e.record(); err != nil {
-			return 0, 0, err
-		}
-		got++
-	}
-	if got > 0 {
-		e.lastID = append(e.lastID[:0], gjson.GetBytes(e.prev, "id").Raw...)
-	}
-	var counts [2]int
-	for i := range counts {
-		if err := sc.Expect(','); err != nil {
-			return 0, 0, err
-		}
-		v, err := sc.Value(nil)
-		if err != nil {
-			return 0, 0, err
-		}
-		if counts[i], err = strconv.Atoi(string(v)); err != nil {
-			return 0, 0, badAnswer(fmt.Errorf("%w: count %s", errBadJSON, v))
-		}
-	}
-	if err := sc.Expect(']'); err != nil {
-		return 0, 0, err
-	}
-	if err := e.ans.End(); err != nil {
-		return 0, 0, err
-	}
-	// Records up to the old last id: total - after; then the page.
-	return counts[0] - counts[1] + got, got, nil
-}
-
-// afterID is the condition "id after this one" in the order of values:
-// numbers come before strings, and a range condition compares within one
-// type only, so after a number it is "a greater number, or any string".
-func afterID(id []byte) json.RawMessage {
-	if len(id) > 0 && id[0] == '"' {
-		return json.RawMessage(`[">","id",` + string(id) + `]`)
-	}
-	return json.RawMessage(`["or",[">","id",` + string(id) + `],[">=","id",""]]`)
+		return nil
+	})
+	e.bar.set(e.n)
+	return err
 }
 
 // jsonString returns s as a JSON string.
 func jsonString(s string) string {
 	b, _ := json.Marshal(s)
 	return string(b)
+}
+
+// errNoCollection is the export of a collection that does not exist (has
+// no records and no indexes): most likely a misspelt name.
+var errNoCollection = errors.New("no such collection")
+
+// checkExists refuses to export a collection the pinned snapshot does not
+// hold, instead of writing an empty export that looks like success.
+func (e *exporter) checkExists(coll string) error {
+	v, err := e.pin.query(`["list-collections"]`)
+	if err != nil {
+		return cliutil.WrapServer("export "+coll+": list-collections", e.rc.Addr(), err)
+	}
+	var names []string
+	if err := json.Unmarshal(v, &names); err != nil {
+		return fmt.Errorf("export %s: list-collections answered %.64s: %w", coll, v, err)
+	}
+	if slices.Contains(names, coll) {
+		return nil
+	}
+	return fmt.Errorf("export %s: %w; nothing exported (fleetdb collections lists them)", coll, errNoCollection)
 }

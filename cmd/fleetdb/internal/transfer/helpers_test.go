@@ -4,15 +4,12 @@ import (
 	"io"
 	"testing"
 
-	"github.com/fleetdb-go/fleetdb/client"
 	"github.com/fleetdb-go/fleetdb/cmd/fleetdb/internal/clitest"
 	"github.com/spf13/cobra"
 	"go.uber.org/goleak"
 )
 
-func TestMain(m *testing.M) {
-	goleak.VerifyTestMain(m)
-}
+func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
 
 // commands are the commands of this package, as the root command adds
 // them.
@@ -26,33 +23,8 @@ func commands(stdout, stderr io.Writer) []*cobra.Command {
 }
 
 // adminRun is how a test runs a command line.
-type adminRun struct {
-	stdin     io.Reader
-	tty       bool // stdout is a terminal
-	stderrTTY bool
-}
+type adminRun = clitest.RunOpts
 
 // runAdmin runs the command line in-process with fresh commands, as main
 // does, and returns the exit status, stdout and stderr.
-func runAdmin(t testing.TB, r adminRun, args ...string) (int, string, string) {
-	t.Helper()
-	return clitest.Run(t, commands, clitest.RunOpts{Stdin: r.stdin, TTY: r.tty, StderrTTY: r.stderrTTY}, args...)
-}
-
-// testServer serves an ephemeral database until the test ends, and
-// returns its port as a flag value and a client of it.
-func testServer(t testing.TB, password string, opts ...func(*clitest.ServerConfig)) (port string, c *client.Client) {
-	t.Helper()
-	cfg := clitest.ServerConfig{Password: password}
-	for _, o := range opts {
-		o(&cfg)
-	}
-	return clitest.Server(t, cfg)
-}
-
-var (
-	mustQuery         = clitest.MustQuery
-	loadPeople        = clitest.LoadPeople
-	lineDiff          = clitest.LineDiff
-	fakeFailingServer = clitest.FakeFailingServer
-)
+var runAdmin = clitest.Runner(commands)

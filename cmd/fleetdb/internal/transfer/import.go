@@ -11,7 +11,6 @@ import (
 	"time"
 
 	"github.com/fleetdb-go/fleetdb/cmd/fleetdb/internal/cliutil"
-
 	"github.com/spf13/cobra"
 )
 
@@ -33,6 +32,7 @@ type importReport struct {
 	PerSecond  float64 `json:"records_per_second"`
 }
 
+// NewImportCmd builds `fleetdb import`.
 func NewImportCmd(stdout, stderr io.Writer) *cobra.Command {
 	var cfg importConfig
 	cmd := &cobra.Command{
@@ -99,6 +99,11 @@ func runImport(ctx context.Context, cfg importConfig, coll, src string, stdin io
 	lines, err := feedLines(in, l, bar)
 	bar.done()
 	if err != nil {
+		var le *lineError
+		if errors.As(err, &le) {
+			// As the other failures of import: "import COLL: ...".
+			err = fmt.Errorf("import %s: %w", coll, err)
+		}
 		return cliutil.WrapServer("import "+coll, rc.Addr(), err)
 	}
 	rep := importReport{Collection: coll, Records: l.written.Load(), Lines: lines}
@@ -159,12 +164,14 @@ func feedLines(in io.Reader, l *loader, bar *progress) (int64, error) {
 			}
 		}
 		if lineNo&1023 == 0 {
+			bar.records(lineNo)
 			bar.set(read)
 		}
 		if rerr == io.EOF {
 			break
 		}
 	}
+	bar.records(lineNo)
 	bar.set(read)
 	return lineNo, l.finish()
 }

@@ -14,7 +14,6 @@ import (
 
 	"github.com/fleetdb-go/fleetdb/client"
 	"github.com/fleetdb-go/fleetdb/cmd/fleetdb/internal/cliutil"
-
 	"github.com/spf13/cobra"
 )
 
@@ -26,6 +25,7 @@ type restoreConfig struct {
 	window int
 }
 
+// NewRestoreCmd builds `fleetdb restore`.
 func NewRestoreCmd(stdout, stderr io.Writer) *cobra.Command {
 	var cfg restoreConfig
 	cmd := &cobra.Command{
@@ -71,28 +71,33 @@ type restoreReport struct {
 
 func runRestore(ctx context.Context, cfg restoreConfig, file string, stdin io.Reader, stdout, stderr io.Writer) error {
 	in, size := stdin, int64(-1)
+	var f *os.File
 	if file != "-" {
-		f, err := os.Open(file)
-		if err != nil {
+		var err error
+		if f, err = os.Open(file); err != nil {
 			return err
 		}
 		defer f.Close()
+		in = f
+	}
+	// The header first: a file that is not a backup at all (JSON lines of
+	// records, say) is named as such, not as a truncated backup.
+	br := bufio.NewReaderSize(in, 1<<20)
+	line, err := br.ReadSlice('\n')
+	var hdr backupHeader
+	if (err != nil && err != io.EOF) || json.Unmarshal(bytes.TrimSpace(line), &hdr) != nil || hdr.Format == 0 {
+		return fmt.Errorf("%s: not a FleetDB backup (its first line is not a backup header); to load JSON lines of records into a collection, use fleetdb import COLL FILE", file)
+	}
+	if hdr.Format != backupFormat {
+		return fmt.Errorf("%s: backup format %d; this fleetdb reads format %d", file, hdr.Format, backupFormat)
+	}
+	if f != nil {
 		if st, err := f.Stat(); err == nil && st.Mode().IsRegular() {
 			size = st.Size()
 			if err := checkBackupEnd(f, size); err != nil {
 				return fmt.Errorf("%s: %w", file, err)
 			}
 		}
-		in = f
-	}
-	br := bufio.NewReaderSize(in, 1<<20)
-	line, err := br.ReadSlice('\n')
-	var hdr backupHeader
-	if (err != nil && err != io.EOF) || json.Unmarshal(bytes.TrimSpace(line), &hdr) != nil || hdr.Format == 0 {
-		return fmt.Errorf("%s: not a FleetDB backup (its first line is not a backup header)", file)
-	}
-	if hdr.Format != backupFormat {
-		return fmt.Errorf("%s: backup format %d; this fleetdb reads format %d", file, hdr.Format, backupFormat)
 	}
 
 	rc, err := cfg.Conn.DialStream(ctx)

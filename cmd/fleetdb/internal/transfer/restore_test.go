@@ -8,6 +8,8 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+
+	"github.com/fleetdb-go/fleetdb/cmd/fleetdb/internal/clitest"
 )
 
 // TestRestoreTruncatedStdinCount: a backup cut in the middle of a record
@@ -15,7 +17,7 @@ import (
 // the server holds, every record before the line (it reported the records
 // acknowledged when it stopped, fewer than those written after).
 func TestRestoreTruncatedStdinCount(t *testing.T) {
-	portA, a := testServer(t, "")
+	portA, a := clitest.Server(t, "")
 	loadMixed(t, a, 30_000)
 	file := filepath.Join(t.TempDir(), "db.fdbk")
 	if code, out, errOut := runAdmin(t, adminRun{}, "backup", file, "--port", portA); code != 0 {
@@ -36,8 +38,8 @@ func TestRestoreTruncatedStdinCount(t *testing.T) {
 			records++
 		}
 	}
-	portB, b := testServer(t, "")
-	code, _, errOut := runAdmin(t, adminRun{stdin: strings.NewReader(string(data[:cut]))}, "restore", "-", "--port", portB, "--batch", "500", "--window", "16")
+	portB, b := clitest.Server(t, "")
+	code, _, errOut := runAdmin(t, adminRun{Stdin: strings.NewReader(string(data[:cut]))}, "restore", "-", "--port", portB, "--batch", "500", "--window", "16")
 	if code == 0 {
 		t.Fatal("restore of a truncated stream succeeded")
 	}

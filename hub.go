@@ -1,0 +1,250 @@
+package fleetdb
+
+import (
+	"sync"
+	"sync/atomic"
+
+	"github.com/fleetdb-go/fleetdb/collection"
+	"github.com/fleetdb-go/fleetdb/dbvalue"
+	"github.com/tidwall/gjson"
+)
+
+// hub keeps the history of committed changes and hands them to the open
+// feeds (docs/changefeeds.md).
+//
+// publish runs on the goroutine that publishes values (the write queue's,
+// or the Raft FSM's), after the value is durable/committed and stored for
+// readers; it computes the changes of each write from the frozen values
+// the write left (dbvalue.Step), appends them to the history and to the
+// queue of every feed on their collection. It never waits for a feed: a
+// feed whose unconsumed events pass its bound is ended instead. Watch and
+// the feeds' consumers take mu briefly.
+type hub struct {
+	maxHistory int64
+	maxBuffer  int64
+
+	// mu guards everything below.
+	mu sync.Mutex
+	// cur is the value at the current position (cur.Seq).
+	cur *dbvalue.Value
+	// base: the history holds every change after this position.
+	base uint64
+	// hist holds the entries after base, in position order.
+	hist      []*entry
+	histBytes int64
+	feeds     map[string]map[*Feed]struct{}
+
+	// Metrics: open feeds, events sent by the feeds closed (sentTotal adds
+	// the open ones), feeds ended for falling behind.
+	open, sent, behind atomic.Int64
+
+	// onSteps, when set (tests), sees every published step first.
+	onSteps func([]dbvalue.Step)
+}
+
+// entry is the change of one write to one collection: a drop, or changed
+// records in id order.
+type entry struct {
+	pos     uint64
+	coll    string
+	drop    bool
+	dropped collection.Collection // the collection the drop removed
+	changes []change
+	size    int64 // bytes counted against the bounds
+	keep    int64 // more bytes counted against the history only (a drop's collection)
+
+	// parts are the changes' id, old and new as the events carry them,
+	// made once (by the first feed that needs them) and shared by all.
+	prep  sync.Once
+	parts []eventParts
+}
+
+type eventParts struct{ id, old, new []byte }
+
+// eventParts returns the shared parts of the events of e.
+func (e *entry) eventParts() []eventParts {
+	e.prep.Do(func() {
+		e.parts = make([]eventParts, len(e.changes))
+		for i, ch := range e.changes {
+			rec := ch.new
+			if ch.hasOld {
+				rec = ch.old
+			}
+			p := &e.parts[i]
+			p.id = []byte(gjson.Get(rec, "id").Raw)
+			if ch.hasOld {
+				p.old = []byte(ch.old)
+			}
+			if ch.hasNew {
+				p.new = []byte(ch.new)
+			}
+		}
+	})
+	return e.parts
+}
+
+// change is one record's change: encoded id, old and new JSON.
+type change struct {
+	id             string
+	old, new       string
+	hasOld, hasNew bool
+}
+
+const entryOverhead = 64
+
+func newHub(opts Options, v *dbvalue.Value) *hub {
+	h := &hub{maxHistory: opts.WatchHistory, maxBuffer: opts.WatchBuffer, feeds: map[string]map[*Feed]struct{}{}}
+	if h.maxHistory == 0 {
+		h.maxHistory = DefaultWatchHistory
+	}
+	if h.maxBuffer == 0 {
+		h.maxBuffer = DefaultWatchBuffer
+	}
+	h.cur, h.base = v, v.Seq
+	return h
+}
+
+// entriesOf computes the entries of the steps, in order: for each write its
+// drops, then its record changes by collection name.
+func entriesOf(steps []dbvalue.Step) []*entry {
+	var out []*entry
+	for _, s := range steps {
+		dropped := map[string]bool{}
+		for _, name := range s.Dropped {
+			if dropped[name] {
+				continue
+			}
+			dropped[name] = true
+			// The entry keeps the dropped collection alive (for initial
+			// records at an earlier position): count it, about 100 bytes
+			// a record, so that a large drop leaves the history soon.
+			c := s.Before.Collection(name)
+			out = append(out, &entry{pos: s.Seq, coll: name, drop: true, dropped: c, size: entryOverhead, keep: 100 * int64(c.Len())})
+		}
+		diff := func(name string, old, new collection.Collection) {
+			e := &entry{pos: s.Seq, coll: name, size: entryOverhead}
+			collection.DiffRecords(old, new, func(id, o string, hasO bool, n string, hasN bool) bool {
+				e.changes = append(e.changes, change{id: id, old: o, new: n, hasOld: hasO, hasNew: hasN})
+				e.size += int64(len(id)+len(o)+len(n)) + entryOverhead
+				return true
+			})
+			if len(e.changes) > 0 {
+				out = append(out, e)
+			}
+		}
+		dbvalue.DiffCollections(s.Before, s.After, func(name string, old, new collection.Collection) bool {
+			if !dropped[name] {
+				diff(name, old, new)
+			}
+			return true
+		})
+		// A dropped collection's records went with the drop: whatever it
+		// holds after the write was inserted after it.
+		for _, name := range s.Dropped {
+			if dropped[name] {
+				dropped[name] = false
+				diff(name, collection.Collection{}, s.After.Collection(name))
+			}
+		}
+	}
+	return out
+}
+
+// publish records the changes of steps (already durable/committed) and
+// makes v the current value. It runs on the publishing goroutine.
+func (h *hub) publish(steps []dbvalue.Step, v *dbvalue.Value) {
+	entries := entriesOf(steps)
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if h.onSteps != nil {
+		h.onSteps(steps)
+	}
+	for _, e := range entries {
+		h.hist = append(h.hist, e)
+		h.histBytes += e.size + e.keep
+		for f := range h.feeds[e.coll] {
+			f.push(e)
+		}
+	}
+	h.cur = v
+	h.trim()
+}
+
+// reset makes v the current value without a history of how it came to be
+// (a Raft snapshot was installed): the history starts again at v, and the
+// open feeds end, since they cannot see what changed.
+func (h *hub) reset(v *dbvalue.Value) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	h.cur, h.base = v, v.Seq
+	h.hist, h.histBytes = nil, 0
+	for _, fs := range h.feeds {
+		for f := range fs {
+			f.fail(nil)
+		}
+	}
+}
+
+// trim drops the oldest entries (all of one position together) while the
+// history is over its bound. h.mu is held.
+func (h *hub) trim() {
+	i := 0
+	for h.histBytes > h.maxHistory && i < len(h.hist) {
+		p := h.hist[i].pos
+		for i < len(h.hist) && h.hist[i].pos == p {
+			h.histBytes -= h.hist[i].size + h.hist[i].keep
+			h.hist[i] = nil
+			i++
+		}
+		h.base = p
+	}
+	if i > 0 {
+		h.hist = h.hist[i:]
+		if cap(h.hist) > 1024 && len(h.hist) < cap(h.hist)/4 {
+			h.hist = append([]*entry(nil), h.hist...)
+		}
+	}
+}
+
+// position returns the current position.
+func (h *hub) position() uint64 {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	return h.cur.Seq
+}
+
+// remove forgets f. h.mu is held.
+func (h *hub) remove(f *Feed) {
+	if fs, ok := h.feeds[f.coll]; ok {
+		if _, ok := fs[f]; ok {
+			delete(fs, f)
+			h.sent.Add(f.sent.Load())
+			h.open.Add(-1)
+			if len(fs) == 0 {
+				delete(h.feeds, f.coll)
+			}
+		}
+	}
+}
+
+// clusterChanges is the replication node's Changes hook.
+func (db *DB) clusterChanges(steps []dbvalue.Step, v *dbvalue.Value, restored bool) {
+	if restored {
+		db.hub.reset(v)
+		return
+	}
+	db.hub.publish(steps, v)
+}
+
+// sentTotal returns the events sent by every feed, open or closed.
+func (h *hub) sentTotal() int64 {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	n := h.sent.Load()
+	for _, fs := range h.feeds {
+		for f := range fs {
+			n += f.sent.Load()
+		}
+	}
+	return n
+}
