@@ -8,6 +8,7 @@ import (
 	"log"
 	"os"
 	"path/filepath"
+	"time"
 
 	"github.com/fleetdb-go/fleetdb"
 )
@@ -268,4 +269,43 @@ func ExampleDB_Query() {
 	out, err := db.Query(ctx, []byte(`["select","people",{"where":["=","City","Oslo"],"only":"Name","order":["id","asc"]}]`))
 	fmt.Println(string(out), err)
 	// Output: ["Bob","Cid"] <nil>
+}
+
+// Watch follows the changes to a collection: each write's events arrive
+// once it is durable. Initial sends the records there at the start first.
+func ExampleDB_Watch() {
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	db := mustOpen()
+	defer db.Close()
+
+	feed, err := db.Watch(ctx, "people", fleetdb.WatchOptions{Where: fleetdb.Eq("City", "Oslo"), Initial: true})
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer feed.Close()
+
+	if _, err := db.Insert(ctx, "people", Person{ID: 5, Name: "Eve", City: "Oslo"}, Person{ID: 6, Name: "Fay", City: "Lima"}); err != nil {
+		log.Fatal(err)
+	}
+	if _, err := db.UpdateWhere(ctx, "people", map[string]any{"Age": 32}, fleetdb.Find{Where: fleetdb.Eq("id", 1)}); err != nil {
+		log.Fatal(err)
+	}
+	for range 5 { // 2 initial records, "ready", the insert of Eve, the update of Bob
+		ev, err := feed.Next(ctx)
+		if err != nil {
+			log.Fatal(err)
+		}
+		if ev.New == nil {
+			fmt.Println(ev.Op)
+		} else {
+			fmt.Println(ev.Op, string(ev.New))
+		}
+	}
+	// Output:
+	// initial {"id":1,"Name":"Bob","City":"Oslo","Age":31}
+	// initial {"id":3,"Name":"Cid","City":"Oslo","Age":45}
+	// ready
+	// insert {"id":5,"Name":"Eve","City":"Oslo","Age":0}
+	// update {"id":1,"Name":"Bob","City":"Oslo","Age":32}
 }

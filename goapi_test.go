@@ -210,3 +210,39 @@ func sameJSON(a, b string) bool {
 	var x, y any
 	return json.Unmarshal([]byte(a), &x) == nil && json.Unmarshal([]byte(b), &y) == nil && equalJSON(x, y)
 }
+
+// TestWatchWhereForms: WatchOptions.Where takes a Cond, JSON text or a Go
+// value, as client.WatchOptions does, and each filters alike.
+func TestWatchWhereForms(t *testing.T) {
+	db, ctx := openAPITest(t)
+	forms := []any{Eq("c", "x"), []byte(`["=","c","x"]`), json.RawMessage(`["=","c","x"]`), []any{"=", "c", "x"}}
+	var feeds []*Feed
+	for _, w := range forms {
+		f, err := db.Watch(ctx, "w", WatchOptions{Where: w})
+		if err != nil {
+			t.Fatalf("Watch(Where: %T): %v", w, err)
+		}
+		defer f.Close()
+		feeds = append(feeds, f)
+	}
+	all, err := db.Watch(ctx, "w", WatchOptions{Where: Cond{}}) // the zero Cond: every record
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer all.Close()
+	if _, err := db.Insert(ctx, "w", []map[string]any{{"id": 1, "c": "y"}, {"id": 2, "c": "x"}}); err != nil {
+		t.Fatal(err)
+	}
+	for i, f := range feeds {
+		ev, err := f.Next(ctx)
+		if err != nil || string(ev.ID) != "2" {
+			t.Errorf("feed %d (%T): %+v, %v", i, forms[i], ev, err)
+		}
+	}
+	if ev, err := all.Next(ctx); err != nil || string(ev.ID) != "1" {
+		t.Errorf("unfiltered feed: %+v, %v", ev, err)
+	}
+	if _, err := db.Watch(ctx, "w", WatchOptions{Where: func() {}}); !errors.Is(err, ErrRefused) {
+		t.Errorf("Watch with a Where that does not marshal: %v", err)
+	}
+}

@@ -79,7 +79,8 @@ func (s *Snapshot) Count(ctx context.Context, coll string, f Find) (int, error) 
 	return decodeInt(out)
 }
 
-// Get returns the record with the given id, or nil if there is none.
+// Get returns the JSON of the record with the given id, or nil and no
+// error if there is none (see DB.Get; GetInto returns ErrNotFound).
 func (s *Snapshot) Get(ctx context.Context, coll string, id any) (json.RawMessage, error) {
 	rec, found, err := s.record(ctx, coll, id)
 	if err != nil || !found {

@@ -145,7 +145,7 @@ func (t *Tx) Select(coll string, f Find) ([]json.RawMessage, error) {
 }
 
 // Get returns the record with the given id as the transaction sees it, or
-// nil.
+// nil and no error if there is none (GetInto returns ErrNotFound).
 func (t *Tx) Get(coll string, id any) (json.RawMessage, error) {
 	var buf [64]byte
 	if enc, ok := query.AppendID(buf[:0], id); ok && coll != "" && !t.over {

@@ -324,7 +324,10 @@ func (db *DB) Count(ctx context.Context, coll string, f Find) (int, error) {
 	return s.Count(ctx, coll, f)
 }
 
-// Get returns the record with the given id, or nil.
+// Get returns the JSON of the record with the given id. For a missing
+// record it returns nil and no error, as a select that finds nothing
+// returns an empty list; GetInto decodes the record into a Go value and
+// returns ErrNotFound instead.
 func (db *DB) Get(ctx context.Context, coll string, id any) (json.RawMessage, error) {
 	v, err := db.readView(ctx)
 	if err != nil {

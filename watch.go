@@ -2,6 +2,7 @@ package fleetdb
 
 import (
 	"context"
+	"encoding/json"
 	"sort"
 	"strconv"
 
@@ -11,8 +12,11 @@ import (
 
 // WatchOptions are the options of DB.Watch (docs/changefeeds.md).
 type WatchOptions struct {
-	// Where is a condition as in find-options (JSON); nil: every record.
-	Where []byte
+	// Where is a condition as in find-options: a Cond (Eq, Range, ...),
+	// its JSON text as a []byte or json.RawMessage, or any Go value that
+	// marshals to one, as client.WatchOptions takes; nil (or a value
+	// marshaling to null, such as the zero Cond): every record.
+	Where any
 	// From, when HasFrom, is the position to start after; otherwise the
 	// current position.
 	From    uint64
@@ -34,8 +38,12 @@ func (db *DB) Watch(ctx context.Context, coll string, opts WatchOptions) (*Feed,
 	// Build the query's JSON and parse it, so that the Go API and the
 	// protocol check the options alike.
 	req = append(req, `,{"initial":`+strconv.FormatBool(opts.Initial)...)
-	if opts.Where != nil {
-		req = append(append(req, `,"where":`...), opts.Where...)
+	where, err := whereJSON(opts.Where)
+	if err != nil {
+		return nil, &query.Error{Kind: query.KindMalformedQuery, Msg: "Malformed query: watch: where: " + err.Error()}
+	}
+	if where != nil {
+		req = append(append(req, `,"where":`...), where...)
 	}
 	if opts.HasFrom {
 		req = append(append(req, `,"from":`...), strconv.FormatUint(opts.From, 10)...)
@@ -46,6 +54,31 @@ func (db *DB) Watch(ctx context.Context, coll string, opts WatchOptions) (*Feed,
 		return nil, err
 	}
 	return db.watch(ctx, q.(query.Watch))
+}
+
+// whereJSON is the JSON text of WatchOptions.Where: bytes as they are,
+// other values marshaled; nil for none.
+func whereJSON(w any) ([]byte, error) {
+	switch w := w.(type) {
+	case nil:
+		return nil, nil
+	case []byte:
+		return nilIfEmpty(w), nil
+	case json.RawMessage:
+		return nilIfEmpty(w), nil
+	}
+	b, err := marshalPlain(w)
+	if err != nil || string(b) == "null" {
+		return nil, err
+	}
+	return b, nil
+}
+
+func nilIfEmpty(b []byte) []byte {
+	if len(b) == 0 {
+		return nil
+	}
+	return b
 }
 
 // watch opens a feed for a parsed watch query.

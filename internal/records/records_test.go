@@ -105,3 +105,32 @@ func TestDiagnose(t *testing.T) {
 		t.Errorf("Diagnose found a problem in a record with an id")
 	}
 }
+
+// FuzzTopLevelKey compares topLevelKey with encoding/json's view of an
+// object's keys: it finds "ID" exactly when the object has that key at its
+// top level (not inside a nested value or a string).
+func FuzzTopLevelKey(f *testing.F) {
+	for _, s := range []string{`{"ID":1}`, `{"a":{"ID":1}}`, `{"a":"\"ID\":","ID":[1,{"ID":2}]}`, `{}`, `[{"ID":1}]`, `{"I\u0044":1}`} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		var obj map[string]json.RawMessage
+		if json.Unmarshal([]byte(s), &obj) != nil || !json.Valid([]byte(s)) {
+			return
+		}
+		b, err := json.Marshal(json.RawMessage(s)) // compact, as Prepare sees it
+		if err != nil {
+			return
+		}
+		i := topLevelKey(b, "ID")
+		if i >= 0 && string(b[i:i+4]) != `"ID"` {
+			t.Fatalf("topLevelKey(%s) = %d, not at a key", b, i)
+		}
+		// A key spelled with escapes ("I\u0044") is "ID" to json but not
+		// to topLevelKey, which compares the text; that only leaves such a
+		// record as it was.
+		if _, has := obj["ID"]; (i >= 0) != has && !strings.Contains(string(b), `\`) {
+			t.Fatalf("topLevelKey(%s) = %d, json sees the key: %v", b, i, has)
+		}
+	})
+}
