@@ -214,18 +214,22 @@ func (n *Node) Snapshot(ctx context.Context) error {
 	return nil
 }
 
-// await waits for a raft future or for ctx. The future ends by itself
-// (raft bounds every operation, and its shutdown ends them all); a
-// goroutine owned by the node waits for it when ctx ends first.
+// await waits for a raft future, for ctx, or for the node to close
+// (ErrClosed). Raft does not answer every future when it shuts down: a
+// VerifyLeader request still queued when its run loop ends is never
+// answered (raft 1.7.3 drains verifyCh only while it runs), so waiting on
+// Error alone could hold Close forever. The goroutine that waits for the
+// future ends when raft answers; in that one shutdown case it is left
+// behind, which is better than a Close that never returns.
 func (n *Node) await(ctx context.Context, f raft.Future) error {
 	done := make(chan error, 1)
-	if !n.goOwned(func() { done <- f.Error() }) {
-		return ErrClosed
-	}
+	go func() { done <- f.Error() }()
 	select {
 	case err := <-done:
 		return err
 	case <-ctx.Done():
 		return ctx.Err()
+	case <-n.ctx.Done():
+		return ErrClosed
 	}
 }

@@ -62,7 +62,7 @@ func (n *Node) leaderRound(ctx context.Context) (uint64, error) {
 		return 0, fmt.Errorf("%w: no entry of term %d applied yet: %w", ErrNotLeader, term, err)
 	}
 	index := n.raft.CommitIndex()
-	if err := n.raft.VerifyLeader().Error(); err != nil {
+	if err := n.await(ctx, n.raft.VerifyLeader()); err != nil {
 		return 0, fmt.Errorf("%w: %w", ErrNotLeader, err)
 	}
 	if n.raft.CurrentTerm() != term {

@@ -97,12 +97,26 @@ func (p *ptyShell) clear() {
 	p.mu.Unlock()
 }
 
-// run types a line, Enter, and waits for want.
+// run types a line, Enter, and waits for want and then for the next
+// prompt (so that nothing of this statement's output arrives after the
+// next run clears the screen).
 func (p *ptyShell) run(keys, want string) {
 	p.t.Helper()
 	p.clear()
 	p.send(keys + "\r")
 	p.waitFor(want)
+	if strings.HasSuffix(want, "> ") {
+		return // want is the prompt
+	}
+	deadline := time.Now().Add(20 * time.Second)
+	for time.Now().Before(deadline) {
+		s := p.text()
+		if i := strings.Index(s, want); i >= 0 && strings.Contains(s[i+len(want):], "> ") {
+			return
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	p.t.Fatalf("no prompt after %q:\n%q", want, p.text())
 }
 
 // quit presses Ctrl-D on an empty line and checks that the shell exits 0
