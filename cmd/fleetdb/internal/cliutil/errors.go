@@ -44,7 +44,7 @@ type UnreachableError struct {
 }
 
 func (e *UnreachableError) Error() string {
-	if errors.Is(e.Err, client.ErrUnknownOutcome) {
+	if errors.Is(e.Err, client.ErrOutcomeUnknown) {
 		return fmt.Sprintf("connection to %s lost; the query may or may not have run: %v", e.Addr, e.Err)
 	}
 	return fmt.Sprintf("cannot reach a FleetDB server at %s: %v", e.Addr, withoutAddr(e.Err))
@@ -110,7 +110,7 @@ func WrapServer(what, addr string, err error) error {
 	switch {
 	case errors.As(err, new(*client.Error)):
 		return err // an error with its own context around the server's
-	case errors.Is(err, client.ErrUnknownOutcome) && !errors.Is(err, context.Canceled):
+	case errors.Is(err, client.ErrOutcomeUnknown) && !errors.Is(err, context.Canceled):
 		return &UnreachableError{Addr: addr, Err: err}
 	}
 	return fmt.Errorf("%s: %w", what, err)
