@@ -299,13 +299,13 @@ func ExampleDB_Watch() {
 		if ev.New == nil {
 			fmt.Println(ev.Op)
 		} else {
-			fmt.Println(ev.Op, string(ev.New))
+			fmt.Println(ev.Op, string(ev.ID), string(ev.New))
 		}
 	}
 	// Output:
-	// initial {"id":1,"Name":"Bob","City":"Oslo","Age":31}
-	// initial {"id":3,"Name":"Cid","City":"Oslo","Age":45}
+	// initial 1 {"id":1,"Name":"Bob","City":"Oslo","Age":31}
+	// initial 3 {"id":3,"Name":"Cid","City":"Oslo","Age":45}
 	// ready
-	// insert {"id":5,"Name":"Eve","City":"Oslo","Age":0}
-	// update {"id":1,"Name":"Bob","City":"Oslo","Age":32}
+	// insert 5 {"id":5,"Name":"Eve","City":"Oslo","Age":0}
+	// update 1 {"id":1,"Name":"Bob","City":"Oslo","Age":32}
 }

@@ -3,6 +3,7 @@ package fleetdb
 import (
 	"context"
 	"encoding/json"
+	"github.com/tidwall/gjson"
 	"sort"
 	"strconv"
 
@@ -220,6 +221,6 @@ func (it *initialIter) next() (Event, bool) {
 		if rec == "" || (it.where != nil && !it.where.Match(rec)) {
 			continue
 		}
-		return Event{Position: it.pos, Op: "initial", New: []byte(rec)}, true
+		return Event{Position: it.pos, Op: "initial", ID: json.RawMessage(gjson.Get(rec, "id").Raw), New: []byte(rec)}, true
 	}
 }
