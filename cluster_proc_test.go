@@ -294,31 +294,7 @@ func TestClusterProcesses(t *testing.T) {
 	if testing.Short() {
 		t.Skip("multi-process cluster test")
 	}
-	pc := &procCluster{t: t}
-	dir := t.TempDir()
-	for i := range 3 {
-		host := fmt.Sprintf("127.0.0.%d", i+1)
-		n := &procNode{spec: procNodeSpec{
-			ID: fmt.Sprintf("n%d", i+1), RaftAddr: freeAddr(t, host), ClientAddr: freeAddr(t, host),
-			DataDir: filepath.Join(dir, fmt.Sprintf("n%d", i+1)), Bootstrap: i == 0,
-			SnapshotThreshold: 200, TrailingLogs: 50,
-		}}
-		if i > 0 {
-			n.spec.Join = pc.nodes[0].spec.ClientAddr
-		}
-		pc.nodes = append(pc.nodes, n)
-	}
-	t.Cleanup(func() {
-		for _, n := range pc.nodes {
-			pc.kill(n)
-			if n.cl != nil {
-				n.cl.Close()
-			}
-		}
-	})
-	for _, n := range pc.nodes {
-		pc.start(n)
-	}
+	pc := startProcCluster(t, 3, func(s *procNodeSpec) { s.SnapshotThreshold, s.TrailingLogs = 200, 50 })
 	if pc.leader(10*time.Second) == nil {
 		t.Fatal("no leader")
 	}
@@ -470,32 +446,10 @@ func TestClusterProcesses(t *testing.T) {
 //
 //	go test -run '^$' -bench ClusterProcesses -benchtime 100000x .
 func BenchmarkClusterProcesses(b *testing.B) {
-	pc := &procCluster{t: b}
-	dir := b.TempDir()
-	for i := range 3 {
-		host := fmt.Sprintf("127.0.0.%d", i+1)
-		n := &procNode{spec: procNodeSpec{
-			ID: fmt.Sprintf("n%d", i+1), RaftAddr: freeAddr(b, host), ClientAddr: freeAddr(b, host),
-			DataDir: filepath.Join(dir, fmt.Sprintf("n%d", i+1)), Bootstrap: i == 0,
-			NoSync:   os.Getenv("FLEETDB_BENCH_NOSYNC") != "",
-			LogStore: os.Getenv("FLEETDB_BENCH_LOGSTORE"),
-		}}
-		if i > 0 {
-			n.spec.Join = pc.nodes[0].spec.ClientAddr
-		}
-		pc.nodes = append(pc.nodes, n)
-	}
-	b.Cleanup(func() {
-		for _, n := range pc.nodes {
-			pc.kill(n)
-			if n.cl != nil {
-				n.cl.Close()
-			}
-		}
+	pc := startProcCluster(b, 3, func(s *procNodeSpec) {
+		s.NoSync = os.Getenv("FLEETDB_BENCH_NOSYNC") != ""
+		s.LogStore = os.Getenv("FLEETDB_BENCH_LOGSTORE")
 	})
-	for _, n := range pc.nodes {
-		pc.start(n)
-	}
 	if pc.leader(10*time.Second) == nil {
 		b.Fatal("no leader")
 	}
@@ -527,4 +481,39 @@ func BenchmarkClusterProcesses(b *testing.B) {
 			return err
 		})
 	})
+}
+
+// startProcCluster starts n member processes on 127.0.0.1..n (the first
+// bootstraps, the others join it), each spec adjusted by tune, killed at
+// the end of the test.
+func startProcCluster(t testing.TB, n int, tune func(*procNodeSpec)) *procCluster {
+	t.Helper()
+	pc := &procCluster{t: t}
+	dir := t.TempDir()
+	for i := range n {
+		host := fmt.Sprintf("127.0.0.%d", i+1)
+		node := &procNode{spec: procNodeSpec{
+			ID: fmt.Sprintf("n%d", i+1), RaftAddr: freeAddr(t, host), ClientAddr: freeAddr(t, host),
+			DataDir: filepath.Join(dir, fmt.Sprintf("n%d", i+1)), Bootstrap: i == 0,
+		}}
+		if i > 0 {
+			node.spec.Join = pc.nodes[0].spec.ClientAddr
+		}
+		if tune != nil {
+			tune(&node.spec)
+		}
+		pc.nodes = append(pc.nodes, node)
+	}
+	t.Cleanup(func() {
+		for _, n := range pc.nodes {
+			pc.kill(n)
+			if n.cl != nil {
+				n.cl.Close()
+			}
+		}
+	})
+	for _, n := range pc.nodes {
+		pc.start(n)
+	}
+	return pc
 }

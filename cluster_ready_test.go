@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"os"
-	"path/filepath"
 	"testing"
 	"time"
 
@@ -30,30 +29,7 @@ func TestClusterRestartReady(t *testing.T) {
 		}
 		away = d
 	}
-	pc := &procCluster{t: t}
-	dir := t.TempDir()
-	for i := range 3 {
-		host := fmt.Sprintf("127.0.0.%d", i+1)
-		n := &procNode{spec: procNodeSpec{
-			ID: fmt.Sprintf("n%d", i+1), RaftAddr: freeAddr(t, host), ClientAddr: freeAddr(t, host),
-			DataDir: filepath.Join(dir, fmt.Sprintf("n%d", i+1)), Bootstrap: i == 0,
-		}}
-		if i > 0 {
-			n.spec.Join = pc.nodes[0].spec.ClientAddr
-		}
-		pc.nodes = append(pc.nodes, n)
-	}
-	t.Cleanup(func() {
-		for _, n := range pc.nodes {
-			pc.kill(n)
-			if n.cl != nil {
-				n.cl.Close()
-			}
-		}
-	})
-	for _, n := range pc.nodes {
-		pc.start(n)
-	}
+	pc := startProcCluster(t, 3, nil)
 	leader := pc.leader(10 * time.Second)
 	if leader == nil {
 		t.Fatal("no leader")
