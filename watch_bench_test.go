@@ -29,32 +29,8 @@ func benchWatchDurable(b *testing.B, feeds int) {
 	}
 	defer db.Close()
 	ctx, cancel := context.WithCancel(context.Background())
-	var wg sync.WaitGroup
 	var events atomic.Int64
-	for i := 0; i < feeds; i++ {
-		o := WatchOptions{}
-		if i%2 == 1 {
-			o.Where = []byte(`["<","age",9]`)
-		}
-		f, err := db.Watch(ctx, "p", o)
-		if err != nil {
-			b.Fatal(err)
-		}
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			defer f.Close()
-			for {
-				if _, err := f.Next(ctx); err != nil {
-					if !errors.Is(err, context.Canceled) {
-						b.Error(err)
-					}
-					return
-				}
-				events.Add(1)
-			}
-		}()
-	}
+	wg := drainFeeds(b, ctx, db, feeds, &events)
 	var next atomic.Int64
 	b.ReportAllocs()
 	b.SetParallelism(32) // 64 writers on GOMAXPROCS 2
@@ -62,8 +38,7 @@ func benchWatchDurable(b *testing.B, feeds int) {
 	b.RunParallel(func(pb *testing.PB) {
 		for pb.Next() {
 			id := next.Add(1)
-			q := fmt.Appendf(nil, `["insert","p",{"id":%d,"name":"user-%d","email":"u%d@example.com","age":%d}]`, id, id, id, id%90)
-			if _, err := db.Query(ctx, q); err != nil {
+			if _, err := db.Query(ctx, feedBenchInsert(id)); err != nil {
 				b.Error(err)
 				return
 			}
@@ -210,27 +185,7 @@ func feedCostRound(b *testing.B, feeds, writes int) (float64, time.Duration) {
 	}
 	defer db.Close()
 	ctx, cancel := context.WithCancel(context.Background())
-	var wg sync.WaitGroup
-	for i := 0; i < feeds; i++ {
-		o := WatchOptions{}
-		if i%2 == 1 {
-			o.Where = []byte(`["<","age",9]`)
-		}
-		f, err := db.Watch(ctx, "p", o)
-		if err != nil {
-			b.Fatal(err)
-		}
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			defer f.Close()
-			for {
-				if _, err := f.Next(ctx); err != nil {
-					return
-				}
-			}
-		}()
-	}
+	wg := drainFeeds(b, ctx, db, feeds, nil)
 	var next atomic.Int64
 	cpu0 := cpuTime()
 	start := time.Now()
@@ -244,8 +199,7 @@ func feedCostRound(b *testing.B, feeds, writes int) (float64, time.Duration) {
 				if id > int64(writes) {
 					return
 				}
-				q := fmt.Appendf(nil, `["insert","p",{"id":%d,"name":"user-%d","email":"u%d@example.com","age":%d}]`, id, id, id, id%90)
-				if _, err := db.Query(ctx, q); err != nil {
+				if _, err := db.Query(ctx, feedBenchInsert(id)); err != nil {
 					b.Error(err)
 					return
 				}
@@ -284,4 +238,45 @@ func cpuTime() time.Duration {
 	var ru syscall.Rusage
 	syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
 	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
+
+// drainFeeds opens n feeds on collection "p" (every second one with a where
+// matching a tenth of feedBenchInsert's records), each read to the end by a
+// goroutine of its own until ctx ends; events, if not nil, counts the
+// events read. The returned group waits for those goroutines.
+func drainFeeds(b *testing.B, ctx context.Context, db *DB, n int, events *atomic.Int64) *sync.WaitGroup {
+	b.Helper()
+	var wg sync.WaitGroup
+	for i := 0; i < n; i++ {
+		o := WatchOptions{}
+		if i%2 == 1 {
+			o.Where = []byte(`["<","age",9]`)
+		}
+		f, err := db.Watch(ctx, "p", o)
+		if err != nil {
+			b.Fatal(err)
+		}
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			defer f.Close()
+			for {
+				if _, err := f.Next(ctx); err != nil {
+					if !errors.Is(err, context.Canceled) {
+						b.Error(err)
+					}
+					return
+				}
+				if events != nil {
+					events.Add(1)
+				}
+			}
+		}()
+	}
+	return &wg
+}
+
+// feedBenchInsert is the write of the feed benchmarks: a new record id.
+func feedBenchInsert(id int64) []byte {
+	return fmt.Appendf(nil, `["insert","p",{"id":%d,"name":"user-%d","email":"u%d@example.com","age":%d}]`, id, id, id, id%90)
 }
