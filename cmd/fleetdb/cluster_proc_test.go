@@ -173,23 +173,9 @@ func TestClusterProcesses(t *testing.T) {
 		t.Skip("starts three server processes")
 	}
 	start := time.Now()
-	dir := t.TempDir()
-	nodes := make([]*memberNode, 3)
+	nodes := launchMembers(t, 3)
 	var procs []*serveProc // every process started, for the log check
-	for i := range nodes {
-		host := fmt.Sprintf("127.0.0.%d", i+1)
-		nodes[i] = &memberNode{
-			id: fmt.Sprintf("n%d", i+1), host: host,
-			clientAddr: freeAddrOn(t, host), raftAddr: freeAddrOn(t, host),
-			dataDir: filepath.Join(dir, fmt.Sprintf("n%d", i+1)),
-		}
-	}
-	for i, n := range nodes {
-		extra := []string{"--join", nodes[0].clientAddr}
-		if i == 0 {
-			extra = []string{"--bootstrap"}
-		}
-		n.proc = startServeProc(t, n.id, n.args(extra...)...)
+	for _, n := range nodes {
 		procs = append(procs, n.proc)
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
@@ -321,4 +307,29 @@ func TestClusterProcesses(t *testing.T) {
 		}
 	}
 	t.Logf("done in %v", time.Since(start).Round(time.Millisecond))
+}
+
+// launchMembers starts n `fleetdb serve` members on 127.0.0.1..n, all at
+// once: the first bootstraps the cluster, the others join it through its
+// client port. It does not wait for them to be ready.
+func launchMembers(t *testing.T, n int) []*memberNode {
+	t.Helper()
+	dir := t.TempDir()
+	nodes := make([]*memberNode, n)
+	for i := range nodes {
+		host := fmt.Sprintf("127.0.0.%d", i+1)
+		nodes[i] = &memberNode{
+			id: fmt.Sprintf("n%d", i+1), host: host,
+			clientAddr: freeAddrOn(t, host), raftAddr: freeAddrOn(t, host),
+			dataDir: filepath.Join(dir, fmt.Sprintf("n%d", i+1)),
+		}
+	}
+	for i, m := range nodes {
+		extra := []string{"--join", nodes[0].clientAddr}
+		if i == 0 {
+			extra = []string{"--bootstrap"}
+		}
+		m.proc = startServeProc(t, m.id, m.args(extra...)...)
+	}
+	return nodes
 }

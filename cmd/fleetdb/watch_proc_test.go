@@ -18,23 +18,7 @@ import (
 // returns them once they agree on a leader, with that leader's id.
 func startCluster3(t *testing.T, ctx context.Context) ([]*memberNode, string) {
 	t.Helper()
-	dir := t.TempDir()
-	nodes := make([]*memberNode, 3)
-	for i := range nodes {
-		host := fmt.Sprintf("127.0.0.%d", i+1)
-		nodes[i] = &memberNode{
-			id: fmt.Sprintf("n%d", i+1), host: host,
-			clientAddr: freeAddrOn(t, host), raftAddr: freeAddrOn(t, host),
-			dataDir: filepath.Join(dir, fmt.Sprintf("n%d", i+1)),
-		}
-	}
-	for i, n := range nodes {
-		extra := []string{"--join", nodes[0].clientAddr}
-		if i == 0 {
-			extra = []string{"--bootstrap"}
-		}
-		n.proc = startServeProc(t, n.id, n.args(extra...)...)
-	}
+	nodes := launchMembers(t, 3)
 	for _, n := range nodes {
 		n.proc.waitReady(t, 30*time.Second)
 		cl, err := client.Dial(ctx, n.clientAddr, client.WithPoolSize(4))
