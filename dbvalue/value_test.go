@@ -131,7 +131,7 @@ func TestCollectionNameOwned(t *testing.T) {
 	v := Empty()
 	for i := 0; i < 3; i++ {
 		req := `["insert","people",` + strings.Repeat(" ", 1<<10) + `]`
-		name := req[len(`["insert","`) : len(`["insert","people`)]
+		name := req[len(`["insert","`):len(`["insert","people`)]
 		txn := v.Begin()
 		c := txn.Collection(name).Insert(txn.Edit(), index.EncodeJSON(strconv.Itoa(i)), `{"id":`+strconv.Itoa(i)+`}`)
 		txn.SetCollection(name, c)
