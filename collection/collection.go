@@ -116,6 +116,8 @@ func (c Collection) Insert(e *btree.Edit, id, rec string) Collection {
 // but each tree receives its keys in ascending order: consecutive keys land
 // in the same leaf, which the edit token then changes in place while it is
 // still in the cache, instead of each key descending to a random leaf.
+// A large batch is split over goroutines (parallel.go), so rec may be
+// called concurrently (for different i) and must not change anything.
 func (c Collection) InsertMany(e *btree.Edit, n int, rec func(i int) (id, json string)) Collection {
 	if n < minSortedBatch {
 		for i := range n {
@@ -129,34 +131,44 @@ func (c Collection) InsertMany(e *btree.Edit, n int, rec func(i int) (id, json s
 	for j := range keys {
 		keys[j] = make([]string, n)
 	}
-	var scratch [keyScratch]byte
-	var endsArr [maxStackIndexes]int
-	var outArr [maxStackIndexes]string
-	out := keySlots(outArr[:], len(c.indexes))
-	for i := range n {
-		id, js := rec(i)
-		buf, ends := c.appendKeys(scratch[:0], endsArr[:0], id, js)
-		_, ids[i] = index.NewBlock(js, id, buf, ends, out)
-		for j, k := range out {
-			keys[j][i] = k
+	// Blocks first (each record's JSON, id and keys in one allocation),
+	// then each tree takes its keys in ascending order. Both phases split
+	// over the cores a large batch can use (parallel.go): records build
+	// their blocks independently, and the trees share no node, so each is
+	// changed by one goroutine.
+	split(workers(n), n, func(lo, hi int) {
+		var scratch [keyScratch]byte
+		var endsArr [maxStackIndexes]int
+		var outArr [maxStackIndexes]string
+		out := keySlots(outArr[:], len(c.indexes))
+		for i := lo; i < hi; i++ {
+			id, js := rec(i)
+			buf, ends := c.appendKeys(scratch[:0], endsArr[:0], id, js)
+			_, ids[i] = index.NewBlock(js, id, buf, ends, out)
+			for j, k := range out {
+				keys[j][i] = k
+			}
 		}
+	})
+	if len(c.indexes) > 0 {
+		c.ownIndexes(e)
 	}
-	slices.Sort(ids)
-	for _, id := range ids {
-		c.records = c.records.Set(e, id, struct{}{})
-	}
-	if len(c.indexes) == 0 {
-		return c
-	}
-	c.ownIndexes(e)
-	for j, ks := range keys {
+	tasks(workers(n), 1+len(keys), func(t int) {
+		if t == 0 {
+			slices.Sort(ids)
+			for _, id := range ids {
+				c.records = c.records.Set(e, id, struct{}{})
+			}
+			return
+		}
+		ks := keys[t-1]
 		slices.Sort(ks)
-		ix := c.indexes[j]
+		ix := c.indexes[t-1]
 		for _, k := range ks {
 			ix = ix.InsertKey(e, k)
 		}
-		c.indexes[j] = ix
-	}
+		c.indexes[t-1] = ix
+	})
 	return c
 }
 

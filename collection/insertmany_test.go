@@ -12,7 +12,8 @@ import (
 
 // TestInsertMany checks that a batch inserted with InsertMany (keys sorted
 // per tree) gives the collection that one Insert per record gives, for
-// batches below and above the size it starts sorting at, with and without
+// batches below and above the sizes it starts sorting and splitting over
+// goroutines at, with and without
 // indexes, under a token and persistently; and that the collection it
 // started from is unchanged.
 func TestInsertMany(t *testing.T) {
@@ -28,7 +29,7 @@ func TestInsertMany(t *testing.T) {
 				many, _ = many.CreateIndex(e, s)
 			}
 			next := 0
-			for _, n := range []int{1, minSortedBatch - 1, minSortedBatch, 200, 1 + r.IntN(700)} {
+			for _, n := range []int{1, minSortedBatch - 1, minSortedBatch, 200, minParallelBatch, 1000, 1 + r.IntN(700)} {
 				ids := make([]string, n)
 				recs := make([]string, n)
 				for i := range n {
