@@ -2,7 +2,6 @@ package query
 
 import (
 	"slices"
-	"strconv"
 	"unicode/utf8"
 
 	"github.com/fleetdb-go/fleetdb/collection"
@@ -85,9 +84,7 @@ func (p *Point) Select(dst []byte, v *dbvalue.Value) ([]byte, bool) {
 	if p.str {
 		enc = index.AppendString(buf[:0], string(p.val))
 	} else {
-		raw := string(p.val)
-		f, _ := strconv.ParseFloat(raw, 64) // as gjson computes Num
-		enc = index.AppendNumber(buf[:0], index.ParseNumber(raw, f))
+		enc = index.AppendNumber(buf[:0], index.ParseNumberText(string(p.val)))
 	}
 	return selectEq(dst, v.Collection(string(p.coll)), string(p.attr), string(enc), -1)
 }
