@@ -116,9 +116,10 @@ func (c Collection) Insert(e *btree.Edit, id, rec string) Collection {
 // but each tree receives its keys in ascending order: consecutive keys land
 // in the same leaf, which the edit token then changes in place while it is
 // still in the cache, instead of each key descending to a random leaf.
-// A large batch is split over goroutines (parallel.go), so rec may be
-// called concurrently (for different i) and must not change anything.
-func (c Collection) InsertMany(e *btree.Edit, n int, rec func(i int) (id, json string)) Collection {
+// run, when not nil, may run parts of a large batch concurrently
+// (parallel.go), so rec may then be called concurrently (for different i)
+// and must not change anything.
+func (c Collection) InsertMany(e *btree.Edit, n int, rec func(i int) (id, json string), run Runner) Collection {
 	if n < minSortedBatch {
 		for i := range n {
 			id, js := rec(i)
@@ -132,16 +133,16 @@ func (c Collection) InsertMany(e *btree.Edit, n int, rec func(i int) (id, json s
 		keys[j] = make([]string, n)
 	}
 	// Blocks first (each record's JSON, id and keys in one allocation),
-	// then each tree takes its keys in ascending order. Both phases split
-	// over the cores a large batch can use (parallel.go): records build
-	// their blocks independently, and the trees share no node, so each is
-	// changed by one goroutine.
-	split(workers(n), n, func(lo, hi int) {
+	// then each tree takes its keys in ascending order. With a Runner,
+	// both phases of a large batch are split into tasks (parallel.go):
+	// records build their blocks independently, and the trees share no
+	// node, so each is changed by one task.
+	run.run(n, blockParts, func(part int) {
 		var scratch [keyScratch]byte
 		var endsArr [maxStackIndexes]int
 		var outArr [maxStackIndexes]string
 		out := keySlots(outArr[:], len(c.indexes))
-		for i := lo; i < hi; i++ {
+		for i := part * n / blockParts; i < (part+1)*n/blockParts; i++ {
 			id, js := rec(i)
 			buf, ends := c.appendKeys(scratch[:0], endsArr[:0], id, js)
 			_, ids[i] = index.NewBlock(js, id, buf, ends, out)
@@ -153,7 +154,7 @@ func (c Collection) InsertMany(e *btree.Edit, n int, rec func(i int) (id, json s
 	if len(c.indexes) > 0 {
 		c.ownIndexes(e)
 	}
-	tasks(workers(n), 1+len(keys), func(t int) {
+	run.run(n, 1+len(keys), func(t int) {
 		if t == 0 {
 			slices.Sort(ids)
 			for _, id := range ids {

@@ -1,84 +1,38 @@
 package collection
 
-import (
-	"runtime"
-	"sync"
-)
-
-// Large batches of inserts (a bulk load, a replayed batch) use more than one
-// core: the blocks of different records are independent, and the record map
-// and each index are separate trees, which share no node, so one edit token
-// may change each of them on its own goroutine (package btree: an Edit
-// guards nodes, not goroutines; each tree is changed by one goroutine).
+// Large batches of inserts (a bulk load) can use more than one core: the
+// blocks of different records are independent, and the record map and each
+// index are separate trees that share no node, so one edit token may change
+// each of them on a goroutine of its own (package btree: an Edit guards
+// nodes, not goroutines; each tree is changed by one goroutine). The pure
+// layer starts no goroutine itself: the caller passes a Runner (the
+// database's writer passes one that uses its spare cores, see the root
+// package's parallel.go), and a nil Runner runs everything in order.
 //
-// Measured with inproc/run.sh (200,000 records of ~125 B, three indexes,
-// batches of 1,000) and BenchmarkBulkInsert, see the commit that added this
-// file. Below minParallelBatch records the goroutines cost more than they
-// save.
+// The result never depends on the Runner: each tree takes its keys in
+// sorted order on one goroutine, so the trees are the same node for node
+// whichever goroutine built which part.
 
-// minParallelBatch is the smallest batch split over goroutines.
+// Runner runs task(0), ..., task(n-1), possibly concurrently, each exactly
+// once, and returns when all have returned.
+type Runner func(n int, task func(i int))
+
+// minParallelBatch is the smallest batch InsertMany hands to its Runner;
+// below it the hand-offs cost more than they save.
 const minParallelBatch = 256
 
-// workers returns how many goroutines a batch of n records uses.
-func workers(n int) int {
-	if n < minParallelBatch {
-		return 1
-	}
-	return min(runtime.GOMAXPROCS(0), 4)
-}
+// blockParts is how many parts a large batch's records are cut into to
+// build their blocks.
+const blockParts = 4
 
-// split calls fn on w consecutive parts [lo, hi) of [0, n), concurrently,
-// the last on the calling goroutine, and returns when all are done.
-func split(w, n int, fn func(lo, hi int)) {
-	if w <= 1 || n < 2 {
-		fn(0, n)
-		return
-	}
-	w = min(w, n)
-	var wg sync.WaitGroup
-	for k := 0; k < w-1; k++ {
-		wg.Add(1)
-		go func(lo, hi int) {
-			defer wg.Done()
-			fn(lo, hi)
-		}(k*n/w, (k+1)*n/w)
-	}
-	fn((w-1)*n/w, n)
-	wg.Wait()
-}
-
-// tasks calls fn(0) ... fn(n-1) on up to w goroutines (the calling one
-// included), each task on one goroutine, and returns when all are done.
-func tasks(w, n int, fn func(t int)) {
-	if w <= 1 || n < 2 {
-		for t := range n {
-			fn(t)
+// run runs the tasks with r, or in order when r is nil or the batch is
+// small.
+func (r Runner) run(batch, n int, task func(i int)) {
+	if r == nil || batch < minParallelBatch || n < 2 {
+		for i := range n {
+			task(i)
 		}
 		return
 	}
-	w = min(w, n)
-	var mu sync.Mutex
-	next := 0
-	take := func() int {
-		mu.Lock()
-		defer mu.Unlock()
-		t := next
-		next++
-		return t
-	}
-	run := func() {
-		for t := take(); t < n; t = take() {
-			fn(t)
-		}
-	}
-	var wg sync.WaitGroup
-	for k := 0; k < w-1; k++ {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			run()
-		}()
-	}
-	run()
-	wg.Wait()
+	r(n, task)
 }
