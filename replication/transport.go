@@ -9,7 +9,7 @@ import (
 	"github.com/hashicorp/raft"
 )
 
-// peerTransport wraps raft's transport (TCP or in-memory) for two things
+// peerTransport wraps raft's transport (TCP or in-memory) for three things
 // raft does not offer:
 //
 //   - Prompt catch-up of a member that comes back. hashicorp/raft backs off
@@ -24,6 +24,8 @@ import (
 //     entries flow within one interval of the member's return.
 //   - Reachability of every member as the leader sees it (Status): the
 //     time of the last answer and since when calls fail.
+//   - Append pipelines that cannot deadlock the leader's replication (and
+//     with it Close) once a follower rejects an entry (endingPipeline).
 //
 // Its methods are called by raft's goroutines, concurrently.
 type peerTransport struct {
@@ -103,10 +105,13 @@ func (t *peerTransport) stillReplicating(term uint64, id raft.ServerID) bool {
 
 func (t *peerTransport) AppendEntriesPipeline(id raft.ServerID, target raft.ServerAddress) (raft.AppendPipeline, error) {
 	p, err := t.Transport.AppendEntriesPipeline(id, target)
-	if err != nil && err != raft.ErrPipelineReplicationNotSupported {
-		t.peers.record(id, err)
+	if err != nil {
+		if err != raft.ErrPipelineReplicationNotSupported {
+			t.peers.record(id, err)
+		}
+		return nil, err
 	}
-	return p, err
+	return newEndingPipeline(p), nil
 }
 
 func (t *peerTransport) RequestPreVote(id raft.ServerID, target raft.ServerAddress, args *raft.RequestPreVoteRequest, resp *raft.RequestPreVoteResponse) error {
