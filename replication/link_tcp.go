@@ -44,13 +44,15 @@ type mux struct {
 // the mux is closed already.
 func (m *mux) track(c net.Conn) bool {
 	m.mu.Lock()
-	defer m.mu.Unlock()
-	if m.ctx.Err() != nil {
-		c.Close()
-		return false
+	open := m.ctx.Err() == nil
+	if open {
+		m.conns[c] = struct{}{}
 	}
-	m.conns[c] = struct{}{}
-	return true
+	m.mu.Unlock()
+	if !open {
+		c.Close() // outside mu: a raftConn's Close takes it
+	}
+	return open
 }
 
 func (m *mux) untrack(c net.Conn) {

@@ -211,3 +211,47 @@ func TestCloseWhileFollowerRejects(t *testing.T) {
 		t.Fatalf("Close still waits after a minute (%d writes committed)", written.Load())
 	}
 }
+
+// TestMuxClosesRaftConns: closing the mux closes every raft connection it
+// handed out, accepted or dialed (raft's transport leaves its pooled ones
+// open), so the peer's reader ends at once; a closed mux dials nothing.
+func TestMuxClosesRaftConns(t *testing.T) {
+	defer goleak.VerifyNone(t, goleak.IgnoreCurrent())
+	log := slog.New(slog.DiscardHandler)
+	newM := func() *mux {
+		ln, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			t.Fatal(err)
+		}
+		return newMux(ln, nil, nil, log)
+	}
+	a, b := newM(), newM()
+	defer b.close()
+	dialed, err := (raftLayer{a}).Dial(raft.ServerAddress(b.ln.Addr().String()), 5*time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := dialed.Write([]byte{0}); err != nil { // an RPC type byte: routed to raft
+		t.Fatal(err)
+	}
+	accepted, err := (raftLayer{b}).Accept()
+	if err != nil {
+		t.Fatal(err)
+	}
+	a.close()
+	buf := make([]byte, 1)
+	if n, err := accepted.Read(buf); n != 1 {
+		t.Fatalf("first byte: %d, %v", n, err)
+	}
+	accepted.SetReadDeadline(time.Now().Add(time.Minute)) // a hang, not a slow machine
+	if _, err := accepted.Read(buf); err == nil || isTimeout(err) {
+		t.Fatalf("read on the peer after the dialer's mux closed: %v; want EOF", err)
+	}
+	if _, err := (raftLayer{a}).Dial(raft.ServerAddress(b.ln.Addr().String()), 5*time.Second); err == nil {
+		t.Fatal("a closed mux dialed")
+	}
+	b.close()
+	if _, err := accepted.Write([]byte{1}); err == nil {
+		t.Fatal("an accepted connection is still open after its mux closed")
+	}
+}
