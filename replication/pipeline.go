@@ -35,15 +35,16 @@ import (
 // loop and Close the pipeline. Close stops the goroutine.
 type endingPipeline struct {
 	raft.AppendPipeline
-	out   chan raft.AppendFuture
-	stop  chan struct{}
-	ended atomic.Bool // raft's consumer was handed an answer that ends it
-	wg    sync.WaitGroup
-	once  sync.Once
+	sending func(*raft.AppendEntriesRequest) // sees each request sent
+	out     chan raft.AppendFuture
+	stop    chan struct{}
+	ended   atomic.Bool // raft's consumer was handed an answer that ends it
+	wg      sync.WaitGroup
+	once    sync.Once
 }
 
-func newEndingPipeline(p raft.AppendPipeline) *endingPipeline {
-	e := &endingPipeline{AppendPipeline: p, out: make(chan raft.AppendFuture), stop: make(chan struct{})}
+func newEndingPipeline(p raft.AppendPipeline, sending func(*raft.AppendEntriesRequest)) *endingPipeline {
+	e := &endingPipeline{AppendPipeline: p, sending: sending, out: make(chan raft.AppendFuture), stop: make(chan struct{})}
 	e.wg.Add(1)
 	go e.forward()
 	return e
@@ -85,6 +86,7 @@ func (e *endingPipeline) AppendEntries(args *raft.AppendEntriesRequest, resp *ra
 	if e.ended.Load() {
 		return nil, raft.ErrPipelineShutdown
 	}
+	e.sending(args)
 	return e.AppendPipeline.AppendEntries(args, resp)
 }
 

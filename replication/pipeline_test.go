@@ -97,7 +97,7 @@ func TestPipelineEndsAfterRejection(t *testing.T) {
 	})
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	trans := newPeerTransport(ctx, inner, newPeerHealth())
+	trans := newPeerTransport(ctx, inner, newPeerHealth(), &commitSent{})
 	defer trans.Close()
 
 	p, err := trans.AppendEntriesPipeline("peer", peer.trans.LocalAddr())

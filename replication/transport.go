@@ -35,6 +35,7 @@ type peerTransport struct {
 	retry time.Duration
 	raft  atomic.Pointer[raft.Raft] // set once raft is started
 	peers *peerHealth
+	sent  *commitSent // the commit index raft sent each member (commit notices)
 }
 
 var (
@@ -47,9 +48,9 @@ var (
 // not answer is tried again.
 const replicationRetry = 100 * time.Millisecond
 
-func newPeerTransport(ctx context.Context, t raft.Transport, peers *peerHealth) *peerTransport {
+func newPeerTransport(ctx context.Context, t raft.Transport, peers *peerHealth, sent *commitSent) *peerTransport {
 	pv, _ := t.(raft.WithPreVote)
-	return &peerTransport{Transport: t, pv: pv, ctx: ctx, retry: replicationRetry, peers: peers}
+	return &peerTransport{Transport: t, pv: pv, ctx: ctx, retry: replicationRetry, peers: peers, sent: sent}
 }
 
 // isHeartbeat reports whether an AppendEntries request is one of raft's
@@ -59,6 +60,7 @@ func isHeartbeat(a *raft.AppendEntriesRequest) bool {
 }
 
 func (t *peerTransport) AppendEntries(id raft.ServerID, target raft.ServerAddress, args *raft.AppendEntriesRequest, resp *raft.AppendEntriesResponse) error {
+	t.sent.record(id, args.LeaderCommitIndex)
 	err := t.Transport.AppendEntries(id, target, args, resp)
 	t.peers.record(id, err)
 	if err == nil || isHeartbeat(args) {
@@ -111,7 +113,7 @@ func (t *peerTransport) AppendEntriesPipeline(id raft.ServerID, target raft.Serv
 		}
 		return nil, err
 	}
-	return newEndingPipeline(p), nil
+	return newEndingPipeline(p, func(args *raft.AppendEntriesRequest) { t.sent.record(id, args.LeaderCommitIndex) }), nil
 }
 
 func (t *peerTransport) RequestPreVote(id raft.ServerID, target raft.ServerAddress, args *raft.RequestPreVoteRequest, resp *raft.RequestPreVoteResponse) error {
