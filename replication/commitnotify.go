@@ -31,7 +31,7 @@ import (
 //
 // At most one notice per follower is in flight; a follower that already
 // has the commit index from raft (peerTransport records what raft sends)
-// gets none.
+// gets none, nor does one whose last call from raft failed.
 
 // appliedEntry is the index and term of the last entry the state machine
 // applied, published together.
@@ -115,6 +115,9 @@ func (c *commitNotices) notifyAll() {
 	for _, s := range cf.Configuration().Servers {
 		if s.ID == c.n.self || c.sent.get(s.ID).Load() >= e.index {
 			continue
+		}
+		if p, ok := c.n.peers.get(s.ID); ok && !p.failingSince.IsZero() {
+			continue // unreachable: raft retries it, a notice would only dial
 		}
 		c.mu.Lock()
 		busy := c.busy[s.ID]
