@@ -8,7 +8,9 @@
 // store; all in the data directory, whose layout tells which log store
 // wrote it: store.go), its transport (wrapped by peerTransport, which
 // retries replication to a returning member every 100 ms instead of raft's
-// back-off of up to 10.24 s, and records each member's last answer), the
+// back-off of up to 10.24 s, records each member's last answer and the
+// commit index raft sent it, and wraps raft's append pipelines so that a
+// rejected entry cannot deadlock them: pipeline.go), the
 // state machine (fsm), the write path and the read barrier.
 // The database value itself is published through Config.Publish: the root
 // package keeps it behind its atomic pointer, and reads never touch this
@@ -26,7 +28,11 @@
 //	               index and results, wait until this node applied index
 //
 // Raft's own batching (BatchApplyCh, MaxAppendEntries) then writes every
-// entry waiting on the leader with one fsync and ships them together. The
+// entry waiting on the leader with one fsync and ships them together. As
+// soon as the leader has applied an entry it sends a commit notice to each
+// follower that raft has not yet told (commitnotify.go), so that a write
+// taken by a follower does not wait for raft's next append or its 1-2 ms
+// commit timeout before the follower applies it. The
 // state machine applies the writes of all entries of one ApplyBatch into
 // one dbvalue.Txn with query.Apply (the function of the standalone path)
 // and publishes one value, whose Seq is the last entry's Raft index.
@@ -48,7 +54,7 @@
 // the state machine applied the recorded index. On a follower: ask the
 // leader for that index ("R" request) and wait until applied locally.
 // Concurrent readers share rounds: a reader joins the next round, never
-// one already running; up to four rounds run at once. A context carrying
+// one already running; up to two rounds run at once. A context carrying
 // query.ReadLocal skips all this.
 //
 // # Ready

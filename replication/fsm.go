@@ -35,6 +35,9 @@ type fsm struct {
 	members atomic.Pointer[map[string]string]
 
 	progress *progress
+	// applied is the index and term of the last entry applied (nil after
+	// a restore, until the next entry): commit notices announce it.
+	applied atomic.Pointer[appliedEntry]
 	// restores counts snapshots restored (tests, info).
 	restores atomic.Int64
 	// batches and entries count ApplyBatch calls and the entries they got.
@@ -114,6 +117,7 @@ func (f *fsm) ApplyBatch(logs []*raft.Log) []any {
 	if f.changes != nil {
 		f.changes(txn.TakeSteps(), f.v, false)
 	}
+	f.applied.Store(&appliedEntry{index: last, term: logs[len(logs)-1].Term})
 	f.progress.set(last, term)
 	return res
 }
@@ -174,6 +178,7 @@ func (f *fsm) Restore(rc io.ReadCloser) error {
 	if f.changes != nil {
 		f.changes(nil, v, true)
 	}
+	f.applied.Store(nil)
 	f.progress.set(v.Seq, 0)
 	f.restores.Add(1)
 	f.log.Info("replication: snapshot restored", "index", v.Seq, "collections", v.Len())

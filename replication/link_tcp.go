@@ -31,9 +31,45 @@ type mux struct {
 	wg      sync.WaitGroup
 	closeMu sync.Once
 
-	// mu guards conns, the forwarding connections being served.
+	// mu guards conns: the forwarding connections being served and every
+	// raft connection the mux handed to raft's transport (accepted or
+	// dialed), which close closes, since raft's transport leaves pooled and
+	// idle connections open when it closes, and a peer's pipeline or
+	// handler would then wait on them until a deadline.
 	mu    sync.Mutex
 	conns map[net.Conn]struct{}
+}
+
+// track registers c to be closed by close; it returns false, closing c, if
+// the mux is closed already.
+func (m *mux) track(c net.Conn) bool {
+	m.mu.Lock()
+	open := m.ctx.Err() == nil
+	if open {
+		m.conns[c] = struct{}{}
+	}
+	m.mu.Unlock()
+	if !open {
+		c.Close() // outside mu: a raftConn's Close takes it
+	}
+	return open
+}
+
+func (m *mux) untrack(c net.Conn) {
+	m.mu.Lock()
+	delete(m.conns, c)
+	m.mu.Unlock()
+}
+
+// raftConn is a raft connection the mux tracks until it is closed.
+type raftConn struct {
+	net.Conn
+	m *mux
+}
+
+func (c *raftConn) Close() error {
+	c.m.untrack(c)
+	return c.Conn.Close()
 }
 
 func newMux(ln net.Listener, g *peerGuard, h handler, log *slog.Logger) *mux {
@@ -87,24 +123,23 @@ func (m *mux) route(c net.Conn) {
 		m.serve(c)
 		return
 	}
+	rc := &raftConn{Conn: &prefixConn{Conn: c, prefix: b[:]}, m: m}
+	if !m.track(rc) {
+		return
+	}
 	select {
-	case m.raftIn <- &prefixConn{Conn: c, prefix: b[:]}:
+	case m.raftIn <- rc:
 	case <-m.ctx.Done():
-		c.Close()
+		rc.Close()
 	}
 }
 
 // serve answers the forwarding requests of one connection, each on its own
 // goroutine, so a slow write does not hold up a read index.
 func (m *mux) serve(c net.Conn) {
-	m.mu.Lock()
-	if m.ctx.Err() != nil {
-		m.mu.Unlock()
-		c.Close()
+	if !m.track(c) {
 		return
 	}
-	m.conns[c] = struct{}{}
-	m.mu.Unlock()
 	ctx, cancel := context.WithCancel(m.ctx)
 	var (
 		reqs sync.WaitGroup
@@ -115,9 +150,7 @@ func (m *mux) serve(c net.Conn) {
 		cancel()
 		c.Close()
 		reqs.Wait()
-		m.mu.Lock()
-		delete(m.conns, c)
-		m.mu.Unlock()
+		m.untrack(c)
 	}()
 	r := bufio.NewReader(c)
 	if v, err := r.ReadByte(); err != nil || v != fwdVersion {
@@ -144,11 +177,15 @@ func (m *mux) serve(c net.Conn) {
 func (m *mux) close() {
 	m.closeMu.Do(func() {
 		m.mu.Lock()
-		m.cancel()
+		m.cancel() // track refuses new connections from here on
+		conns := make([]net.Conn, 0, len(m.conns))
 		for c := range m.conns {
-			c.Close()
+			conns = append(conns, c)
 		}
 		m.mu.Unlock()
+		for _, c := range conns {
+			c.Close()
+		}
 		m.ln.Close()
 		m.wg.Wait()
 	})
@@ -184,7 +221,11 @@ func (l raftLayer) Dial(addr raft.ServerAddress, timeout time.Duration) (net.Con
 		c.Close()
 		return nil, err
 	}
-	return ac, nil
+	rc := &raftConn{Conn: ac, m: l.m}
+	if !l.m.track(rc) {
+		return nil, net.ErrClosed
+	}
+	return rc, nil
 }
 
 // prefixConn is a connection whose first bytes were already read.

@@ -35,7 +35,9 @@ type Node struct {
 	followerReads *rounds // read-index rounds asked of the leader
 	leader        *broadcast
 	trans         *peerTransport
-	peers         *peerHealth   // the members' reachability, as the leader sees it
+	peers         *peerHealth // the members' reachability, as the leader sees it
+	sent          *commitSent // the commit index sent to each member
+	notices       *commitNotices
 	ready         chan struct{} // closed once caught up (see awaitReady)
 
 	// ctx ends when Close begins; every goroutine of the node watches it.
@@ -70,6 +72,7 @@ func Open(ctx context.Context, cfg Config) (_ *Node, err error) {
 	n.ctx, n.cancel = context.WithCancel(context.Background())
 	n.leader = newBroadcast()
 	n.peers = newPeerHealth()
+	n.sent = &commitSent{}
 	n.ready = make(chan struct{})
 	n.leaderReads = newRounds(n, n.leaderRound)
 	n.followerReads = newRounds(n, n.followerRound)
@@ -106,6 +109,8 @@ func Open(ctx context.Context, cfg Config) (_ *Node, err error) {
 	n.trans.raft.Store(r)
 
 	n.goOwned(n.send)
+	n.notices = newCommitNotices(n, n.sent)
+	n.goOwned(n.notices.run)
 
 	obs := make(chan raft.Observation, 16)
 	r.RegisterObserver(raft.NewObserver(obs, false, func(o *raft.Observation) bool {
@@ -172,7 +177,7 @@ func (n *Node) openTransport() (raft.Transport, error) {
 		}
 		n.link = l
 		n.closers = append(n.closers, detach)
-		n.trans = newPeerTransport(n.ctx, trans, n.peers)
+		n.trans = newPeerTransport(n.ctx, trans, n.peers, n.sent)
 		return n.trans, nil
 	}
 	ln, err := net.Listen("tcp", n.cfg.RaftAddr)
@@ -197,7 +202,7 @@ func (n *Node) openTransport() (raft.Transport, error) {
 	tl := newTCPLink(n.cfg.ApplyTimeout, guard)
 	n.link = tl
 	n.closers = append(n.closers, func() error { m.close(); return nil }, trans.Close, tl.close)
-	n.trans = newPeerTransport(n.ctx, trans, n.peers)
+	n.trans = newPeerTransport(n.ctx, trans, n.peers, n.sent)
 	return n.trans, nil
 }
 

@@ -9,7 +9,7 @@ import (
 	"github.com/hashicorp/raft"
 )
 
-// peerTransport wraps raft's transport (TCP or in-memory) for two things
+// peerTransport wraps raft's transport (TCP or in-memory) for three things
 // raft does not offer:
 //
 //   - Prompt catch-up of a member that comes back. hashicorp/raft backs off
@@ -24,6 +24,8 @@ import (
 //     entries flow within one interval of the member's return.
 //   - Reachability of every member as the leader sees it (Status): the
 //     time of the last answer and since when calls fail.
+//   - Append pipelines that cannot deadlock the leader's replication (and
+//     with it Close) once a follower rejects an entry (endingPipeline).
 //
 // Its methods are called by raft's goroutines, concurrently.
 type peerTransport struct {
@@ -33,6 +35,7 @@ type peerTransport struct {
 	retry time.Duration
 	raft  atomic.Pointer[raft.Raft] // set once raft is started
 	peers *peerHealth
+	sent  *commitSent // the commit index raft sent each member (commit notices)
 }
 
 var (
@@ -45,9 +48,9 @@ var (
 // not answer is tried again.
 const replicationRetry = 100 * time.Millisecond
 
-func newPeerTransport(ctx context.Context, t raft.Transport, peers *peerHealth) *peerTransport {
+func newPeerTransport(ctx context.Context, t raft.Transport, peers *peerHealth, sent *commitSent) *peerTransport {
 	pv, _ := t.(raft.WithPreVote)
-	return &peerTransport{Transport: t, pv: pv, ctx: ctx, retry: replicationRetry, peers: peers}
+	return &peerTransport{Transport: t, pv: pv, ctx: ctx, retry: replicationRetry, peers: peers, sent: sent}
 }
 
 // isHeartbeat reports whether an AppendEntries request is one of raft's
@@ -57,6 +60,7 @@ func isHeartbeat(a *raft.AppendEntriesRequest) bool {
 }
 
 func (t *peerTransport) AppendEntries(id raft.ServerID, target raft.ServerAddress, args *raft.AppendEntriesRequest, resp *raft.AppendEntriesResponse) error {
+	t.sent.record(id, args.LeaderCommitIndex)
 	err := t.Transport.AppendEntries(id, target, args, resp)
 	t.peers.record(id, err)
 	if err == nil || isHeartbeat(args) {
@@ -103,10 +107,13 @@ func (t *peerTransport) stillReplicating(term uint64, id raft.ServerID) bool {
 
 func (t *peerTransport) AppendEntriesPipeline(id raft.ServerID, target raft.ServerAddress) (raft.AppendPipeline, error) {
 	p, err := t.Transport.AppendEntriesPipeline(id, target)
-	if err != nil && err != raft.ErrPipelineReplicationNotSupported {
-		t.peers.record(id, err)
+	if err != nil {
+		if err != raft.ErrPipelineReplicationNotSupported {
+			t.peers.record(id, err)
+		}
+		return nil, err
 	}
-	return p, err
+	return newEndingPipeline(p, func(args *raft.AppendEntriesRequest) { t.sent.record(id, args.LeaderCommitIndex) }), nil
 }
 
 func (t *peerTransport) RequestPreVote(id raft.ServerID, target raft.ServerAddress, args *raft.RequestPreVoteRequest, resp *raft.RequestPreVoteResponse) error {
