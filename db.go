@@ -318,26 +318,30 @@ func (db *DB) write(ctx context.Context, req []byte, q query.Query) ([]byte, err
 // event loop go on with other connections while writes wait for their
 // fsync, and answer a whole batch at once.
 func (db *DB) StartQuery(ctx context.Context, req []byte, done func(out []byte, err error)) bool {
-	if db.repl != nil || db.queue == nil || db.closed.Load() {
-		return false
-	}
-	q, err := query.Parse(req)
-	if err != nil || !q.IsWrite() {
-		return false
-	}
-	switch q.(type) {
-	case query.Auth, query.Compact, query.ClusterJoin, query.ClusterRemove, query.SetReadConsistency:
+	q, ok := db.asyncWrite(req)
+	if !ok {
 		return false
 	}
 	w := &writeReq{req: req, q: q}
-	err = db.queue.SubmitAsync(ctx, w, func(err error) {
-		if err != nil {
-			done(nil, submitError(err))
-			return
-		}
-		done(w.out, w.err)
-	})
+	err := db.queue.SubmitAsync(ctx, w, func(err error) { w.answer(done, err) })
 	return err == nil
+}
+
+// asyncWrite parses req for StartQuery and QueryBatch.Add: a write of a
+// standalone, open database that the single writer runs as it is.
+func (db *DB) asyncWrite(req []byte) (query.Query, bool) {
+	if db.repl != nil || db.queue == nil || db.closed.Load() {
+		return nil, false
+	}
+	q, err := query.Parse(req)
+	if err != nil || !q.IsWrite() {
+		return nil, false
+	}
+	switch q.(type) {
+	case query.Auth, query.Compact, query.ClusterJoin, query.ClusterRemove, query.SetReadConsistency:
+		return nil, false
+	}
+	return q, true
 }
 
 // submit hands a request to the writer and maps the queue's errors.

@@ -355,20 +355,23 @@ func (c *lconn) feed(buf []byte, owned bool) (stopped bool) {
 	return stopped
 }
 
-// startQuery starts c.qline through the AsyncExecutor, or runs it through
-// Query on a goroutine of its own.
+// startQuery adds c.qline to the loop's batch (BatchExecutor), starts it
+// through the AsyncExecutor, or runs it through Query on a goroutine of its
+// own.
 func (c *lconn) startQuery() {
 	c.busy = true
 	if c.srv.m != nil {
 		c.qstart = time.Now()
 	}
-	if a := c.srv.async; a != nil {
-		if c.queryDone == nil {
-			c.queryDone = c.done
-		}
-		if a.StartQuery(c.qctx, c.qline, c.queryDone) {
-			return
-		}
+	if c.queryDone == nil {
+		c.queryDone = c.done
+	}
+	if l := c.l; l.batch != nil && l.batch.Add(c.qctx, c.qline, c.queryDone) {
+		l.batched++
+		return
+	}
+	if a := c.srv.async; a != nil && a.StartQuery(c.qctx, c.qline, c.queryDone) {
+		return
 	}
 	go c.work()
 }

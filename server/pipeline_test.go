@@ -65,14 +65,23 @@ func mixedRequests(conn, n int, rng *rand.Rand) []mixedRequest {
 // TestPipelineMixed pipelines 10,000 mixed requests over 64 connections at
 // once (each connection writes all of its requests in chunks of random
 // sizes without waiting, while reading) and checks every answer and its
-// order; on the event loops and on goroutines.
+// order; on the event loops and on goroutines, and on the loops with a
+// log fsynced at every batch (whose writes a loop commits itself when the
+// writer is idle).
 func TestPipelineMixed(t *testing.T) {
-	for _, loops := range []string{"default", "0"} {
-		t.Run("loops="+loops, func(t *testing.T) {
-			if loops != "default" {
-				t.Setenv(server.EnvEventLoops, loops)
+	for _, tc := range []struct {
+		name, loops string
+		durable     bool
+	}{{"loops=default", "", false}, {"loops=0", "0", false}, {"loops=default/fsync", "", true}} {
+		t.Run(tc.name, func(t *testing.T) {
+			if tc.loops != "" {
+				t.Setenv(server.EnvEventLoops, tc.loops)
 			}
-			ts := startServer(t, newDB(t), server.Config{})
+			db := newDB(t)
+			if tc.durable {
+				db = newDurableDB(t)
+			}
+			ts := startServer(t, db, server.Config{})
 			const conns, total = 64, 10000
 			var wg sync.WaitGroup
 			errs := make(chan error, conns)

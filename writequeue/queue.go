@@ -84,6 +84,11 @@ type Queue[R any] struct {
 	// failed is set by the writer when an Env method panicked; Submit then
 	// returns it. The writer reads it without mu (it is the only writer).
 	failed error
+	// writing is set while the writer goroutine commits a batch (from
+	// take until its next take), inline while a caller of TryCommit does:
+	// at most one of them holds the Env at a time.
+	writing bool
+	inline  bool
 
 	// counters are the statistics; see stats.go.
 	counters counters
