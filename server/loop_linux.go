@@ -89,6 +89,9 @@ type loop struct {
 	incoming []*lconn
 	done     []*lconn
 	closed   bool
+	// spare is the done list the loop last emptied, swapped in by
+	// takeDone so that completions do not allocate (the loop's own).
+	spare []*lconn
 }
 
 func newLoop(s *Server) (*loop, error) {
@@ -297,13 +300,15 @@ func (l *loop) takeIncoming() {
 func (l *loop) takeDone() {
 	l.mu.Lock()
 	done := l.done
-	l.done = nil
+	l.done, l.spare = l.spare, nil
 	l.mu.Unlock()
 	for _, c := range done {
 		c.busy = false
 		c.hasResult = true
 		c.run()
 	}
+	clear(done)
+	l.spare = done[:0]
 }
 
 // startDrain sets the drain deadline of the connections idle at Shutdown;
