@@ -44,6 +44,13 @@ type lconn struct {
 	qstart    time.Time
 	qout      []byte
 	qerr      error
+	// more are the writes that followed the first in the input and went
+	// into the loop's batch with it (moreWrites): answered together, in
+	// order, after it. answered counts the done calls so far (written by
+	// whoever calls done).
+	more     []lquery
+	answered int
+	qoff     int // where qline starts in c.in
 	// queryDone is c.done as a func value, built once.
 	queryDone func([]byte, error)
 
@@ -118,6 +125,7 @@ func (c *lconn) run() {
 		c.hasResult = false
 		c.finish(c.qname, c.qout, c.qerr, c.qstart)
 		c.qline, c.qout, c.qerr = nil, nil, nil
+		c.finishMore()
 		c.lastActive = l.now
 		if c.srv.shutting.Load() && c.drainDeadline.IsZero() {
 			c.drainDeadline = l.now.Add(drainWindow)
@@ -298,6 +306,7 @@ func (c *lconn) read() {
 func (c *lconn) feed(buf []byte, owned bool) (stopped bool) {
 	pos := 0
 	var handoff bool
+	var hstart int // where the lines handed off start
 	for pos < len(buf) && !stopped {
 		line, n, tooLarge, ok := c.split.Next(buf[pos:])
 		if !ok {
@@ -324,7 +333,9 @@ func (c *lconn) feed(buf []byte, owned bool) (stopped bool) {
 				} else if !c.runInline(name, line) {
 					c.qname = name
 					c.qline = line
-					pos = lineStart // the line stays in c.in while it runs
+					// The lines stay in c.in while they run.
+					hstart = lineStart
+					pos = lineStart + c.moreWrites(buf, lineStart, pos, name)
 					handoff, stopped = true, true
 				}
 			}
@@ -337,7 +348,11 @@ func (c *lconn) feed(buf []byte, owned bool) (stopped bool) {
 			stopped = true
 		}
 	}
-	// Keep what is left.
+	// Keep what is left: the lines in flight are the first extent bytes.
+	var extent int
+	if handoff {
+		extent, pos = pos-hstart, hstart
+	}
 	if owned {
 		c.inOff += pos
 	} else if pos < len(buf) {
@@ -345,11 +360,15 @@ func (c *lconn) feed(buf []byte, owned bool) (stopped bool) {
 		c.inOff = 0
 	}
 	if handoff {
-		// The query's line is now at c.in[c.inOff:], where it stays while
-		// the connection is busy.
-		_, n, _, _ := c.split.Next(c.in[c.inOff:])
+		// The queries' lines are now at c.in[c.inOff:], where they stay
+		// while the connection is busy.
+		c.qoff = c.inOff
 		c.qline = c.in[c.inOff : c.inOff+len(c.qline)]
-		c.inOff += n
+		for i := range c.more {
+			m := &c.more[i]
+			m.line = c.in[c.inOff+m.off : c.inOff+m.off+m.n]
+		}
+		c.inOff += extent
 		c.startQuery()
 	}
 	return stopped
@@ -360,6 +379,7 @@ func (c *lconn) feed(buf []byte, owned bool) (stopped bool) {
 // own.
 func (c *lconn) startQuery() {
 	c.busy = true
+	c.answered = 0
 	if c.srv.m != nil {
 		c.qstart = time.Now()
 	}
@@ -368,18 +388,28 @@ func (c *lconn) startQuery() {
 	}
 	if l := c.l; l.batch != nil && l.batch.Add(c.qctx, c.qline, c.queryDone) {
 		l.batched++
+		c.addMore()
 		return
 	}
+	c.putBackMore(0)
 	if a := c.srv.async; a != nil && a.StartQuery(c.qctx, c.qline, c.queryDone) {
 		return
 	}
 	go c.work()
 }
 
-// done is the AsyncExecutor's callback: it hands the answer to the loop.
+// done is the Executor's callback for each query in flight, called in
+// their order: the last one hands the answers to the loop.
 func (c *lconn) done(out []byte, err error) {
-	c.qout, c.qerr = out, err
-	c.l.complete(c)
+	if i := c.answered; i == 0 {
+		c.qout, c.qerr = out, err
+	} else {
+		c.more[i-1].out, c.more[i-1].err = out, err
+	}
+	c.answered++
+	if c.answered == 1+len(c.more) {
+		c.l.complete(c)
+	}
 }
 
 // work is the goroutine of a query in flight.
