@@ -169,6 +169,14 @@ func (db *DB) AppendQuery(ctx context.Context, dst, req []byte) (out []byte, ran
 	if db.repl != nil {
 		return dst, false, nil
 	}
+	if isPing(req) {
+		// What Execute answers, without parsing (the pipelined ping of a
+		// load generator spent 40 % of the server's CPU in Parse).
+		if _, err := db.readView(ctx); err != nil {
+			return dst, true, err
+		}
+		return append(dst, `"pong"`...), true, nil
+	}
 	if p, ok := query.ParsePoint(req); ok {
 		v, err := db.readView(ctx)
 		if err != nil {
@@ -207,6 +215,25 @@ func (db *DB) AppendQuery(ctx context.Context, dst, req []byte) (out []byte, ran
 	}
 	out, err = query.Execute(dst, v, q, &db.env)
 	return out, true, err
+}
+
+// isPing reports whether req is ["ping"], with JSON whitespace anywhere
+// between the tokens.
+func isPing(req []byte) bool {
+	i := 0
+	for _, tok := range [...]string{"[", `"ping"`, "]"} {
+		for i < len(req) && (req[i] == ' ' || req[i] == '\t' || req[i] == '\r' || req[i] == '\n') {
+			i++
+		}
+		if len(req)-i < len(tok) || string(req[i:i+len(tok)]) != tok {
+			return false
+		}
+		i += len(tok)
+	}
+	for i < len(req) && (req[i] == ' ' || req[i] == '\t' || req[i] == '\r' || req[i] == '\n') {
+		i++
+	}
+	return i == len(req)
 }
 
 // run runs a parsed query; req is its JSON text (what the log records).
