@@ -176,6 +176,14 @@ func BenchmarkIndexLookup1(b *testing.B) {
 	}, 1)
 }
 
+// BenchmarkIndexEqLimit20 reads 20 of the 20,000 records of one city (the
+// in-process comparison's "city = X limit 20"): the text point path.
+func BenchmarkIndexEqLimit20(b *testing.B) {
+	benchRead(b, func(r *rand.Rand) string {
+		return fmt.Sprintf(`["select","users",{"where":["=","city","city-%02d"],"limit":20}]`, r.IntN(50))
+	}, -1)
+}
+
 func BenchmarkIndexRange100(b *testing.B) {
 	benchRead(b, func(r *rand.Rand) string {
 		lo := r.IntN(benchN - 100)

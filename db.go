@@ -73,7 +73,7 @@ func OpenContext(ctx context.Context, opts Options) (_ *DB, err error) {
 	for name, cmd := range opts.Commands {
 		db.Register(name, cmd)
 	}
-	db.env = query.Env{Info: db.appendInfo, Command: db.command}
+	db.env = query.Env{Info: db.appendInfo, Command: db.command, Parallel: parallelRunner}
 	db.cur.Store(dbvalue.Empty())
 	db.hub = newHub(opts, dbvalue.Empty())
 	db.pins = newPins(opts.MaxSnapshots)

@@ -254,17 +254,17 @@ func (f *Feed) finish() {
 // with the other feeds: they must not be modified.
 func (f *Feed) event(e *entry, i int) (Event, bool) {
 	ch := &e.changes[i]
-	mo := ch.hasOld && (f.where == nil || f.where.Match(ch.old))
-	mn := ch.hasNew && (f.where == nil || f.where.Match(ch.new))
+	mo := ch.hasOld() && (f.where == nil || f.where.Match(ch.oldRec()))
+	mn := ch.hasNew() && (f.where == nil || f.where.Match(ch.newRec()))
 	if !mo && !mn {
 		return Event{}, false
 	}
 	p := &e.eventParts()[i]
 	ev := Event{Position: e.pos, ID: p.id}
 	switch {
-	case !ch.hasOld:
+	case !ch.hasOld():
 		ev.Op = "insert"
-	case !ch.hasNew:
+	case !ch.hasNew():
 		ev.Op = "delete"
 	default:
 		ev.Op = "update"

@@ -1,11 +1,13 @@
 package fleetdb
 
 import (
+	"slices"
 	"sync"
 	"sync/atomic"
 
 	"github.com/fleetdb-go/fleetdb/collection"
 	"github.com/fleetdb-go/fleetdb/dbvalue"
+	"github.com/fleetdb-go/fleetdb/index"
 	"github.com/tidwall/gjson"
 )
 
@@ -38,6 +40,10 @@ type hub struct {
 	// the open ones), feeds ended for falling behind.
 	open, sent, behind atomic.Int64
 
+	// scratch collects the changes of one entry (publishing goroutine
+	// only).
+	scratch []change
+
 	// onSteps, when set (tests), sees every published step first.
 	onSteps func([]dbvalue.Step)
 }
@@ -66,28 +72,52 @@ func (e *entry) eventParts() []eventParts {
 	e.prep.Do(func() {
 		e.parts = make([]eventParts, len(e.changes))
 		for i, ch := range e.changes {
-			rec := ch.new
-			if ch.hasOld {
-				rec = ch.old
+			rec := ch.newRec()
+			if ch.hasOld() {
+				rec = ch.oldRec()
 			}
 			p := &e.parts[i]
 			p.id = []byte(gjson.Get(rec, "id").Raw)
-			if ch.hasOld {
-				p.old = []byte(ch.old)
+			if ch.hasOld() {
+				p.old = []byte(ch.oldRec())
 			}
-			if ch.hasNew {
-				p.new = []byte(ch.new)
+			if ch.hasNew() {
+				p.new = []byte(ch.newRec())
 			}
 		}
 	})
 	return e.parts
 }
 
-// change is one record's change: encoded id, old and new JSON.
-type change struct {
-	id             string
-	old, new       string
-	hasOld, hasNew bool
+// change is one record's change, as the record-map keys of its old and new
+// versions ("" for none): each key is the record's encoded id inside its
+// record block, so the JSON is index.RecordOf(key). Two string headers per
+// change are what the history holds for each record a write touched (the
+// blocks themselves are the records', shared with the database while the
+// record lives).
+type change struct{ oldKey, newKey string }
+
+func (c *change) hasOld() bool { return c.oldKey != "" }
+func (c *change) hasNew() bool { return c.newKey != "" }
+
+// id returns the record's encoded id.
+func (c *change) id() string {
+	if c.hasOld() {
+		return c.oldKey
+	}
+	return c.newKey
+}
+
+// oldRec and newRec return the record's JSON before and after ("" for
+// none).
+func (c *change) oldRec() string { return recordOf(c.oldKey) }
+func (c *change) newRec() string { return recordOf(c.newKey) }
+
+func recordOf(key string) string {
+	if key == "" {
+		return ""
+	}
+	return index.RecordOf(key)
 }
 
 const entryOverhead = 64
@@ -106,7 +136,7 @@ func newHub(opts Options, v *dbvalue.Value) *hub {
 
 // entriesOf computes the entries of the steps, in order: for each write its
 // drops, then its record changes by collection name.
-func entriesOf(steps []dbvalue.Step) []*entry {
+func entriesOf(steps []dbvalue.Step, scratch *[]change) []*entry {
 	var out []*entry
 	for _, s := range steps {
 		dropped := map[string]bool{}
@@ -123,12 +153,19 @@ func entriesOf(steps []dbvalue.Step) []*entry {
 		}
 		diff := func(name string, old, new collection.Collection) {
 			e := &entry{pos: s.Seq, coll: name, size: entryOverhead}
-			collection.DiffRecords(old, new, func(id, o string, hasO bool, n string, hasN bool) bool {
-				e.changes = append(e.changes, change{id: id, old: o, new: n, hasOld: hasO, hasNew: hasN})
-				e.size += int64(len(id)+len(o)+len(n)) + entryOverhead
+			chs := (*scratch)[:0]
+			collection.DiffRecordKeys(old, new, func(ko, kn string) bool {
+				chs = append(chs, change{oldKey: ko, newKey: kn})
+				// Counted as the events carry it: id, old and new JSON.
+				e.size += int64(len(ko)+len(kn)+len(recordOf(ko))+len(recordOf(kn))) + entryOverhead
 				return true
 			})
-			if len(e.changes) > 0 {
+			*scratch = chs
+			if len(chs) > 0 {
+				// Exactly sized: the history holds this slice for as long
+				// as the entry is kept.
+				e.changes = slices.Clone(chs)
+				clear(chs)
 				out = append(out, e)
 			}
 		}
@@ -153,7 +190,7 @@ func entriesOf(steps []dbvalue.Step) []*entry {
 // publish records the changes of steps (already durable/committed) and
 // makes v the current value. It runs on the publishing goroutine.
 func (h *hub) publish(steps []dbvalue.Step, v *dbvalue.Value) {
-	entries := entriesOf(steps)
+	entries := entriesOf(steps, &h.scratch)
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	if h.onSteps != nil {

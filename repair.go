@@ -35,7 +35,7 @@ func CheckLog(path string, commands map[string]Command) (aof.Report, error) {
 	for name, cmd := range commands {
 		db.Register(name, cmd)
 	}
-	db.env = query.Env{Info: db.appendInfo, Command: db.command}
+	db.env = query.Env{Info: db.appendInfo, Command: db.command, Parallel: parallelRunner}
 	var rep aof.Report
 	err := db.openLog(&rep)
 	return rep, err

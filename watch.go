@@ -164,8 +164,8 @@ func newInitialIter(now collection.Collection, backlog []*entry, coll string, p 
 			continue
 		}
 		for j := len(e.changes) - 1; j >= 0; j-- {
-			ch := e.changes[j]
-			it.over[ch.id] = ch.old // "" when it had none
+			ch := &e.changes[j]
+			it.over[ch.id()] = ch.oldRec() // "" when it had none
 		}
 	}
 	for id := range it.over {

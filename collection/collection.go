@@ -116,7 +116,10 @@ func (c Collection) Insert(e *btree.Edit, id, rec string) Collection {
 // but each tree receives its keys in ascending order: consecutive keys land
 // in the same leaf, which the edit token then changes in place while it is
 // still in the cache, instead of each key descending to a random leaf.
-func (c Collection) InsertMany(e *btree.Edit, n int, rec func(i int) (id, json string)) Collection {
+// run, when not nil, may run parts of a large batch concurrently
+// (parallel.go), so rec may then be called concurrently (for different i)
+// and must not change anything.
+func (c Collection) InsertMany(e *btree.Edit, n int, rec func(i int) (id, json string), run Runner) Collection {
 	if n < minSortedBatch {
 		for i := range n {
 			id, js := rec(i)
@@ -129,34 +132,44 @@ func (c Collection) InsertMany(e *btree.Edit, n int, rec func(i int) (id, json s
 	for j := range keys {
 		keys[j] = make([]string, n)
 	}
-	var scratch [keyScratch]byte
-	var endsArr [maxStackIndexes]int
-	var outArr [maxStackIndexes]string
-	out := keySlots(outArr[:], len(c.indexes))
-	for i := range n {
-		id, js := rec(i)
-		buf, ends := c.appendKeys(scratch[:0], endsArr[:0], id, js)
-		_, ids[i] = index.NewBlock(js, id, buf, ends, out)
-		for j, k := range out {
-			keys[j][i] = k
+	// Blocks first (each record's JSON, id and keys in one allocation),
+	// then each tree takes its keys in ascending order. With a Runner,
+	// both phases of a large batch are split into tasks (parallel.go):
+	// records build their blocks independently, and the trees share no
+	// node, so each is changed by one task.
+	run.run(n, blockParts, func(part int) {
+		var scratch [keyScratch]byte
+		var endsArr [maxStackIndexes]int
+		var outArr [maxStackIndexes]string
+		out := keySlots(outArr[:], len(c.indexes))
+		for i := part * n / blockParts; i < (part+1)*n/blockParts; i++ {
+			id, js := rec(i)
+			buf, ends := c.appendKeys(scratch[:0], endsArr[:0], id, js)
+			_, ids[i] = index.NewBlock(js, id, buf, ends, out)
+			for j, k := range out {
+				keys[j][i] = k
+			}
 		}
+	})
+	if len(c.indexes) > 0 {
+		c.ownIndexes(e)
 	}
-	slices.Sort(ids)
-	for _, id := range ids {
-		c.records = c.records.Set(e, id, struct{}{})
-	}
-	if len(c.indexes) == 0 {
-		return c
-	}
-	c.ownIndexes(e)
-	for j, ks := range keys {
+	run.run(n, 1+len(keys), func(t int) {
+		if t == 0 {
+			slices.Sort(ids)
+			for _, id := range ids {
+				c.records = c.records.Set(e, id, struct{}{})
+			}
+			return
+		}
+		ks := keys[t-1]
 		slices.Sort(ks)
-		ix := c.indexes[j]
+		ix := c.indexes[t-1]
 		for _, k := range ks {
 			ix = ix.InsertKey(e, k)
 		}
-		c.indexes[j] = ix
-	}
+		c.indexes[t-1] = ix
+	})
 	return c
 }
 

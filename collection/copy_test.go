@@ -52,7 +52,7 @@ func TestWritesCopyRecords(t *testing.T) {
 		ids[j], recs[j] = view(id(100+j)), view(rec(100+j, j%3))
 		want[100+j] = rec(100+j, j%3)
 	}
-	c = c.InsertMany(e, 40, func(j int) (string, string) { return ids[j], recs[j] })
+	c = c.InsertMany(e, 40, func(j int) (string, string) { return ids[j], recs[j] }, nil)
 	scrub()
 	b := NewBuilder(specs) // the snapshot loader's path
 	for i := range 10 {

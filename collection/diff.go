@@ -5,25 +5,26 @@ import (
 	"github.com/fleetdb-go/fleetdb/internal/btree"
 )
 
-// DiffRecords calls fn, in id order, for every record that differs between
-// old and new: inserted (hasOld false), deleted (hasNew false) or replaced
-// by different JSON. It reads only the parts of the record maps that the
-// two collections do not share (see btree.Diff). fn returning false stops.
-func DiffRecords(old, new Collection, fn func(id, oldRec string, hasOld bool, newRec string, hasNew bool) bool) {
+// DiffRecordKeys calls fn, in id order, for every record that differs
+// between old and new: inserted (oldKey ""), deleted (newKey "") or
+// replaced by different JSON. The keys are the record-map keys of the two
+// versions: a key is the record's encoded id (never empty), a substring of
+// its record block, and index.RecordOf(key) is its JSON. It reads only the
+// parts of the record maps that the two collections do not share (see
+// btree.Diff). fn returning false stops.
+func DiffRecordKeys(old, new Collection, fn func(oldKey, newKey string) bool) {
 	btree.Diff(old.records, new.records,
 		func(ka string, _ struct{}, kb string, _ struct{}) bool {
-			// The same block, or equal JSON.
 			return index.RecordOf(ka) == index.RecordOf(kb)
 		},
 		func(ko string, _ struct{}, hasO bool, kn string, _ struct{}, hasN bool) bool {
-			var id, o, n string
-			if hasO {
-				id, o = ko, index.RecordOf(ko)
+			if !hasO {
+				ko = ""
 			}
-			if hasN {
-				id, n = kn, index.RecordOf(kn)
+			if !hasN {
+				kn = ""
 			}
-			return fn(id, o, hasO, n, hasN)
+			return fn(ko, kn)
 		})
 }
 

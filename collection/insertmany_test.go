@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"strconv"
+	"sync"
 	"testing"
 
 	"github.com/fleetdb-go/fleetdb/index"
@@ -12,7 +13,8 @@ import (
 
 // TestInsertMany checks that a batch inserted with InsertMany (keys sorted
 // per tree) gives the collection that one Insert per record gives, for
-// batches below and above the size it starts sorting at, with and without
+// batches below and above the sizes it starts sorting and splitting over
+// goroutines at, with and without
 // indexes, under a token and persistently; and that the collection it
 // started from is unchanged.
 func TestInsertMany(t *testing.T) {
@@ -21,14 +23,18 @@ func TestInsertMany(t *testing.T) {
 	r := rand.New(rand.NewPCG(seed, 5))
 	specs := []index.Spec{spec(t, `"a"`), spec(t, `[["b","desc"],"a"]`), spec(t, `"c"`)}
 	for _, nIdx := range []int{0, 1, 3} {
-		for _, e := range []*btree.Edit{nil, btree.NewEdit()} {
+		for k, e := range []*btree.Edit{nil, btree.NewEdit(), nil, btree.NewEdit()} {
+			var run Runner
+			if k >= 2 {
+				run = goRunner // the tasks of a large batch on goroutines
+			}
 			var one, many Collection
 			for _, s := range specs[:nIdx] {
 				one, _ = one.CreateIndex(e, s)
 				many, _ = many.CreateIndex(e, s)
 			}
 			next := 0
-			for _, n := range []int{1, minSortedBatch - 1, minSortedBatch, 200, 1 + r.IntN(700)} {
+			for _, n := range []int{1, minSortedBatch - 1, minSortedBatch, 200, minParallelBatch, 1000, 1 + r.IntN(700)} {
 				ids := make([]string, n)
 				recs := make([]string, n)
 				for i := range n {
@@ -56,8 +62,8 @@ func TestInsertMany(t *testing.T) {
 				for i := range bi {
 					one = one.Insert(e, bi[i], br[i])
 				}
-				many = many.InsertMany(e, len(bi), func(i int) (string, string) { return bi[i], br[i] })
-				what := fmt.Sprintf("%d indexes, edit %v, batch of %d", nIdx, e != nil, len(bi))
+				many = many.InsertMany(e, len(bi), func(i int) (string, string) { return bi[i], br[i] }, run)
+				what := fmt.Sprintf("%d indexes, edit %v, runner %v, batch of %d", nIdx, e != nil, run != nil, len(bi))
 				check(t, many, what)
 				if dump(many) != dump(one) {
 					t.Fatalf("%s: InsertMany differs from Inserts", what)
@@ -68,4 +74,18 @@ func TestInsertMany(t *testing.T) {
 			}
 		}
 	}
+}
+
+// goRunner runs every task on a goroutine of its own, as concurrently as
+// a Runner may (go test -race checks that the tasks share nothing).
+func goRunner(n int, task func(i int)) {
+	var wg sync.WaitGroup
+	for i := range n {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			task(i)
+		}()
+	}
+	wg.Wait()
 }

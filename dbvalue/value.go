@@ -1,6 +1,8 @@
 package dbvalue
 
 import (
+	"strings"
+
 	"github.com/fleetdb-go/fleetdb/collection"
 	"github.com/fleetdb-go/fleetdb/internal/btree"
 )
@@ -95,6 +97,14 @@ func (t *Txn) SetCollection(name string, c collection.Collection) {
 	if c.IsEmpty() {
 		t.colls, _ = t.colls.Delete(t.edit, name)
 		return
+	}
+	// The tree keeps the name: never the caller's string, which may be a
+	// substring of a whole request (a batch of records) that the name
+	// would keep alive with every value and change-feed entry holding it.
+	if k, _, ok := t.colls.GetKey(name); ok {
+		name = k
+	} else {
+		name = strings.Clone(name)
 	}
 	t.colls = t.colls.Set(t.edit, name, c)
 }

@@ -6,6 +6,7 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"unsafe"
 
 	"github.com/fleetdb-go/fleetdb/collection"
 	"github.com/fleetdb-go/fleetdb/index"
@@ -117,5 +118,34 @@ func TestTxnValues(t *testing.T) {
 	}
 	if v3.Collection("nope").Len() != 0 {
 		t.Fatal("a missing collection is not empty")
+	}
+}
+
+// TestCollectionNameOwned: the value keeps its own copy of a collection's
+// name, never the caller's string. A parsed request hands the name as a
+// substring of the whole request text, so a kept substring would keep a
+// batch's request alive with every value and change-feed entry naming the
+// collection (at 1,000,000 records loaded in batches of 1,000 the history
+// held 111 MB of requests that way).
+func TestCollectionNameOwned(t *testing.T) {
+	v := Empty()
+	for i := 0; i < 3; i++ {
+		req := `["insert","people",` + strings.Repeat(" ", 1<<10) + `]`
+		name := req[len(`["insert","`):len(`["insert","people`)]
+		txn := v.Begin()
+		c := txn.Collection(name).Insert(txn.Edit(), index.EncodeJSON(strconv.Itoa(i)), `{"id":`+strconv.Itoa(i)+`}`)
+		txn.SetCollection(name, c)
+		v = txn.Commit()
+		v.Each(func(n string, _ collection.Collection) bool {
+			lo, hi := unsafe.StringData(req), unsafe.Add(unsafe.Pointer(unsafe.StringData(req)), len(req))
+			p := unsafe.Pointer(unsafe.StringData(n))
+			if uintptr(p) >= uintptr(unsafe.Pointer(lo)) && uintptr(p) < uintptr(hi) {
+				t.Fatalf("write %d: the value's name %q points into the request", i, n)
+			}
+			return true
+		})
+	}
+	if got := v.Collection("people").Len(); got != 3 {
+		t.Fatalf("people has %d records, want 3", got)
 	}
 }

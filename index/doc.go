@@ -78,6 +78,8 @@
 //
 // An Index is an immutable value once published: any number of goroutines
 // may read it. Methods that take an edit token mutate nodes owned by that
-// token, so a token must be used by one goroutine (the writer) and dropped
-// before the result is published.
+// token, so each index is changed by one goroutine at a time (a large
+// batch fills the record map and each index on goroutines of their own,
+// package collection), and the token is dropped before the result is
+// published.
 package index

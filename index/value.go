@@ -194,6 +194,19 @@ func ParseNumber(raw string, f float64) Number {
 	return Number{Float: f}
 }
 
+// ParseNumberText canonicalizes the JSON number text raw, as ParseNumber
+// does, computing the double itself only when raw is not integer text (a
+// point read of an id then never parses a float).
+func ParseNumberText(raw string) Number {
+	if s, ok := integerText(raw); ok {
+		if i, err := strconv.ParseInt(s, 10, 64); err == nil {
+			return Number{IsInt: true, Int: i}
+		}
+	}
+	f, _ := strconv.ParseFloat(raw, 64) // as gjson computes Num
+	return ParseNumber(raw, f)
+}
+
 // integerText reports whether raw is an integer written as digits with an
 // optional all-zero fraction, and returns it without the fraction.
 func integerText(raw string) (string, bool) {

@@ -239,3 +239,17 @@ func jsonEscape(s string) string {
 	}
 	return b.String()
 }
+
+// TestParseNumberText: the point path's parse gives what ParseNumber gives
+// with gjson's double, for integers, fractions, exponents and integers past
+// int64.
+func TestParseNumberText(t *testing.T) {
+	for _, raw := range []string{"0", "-0", "7", "-7", "2.0", "-2.50", "1e3", "1E-3", "0.1", "123456789012345678",
+		"9223372036854775807", "-9223372036854775808", "9223372036854775808", "-9223372036854775809",
+		"18446744073709551616", "1.5e300", "-0.0", "12345678901234567890123"} {
+		want := ParseNumber(raw, gjson.Parse(raw).Num)
+		if got := ParseNumberText(raw); got != want {
+			t.Errorf("ParseNumberText(%s) = %+v, want %+v", raw, got, want)
+		}
+	}
+}

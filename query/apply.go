@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"strconv"
 
+	"github.com/fleetdb-go/fleetdb/collection"
 	"github.com/fleetdb-go/fleetdb/dbvalue"
 	"github.com/fleetdb-go/fleetdb/index"
 	"github.com/tidwall/gjson"
@@ -26,7 +27,7 @@ func Apply(dst []byte, txn *dbvalue.Txn, q Query, env *Env) ([]byte, error) {
 	fx := effectsOf(env)
 	switch q := q.(type) {
 	case Insert:
-		return applyInsert(dst, txn, q, fx)
+		return applyInsert(dst, txn, q, fx, runnerOf(env))
 	case Put:
 		c := txn.Collection(q.Coll)
 		if err := checkBatchIDs(q.Records, nil); err != nil {
@@ -123,14 +124,14 @@ func checkBatchIDs(recs []Record, has func(id string) bool) error {
 	return nil
 }
 
-func applyInsert(dst []byte, txn *dbvalue.Txn, q Insert, fx *Effects) ([]byte, error) {
+func applyInsert(dst []byte, txn *dbvalue.Txn, q Insert, fx *Effects, run collection.Runner) ([]byte, error) {
 	c := txn.Collection(q.Coll)
 	if err := checkBatchIDs(q.Records, c.Has); err != nil {
 		return nil, err
 	}
 	c = c.InsertMany(txn.Edit(), len(q.Records), func(i int) (string, string) {
 		return q.Records[i].ID, q.Records[i].JSON
-	})
+	}, run)
 	txn.SetCollection(q.Coll, c)
 	if fx != nil {
 		fx.insert("insert", q.Coll, q.Records)

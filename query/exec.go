@@ -223,15 +223,36 @@ func (p *Plan) Select(out []byte) []byte {
 		})
 		return append(out, ']')
 	}
+	if f.Only == nil {
+		// Whole records: gather them (the stored strings, which the value
+		// keeps) and copy them into an output grown once to its exact
+		// size, rather than growing it record by record: a select of 100
+		// records of ~125 B allocated ~64 KB through 12 doublings.
+		var stack [128]string
+		recs := stack[:0]
+		size := 0
+		p.run(func(_, rec string) bool {
+			in, more := w.take()
+			if in {
+				recs = append(recs, rec)
+				size += len(rec) + 1
+			}
+			return more
+		})
+		out = slices.Grow(out, size+1)
+		for i, rec := range recs {
+			if i > 0 {
+				out = append(out, ',')
+			}
+			out = append(out, rec...)
+		}
+		return append(out, ']')
+	}
 	p.run(func(_, rec string) bool {
 		in, more := w.take()
 		if in {
-			if f.Only != nil {
-				buf = p.project(buf[:0], rec)
-				emit(string(buf))
-			} else {
-				emit(rec)
-			}
+			buf = p.project(buf[:0], rec)
+			emit(string(buf))
 		}
 		return more
 	})

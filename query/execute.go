@@ -18,6 +18,18 @@ type Env struct {
 	// Effects, when set, collects the changes of the writes Apply makes
 	// (see Effects). Set it only on the writer's own copy of an Env.
 	Effects *Effects
+	// Parallel, when set, runs the independent parts of a large insert
+	// (collection.Runner): the writer lends a write its spare cores
+	// without the pure layer starting goroutines. nil runs them in order.
+	Parallel collection.Runner
+}
+
+// runnerOf returns env's Parallel (nil without an env).
+func runnerOf(env *Env) collection.Runner {
+	if env == nil {
+		return nil
+	}
+	return env.Parallel
 }
 
 // Version is the fleetdb-version reported by info.

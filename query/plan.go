@@ -1,6 +1,7 @@
 package query
 
 import (
+	"slices"
 	"sort"
 
 	"github.com/fleetdb-go/fleetdb/collection"
@@ -145,12 +146,15 @@ func planConjunction(c collection.Collection, conds []Cond, order []OrderKey) (b
 			return b, isIDAsc(order), false
 		}
 	}
-	best := candidate{consumed: -1}
-	for _, ix := range c.Indexes() {
-		cand := matchIndex(ix, conds, order)
-		if cand.better(best) {
-			best = cand
+	// Every index is weighed; only the best one's bounds are computed.
+	best, bestIx := candidate{consumed: -1}, -1
+	for i, ix := range c.Indexes() {
+		if cand := matchIndex(ix, conds, order, false); cand.better(best) {
+			best, bestIx = cand, i
 		}
+	}
+	if bestIx >= 0 {
+		best = matchIndex(c.Indexes()[bestIx], conds, order, true)
 	}
 	// The record map is ordered by id: it serves a range on id and an order
 	// by id like an index, without a second lookup per record, so it wins
@@ -167,7 +171,7 @@ func planConjunction(c collection.Collection, conds []Cond, order []OrderKey) (b
 	}
 	b.access = best.access
 	for i, x := range conds {
-		if !best.used[i] {
+		if !best.used.has(i) {
 			b.filter = append(b.filter, x)
 		}
 	}
@@ -189,9 +193,9 @@ var idPath = index.MustPath("id")
 // matchIDs computes what the record map can do: a range condition on id,
 // and the order [id asc|desc].
 func matchIDs(conds []Cond, order []OrderKey) candidate {
-	cand := candidate{used: map[int]bool{}}
+	cand := candidate{}
 	a := access{kind: accessIDRange}
-	if r, lo, hi := findRange(conds, idPath, cand.used); r != nil {
+	if r, lo, hi := findRange(conds, idPath, &cand.used); r != nil {
 		a.rng, a.rngLo, a.rngHi = r, lo, hi
 		loB, hiB := r.Lo, r.Hi
 		if lo != nil {
@@ -202,7 +206,7 @@ func matchIDs(conds []Cond, order []OrderKey) candidate {
 		}
 		a.from, a.to = index.ComponentRange(nil, index.Component{Path: idPath}, r.Class, loB, hiB)
 	}
-	cand.consumed = len(cand.used)
+	cand.consumed = cand.used.len()
 	if len(order) > 0 && order[0].Path.IsID() { // ids are unique: later keys never matter
 		cand.provides = true
 		a.reverse = order[0].Desc
@@ -214,7 +218,7 @@ func matchIDs(conds []Cond, order []OrderKey) candidate {
 // candidate is what one index can do for a conjunction.
 type candidate struct {
 	access   access
-	used     map[int]bool
+	used     condSet
 	consumed int
 	provides bool
 	tieFix   bool
@@ -229,29 +233,37 @@ func (c candidate) better(o candidate) bool {
 
 // matchIndex computes how ix serves the conditions and the order: equality
 // on a prefix of its components, then at most one range on the next one.
-func matchIndex(ix index.Index, conds []Cond, order []OrderKey) candidate {
+// Without bounds it only weighs the index (what it consumes, whether it
+// provides the order) and leaves the byte range and the explain values
+// unset: the planner computes those for the chosen index alone.
+func matchIndex(ix index.Index, conds []Cond, order []OrderKey, bounds bool) candidate {
 	comps := ix.Spec().Components
-	cand := candidate{used: map[int]bool{}}
+	cand := candidate{}
 	a := access{kind: accessIndex, ix: ix}
 	var prefix []byte
-	eqKeys := map[string]bool{}
+	var eqArr [8]string
+	eqKeys := eqArr[:0] // path keys of the equality components
 	k := 0
 	for ; k < len(comps); k++ {
-		i, cmp := findEq(conds, comps[k].Path, cand.used)
+		i, cmp := findEq(conds, comps[k].Path, &cand.used)
 		if cmp == nil {
 			break
 		}
-		cand.used[i] = true
-		eqKeys[comps[k].Path.Key()] = true
-		prefix = index.AppendEncoded(prefix, comps[k], cmp.Enc)
-		a.eqJS = append(a.eqJS, compact(cmp.Value))
+		cand.used.add(i)
+		eqKeys = append(eqKeys, comps[k].Path.Key())
+		if bounds {
+			prefix = index.AppendEncoded(prefix, comps[k], cmp.Enc)
+			a.eqJS = append(a.eqJS, compact(cmp.Value))
+		}
 	}
 	switch {
 	case k == len(comps):
 		a.lookup = true
-		a.from, a.to = index.PrefixRange(prefix)
+		if bounds {
+			a.from, a.to = index.PrefixRange(prefix)
+		}
 	default:
-		if r, lo, hi := findRange(conds, comps[k].Path, cand.used); r != nil {
+		if r, lo, hi := findRange(conds, comps[k].Path, &cand.used); r != nil {
 			a.rng, a.rngLo, a.rngHi = r, lo, hi
 			loB, hiB := r.Lo, r.Hi
 			if lo != nil {
@@ -260,18 +272,21 @@ func matchIndex(ix index.Index, conds []Cond, order []OrderKey) candidate {
 			if hi != nil {
 				hiB = hi.Hi
 			}
-			a.from, a.to = index.ComponentRange(prefix, comps[k], r.Class, loB, hiB)
-		} else if k > 0 {
+			if bounds {
+				a.from, a.to = index.ComponentRange(prefix, comps[k], r.Class, loB, hiB)
+			}
+		} else if k > 0 && bounds {
 			a.from, a.to = index.PrefixRange(prefix)
 		}
 	}
-	cand.consumed = len(cand.used)
+	cand.consumed = cand.used.len()
 	// Order: keys on equality components are constant and drop out; the
 	// rest must be the next components, all in the index's direction or
 	// all against it.
-	var rest []OrderKey
+	var restArr [4]OrderKey
+	rest := restArr[:0]
 	for _, o := range order {
-		if !eqKeys[o.Path.Key()] {
+		if !slices.Contains(eqKeys, o.Path.Key()) {
 			rest = append(rest, o)
 		}
 	}
@@ -307,9 +322,9 @@ func matchIndex(ix index.Index, conds []Cond, order []OrderKey) candidate {
 	return cand
 }
 
-func findEq(conds []Cond, p index.Path, used map[int]bool) (int, *Compare) {
+func findEq(conds []Cond, p index.Path, used *condSet) (int, *Compare) {
 	for i, x := range conds {
-		if cmp, ok := x.(*Compare); ok && !used[i] && cmp.Op == OpEq && cmp.Path.Key() == p.Key() {
+		if cmp, ok := x.(*Compare); ok && !used.has(i) && cmp.Op == OpEq && cmp.Path.Key() == p.Key() {
 			return i, cmp
 		}
 	}
@@ -318,10 +333,10 @@ func findEq(conds []Cond, p index.Path, used map[int]bool) (int, *Compare) {
 
 // findRange finds a range condition on p, and possibly a second one of the
 // same class that supplies the bound the first lacks.
-func findRange(conds []Cond, p index.Path, used map[int]bool) (r, lo, hi *Range) {
+func findRange(conds []Cond, p index.Path, used *condSet) (r, lo, hi *Range) {
 	for i, x := range conds {
 		c, ok := x.(*Range)
-		if !ok || used[i] || c.Path.Key() != p.Key() {
+		if !ok || used.has(i) || c.Path.Key() != p.Key() {
 			continue
 		}
 		switch {
@@ -336,10 +351,43 @@ func findRange(conds []Cond, p index.Path, used map[int]bool) (r, lo, hi *Range)
 		default:
 			continue
 		}
-		used[i] = true
+		used.add(i)
 	}
 	return r, lo, hi
 }
+
+// condSet is a set of condition positions: a bit mask for the first 64 (a
+// plan considers every index, so the planner makes several per query), a
+// map past them.
+type condSet struct {
+	bits uint64
+	more map[int]bool
+	n    int
+}
+
+func (s *condSet) has(i int) bool {
+	if i < 64 {
+		return s.bits&(1<<uint(i)) != 0
+	}
+	return s.more[i]
+}
+
+func (s *condSet) add(i int) {
+	if s.has(i) {
+		return
+	}
+	s.n++
+	if i < 64 {
+		s.bits |= 1 << uint(i)
+		return
+	}
+	if s.more == nil {
+		s.more = map[int]bool{}
+	}
+	s.more[i] = true
+}
+
+func (s *condSet) len() int { return s.n }
 
 func sortIDs(a *access) { sort.Sort(idList{a}) }
 

@@ -2,7 +2,6 @@ package query
 
 import (
 	"slices"
-	"strconv"
 	"unicode/utf8"
 
 	"github.com/fleetdb-go/fleetdb/collection"
@@ -35,17 +34,21 @@ type Point struct {
 	coll, attr []byte
 	val        []byte // a JSON number, or the contents of a JSON string without escapes
 	str        bool
+	limit      int // -1: none
 }
 
 // pointEncMax bounds the stack buffers of the point path; longer encoded
 // values take the general path.
 const pointEncMax = 128
 
-// ParsePoint recognizes `["select", coll, {"where": ["=", attr, value]}]`
-// (any JSON whitespace between tokens) where coll and attr are strings and
-// value is a number or a string, none of them with escapes or control
-// characters. It reports false for anything else, which then takes Parse.
+// ParsePoint recognizes `["select", coll, {"where": ["=", attr, value]}]`,
+// optionally with `, "limit": n` after the where (any JSON whitespace
+// between tokens), where coll and attr are strings, value is a number or a
+// string, none of them with escapes or control characters, and n is a
+// non-negative integer written in at most 15 digits. It reports false for
+// anything else, which then takes Parse.
 func ParsePoint(req []byte) (p Point, ok bool) {
+	p.limit = -1
 	s := scanner{b: req}
 	s.ws()
 	if !s.lit(`[`) || !s.lit(`"select"`) || !s.lit(`,`) {
@@ -66,7 +69,18 @@ func ParsePoint(req []byte) (p Point, ok bool) {
 	} else {
 		p.val, ok = s.num()
 	}
-	if !ok || !s.lit(`]`) || !s.lit(`}`) || !s.lit(`]`) || s.i != len(s.b) {
+	if !ok || !s.lit(`]`) {
+		return p, false
+	}
+	if s.lit(`,`) {
+		if !s.lit(`"limit"`) || !s.lit(`:`) {
+			return p, false
+		}
+		if p.limit, ok = s.count(); !ok {
+			return p, false
+		}
+	}
+	if !s.lit(`}`) || !s.lit(`]`) || s.i != len(s.b) {
 		return p, false
 	}
 	return p, true
@@ -85,11 +99,9 @@ func (p *Point) Select(dst []byte, v *dbvalue.Value) ([]byte, bool) {
 	if p.str {
 		enc = index.AppendString(buf[:0], string(p.val))
 	} else {
-		raw := string(p.val)
-		f, _ := strconv.ParseFloat(raw, 64) // as gjson computes Num
-		enc = index.AppendNumber(buf[:0], index.ParseNumber(raw, f))
+		enc = index.AppendNumber(buf[:0], index.ParseNumberText(string(p.val)))
 	}
-	return selectEq(dst, v.Collection(string(p.coll)), string(p.attr), string(enc), -1)
+	return selectEq(dst, v.Collection(string(p.coll)), string(p.attr), string(enc), p.limit)
 }
 
 // selectPoint answers a parsed select whose find is a single equality and
@@ -124,24 +136,26 @@ func selectEq(dst []byte, c collection.Collection, attr, enc string, limit int) 
 	key := index.AppendEncoded(buf[:0], ix.Spec().Components[0], enc)
 	n := len(key)
 	key = append(key, 0xFF) // PrefixRange
-	found := false
+	// Gather the records (stored strings), then size the answer once: the
+	// result is the one allocation however many records it holds.
+	var stack [128]string
+	recs := stack[:0]
+	size := 2
 	if limit != 0 {
 		ix.Scan(string(key[:n]), string(key), false, func(_, _, rec string) bool {
-			if !found {
-				// Sized for one record, the usual answer of an equality.
-				dst = slices.Grow(dst, len(rec)+2)
-				dst = append(dst, '[')
-				found = true
-			} else {
-				dst = append(dst, ',')
-			}
-			dst = append(dst, rec...)
+			recs = append(recs, rec)
+			size += len(rec) + 1
 			limit--
 			return limit != 0
 		})
 	}
-	if !found {
-		return append(dst, "[]"...), true
+	dst = slices.Grow(dst, size)
+	dst = append(dst, '[')
+	for i, rec := range recs {
+		if i > 0 {
+			dst = append(dst, ',')
+		}
+		dst = append(dst, rec...)
 	}
 	return append(dst, ']'), true
 }
@@ -217,6 +231,26 @@ func (s *scanner) str() ([]byte, bool) {
 		}
 	}
 	return nil, false
+}
+
+// count consumes a non-negative integer of at most 15 digits without
+// leading zeros (as a limit: within what parseNonNegative takes as is) and
+// the whitespace after it.
+func (s *scanner) count() (int, bool) {
+	start, n := s.i, 0
+	for s.i < len(s.b) && s.b[s.i] >= '0' && s.b[s.i] <= '9' {
+		n = n*10 + int(s.b[s.i]-'0')
+		s.i++
+	}
+	digits := s.i - start
+	if digits == 0 || digits > 15 || (digits > 1 && s.b[start] == '0') {
+		return 0, false
+	}
+	if s.i < len(s.b) && (s.b[s.i] == '.' || s.b[s.i] == 'e' || s.b[s.i] == 'E') {
+		return 0, false
+	}
+	s.ws()
+	return n, true
 }
 
 // num consumes a number in JSON's grammar and the whitespace after it.

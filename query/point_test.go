@@ -41,7 +41,20 @@ func TestParsePointShapes(t *testing.T) {
 		{`["select","t",{"where":["=",".a","x"]}]`, false},
 		{`["select","t",{"where":["=","a.","x"]}]`, false},
 		{`["select","t",{"where":["=","a..b","x"]}]`, false},
-		{`["select","t",{"where":["=","id",1],"limit":1}]`, false},
+		{`["select","t",{"where":["=","id",1],"limit":1}]`, true},
+		{`["select","t",{"where":["=","a","x"] , "limit" : 20 }]`, true},
+		{`["select","t",{"where":["=","a","x"],"limit":0}]`, true},
+		{`["select","t",{"where":["=","a","x"],"limit":999999999999999}]`, true},
+		{`["select","t",{"where":["=","a","x"],"limit":9999999999999999}]`, false},
+		{`["select","t",{"where":["=","a","x"],"limit":01}]`, false},
+		{`["select","t",{"where":["=","a","x"],"limit":1.0}]`, false},
+		{`["select","t",{"where":["=","a","x"],"limit":1e1}]`, false},
+		{`["select","t",{"where":["=","a","x"],"limit":-1}]`, false},
+		{`["select","t",{"where":["=","a","x"],"limit":"1"}]`, false},
+		{`["select","t",{"where":["=","a","x"],"limit":1,"limit":2}]`, false},
+		{`["select","t",{"where":["=","a","x"],"offset":1}]`, false},
+		{`["select","t",{"where":["=","a","x"],}]`, false},
+		{`["select","t",{"limit":1,"where":["=","a","x"]}]`, false},
 		{`["select","t",{"where":["=","id",1]}]x`, false},
 		{`["select","t",{"where":["=","id",1]}`, false},
 		{`["select","t",{"where":["=","id",1]},1]`, false},
@@ -113,7 +126,8 @@ func TestPointMatchesPlan(t *testing.T) {
 	attrs := []string{"id", "a", "b", "n.x", `k\\.1`, "c", "zz"}
 	vals := []string{`1`, `1.0`, `1e0`, `10e-1`, `-0`, `0`, `2`, `2.0`, `2.5`, `25e-1`, `7.5`, `-1e300`, `-1E+300`, `1e400`,
 		`"x"`, `"y"`, `"z"`, `"s"`, `"str"`, `"dot"`, `"é"`, `true`, `null`, `[1]`, `{"y":null}`, `"1"`, `4`, `5`, `6`}
-	options := []string{``, `,"limit":1`, `,"limit":0`, `,"offset":1`, `,"order":["a","desc"]`, `,"only":"id"`, `,"distinct":true`}
+	options := []string{``, `,"limit":1`, `,"limit":0`, `,"limit":2`, `, "limit" : 3 `, `,"limit":20`, `,"limit":1.5`, `,"limit":-1`,
+		`,"offset":1`, `,"order":["a","desc"]`, `,"only":"id"`, `,"distinct":true`}
 	answered := 0
 	for i := 0; i < 5000; i++ {
 		opt := ``
@@ -139,7 +153,8 @@ func TestPointMatchesPlan(t *testing.T) {
 //	go test -fuzz FuzzParsePoint -fuzztime 60s ./query
 func FuzzParsePoint(f *testing.F) {
 	for _, s := range []string{`["select","t",{"where":["=","id",1]}]`, `["select","t",{"where":["=","a","x"]}]`,
-		`["select","t",{"where":["=","n.x",1e0]}]`, ` ["select" , "t",{"where":["=","b","y"] } ]`} {
+		`["select","t",{"where":["=","n.x",1e0]}]`, ` ["select" , "t",{"where":["=","b","y"] } ]`,
+		`["select","t",{"where":["=","a","x"],"limit":2}]`} {
 		f.Add(s)
 	}
 	indexed, plain := fuzzDB(f)
@@ -161,6 +176,7 @@ func TestPointAllocs(t *testing.T) {
 		`["select","t",{"where":["=","a",2.5]}]`,
 		`["select","t",{"where":["=","n.x",1]}]`,
 		`["select","t",{"where":["=","id",99]}]`,
+		`["select","t",{"where":["=","a",2.5],"limit":1}]`,
 	} {
 		q, err := ParseString(req)
 		if err != nil {

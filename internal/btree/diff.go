@@ -14,12 +14,16 @@ import "slices"
 // k × fanout × height, not the size of the trees. Both trees must be
 // frozen (published, or no longer changed by their edit) during the call.
 func Diff[V any](a, b Tree[V], same func(ka string, x V, kb string, y V) bool, fn func(oldKey string, old V, hasOld bool, newKey string, new V, hasNew bool) bool) {
-	var la, lb []*node[V]
+	// The lists of one level's differing nodes live in buffers on the
+	// stack (two per tree, one level's list expanding into the other),
+	// so diffing the few paths of a small write allocates nothing.
+	var da, db diffLevel[V]
+	la, lb := da.buf[0][:0], db.buf[0][:0]
 	if a.root != nil {
-		la = []*node[V]{a.root}
+		la = append(la, a.root)
 	}
 	if b.root != nil {
-		lb = []*node[V]{b.root}
+		lb = append(lb, b.root)
 	}
 	ha, hb := a.root.height(), b.root.height()
 	for {
@@ -30,10 +34,10 @@ func Diff[V any](a, b Tree[V], same func(ka string, x V, kb string, y V) bool, f
 			hb = ha
 		}
 		for ; ha > hb; ha-- {
-			la = expand(la)
+			la = da.expand(la)
 		}
 		for ; hb > ha; hb-- {
-			lb = expand(lb)
+			lb = db.expand(lb)
 		}
 		la, lb = dropShared(la, lb)
 		if len(la) == 0 && len(lb) == 0 {
@@ -43,9 +47,20 @@ func Diff[V any](a, b Tree[V], same func(ka string, x V, kb string, y V) bool, f
 			mergeLeaves(la, lb, same, fn)
 			return
 		}
-		la, lb = expand(la), expand(lb)
+		la, lb = da.expand(la), db.expand(lb)
 		ha, hb = ha-1, hb-1
 	}
+}
+
+// diffStack is the room of each of Diff's stack buffers: one changed path
+// expands to innerMax nodes, so 128 covers the paths of a few writes.
+const diffStack = 128
+
+// diffLevel holds one tree's level lists for Diff: the list of a level is
+// expanded into the other buffer.
+type diffLevel[V any] struct {
+	buf [2][diffStack]*node[V]
+	in  int // the buffer the current list is in
 }
 
 // height is the number of levels above the leaves (0 for a leaf or nil).
@@ -58,9 +73,11 @@ func (n *node[V]) height() int {
 	return h
 }
 
-// expand replaces every inner node of l by its children, in order.
-func expand[V any](l []*node[V]) []*node[V] {
-	out := make([]*node[V], 0, len(l)*innerMax)
+// expand returns the children of the inner nodes of l, in order, in the
+// buffer l is not in (or on the heap when they do not fit).
+func (d *diffLevel[V]) expand(l []*node[V]) []*node[V] {
+	d.in ^= 1
+	out := d.buf[d.in][:0]
 	for _, n := range l {
 		out = append(out, n.kids[:n.n+1]...)
 	}
@@ -68,65 +85,50 @@ func expand[V any](l []*node[V]) []*node[V] {
 }
 
 // dropShared removes the nodes present in both lists (same pointer) from
-// both, keeping the order of the others.
+// both, in place, keeping the order of the others. A node appears at most
+// once in a list.
 func dropShared[V any](la, lb []*node[V]) ([]*node[V], []*node[V]) {
 	if len(la) == 0 || len(lb) == 0 {
 		return la, lb
 	}
-	if len(la)*len(lb) > 4096 {
-		return dropSharedMap(la, lb)
-	}
-	// Small lists (the usual case: a few changed paths): compare pairs,
-	// without allocating unless something is shared.
-	var ka, kb []*node[V]
 	shared := 0
-	for _, n := range lb {
-		if slices.Contains(la, n) {
-			shared++
+	if len(la)*len(lb) > 4096 {
+		inA := make(map[*node[V]]int, len(la))
+		for i, n := range la {
+			inA[n] = i
+		}
+		for j, n := range lb {
+			if i, ok := inA[n]; ok {
+				la[i], lb[j] = nil, nil
+				shared++
+			}
+		}
+	} else {
+		// Small lists (the usual case: a few changed paths): compare pairs.
+		for j, n := range lb {
+			if i := slices.Index(la, n); i >= 0 {
+				la[i], lb[j] = nil, nil
+				shared++
+			}
 		}
 	}
 	if shared == 0 {
 		return la, lb
 	}
-	ka = make([]*node[V], 0, len(la)-shared)
-	kb = make([]*node[V], 0, len(lb)-shared)
-	for _, n := range la {
-		if !slices.Contains(lb, n) {
-			ka = append(ka, n)
-		}
-	}
-	for _, n := range lb {
-		if !slices.Contains(la, n) {
-			kb = append(kb, n)
-		}
-	}
-	return ka, kb
+	return compactNil(la), compactNil(lb)
 }
 
-func dropSharedMap[V any](la, lb []*node[V]) ([]*node[V], []*node[V]) {
-	inA := make(map[*node[V]]struct{}, len(la))
-	for _, n := range la {
-		inA[n] = struct{}{}
-	}
-	shared := make(map[*node[V]]struct{})
-	kb := lb[:0:0]
-	for _, n := range lb {
-		if _, ok := inA[n]; ok {
-			shared[n] = struct{}{}
-			continue
-		}
-		kb = append(kb, n)
-	}
-	if len(shared) == 0 {
-		return la, lb
-	}
-	ka := la[:0:0]
-	for _, n := range la {
-		if _, ok := shared[n]; !ok {
-			ka = append(ka, n)
+// compactNil removes the nil entries of l in place.
+func compactNil[V any](l []*node[V]) []*node[V] {
+	k := 0
+	for _, n := range l {
+		if n != nil {
+			l[k] = n
+			k++
 		}
 	}
-	return ka, kb
+	clear(l[k:])
+	return l[:k]
 }
 
 // mergeLeaves merges the entries of two ordered lists of leaves.

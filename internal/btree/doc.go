@@ -72,7 +72,10 @@
 // Any number of goroutines may read a tree (Get, Len, Min, Max, Ascend,
 // Descend, Check) concurrently, provided no goroutine edits with a token that
 // owns its nodes. Writes with nil or with a token of one's own never disturb
-// readers of other trees. An Edit, and a Builder, belong to one goroutine.
+// readers of other trees. A Builder belongs to one goroutine, and so does
+// each tree being edited; an Edit holds no state, so one token may edit
+// several trees that share no node (a collection's record map and its
+// indexes) on as many goroutines, one tree each.
 //
 // # Node size and measurements
 //

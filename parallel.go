@@ -1,0 +1,47 @@
+package fleetdb
+
+import (
+	"runtime"
+	"sync"
+)
+
+// parallelRunner is the writer's collection.Runner (query.Env.Parallel):
+// it runs the independent parts of one large insert (record blocks, then
+// the record map and each index, package collection's parallel.go) on up
+// to GOMAXPROCS goroutines, the writer's own among them, and returns when
+// all are done. The write stays one write of the one writer: its helpers
+// touch only the trees of the collection it is changing, and the write
+// neither finishes nor publishes before they do.
+func parallelRunner(n int, task func(i int)) {
+	w := min(runtime.GOMAXPROCS(0), n)
+	if w <= 1 {
+		for i := range n {
+			task(i)
+		}
+		return
+	}
+	var mu sync.Mutex
+	next := 0
+	take := func() int {
+		mu.Lock()
+		defer mu.Unlock()
+		i := next
+		next++
+		return i
+	}
+	work := func() {
+		for i := take(); i < n; i = take() {
+			task(i)
+		}
+	}
+	var wg sync.WaitGroup
+	for range w - 1 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			work()
+		}()
+	}
+	work()
+	wg.Wait()
+}
