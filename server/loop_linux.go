@@ -80,6 +80,8 @@ type loop struct {
 	batched int
 	// yielded is when the loop last went through Go's scheduler.
 	yielded time.Time
+	// wait_ is the loop's way of waiting (loopwait_linux.go).
+	wait_ loopWait
 	// nextScan is when the deadlines are checked next (zero: never).
 	nextScan time.Time
 
@@ -159,27 +161,6 @@ func (l *loop) complete(c *lconn) {
 	l.done = append(l.done, c)
 	l.mu.Unlock()
 	l.wakeUp()
-}
-
-// wait returns the number of events ready in l.events, waiting in
-// epoll_wait for one unless some connection has work left or the turn's
-// writes wait for their commit, and at most until the next deadline scan.
-func (l *loop) wait() (int, error) {
-	for {
-		timeout := -1
-		switch {
-		case len(l.again) > 0 || l.batched > 0:
-			timeout = 0
-		case !l.nextScan.IsZero():
-			d := time.Until(l.nextScan)
-			timeout = max(0, int((d+time.Millisecond-1)/time.Millisecond))
-		}
-		n, err := syscall.EpollWait(l.epfd, l.events, timeout)
-		if err == syscall.EINTR {
-			continue
-		}
-		return n, err
-	}
 }
 
 // run is the loop's goroutine.
@@ -401,6 +382,9 @@ func (l *loop) close() {
 	l.closed = true
 	syscall.Close(l.evfd)
 	l.mu.Unlock()
+	if l.wait_.file != nil {
+		l.wait_.file.Close()
+	}
 	syscall.Close(l.epfd)
 }
 

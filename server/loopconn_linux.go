@@ -330,7 +330,9 @@ func (c *lconn) feed(buf []byte, owned bool) (stopped bool) {
 			case actQuery:
 				if name == nameWatch || name == nameUnwatch {
 					stopped = c.feedWatch(line, name)
-				} else if !c.runInline(name, line) {
+				} else if c.runInline(name, line) {
+					c.l.counted(false)
+				} else {
 					c.qname = name
 					c.qline = line
 					// The lines stay in c.in while they run.
@@ -386,12 +388,15 @@ func (c *lconn) startQuery() {
 	if c.queryDone == nil {
 		c.queryDone = c.done
 	}
-	if l := c.l; l.batch != nil && l.batch.Add(c.qctx, c.qline, c.queryDone) {
+	l := c.l
+	if l.batch != nil && l.batch.Add(c.qctx, c.qline, c.queryDone) {
 		l.batched++
+		l.counted(false)
 		c.addMore()
 		return
 	}
 	c.putBackMore(0)
+	l.counted(true)
 	if a := c.srv.async; a != nil && a.StartQuery(c.qctx, c.qline, c.queryDone) {
 		return
 	}
