@@ -133,12 +133,22 @@
 // answered in order; the line that ends the run (a read, which must see
 // them, or anything the server answers itself) waits for their answers.
 //
-// The epoll descriptor is not registered with Go's network poller: nested
-// there, every request arriving while the loop was busy (in a commit's
-// fsync, say) woke an idle runtime thread for nothing (0.2-0.4 extra
-// epoll_pwait per request). As the loop enters the scheduler only through
-// system calls, it yields every 5 ms, below the 10 ms after which sysmon
-// would preempt it and take its processor.
+// The loop blocks in epoll_wait itself while it answers its queries
+// itself: registered with Go's network poller, its epoll descriptor woke an
+// idle runtime thread for every request that arrived while the loop was busy
+// (in a commit's fsync, say: 0.2-0.4 extra epoll_pwait per request). As the
+// loop then enters the scheduler only through system calls, it yields every
+// 5 ms, below the 10 ms after which sysmon would preempt it and take its
+// processor. When more than one query in 8 runs on another goroutine (a
+// cluster member's, or an Executor without InlineExecutor), whose answers
+// must wake the loop, it waits in Go's poller instead (a duplicate of the
+// descriptor registered there), until fewer than one in 32 do: a goroutine
+// woken often out of a system call loses its processor to sysmon (in-process
+// ping through Query: 78 us per request in epoll_wait, 11 in the poller).
+// Round trips between a client and the server in one process remain
+// slower in epoll_wait than in the poller, which handed over from the
+// client's goroutine to the loop on one thread (ping, one connection: 15 us
+// against 4.5); across processes that advantage does not exist.
 //
 // A connection keeps bytes of its own only for a partial line, the lines
 // behind a query in flight, or answers the network did not take: while
