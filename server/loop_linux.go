@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"net"
-	"runtime"
 	"sync"
 	"sync/atomic"
 	"syscall"
@@ -177,15 +176,6 @@ func (l *loop) run() {
 			return
 		}
 		l.now = time.Now()
-		if l.now.Sub(l.yielded) >= loopYieldEvery {
-			// Go's sysmon preempts a goroutine that has not been through
-			// the scheduler for 10 ms, and this one only enters system
-			// calls: without a yield it would be signalled and its
-			// processor taken from it every 10 ms, which also keeps sysmon
-			// polling every 20 µs (5 % of the CPU of a get).
-			l.yielded = l.now
-			runtime.Gosched()
-		}
 		woken := false
 		for i := range n {
 			ev := &l.events[i]
