@@ -78,15 +78,17 @@ type lconn struct {
 // wake is a no-op: Shutdown wakes the loops themselves.
 func (c *lconn) wake(time.Time) {}
 
-// kill cancels the connection's queries and shuts its socket down, which
-// the loop sees as the end of input and closes.
+// kill shuts the connection's socket down, which the loop sees as the end
+// of input and closes, and cancels its queries. In that order: a query
+// that returns on its canceled ctx must find the socket shut already, or
+// the loop may send its answer before the connection is closed.
 func (c *lconn) kill() {
-	c.cancel()
 	c.mu.Lock()
 	if !c.fdClosed {
 		syscall.Shutdown(c.fd, syscall.SHUT_RDWR)
 	}
 	c.mu.Unlock()
+	c.cancel()
 }
 
 // event records an epoll event and serves the connection.
