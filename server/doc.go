@@ -136,11 +136,12 @@
 // The loop blocks in epoll_wait itself while it answers its queries
 // itself: registered with Go's network poller, its epoll descriptor woke an
 // idle runtime thread for every request that arrived while the loop was busy
-// (in a commit's fsync, say: 0.2-0.4 extra epoll_pwait per request). As the
-// loop then enters the scheduler only through system calls, it yields when
-// it finds nothing to do and has not yielded for 5 ms, below the 10 ms after
-// which sysmon would preempt it and take its processor (a yield while busy
-// let the collector's worker take the processor from under it). When more than one query in 8 runs on another goroutine (a
+// (in a commit's fsync, say: 0.2-0.4 extra epoll_pwait per request). The
+// loop then enters Go's scheduler only through system calls, so sysmon
+// takes its processor every 10 ms and polls more often (about 5 % of the
+// CPU of a get); yielding to avoid that cost a third of the durable insert
+// throughput, as the collector's mark worker took the processor from under
+// the loop for milliseconds, and was not kept. When more than one query in 8 runs on another goroutine (a
 // cluster member's, or an Executor without InlineExecutor), whose answers
 // must wake the loop, it waits in Go's poller instead (a duplicate of the
 // descriptor registered there), until fewer than one in 32 do: a goroutine

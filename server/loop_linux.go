@@ -31,9 +31,6 @@ const (
 	// a client that never stops sending does not starve the others.
 	loopMaxReads  = 8
 	loopMaxEvents = 256
-	// loopYieldEvery: how often the loop yields to Go's scheduler, below
-	// sysmon's 10 ms preemption.
-	loopYieldEvery = 5 * time.Millisecond
 )
 
 // epoll event bits (the syscall package has them as int constants).
@@ -77,8 +74,6 @@ type loop struct {
 	// batched counts them. Committed at the end of the turn.
 	batch   QueryBatch
 	batched int
-	// yielded is when the loop last went through Go's scheduler.
-	yielded time.Time
 	// wait_ is the loop's way of waiting (loopwait_linux.go).
 	wait_ loopWait
 	// nextScan is when the deadlines are checked next (zero: never).

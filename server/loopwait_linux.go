@@ -5,7 +5,6 @@ package server
 import (
 	"errors"
 	"os"
-	"runtime"
 	"syscall"
 	"time"
 )
@@ -144,25 +143,6 @@ func (l *loop) wait() (int, error) {
 		case !l.nextScan.IsZero():
 			d := time.Until(l.nextScan)
 			timeout = max(0, int((d+time.Millisecond-1)/time.Millisecond))
-		}
-		if timeout != 0 && l.now.Sub(l.yielded) >= loopYieldEvery {
-			// Go's sysmon preempts a goroutine that has not been through
-			// the scheduler for 10 ms, and this one only enters system
-			// calls: it would be signalled and its processor taken every
-			// 10 ms, which also keeps sysmon polling every 20 µs (5 % of
-			// the CPU of a get). So it yields, but only when it has nothing
-			// to do: a yield while busy let the collector's worker take
-			// its processor (durable inserts lost a tenth of their
-			// throughput).
-			n, err := syscall.EpollWait(l.epfd, l.events, 0)
-			if err == syscall.EINTR {
-				continue
-			}
-			if n != 0 || err != nil {
-				return n, err
-			}
-			l.yielded = l.now
-			runtime.Gosched()
 		}
 		n, err := syscall.EpollWait(l.epfd, l.events, timeout)
 		if err == syscall.EINTR {
