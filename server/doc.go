@@ -138,10 +138,10 @@
 // idle runtime thread for every request that arrived while the loop was busy
 // (in a commit's fsync, say: 0.2-0.4 extra epoll_pwait per request). The
 // loop then enters Go's scheduler only through system calls, so sysmon
-// takes its processor every 10 ms and polls more often (about 5 % of the
-// CPU of a get); yielding to avoid that cost a third of the durable insert
-// throughput, as the collector's mark worker took the processor from under
-// the loop for milliseconds, and was not kept. When more than one query in 8 runs on another goroutine (a
+// would take its processor every 10 ms and poll every 20 us (5 % of the CPU
+// of a get): every 5 ms it yields, unless a collection ended meanwhile, as
+// a yield while one runs can hand the processor to its mark worker for
+// milliseconds. When more than one query in 8 runs on another goroutine (a
 // cluster member's, or an Executor without InlineExecutor), whose answers
 // must wake the loop, it waits in Go's poller instead (a duplicate of the
 // descriptor registered there), until fewer than one in 32 do: a goroutine

@@ -171,6 +171,7 @@ func (l *loop) run() {
 			return
 		}
 		l.now = time.Now()
+		l.maybeYield()
 		woken := false
 		for i := range n {
 			ev := &l.events[i]
