@@ -34,7 +34,9 @@ type Point struct {
 	coll, attr []byte
 	val        []byte // a JSON number, or the contents of a JSON string without escapes
 	str        bool
-	limit      int // -1: none
+	limit      int    // -1: none
+	order      []byte // the attribute of an order option, nil without one
+	desc       bool   // the order's direction
 }
 
 // pointEncMax bounds the stack buffers of the point path; longer encoded
@@ -42,11 +44,12 @@ type Point struct {
 const pointEncMax = 128
 
 // ParsePoint recognizes `["select", coll, {"where": ["=", attr, value]}]`,
-// optionally with `, "limit": n` after the where (any JSON whitespace
-// between tokens), where coll and attr are strings, value is a number or a
-// string, none of them with escapes or control characters, and n is a
-// non-negative integer written in at most 15 digits. It reports false for
-// anything else, which then takes Parse.
+// optionally with `, "order": [attr2, "asc"|"desc"]` and then `, "limit":
+// n` after the where (any JSON whitespace between tokens), where coll, attr
+// and attr2 are strings, value is a number or a string, none of them with
+// escapes or control characters, and n is a non-negative integer written
+// in at most 15 digits. It reports false for anything else, which then
+// takes Parse.
 func ParsePoint(req []byte) (p Point, ok bool) {
 	p.limit = -1
 	s := scanner{b: req}
@@ -72,7 +75,28 @@ func ParsePoint(req []byte) (p Point, ok bool) {
 	if !ok || !s.lit(`]`) {
 		return p, false
 	}
-	if s.lit(`,`) {
+	// Options after the where: an order, then a limit, each optional.
+	more := s.lit(`,`)
+	if more && s.lit(`"order"`) {
+		if !s.lit(`:`) || !s.lit(`[`) {
+			return p, false
+		}
+		if p.order, ok = s.str(); !ok || !validPathText(p.order) || !s.lit(`,`) {
+			return p, false
+		}
+		switch {
+		case s.lit(`"asc"`):
+		case s.lit(`"desc"`):
+			p.desc = true
+		default:
+			return p, false
+		}
+		if !s.lit(`]`) {
+			return p, false
+		}
+		more = s.lit(`,`)
+	}
+	if more {
 		if !s.lit(`"limit"`) || !s.lit(`:`) {
 			return p, false
 		}
@@ -101,15 +125,24 @@ func (p *Point) Select(dst []byte, v *dbvalue.Value) ([]byte, bool) {
 	} else {
 		enc = index.AppendNumber(buf[:0], index.ParseNumberText(string(p.val)))
 	}
-	return selectEq(dst, v.Collection(string(p.coll)), string(p.attr), string(enc), p.limit)
+	c := v.Collection(string(p.coll))
+	if p.order != nil {
+		return selectEqOrdered(dst, c, string(p.attr), string(enc), string(p.order), p.desc, p.limit)
+	}
+	return selectEq(dst, c, string(p.attr), string(enc), p.limit)
 }
 
 // selectPoint answers a parsed select whose find is a single equality and
-// no other option but limit; it reports false for any other select.
+// no other option but limit and an order on one attribute; it reports
+// false for any other select.
 func selectPoint(dst []byte, c collection.Collection, f *Find) ([]byte, bool) {
 	cmp, ok := f.Where.(*Compare)
-	if !ok || cmp.Op != OpEq || len(f.Order) > 0 || f.Offset != 0 || f.Only != nil || f.Distinct {
+	if !ok || cmp.Op != OpEq || len(f.Order) > 1 || f.Offset != 0 || f.Only != nil || f.Distinct {
 		return dst, false
+	}
+	if len(f.Order) == 1 {
+		o := f.Order[0]
+		return selectEqOrdered(dst, c, cmp.Path.Key(), cmp.Enc, o.Path.Key(), o.Desc, f.Limit)
 	}
 	return selectEq(dst, c, cmp.Path.Key(), cmp.Enc, f.Limit)
 }
@@ -149,6 +182,59 @@ func selectEq(dst []byte, c collection.Collection, attr, enc string, limit int) 
 			return limit != 0
 		})
 	}
+	return appendRecords(dst, recs, size), true
+}
+
+// selectEqOrdered appends, as selectEq, the records whose attribute attr
+// has the encoded value enc, in the order of attribute ord (descending
+// with desc; ties by ascending id, as every order ends), at most limit of
+// them. It reads them from an index of exactly the components [attr, ord]
+// (either direction for ord): within the equality its entries come by ord,
+// then by id, so a forward scan or a reverse scan by groups gives exactly
+// the order asked for. It reports false when no such index exists, or for
+// an order on attr itself or on id (the general path answers those).
+func selectEqOrdered(dst []byte, c collection.Collection, attr, enc, ord string, desc bool, limit int) ([]byte, bool) {
+	if attr == "id" || ord == "id" || ord == attr {
+		return dst, false
+	}
+	var ix index.Index
+	found := false
+	for _, x := range c.Indexes() {
+		comps := x.Spec().Components
+		if len(comps) == 2 && comps[0].Path.Key() == attr && comps[1].Path.Key() == ord {
+			ix, found = x, true
+			break
+		}
+	}
+	if !found {
+		return dst, false
+	}
+	var buf [pointEncMax + 1]byte
+	key := index.AppendEncoded(buf[:0], ix.Spec().Components[0], enc)
+	n := len(key)
+	key = append(key, 0xFF) // PrefixRange
+	var stack [128]string
+	recs := stack[:0]
+	size := 2
+	take := func(_, _, rec string) bool {
+		recs = append(recs, rec)
+		size += len(rec) + 1
+		limit--
+		return limit != 0
+	}
+	if limit != 0 {
+		if desc == ix.Spec().Components[1].Desc {
+			ix.Scan(string(key[:n]), string(key), false, take)
+		} else {
+			ix.ScanGroupsReverse(string(key[:n]), string(key), take)
+		}
+	}
+	return appendRecords(dst, recs, size), true
+}
+
+// appendRecords appends recs as a JSON array to dst, grown once to size
+// (the records' lengths plus one each, plus two).
+func appendRecords(dst []byte, recs []string, size int) []byte {
 	dst = slices.Grow(dst, size)
 	dst = append(dst, '[')
 	for i, rec := range recs {
@@ -157,7 +243,7 @@ func selectEq(dst []byte, c collection.Collection, attr, enc string, limit int) 
 		}
 		dst = append(dst, rec...)
 	}
-	return append(dst, ']'), true
+	return append(dst, ']')
 }
 
 // eqIndex returns the index the planner uses for a single equality on the

@@ -55,6 +55,15 @@ func TestParsePointShapes(t *testing.T) {
 		{`["select","t",{"where":["=","a","x"],"offset":1}]`, false},
 		{`["select","t",{"where":["=","a","x"],}]`, false},
 		{`["select","t",{"limit":1,"where":["=","a","x"]}]`, false},
+		{`["select","t",{"where":["=","b","x"],"order":["a","desc"]}]`, true},
+		{`["select","t",{"where":["=","b","x"] , "order" : [ "a" , "asc" ] , "limit" : 2 }]`, true},
+		{`["select","t",{"where":["=","b","x"],"order":["a","up"]}]`, false},
+		{`["select","t",{"where":["=","b","x"],"order":[["a","asc"]]}]`, false},
+		{`["select","t",{"where":["=","b","x"],"order":"a"}]`, false},
+		{`["select","t",{"where":["=","b","x"],"order":["a"]}]`, false},
+		{`["select","t",{"where":["=","b","x"],"order":["a","asc","x"]}]`, false},
+		{`["select","t",{"where":["=","b","x"],"limit":2,"order":["a","asc"]}]`, false},
+		{`["select","t",{"where":["=","b","x"],"order":["a","asc"],"order":["a","asc"]}]`, false},
 		{`["select","t",{"where":["=","id",1]}]x`, false},
 		{`["select","t",{"where":["=","id",1]}`, false},
 		{`["select","t",{"where":["=","id",1]},1]`, false},
@@ -127,7 +136,9 @@ func TestPointMatchesPlan(t *testing.T) {
 	vals := []string{`1`, `1.0`, `1e0`, `10e-1`, `-0`, `0`, `2`, `2.0`, `2.5`, `25e-1`, `7.5`, `-1e300`, `-1E+300`, `1e400`,
 		`"x"`, `"y"`, `"z"`, `"s"`, `"str"`, `"dot"`, `"é"`, `true`, `null`, `[1]`, `{"y":null}`, `"1"`, `4`, `5`, `6`}
 	options := []string{``, `,"limit":1`, `,"limit":0`, `,"limit":2`, `, "limit" : 3 `, `,"limit":20`, `,"limit":1.5`, `,"limit":-1`,
-		`,"offset":1`, `,"order":["a","desc"]`, `,"only":"id"`, `,"distinct":true`}
+		`,"offset":1`, `,"order":["a","desc"]`, `,"order":["a","asc"]`, `,"order":["a","desc"],"limit":2`,
+		`,"order":["a","asc"],"limit":1`, `,"order":["b","desc"]`, `,"order":["id","desc"],"limit":2`,
+		`,"order":["n.x","asc"]`, `,"order":["a","desc"],"limit":0`, `,"only":"id"`, `,"distinct":true`}
 	answered := 0
 	for i := 0; i < 5000; i++ {
 		opt := ``
@@ -154,7 +165,8 @@ func TestPointMatchesPlan(t *testing.T) {
 func FuzzParsePoint(f *testing.F) {
 	for _, s := range []string{`["select","t",{"where":["=","id",1]}]`, `["select","t",{"where":["=","a","x"]}]`,
 		`["select","t",{"where":["=","n.x",1e0]}]`, ` ["select" , "t",{"where":["=","b","y"] } ]`,
-		`["select","t",{"where":["=","a","x"],"limit":2}]`} {
+		`["select","t",{"where":["=","a","x"],"limit":2}]`,
+		`["select","t",{"where":["=","b","x"],"order":["a","desc"],"limit":2}]`} {
 		f.Add(s)
 	}
 	indexed, plain := fuzzDB(f)
@@ -177,6 +189,8 @@ func TestPointAllocs(t *testing.T) {
 		`["select","t",{"where":["=","n.x",1]}]`,
 		`["select","t",{"where":["=","id",99]}]`,
 		`["select","t",{"where":["=","a",2.5],"limit":1}]`,
+		`["select","t",{"where":["=","b","x"],"order":["a","desc"],"limit":2}]`,
+		`["select","t",{"where":["=","b","x"],"order":["a","asc"]}]`,
 	} {
 		q, err := ParseString(req)
 		if err != nil {
@@ -202,5 +216,32 @@ func TestPointAllocs(t *testing.T) {
 		}); n != 1 {
 			t.Errorf("%s: text into a new result: %v allocations, want 1", req, n)
 		}
+	}
+}
+
+// TestPointOrdered: an equality with an order on a second attribute, read
+// from an index of exactly [attr, ord] forward or backward by groups,
+// answers as the plan does for every value, direction and limit, and the
+// text path takes each of them.
+func TestPointOrdered(t *testing.T) {
+	indexed, plain := fuzzDB(t)
+	taken := 0
+	for _, val := range []string{`"x"`, `"y"`, `"z"`, `"none"`, `1`} {
+		for _, dir := range []string{"asc", "desc"} {
+			for _, lim := range []string{``, `,"limit":0`, `,"limit":1`, `,"limit":2`, `,"limit":5`} {
+				req := fmt.Sprintf(`["select","t",{"where":["=","b",%s],"order":["a","%s"]%s}]`, val, dir, lim)
+				if _, ok := ParsePoint([]byte(req)); !ok {
+					t.Fatalf("%s: not taken by ParsePoint", req)
+				}
+				if checkPoint(t, indexed, req) {
+					taken++
+				}
+				checkPoint(t, plain, req)
+			}
+		}
+	}
+	// "x" has three records (a = 1, 2, "str"), "y" and "z" one each.
+	if taken < 24 {
+		t.Fatalf("the ordered text path found records for %d requests, want at least 24", taken)
 	}
 }

@@ -61,6 +61,12 @@ func startServer(t testing.TB, exec server.Executor, cfg server.Config) *testSer
 	}
 	ts := &testServer{Server: srv, addr: ln.Addr().String(), served: make(chan error, 1)}
 	go func() { ts.served <- srv.Serve(ln) }()
+	// Serve marks the server serving on its goroutine: wait for it, so that
+	// a test's first /healthz is not answered "not serving" (it was, once,
+	// on a loaded machine).
+	for deadline := time.Now().Add(10 * time.Second); srv.Healthy() == server.ErrNotServing && time.Now().Before(deadline); {
+		time.Sleep(time.Millisecond)
+	}
 	t.Cleanup(func() {
 		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 		defer cancel()

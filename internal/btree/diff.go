@@ -92,6 +92,22 @@ func dropShared[V any](la, lb []*node[V]) ([]*node[V], []*node[V]) {
 		return la, lb
 	}
 	shared := 0
+	// The children of two versions of a node are mostly the same nodes at
+	// the same places (a write copies one child per level; a split shifts
+	// the ones after it by one): drop those first, in one pass.
+	for i := 0; i < len(la) && i < len(lb); i++ {
+		if la[i] == lb[i] {
+			la[i], lb[i] = nil, nil
+			shared++
+		}
+	}
+	if shared > 0 {
+		la, lb = compactNil(la), compactNil(lb)
+		if len(la) == 0 || len(lb) == 0 {
+			return la, lb
+		}
+	}
+	rest := 0
 	if len(la)*len(lb) > 4096 {
 		inA := make(map[*node[V]]int, len(la))
 		for i, n := range la {
@@ -100,7 +116,7 @@ func dropShared[V any](la, lb []*node[V]) ([]*node[V], []*node[V]) {
 		for j, n := range lb {
 			if i, ok := inA[n]; ok {
 				la[i], lb[j] = nil, nil
-				shared++
+				rest++
 			}
 		}
 	} else {
@@ -108,11 +124,11 @@ func dropShared[V any](la, lb []*node[V]) ([]*node[V], []*node[V]) {
 		for j, n := range lb {
 			if i := slices.Index(la, n); i >= 0 {
 				la[i], lb[j] = nil, nil
-				shared++
+				rest++
 			}
 		}
 	}
-	if shared == 0 {
+	if rest == 0 {
 		return la, lb
 	}
 	return compactNil(la), compactNil(lb)
