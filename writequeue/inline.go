@@ -37,6 +37,11 @@ func (q *Queue[R]) TryCommit(batch []R) (error, bool) {
 	if len(q.pending) > 0 || q.closed || q.failed != nil {
 		// The writer waits for the Env (or to see the queue closed).
 		q.signal()
+	} else {
+		// The writer is idle (it cannot have taken a batch meanwhile),
+		// and may have begun waiting during the commit, when Submits were
+		// not to wake it: the next one must.
+		q.wakeAt = 1
 	}
 	q.mu.Unlock()
 	return err, true

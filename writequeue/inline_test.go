@@ -5,6 +5,7 @@ import (
 	"errors"
 	"sync"
 	"testing"
+	"time"
 )
 
 // TestTryCommit: an idle queue commits the batch on the caller's goroutine
@@ -153,5 +154,29 @@ func TestTryCommitConcurrent(t *testing.T) {
 	wg.Wait()
 	if got := len(env.published()); got != callers*per {
 		t.Fatalf("published %d, want %d", got, callers*per)
+	}
+}
+
+// TestTryCommitBeforeWriterWaits: a writer that begins to wait while a
+// TryCommit holds the Env (Submits do not wake it then) is woken by the next
+// Submit once the TryCommit is over. A TryCommit right after New races the
+// writer goroutine's first wait, so both orders occur over the rounds.
+func TestTryCommitBeforeWriterWaits(t *testing.T) {
+	for range 20 {
+		env := newFakeEnv(t)
+		q := newQueue(t, env, Options{})
+		if err, ok := q.TryCommit([]*fakeReq{{id: 1}}); !ok || err != nil {
+			t.Fatalf("TryCommit = %v, %v", err, ok)
+		}
+		done := make(chan error, 1)
+		go func() { done <- q.Submit(context.Background(), &fakeReq{id: 2}) }()
+		select {
+		case err := <-done:
+			if err != nil {
+				t.Fatal(err)
+			}
+		case <-time.After(5 * time.Second):
+			t.Fatal("a Submit after TryCommit was never taken by the writer")
+		}
 	}
 }
