@@ -1,8 +1,12 @@
 package fleetdb
 
 import (
+	"context"
+	"errors"
+
 	"github.com/fleetdb-go/fleetdb/dbvalue"
 	"github.com/fleetdb-go/fleetdb/query"
+	"github.com/fleetdb-go/fleetdb/writequeue"
 )
 
 // writeReq is one write on its way through the write queue. The writer
@@ -120,5 +124,105 @@ func (w *writer) apply(r *writeReq) {
 	}
 	if r.err == nil {
 		w.logRecord(func(dst []byte) []byte { return w.fx.AppendQuery(dst) })
+	}
+}
+
+// answer calls done with what Query returns for w once its batch ended
+// with err (nil: w was applied, persisted and published).
+func (w *writeReq) answer(done func([]byte, error), err error) {
+	if err != nil {
+		done(nil, submitError(err))
+		return
+	}
+	done(w.out, w.err)
+}
+
+// QueryBatch gathers the writes of one event loop's turn so that they are
+// committed together (server.BatchExecutor; the type is an alias, so the
+// method set is all that server and DB share). Add takes a write as
+// StartQuery does; Commit starts all the writes added since the last
+// Commit. One goroutine uses a batch at a time.
+type QueryBatch = interface {
+	Add(ctx context.Context, req []byte, done func(out []byte, err error)) bool
+	Commit()
+}
+
+// NewQueryBatch returns an empty batch of writes for one event loop. It
+// implements server.BatchExecutor.
+func (db *DB) NewQueryBatch() QueryBatch { return &writeBatch{db: db} }
+
+// writeBatch is DB's QueryBatch. When the single writer is idle, Commit
+// applies, persists and publishes the batch on the caller's goroutine
+// (writequeue.TryCommit) and calls every done before it returns: no
+// goroutine is woken, and the requests are reused. Otherwise each write is
+// queued for the writer as by StartQuery.
+type writeBatch struct {
+	db    *DB
+	reqs  []*writeReq // added since the last Commit
+	ctxs  []context.Context
+	dones []func([]byte, error)
+	free  []*writeReq // answered inline, ready for reuse
+}
+
+// Add takes req, a write of a standalone database, and reports true: done
+// will be called once, by Commit on the caller's goroutine or later from
+// the writer's, with what Query would return. It reports false, having
+// done nothing, for anything StartQuery declines. req must stay valid until
+// done is called.
+func (b *writeBatch) Add(ctx context.Context, req []byte, done func(out []byte, err error)) bool {
+	q, ok := b.db.asyncWrite(req)
+	if !ok || ctx.Err() != nil {
+		return false
+	}
+	var w *writeReq
+	if n := len(b.free); n > 0 {
+		w, b.free = b.free[n-1], b.free[:n-1]
+	} else {
+		w = new(writeReq)
+	}
+	*w = writeReq{req: req, q: q}
+	b.reqs = append(b.reqs, w)
+	b.ctxs = append(b.ctxs, ctx)
+	b.dones = append(b.dones, done)
+	return true
+}
+
+// Commit starts the writes added since the last Commit, in batches of at
+// most MaxBatch: each inline if the writer is idle, else queued for it.
+func (b *writeBatch) Commit() {
+	queue := b.db.queue
+	for start := 0; start < len(b.reqs); {
+		end := min(len(b.reqs), start+queue.MaxBatch())
+		chunk := b.reqs[start:end]
+		if err, ok := queue.TryCommit(chunk); ok {
+			for i, w := range chunk {
+				w.answer(b.dones[start+i], err)
+				*w = writeReq{}
+				b.free = append(b.free, w)
+			}
+		} else {
+			for i, w := range chunk {
+				b.submit(b.ctxs[start+i], w, b.dones[start+i])
+			}
+		}
+		start = end
+	}
+	clear(b.reqs)
+	clear(b.ctxs)
+	clear(b.dones)
+	b.reqs, b.ctxs, b.dones = b.reqs[:0], b.ctxs[:0], b.dones[:0]
+}
+
+// submit queues w for the writer and has done called once it is
+// committed; a full queue is waited for on a goroutine, as Query would.
+func (b *writeBatch) submit(ctx context.Context, w *writeReq, done func([]byte, error)) {
+	queue := b.db.queue
+	err := queue.SubmitAsync(ctx, w, func(err error) { w.answer(done, err) })
+	if errors.Is(err, writequeue.ErrFull) {
+		go func() { w.answer(done, queue.Submit(ctx, w)) }()
+		return
+	}
+	if err != nil {
+		w.answer(done, err)
 	}
 }

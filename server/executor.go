@@ -58,6 +58,36 @@ type AsyncExecutor interface {
 	StartQuery(ctx context.Context, req []byte, done func(out []byte, err error)) bool
 }
 
+// BatchExecutor is an optional interface of an Executor: the writes an
+// event loop reads in one turn, from all its connections, are then gathered
+// in a QueryBatch and started together at the end of the turn, instead of
+// one by one through StartQuery. The Executor may commit them on the loop's
+// own goroutine, as Redis's event loop does with appendfsync always: one
+// fsync for the turn's writes, no goroutine woken, every answer known when
+// Commit returns (see the package documentation, "Event loop").
+//
+// NewQueryBatch returns a new, empty batch; each loop has its own, used by
+// its goroutine only.
+type BatchExecutor interface {
+	NewQueryBatch() QueryBatch
+}
+
+// QueryBatch is one event loop's batch of writes (BatchExecutor). It is an
+// alias of an unnamed interface type, so that an Executor implements
+// BatchExecutor without importing this package.
+//
+// Add takes req as AsyncExecutor.StartQuery does, reporting true, but may
+// hold it until the next Commit; done is then called exactly once, from
+// Commit on the caller's goroutine or later from any goroutine, with what
+// Query would have returned. done does not block; req stays valid until
+// done is called. Add reports false having done nothing when it cannot take
+// req; the server then calls StartQuery or Query. Commit starts every
+// request added since the last Commit; it may block while it runs them.
+type QueryBatch = interface {
+	Add(ctx context.Context, req []byte, done func(out []byte, err error)) bool
+	Commit()
+}
+
 // StatsSource is an optional interface of an Executor: when the Executor
 // implements it, its figures are exported as metrics at every scrape, and
 // Healthy reports StatLogFailed.

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"io"
 	"net"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -21,6 +22,18 @@ func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
 func newDB(t testing.TB) *fleetdb.DB {
 	t.Helper()
 	db, err := fleetdb.Open(fleetdb.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	return db
+}
+
+// newDurableDB opens a database with a log in a temporary directory,
+// fsynced at every batch, closed at the end of the test.
+func newDurableDB(t testing.TB) *fleetdb.DB {
+	t.Helper()
+	db, err := fleetdb.Open(fleetdb.Options{Path: filepath.Join(t.TempDir(), "test.fdb"), Sync: fleetdb.SyncAlways})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,6 +1,7 @@
 package server_test
 
 import (
+	"context"
 	"net"
 	"strings"
 	"testing"
@@ -157,5 +158,39 @@ func TestListenAndServe(t *testing.T) {
 		}
 	case <-time.After(5 * time.Second):
 		t.Fatal("ListenAndServe did not return")
+	}
+}
+
+// halfInline runs "count" through Query on a goroutine and answers every
+// other query at once on the loop.
+type halfInline struct{ pongExec }
+
+func (halfInline) AppendQuery(_ context.Context, dst, req []byte) ([]byte, bool, error) {
+	if strings.Contains(string(req), "count") {
+		return dst, false, nil
+	}
+	return append(dst, pong...), true, nil
+}
+
+// TestLoopWaitModes: a loop whose queries mostly go to goroutines waits in
+// Go's poller, one that answers them itself blocks in epoll_wait (see
+// loopwait_linux.go); across both switches every answer arrives, and the
+// idle timeout still closes an idle connection in either mode.
+func TestLoopWaitModes(t *testing.T) {
+	t.Setenv(server.EnvEventLoops, "1")
+	ts := startServer(t, halfInline{}, server.Config{IdleTimeout: 300 * time.Millisecond})
+	c := dial(t, ts.addr)
+	for _, phase := range []string{`["count"]`, `["ping"]`, `["count"]`} {
+		idle := dial(t, ts.addr)
+		if got := idle.query(`["ping"]`); got != `[0,"pong"]` {
+			t.Fatal(got)
+		}
+		start := time.Now()
+		for i := 0; i < 1000 || time.Since(start) < 600*time.Millisecond; i++ {
+			if got := c.query(phase); got != `[0,"pong"]` {
+				t.Fatalf("%s %d: %s", phase, i, got)
+			}
+		}
+		idle.expectEOF(time.Second)
 	}
 }

@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"net"
-	"os"
 	"sync"
 	"sync/atomic"
 	"syscall"
@@ -50,16 +49,14 @@ const (
 // InlineExecutor), hands the others to a goroutine of their own, and writes
 // all of a connection's answers with one system call.
 //
-// The loop goroutine does not block in epoll_wait: the epoll descriptor is
-// itself registered with Go's network poller, so an idle loop parks like
-// any goroutine waiting for input, and deadlines (read, idle, write, drain)
-// are the poller's deadline on that descriptor.
+// The loop goroutine blocks in epoll_wait itself, as a system call, with
+// the earliest deadline (read, idle, write, drain) as its timeout. Its epoll
+// descriptor is not registered with Go's network poller: nested there, every
+// request arriving while the loop is busy (in a commit's fsync, say) would
+// wake an idle thread of the runtime for nothing.
 type loop struct {
 	srv  *Server
 	epfd int
-	// file is epfd as a pollable *os.File; raw is its RawConn.
-	file *os.File
-	raw  syscall.RawConn
 	// evfd is an eventfd in the epoll set that other goroutines write to
 	// wake the loop: a new connection, a query done, Shutdown.
 	evfd int
@@ -73,11 +70,14 @@ type loop struct {
 	// again are connections with work left after their turn (input not
 	// drained): they get another turn without waiting for an event.
 	again []*lconn
+	// batch gathers the writes of the turn (nil without a BatchExecutor);
+	// batched counts them. Committed at the end of the turn.
+	batch   QueryBatch
+	batched int
+	// wait_ is the loop's way of waiting (loopwait_linux.go).
+	wait_ loopWait
 	// nextScan is when the deadlines are checked next (zero: never).
 	nextScan time.Time
-	waitN    int
-	waitErr  error
-	waitFn   func(uintptr) bool
 
 	// assigned counts the connections given to the loop and not yet
 	// closed; the loop exits once shutting down with none left.
@@ -91,16 +91,15 @@ type loop struct {
 	incoming []*lconn
 	done     []*lconn
 	closed   bool
+	// spare is the done list the loop last emptied, swapped in by
+	// takeDone so that completions do not allocate (the loop's own).
+	spare []*lconn
 }
 
 func newLoop(s *Server) (*loop, error) {
 	epfd, err := syscall.EpollCreate1(syscall.EPOLL_CLOEXEC)
 	if err != nil {
 		return nil, fmt.Errorf("server: epoll_create1: %w", err)
-	}
-	if err := syscall.SetNonblock(epfd, true); err != nil {
-		syscall.Close(epfd)
-		return nil, fmt.Errorf("server: epoll: %w", err)
 	}
 	r1, _, e := syscall.Syscall(syscall.SYS_EVENTFD2, 0, syscall.O_NONBLOCK|syscall.O_CLOEXEC, 0)
 	if e != 0 {
@@ -114,27 +113,16 @@ func newLoop(s *Server) (*loop, error) {
 		syscall.Close(evfd)
 		return nil, fmt.Errorf("server: epoll_ctl: %w", err)
 	}
-	f := os.NewFile(uintptr(epfd), "epoll")
-	raw, err := f.SyscallConn()
-	if err == nil {
-		// Fails unless the poller took the descriptor.
-		err = f.SetReadDeadline(time.Time{})
-	}
-	if err != nil {
-		f.Close()
-		syscall.Close(evfd)
-		return nil, fmt.Errorf("server: epoll descriptor not pollable: %w", err)
-	}
 	l := &loop{
 		srv:    s,
 		epfd:   epfd,
-		file:   f,
-		raw:    raw,
 		evfd:   evfd,
 		events: make([]syscall.EpollEvent, loopMaxEvents),
 		buf:    make([]byte, loopReadBufferSize),
 	}
-	l.waitFn = l.poll
+	if s.batch != nil {
+		l.batch = s.batch.NewQueryBatch()
+	}
 	return l, nil
 }
 
@@ -169,37 +157,6 @@ func (l *loop) complete(c *lconn) {
 	l.wakeUp()
 }
 
-// poll is the loop's RawConn read function: one epoll_wait that does not
-// block. Returning false parks the goroutine in Go's poller until the epoll
-// descriptor is readable (some connection is ready) or the deadline passes.
-func (l *loop) poll(uintptr) bool {
-	for {
-		n, err := syscall.EpollWait(l.epfd, l.events, 0)
-		if err == syscall.EINTR {
-			continue
-		}
-		l.waitN, l.waitErr = n, err
-		return n > 0 || err != nil
-	}
-}
-
-// wait returns the number of events ready in l.events, waiting for one
-// unless some connection has work left.
-func (l *loop) wait() (int, error) {
-	if len(l.again) > 0 {
-		l.poll(0)
-		return l.waitN, l.waitErr
-	}
-	l.waitN, l.waitErr = 0, nil
-	if err := l.raw.Read(l.waitFn); err != nil {
-		if errors.Is(err, os.ErrDeadlineExceeded) {
-			return 0, nil
-		}
-		return 0, err
-	}
-	return l.waitN, l.waitErr
-}
-
 // run is the loop's goroutine.
 func (l *loop) run() {
 	s := l.srv
@@ -214,6 +171,7 @@ func (l *loop) run() {
 			return
 		}
 		l.now = time.Now()
+		l.maybeYield()
 		woken := false
 		for i := range n {
 			ev := &l.events[i]
@@ -240,17 +198,18 @@ func (l *loop) run() {
 			}
 		}
 		if woken || l.pendingWake.Load() {
-			var b [8]byte
-			syscall.Read(l.evfd, b[:])
-			l.pendingWake.Store(false)
-			l.takeIncoming()
-			l.takeDone()
-			if s.shutting.Load() {
-				l.startDrain()
+			if woken {
+				var b [8]byte
+				syscall.Read(l.evfd, b[:])
 			}
+			l.pendingWake.Store(false)
+			l.takeWork()
 		}
 		if !l.nextScan.IsZero() && !l.now.Before(l.nextScan) {
 			l.scan()
+		}
+		if l.batched > 0 {
+			l.commit()
 		}
 		if s.shutting.Load() && l.assigned.Load() == 0 && l.finished() {
 			return
@@ -265,6 +224,31 @@ func (l *loop) finished() bool {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return l.assigned.Load() == 0
+}
+
+// takeWork does what other goroutines asked the loop to do: adopt new
+// connections, answer finished queries, start draining at Shutdown.
+func (l *loop) takeWork() {
+	l.takeIncoming()
+	l.takeDone()
+	if l.srv.shutting.Load() {
+		l.startDrain()
+	}
+}
+
+// commit starts the writes of the turn together. When the Executor commits
+// them on this goroutine their answers come back through complete before
+// Commit returns: pendingWake is held set meanwhile so that they do not
+// write the eventfd, and they are answered here. Writes the connections
+// answered here start (pipelined lines) go into the next turn's batch; the
+// next wait does not block for them.
+func (l *loop) commit() {
+	l.batched = 0
+	l.pendingWake.Store(true)
+	l.batch.Commit()
+	l.now = time.Now()
+	l.pendingWake.Store(false)
+	l.takeWork()
 }
 
 // takeIncoming registers the connections accepted for the loop.
@@ -298,13 +282,15 @@ func (l *loop) takeIncoming() {
 func (l *loop) takeDone() {
 	l.mu.Lock()
 	done := l.done
-	l.done = nil
+	l.done, l.spare = l.spare, nil
 	l.mu.Unlock()
 	for _, c := range done {
 		c.busy = false
 		c.hasResult = true
 		c.run()
 	}
+	clear(done)
+	l.spare = done[:0]
 }
 
 // startDrain sets the drain deadline of the connections idle at Shutdown;
@@ -324,7 +310,6 @@ func (l *loop) schedule(t time.Time) {
 		return
 	}
 	l.nextScan = t
-	l.file.SetReadDeadline(t)
 }
 
 // scan closes the connections whose deadline passed and schedules the next
@@ -348,11 +333,15 @@ func (l *loop) scan() {
 		}
 	}
 	l.nextScan = next
-	l.file.SetReadDeadline(next)
 }
 
 // closeAll closes every connection of a loop that cannot go on.
 func (l *loop) closeAll() {
+	if l.batched > 0 {
+		// Their answers come back through l.done, as below.
+		l.batched = 0
+		l.batch.Commit()
+	}
 	for _, c := range l.byFD {
 		if c != nil && !c.busy {
 			c.close()
@@ -379,7 +368,10 @@ func (l *loop) close() {
 	l.closed = true
 	syscall.Close(l.evfd)
 	l.mu.Unlock()
-	l.file.Close()
+	if l.wait_.file != nil {
+		l.wait_.file.Close()
+	}
+	syscall.Close(l.epfd)
 }
 
 // acceptLoop hands nc to one of loops, or turns it away when over MaxConns

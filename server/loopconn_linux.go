@@ -44,6 +44,13 @@ type lconn struct {
 	qstart    time.Time
 	qout      []byte
 	qerr      error
+	// more are the writes that followed the first in the input and went
+	// into the loop's batch with it (moreWrites): answered together, in
+	// order, after it. answered counts the done calls so far (written by
+	// whoever calls done).
+	more     []lquery
+	answered int
+	qoff     int // where qline starts in c.in
 	// queryDone is c.done as a func value, built once.
 	queryDone func([]byte, error)
 
@@ -71,15 +78,17 @@ type lconn struct {
 // wake is a no-op: Shutdown wakes the loops themselves.
 func (c *lconn) wake(time.Time) {}
 
-// kill cancels the connection's queries and shuts its socket down, which
-// the loop sees as the end of input and closes.
+// kill shuts the connection's socket down, which the loop sees as the end
+// of input and closes, and cancels its queries. In that order: a query
+// that returns on its canceled ctx must find the socket shut already, or
+// the loop may send its answer before the connection is closed.
 func (c *lconn) kill() {
-	c.cancel()
 	c.mu.Lock()
 	if !c.fdClosed {
 		syscall.Shutdown(c.fd, syscall.SHUT_RDWR)
 	}
 	c.mu.Unlock()
+	c.cancel()
 }
 
 // event records an epoll event and serves the connection.
@@ -118,6 +127,7 @@ func (c *lconn) run() {
 		c.hasResult = false
 		c.finish(c.qname, c.qout, c.qerr, c.qstart)
 		c.qline, c.qout, c.qerr = nil, nil, nil
+		c.finishMore()
 		c.lastActive = l.now
 		if c.srv.shutting.Load() && c.drainDeadline.IsZero() {
 			c.drainDeadline = l.now.Add(drainWindow)
@@ -298,6 +308,7 @@ func (c *lconn) read() {
 func (c *lconn) feed(buf []byte, owned bool) (stopped bool) {
 	pos := 0
 	var handoff bool
+	var hstart int // where the lines handed off start
 	for pos < len(buf) && !stopped {
 		line, n, tooLarge, ok := c.split.Next(buf[pos:])
 		if !ok {
@@ -321,10 +332,14 @@ func (c *lconn) feed(buf []byte, owned bool) (stopped bool) {
 			case actQuery:
 				if name == nameWatch || name == nameUnwatch {
 					stopped = c.feedWatch(line, name)
-				} else if !c.runInline(name, line) {
+				} else if c.runInline(name, line) {
+					c.l.counted(false)
+				} else {
 					c.qname = name
 					c.qline = line
-					pos = lineStart // the line stays in c.in while it runs
+					// The lines stay in c.in while they run.
+					hstart = lineStart
+					pos = lineStart + c.moreWrites(buf, lineStart, pos, name)
 					handoff, stopped = true, true
 				}
 			}
@@ -337,7 +352,11 @@ func (c *lconn) feed(buf []byte, owned bool) (stopped bool) {
 			stopped = true
 		}
 	}
-	// Keep what is left.
+	// Keep what is left: the lines in flight are the first extent bytes.
+	var extent int
+	if handoff {
+		extent, pos = pos-hstart, hstart
+	}
 	if owned {
 		c.inOff += pos
 	} else if pos < len(buf) {
@@ -345,38 +364,59 @@ func (c *lconn) feed(buf []byte, owned bool) (stopped bool) {
 		c.inOff = 0
 	}
 	if handoff {
-		// The query's line is now at c.in[c.inOff:], where it stays while
-		// the connection is busy.
-		_, n, _, _ := c.split.Next(c.in[c.inOff:])
+		// The queries' lines are now at c.in[c.inOff:], where they stay
+		// while the connection is busy.
+		c.qoff = c.inOff
 		c.qline = c.in[c.inOff : c.inOff+len(c.qline)]
-		c.inOff += n
+		for i := range c.more {
+			m := &c.more[i]
+			m.line = c.in[c.inOff+m.off : c.inOff+m.off+m.n]
+		}
+		c.inOff += extent
 		c.startQuery()
 	}
 	return stopped
 }
 
-// startQuery starts c.qline through the AsyncExecutor, or runs it through
-// Query on a goroutine of its own.
+// startQuery adds c.qline to the loop's batch (BatchExecutor), starts it
+// through the AsyncExecutor, or runs it through Query on a goroutine of its
+// own.
 func (c *lconn) startQuery() {
 	c.busy = true
+	c.answered = 0
 	if c.srv.m != nil {
 		c.qstart = time.Now()
 	}
-	if a := c.srv.async; a != nil {
-		if c.queryDone == nil {
-			c.queryDone = c.done
-		}
-		if a.StartQuery(c.qctx, c.qline, c.queryDone) {
-			return
-		}
+	if c.queryDone == nil {
+		c.queryDone = c.done
+	}
+	l := c.l
+	if l.batch != nil && l.batch.Add(c.qctx, c.qline, c.queryDone) {
+		l.batched++
+		l.counted(false)
+		c.addMore()
+		return
+	}
+	c.putBackMore(0)
+	l.counted(true)
+	if a := c.srv.async; a != nil && a.StartQuery(c.qctx, c.qline, c.queryDone) {
+		return
 	}
 	go c.work()
 }
 
-// done is the AsyncExecutor's callback: it hands the answer to the loop.
+// done is the Executor's callback for each query in flight, called in
+// their order: the last one hands the answers to the loop.
 func (c *lconn) done(out []byte, err error) {
-	c.qout, c.qerr = out, err
-	c.l.complete(c)
+	if i := c.answered; i == 0 {
+		c.qout, c.qerr = out, err
+	} else {
+		c.more[i-1].out, c.more[i-1].err = out, err
+	}
+	c.answered++
+	if c.answered == 1+len(c.more) {
+		c.l.complete(c)
+	}
 }
 
 // work is the goroutine of a query in flight.

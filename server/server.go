@@ -40,6 +40,7 @@ type Server struct {
 	exec   Executor
 	inline InlineExecutor // exec, if it implements InlineExecutor
 	async  AsyncExecutor  // exec, if it implements AsyncExecutor
+	batch  BatchExecutor  // exec, if it implements BatchExecutor
 	stats  StatsSource    // exec, if it implements StatsSource
 	cfg    Config         // with defaults
 	log    *slog.Logger
@@ -100,6 +101,7 @@ func New(exec Executor, cfg Config) (*Server, error) {
 	s.stats, _ = exec.(StatsSource)
 	s.inline, _ = exec.(InlineExecutor)
 	s.async, _ = exec.(AsyncExecutor)
+	s.batch, _ = exec.(BatchExecutor)
 	s.numLoops = defaultLoops()
 	if cfg.Password != "" {
 		s.hasPassword = true

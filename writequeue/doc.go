@@ -21,10 +21,12 @@
 // # Concurrency contract
 //
 //   - Submit, Stats and Close may be called from any goroutine, concurrently.
-//   - Every Env method is called from the writer goroutine only, one at a
-//     time, in the order Apply → Persist → Publish, or Apply [→ Persist] →
-//     Abort when a step fails. The Env's working state therefore needs no
-//     lock; readers see the state only through what Publish stores.
+//   - Env methods are called one at a time, in the order Apply → Persist →
+//     Publish, or Apply [→ Persist] → Abort when a step fails, by the writer
+//     goroutine or by a caller of TryCommit, which commits its batch on its
+//     own goroutine when the writer is idle and nothing is queued (the writer
+//     waits for it). The Env's working state therefore needs no lock;
+//     readers see the state only through what Publish stores.
 //   - The writer goroutine is started by New and joined by Close.
 //
 // # Life of a request

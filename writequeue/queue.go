@@ -8,8 +8,9 @@ import (
 )
 
 // Env is the environment the writer applies batches through; the database
-// implements it. The queue calls every method from its one writer goroutine,
-// never concurrently and never after Close has returned, so the working state
+// implements it. The queue calls every method from its one writer goroutine
+// (or from a caller of TryCommit while the writer is idle), never
+// concurrently and never after Close has returned, so the working state
 // the methods share needs no locking of its own.
 //
 // For one batch the queue calls, in this order:
@@ -81,9 +82,15 @@ type Queue[R any] struct {
 	space chan struct{}
 	// closed is set by Close; Submit then returns ErrClosed.
 	closed bool
-	// failed is set by the writer when an Env method panicked; Submit then
-	// returns it. The writer reads it without mu (it is the only writer).
+	// failed is set when an Env method panicked; Submit then returns it.
+	// The writer reads it without mu: it is set only by whoever holds the
+	// Env (the writer, or a TryCommit the writer waited for under mu).
 	failed error
+	// writing is set while the writer goroutine commits a batch (from
+	// take until its next take), inline while a caller of TryCommit does:
+	// at most one of them holds the Env at a time.
+	writing bool
+	inline  bool
 
 	// counters are the statistics; see stats.go.
 	counters counters

@@ -37,12 +37,18 @@ func (q *Queue[R]) run() {
 // nothing is left to do.
 func (q *Queue[R]) take(w *writer[R]) bool {
 	q.mu.Lock()
-	for len(q.pending) == 0 {
-		if q.closed {
+	q.writing = false // the previous batch, if any, is answered
+	for len(q.pending) == 0 || q.inline {
+		if q.closed && !q.inline {
 			q.mu.Unlock()
 			return false
 		}
+		// While a TryCommit holds the Env it wakes the writer when it ends
+		// (if something is pending or the queue closed).
 		q.wakeAt = 1
+		if q.inline {
+			q.wakeAt = wakeNever
+		}
 		q.mu.Unlock()
 		<-q.wake
 		q.mu.Lock()
@@ -74,6 +80,7 @@ func (q *Queue[R]) take(w *writer[R]) bool {
 		q.mu.Lock()
 	}
 	q.wakeAt = wakeNever
+	q.writing = true
 	// Drop a token left by a Submit that raced the linger timer (or by a
 	// Close, whose flag the next take reads under mu anyway), so that it
 	// cannot cut the next linger short.
