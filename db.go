@@ -10,6 +10,7 @@ import (
 
 	"github.com/fleetdb-go/fleetdb/aof"
 	"github.com/fleetdb-go/fleetdb/dbvalue"
+	"github.com/fleetdb-go/fleetdb/internal/jsontext"
 	"github.com/fleetdb-go/fleetdb/query"
 	"github.com/fleetdb-go/fleetdb/writequeue"
 )
@@ -222,18 +223,13 @@ func (db *DB) AppendQuery(ctx context.Context, dst, req []byte) (out []byte, ran
 func isPing(req []byte) bool {
 	i := 0
 	for _, tok := range [...]string{"[", `"ping"`, "]"} {
-		for i < len(req) && (req[i] == ' ' || req[i] == '\t' || req[i] == '\r' || req[i] == '\n') {
-			i++
-		}
+		i = jsontext.SkipSpace(req, i)
 		if len(req)-i < len(tok) || string(req[i:i+len(tok)]) != tok {
 			return false
 		}
 		i += len(tok)
 	}
-	for i < len(req) && (req[i] == ' ' || req[i] == '\t' || req[i] == '\r' || req[i] == '\n') {
-		i++
-	}
-	return i == len(req)
+	return jsontext.SkipSpace(req, i) == len(req)
 }
 
 // run runs a parsed query; req is its JSON text (what the log records).
