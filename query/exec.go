@@ -187,6 +187,27 @@ func (w *window) take() (in, more bool) {
 
 // Select appends the JSON array of the results to out.
 func (p *Plan) Select(out []byte) []byte {
+	f := &p.find
+	w := newWindow(*f)
+	if w.left == 0 {
+		return append(out, "[]"...)
+	}
+	if f.Only == nil && !f.Distinct {
+		// Whole records: gather them (the stored strings, which the value
+		// keeps) and copy them into an output grown once to its exact
+		// size, rather than growing it record by record: a select of 100
+		// records of ~125 B allocated ~64 KB through 12 doublings.
+		var stack [128]string
+		recs := stack[:0]
+		p.run(func(_, rec string) bool {
+			in, more := w.take()
+			if in {
+				recs = append(recs, rec)
+			}
+			return more
+		})
+		return appendRecords(out, recs)
+	}
 	out = append(out, '[')
 	n := 0
 	emit := func(v string) {
@@ -195,11 +216,6 @@ func (p *Plan) Select(out []byte) []byte {
 		}
 		out = append(out, v...)
 		n++
-	}
-	f := &p.find
-	w := newWindow(*f)
-	if w.left == 0 {
-		return append(out, ']')
 	}
 	var buf []byte
 	if f.Distinct {
@@ -221,31 +237,6 @@ func (p *Plan) Select(out []byte) []byte {
 			}
 			return more
 		})
-		return append(out, ']')
-	}
-	if f.Only == nil {
-		// Whole records: gather them (the stored strings, which the value
-		// keeps) and copy them into an output grown once to its exact
-		// size, rather than growing it record by record: a select of 100
-		// records of ~125 B allocated ~64 KB through 12 doublings.
-		var stack [128]string
-		recs := stack[:0]
-		size := 0
-		p.run(func(_, rec string) bool {
-			in, more := w.take()
-			if in {
-				recs = append(recs, rec)
-				size += len(rec) + 1
-			}
-			return more
-		})
-		out = slices.Grow(out, size+1)
-		for i, rec := range recs {
-			if i > 0 {
-				out = append(out, ',')
-			}
-			out = append(out, rec...)
-		}
 		return append(out, ']')
 	}
 	p.run(func(_, rec string) bool {

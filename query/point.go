@@ -165,24 +165,7 @@ func selectEq(dst []byte, c collection.Collection, attr, enc string, limit int) 
 	if !ok {
 		return dst, false
 	}
-	var buf [pointEncMax + 1]byte
-	key := index.AppendEncoded(buf[:0], ix.Spec().Components[0], enc)
-	n := len(key)
-	key = append(key, 0xFF) // PrefixRange
-	// Gather the records (stored strings), then size the answer once: the
-	// result is the one allocation however many records it holds.
-	var stack [128]string
-	recs := stack[:0]
-	size := 2
-	if limit != 0 {
-		ix.Scan(string(key[:n]), string(key), false, func(_, _, rec string) bool {
-			recs = append(recs, rec)
-			size += len(rec) + 1
-			limit--
-			return limit != 0
-		})
-	}
-	return appendRecords(dst, recs, size), true
+	return appendEqual(dst, ix, enc, limit, false), true
 }
 
 // selectEqOrdered appends, as selectEq, the records whose attribute attr
@@ -209,32 +192,44 @@ func selectEqOrdered(dst []byte, c collection.Collection, attr, enc, ord string,
 	if !found {
 		return dst, false
 	}
+	return appendEqual(dst, ix, enc, limit, desc != ix.Spec().Components[1].Desc), true
+}
+
+// appendEqual appends, as a JSON array, the records of the entries of ix
+// whose first component has the encoded value enc, at most limit of them
+// (limit < 0: all), in the index's order or, with groupsBack, backward by
+// groups of equal components (each group in ascending id order). The
+// records (stored strings) are gathered first and the answer grown once:
+// it is the one allocation however many records it holds.
+func appendEqual(dst []byte, ix index.Index, enc string, limit int, groupsBack bool) []byte {
 	var buf [pointEncMax + 1]byte
 	key := index.AppendEncoded(buf[:0], ix.Spec().Components[0], enc)
 	n := len(key)
 	key = append(key, 0xFF) // PrefixRange
 	var stack [128]string
 	recs := stack[:0]
-	size := 2
 	take := func(_, _, rec string) bool {
 		recs = append(recs, rec)
-		size += len(rec) + 1
 		limit--
 		return limit != 0
 	}
-	if limit != 0 {
-		if desc == ix.Spec().Components[1].Desc {
-			ix.Scan(string(key[:n]), string(key), false, take)
-		} else {
-			ix.ScanGroupsReverse(string(key[:n]), string(key), take)
-		}
+	switch {
+	case limit == 0:
+	case groupsBack:
+		ix.ScanGroupsReverse(string(key[:n]), string(key), take)
+	default:
+		ix.Scan(string(key[:n]), string(key), false, take)
 	}
-	return appendRecords(dst, recs, size), true
+	return appendRecords(dst, recs)
 }
 
-// appendRecords appends recs as a JSON array to dst, grown once to size
-// (the records' lengths plus one each, plus two).
-func appendRecords(dst []byte, recs []string, size int) []byte {
+// appendRecords appends recs as a JSON array to dst, grown once to its
+// size.
+func appendRecords(dst []byte, recs []string) []byte {
+	size := 2
+	for _, rec := range recs {
+		size += len(rec) + 1
+	}
 	dst = slices.Grow(dst, size)
 	dst = append(dst, '[')
 	for i, rec := range recs {
