@@ -128,7 +128,12 @@ func (n *Node) upkeep(notify <-chan bool, obs <-chan raft.Observation) {
 		if n.isLeader() && n.fsm.progress.term.Load() < n.raft.CurrentTerm() && leaderEntry.CompareAndSwap(false, true) {
 			n.goOwned(func() {
 				defer leaderEntry.Store(false)
-				if err := n.raft.Apply([]byte{entryLeader}, n.cfg.ApplyTimeout).Error(); err != nil {
+				// await, not Error: with BatchApplyCh raft 1.7.3 never
+				// answers a future still in its apply channel when it
+				// shuts down, and this goroutine held Node.Close's
+				// WaitGroup for good (TestReturningMemberCatchesUpPromptly
+				// hung 10 min in a -race -count=3 run).
+				if err := n.await(n.ctx, n.raft.Apply([]byte{entryLeader}, n.cfg.ApplyTimeout)); err != nil {
 					n.log.Debug("replication: leader entry", "err", err)
 				}
 			})

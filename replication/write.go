@@ -150,8 +150,13 @@ func (n *Node) applyEntry(ctx context.Context, entry []byte) (uint64, *entryResu
 		timeout = max(time.Until(dl), time.Millisecond)
 	}
 	f := n.raft.Apply(entry, timeout)
-	if err := f.Error(); err != nil {
+	// Until raft answers or the node closes (not f.Error alone: raft 1.7.3
+	// never answers a future still queued in its apply channel when it
+	// shuts down, see upkeep).
+	if err := n.await(context.Background(), f); err != nil {
 		switch {
+		case errors.Is(err, ErrClosed):
+			return 0, nil, outcomeUnknown("the node shut down while committing", err)
 		case errors.Is(err, raft.ErrNotLeader), errors.Is(err, raft.ErrEnqueueTimeout):
 			return 0, nil, fmt.Errorf("%w: %w", ErrNotLeader, err)
 		case errors.Is(err, raft.ErrLeadershipLost):
