@@ -1,13 +1,13 @@
 package fleetdb
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"strconv"
 
+	"github.com/fleetdb-go/fleetdb/internal/jsontext"
 	prep "github.com/fleetdb-go/fleetdb/internal/records"
 	"github.com/fleetdb-go/fleetdb/query"
 )
@@ -92,7 +92,7 @@ func combine(op string, cs []Cond) Cond {
 // (docs/query-language.md), e.g. ["=","name","Bob"]; the zero Cond, which
 // matches every record, is null. So a Cond is also a condition for the
 // client: client.FindOptions{Where: fleetdb.Eq("name", "Bob")}.
-func (c Cond) MarshalJSON() ([]byte, error) { return marshalPlain(c.expr) }
+func (c Cond) MarshalJSON() ([]byte, error) { return jsontext.Marshal(c.expr) }
 
 // Order is one sort key.
 type Order struct {
@@ -113,7 +113,7 @@ func (o Order) MarshalJSON() ([]byte, error) {
 	if o.Desc {
 		dir = "desc"
 	}
-	return marshalPlain([]string{o.Attr, dir})
+	return jsontext.Marshal([]string{o.Attr, dir})
 }
 
 // Find holds find-options. The zero Find selects every record.
@@ -142,19 +142,7 @@ type Find struct {
 
 // MarshalJSON returns the find-options object of the query language, e.g.
 // {"where":["=","name","Bob"],"limit":10}.
-func (f Find) MarshalJSON() ([]byte, error) { return marshalPlain(f.options()) }
-
-// marshalPlain is json.Marshal without escaping <, > and & (a condition's
-// operators), so a Cond or Find reads the same in a query a client sends.
-func marshalPlain(v any) ([]byte, error) {
-	var b bytes.Buffer
-	enc := json.NewEncoder(&b)
-	enc.SetEscapeHTML(false)
-	if err := enc.Encode(v); err != nil {
-		return nil, err
-	}
-	return bytes.TrimSuffix(b.Bytes(), []byte("\n")), nil
-}
+func (f Find) MarshalJSON() ([]byte, error) { return jsontext.Marshal(f.options()) }
 
 func (f Find) options() map[string]any {
 	opts := map[string]any{}

@@ -3,12 +3,13 @@ package fleetdb
 import (
 	"context"
 	"encoding/json"
-	"github.com/tidwall/gjson"
 	"sort"
 	"strconv"
 
 	"github.com/fleetdb-go/fleetdb/collection"
+	"github.com/fleetdb-go/fleetdb/internal/jsontext"
 	"github.com/fleetdb-go/fleetdb/query"
+	"github.com/tidwall/gjson"
 )
 
 // WatchOptions are the options of DB.Watch (docs/changefeeds.md).
@@ -68,7 +69,7 @@ func whereJSON(w any) ([]byte, error) {
 	case json.RawMessage:
 		return nilIfEmpty(w), nil
 	}
-	b, err := marshalPlain(w)
+	b, err := jsontext.Marshal(w)
 	if err != nil || string(b) == "null" {
 		return nil, err
 	}

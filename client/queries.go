@@ -1,12 +1,12 @@
 package client
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
 
+	"github.com/fleetdb-go/fleetdb/internal/jsontext"
 	prep "github.com/fleetdb-go/fleetdb/internal/records"
 	"github.com/fleetdb-go/fleetdb/protocol"
 )
@@ -66,19 +66,7 @@ func (o FindOptions) MarshalJSON() ([]byte, error) {
 	if p.Only, err = nullToNil(p.Only); err != nil {
 		return nil, fmt.Errorf("only: %w", err)
 	}
-	return marshalPlain(p)
-}
-
-// marshalPlain is json.Marshal without escaping <, > and & (a condition's
-// operators), as the client sends every query.
-func marshalPlain(v any) ([]byte, error) {
-	var b bytes.Buffer
-	enc := json.NewEncoder(&b)
-	enc.SetEscapeHTML(false)
-	if err := enc.Encode(v); err != nil {
-		return nil, err
-	}
-	return bytes.TrimSuffix(b.Bytes(), []byte("\n")), nil
+	return jsontext.Marshal(p)
 }
 
 // nullToNil returns nil for a value that marshals to null (so omitempty
@@ -87,7 +75,7 @@ func nullToNil(v any) (any, error) {
 	if v == nil {
 		return nil, nil
 	}
-	b, err := marshalPlain(v)
+	b, err := jsontext.Marshal(v)
 	if err != nil || string(b) == "null" {
 		return nil, err
 	}

@@ -195,27 +195,7 @@ func TestClusterProcesses(t *testing.T) {
 	t.Logf("3 members ready in %v", time.Since(start).Round(time.Millisecond))
 
 	// Wait until every member sees the same leader and all three members.
-	var leader string
-	for deadline := time.Now().Add(15 * time.Second); ; {
-		var leaders []string
-		ok := true
-		for _, n := range nodes {
-			_, st, err := admin.FetchClusterStatus(ctx, n.cl)
-			if err != nil || st.Leader == "" || len(st.Members) != 3 {
-				ok = false
-				break
-			}
-			leaders = append(leaders, st.Leader)
-		}
-		if ok && leaders[0] == leaders[1] && leaders[1] == leaders[2] {
-			leader = leaders[0]
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("no agreed leader of 3 members within 15 s (leaders %v)", leaders)
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
+	leader := agreedLeader(t, ctx, nodes)
 	var followers []*memberNode
 	for _, n := range nodes {
 		if n.id != leader {

@@ -28,6 +28,13 @@ func startCluster3(t *testing.T, ctx context.Context) ([]*memberNode, string) {
 		t.Cleanup(func() { cl.Close() })
 		n.cl = cl
 	}
+	return nodes, agreedLeader(t, ctx, nodes)
+}
+
+// agreedLeader waits (15 s at most) until every member of the three
+// reports the same leader and all three members, and returns its id.
+func agreedLeader(t *testing.T, ctx context.Context, nodes []*memberNode) string {
+	t.Helper()
 	for deadline := time.Now().Add(15 * time.Second); ; {
 		var leaders []string
 		ok := true
@@ -40,7 +47,7 @@ func startCluster3(t *testing.T, ctx context.Context) ([]*memberNode, string) {
 			leaders = append(leaders, st.Leader)
 		}
 		if ok && leaders[0] == leaders[1] && leaders[1] == leaders[2] {
-			return nodes, leaders[0]
+			return leaders[0]
 		}
 		if time.Now().After(deadline) {
 			t.Fatalf("no agreed leader of 3 members within 15 s (leaders %v)", leaders)
