@@ -3,6 +3,7 @@ package fleetdb
 import (
 	"runtime"
 	"sync"
+	"sync/atomic"
 )
 
 // parallelRunner is the writer's collection.Runner (query.Env.Parallel):
@@ -20,17 +21,9 @@ func parallelRunner(n int, task func(i int)) {
 		}
 		return
 	}
-	var mu sync.Mutex
-	next := 0
-	take := func() int {
-		mu.Lock()
-		defer mu.Unlock()
-		i := next
-		next++
-		return i
-	}
+	var next atomic.Int64 // the next task to take
 	work := func() {
-		for i := take(); i < n; i = take() {
+		for i := int(next.Add(1) - 1); i < n; i = int(next.Add(1) - 1) {
 			task(i)
 		}
 	}
