@@ -51,6 +51,9 @@ type serveConfig struct {
 	logFormat string
 	logLevel  string
 
+	// The collector (serve_gc.go).
+	gc gcFlags
+
 	// The cluster flags (--node-id, --raft-addr, --data-dir, --bootstrap,
 	// --join, --snapshot-*), registered by clusterFlags.register.
 	cluster clusterFlags
@@ -107,6 +110,7 @@ member needs the same password.`,
 			if err := checkServeModes(cmd.Flags()); err != nil {
 				return cliutil.Usagef(err)
 			}
+			cfg.gc.given(cmd.Flags())
 			return runServe(cmd.Context(), cfg, stderr, nil)
 		},
 	}
@@ -136,6 +140,7 @@ member needs the same password.`,
 	f.BoolVar(&cfg.pprof, "pprof", false, "also serve Go's /debug/pprof/ profiles on the --metrics address")
 	f.StringVar(&cfg.logFormat, "log-format", "text", "log format on stderr: text or json")
 	f.StringVar(&cfg.logLevel, "log-level", "info", "log level: debug, info, warn or error")
+	cfg.gc.register(f)
 	cfg.cluster.register(f)
 	return cmd
 }
@@ -204,6 +209,11 @@ func runServe(ctx context.Context, cfg serveConfig, stderr io.Writer, ready func
 	if err := opts.Validate(); err != nil {
 		return cliutil.Usagef(err)
 	}
+	gc, restoreGC, err := cfg.gc.apply()
+	if err != nil {
+		return cliutil.Usagef(err)
+	}
+	defer restoreGC()
 	var metrics *server.Metrics
 	if cfg.metrics != "" {
 		metrics = server.NewMetrics()
@@ -300,7 +310,8 @@ func runServe(ctx context.Context, cfg serveConfig, stderr io.Writer, ready func
 			args = append(args, "fsync", policy.String())
 		}
 	}
-	args = append(args, "auth", cfg.password != "", "tls", scfg.TLS != nil, "started_in", time.Since(start).Round(time.Millisecond))
+	args = append(args, "auth", cfg.password != "", "tls", scfg.TLS != nil, "gc_percent", gc.percent, "memory_limit", gc.limitText(),
+		"started_in", time.Since(start).Round(time.Millisecond))
 	if werr == nil {
 		log.Info("fleetdb: ready", args...)
 		if ready != nil {
