@@ -56,7 +56,13 @@ func (g *gcFlags) given(f *pflag.FlagSet) {
 // apply sets the collector as the flags and the environment say, and
 // returns the settings in force and a function that restores the previous
 // ones (tests run serve in-process).
+//
+// The zero gcFlags (a serveConfig not built from the flag set) means the
+// flags' defaults.
 func (g *gcFlags) apply() (gcSettings, func(), error) {
+	if *g == (gcFlags{}) {
+		g = &gcFlags{percent: defaultGCPercent, memLimit: "auto"}
+	}
 	percent := g.percent
 	if !g.percentSet {
 		if v, ok := os.LookupEnv("GOGC"); ok {

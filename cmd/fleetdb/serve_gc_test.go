@@ -21,6 +21,7 @@ func TestGCFlags(t *testing.T) {
 		wantErr     bool
 	}{
 		{name: "defaults", flags: gcFlags{percent: defaultGCPercent, memLimit: "auto"}, wantPercent: 400},
+		{name: "the zero value means the defaults", wantPercent: 400},
 		{name: "GOGC wins over the default", flags: gcFlags{percent: defaultGCPercent, memLimit: "auto"}, gogc: "150", wantPercent: 150},
 		{name: "the flag wins over GOGC", flags: gcFlags{percent: 250, memLimit: "none", percentSet: true}, gogc: "150", wantPercent: 250, wantLimit: math.MaxInt64},
 		{name: "GOGC=off", flags: gcFlags{percent: defaultGCPercent, memLimit: "2GiB", memLimitSet: true}, gogc: "off", wantPercent: -1, wantLimit: 2 << 30},
