@@ -254,17 +254,17 @@ func (f *Feed) finish() {
 // with the other feeds: they must not be modified.
 func (f *Feed) event(e *entry, i int) (Event, bool) {
 	ch := &e.changes[i]
-	mo := ch.hasOld() && (f.where == nil || f.where.Match(ch.oldRec()))
-	mn := ch.hasNew() && (f.where == nil || f.where.Match(ch.newRec()))
+	mo := hasOld(ch) && (f.where == nil || f.where.Match(oldRec(ch)))
+	mn := hasNew(ch) && (f.where == nil || f.where.Match(newRec(ch)))
 	if !mo && !mn {
 		return Event{}, false
 	}
 	p := &e.eventParts()[i]
 	ev := Event{Position: e.pos, ID: p.id}
 	switch {
-	case !ch.hasOld():
+	case !hasOld(ch):
 		ev.Op = "insert"
-	case !ch.hasNew():
+	case !hasNew(ch):
 		ev.Op = "delete"
 	default:
 		ev.Op = "update"

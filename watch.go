@@ -166,7 +166,7 @@ func newInitialIter(now collection.Collection, backlog []*entry, coll string, p 
 		}
 		for j := len(e.changes) - 1; j >= 0; j-- {
 			ch := &e.changes[j]
-			it.over[ch.id()] = ch.oldRec() // "" when it had none
+			it.over[ch.ID()] = oldRec(ch) // "" when it had none
 		}
 	}
 	for id := range it.over {

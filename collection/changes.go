@@ -1,0 +1,76 @@
+package collection
+
+// Change is one record's change as the record-map keys of its old and new
+// versions ("" for none). A key is the record's encoded id inside its
+// record block, so index.RecordOf(key) is its JSON, and the old and new keys
+// of one record hold the same bytes.
+type Change struct{ Old, New string }
+
+// ID returns the record's encoded id.
+func (c Change) ID() string {
+	if c.Old != "" {
+		return c.Old
+	}
+	return c.New
+}
+
+// Logged is one entry of a Log: a record change in collection Coll, or
+// (Drop) the collection's being dropped.
+type Logged struct {
+	Coll string
+	Change
+	Drop bool
+}
+
+// Log collects the record changes that writes make, in the order they are
+// made, so that change feeds learn what a write changed without comparing
+// the database before and after it (dbvalue.Txn keeps one per
+// transaction). The collection methods that change records take a *Log and
+// record every record they insert, replace or delete in it; a nil *Log
+// records nothing. For names the collection being changed: callers change
+// one collection at a time.
+type Log struct {
+	coll    string
+	entries []Logged
+}
+
+// For makes the changes recorded next belong to the collection name, and
+// returns l.
+func (l *Log) For(name string) *Log {
+	if l != nil {
+		l.coll = name
+	}
+	return l
+}
+
+func (l *Log) add(old, new string) {
+	if l != nil {
+		l.entries = append(l.entries, Logged{Coll: l.coll, Change: Change{Old: old, New: new}})
+	}
+}
+
+// Drop records that the collection name was dropped.
+func (l *Log) Drop(name string) { l.entries = append(l.entries, Logged{Coll: name, Drop: true}) }
+
+// Entries returns the entries so far, oldest first. The slice is valid
+// until the next change to l.
+func (l *Log) Entries() []Logged { return l.entries }
+
+// Len returns the number of entries.
+func (l *Log) Len() int { return len(l.entries) }
+
+// Truncate forgets the entries from n on (a rollback to when there were
+// n).
+func (l *Log) Truncate(n int) {
+	clear(l.entries[n:])
+	l.entries = l.entries[:n]
+}
+
+// Reset forgets every entry, keeping the storage unless it grew large.
+func (l *Log) Reset() {
+	if cap(l.entries) > 4096 {
+		l.entries = nil
+		return
+	}
+	l.Truncate(0)
+}
