@@ -15,8 +15,8 @@ import (
 //
 // publish runs on the goroutine that publishes values (the write queue's,
 // or the Raft FSM's), after the value is durable/committed and stored for
-// readers; it computes the changes of each write from the frozen values
-// the write left (dbvalue.Step), appends them to the history and to the
+// readers; it turns the changes each write recorded (dbvalue.Step) into
+// history entries, appends them to the history and to the
 // queue of every feed on their collection. It never waits for a feed: a
 // feed whose unconsumed events pass its bound is ended instead. Watch and
 // the feeds' consumers take mu briefly.
