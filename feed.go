@@ -184,10 +184,10 @@ func (f *Feed) next(ctx context.Context, wait bool) (Event, error) {
 	}
 	for {
 		if f.cur != nil {
-			for f.ci < len(f.cur.changes) {
+			for f.ci < f.cur.changes.Len() {
 				f.ci++
 				if ev, ok := f.event(f.cur, f.ci-1); ok {
-					if f.ci == len(f.cur.changes) {
+					if f.ci == f.cur.changes.Len() {
 						f.finish()
 					}
 					return ev, nil
@@ -253,7 +253,7 @@ func (f *Feed) finish() {
 // any: old if it matched, new if it matches. The event's slices are shared
 // with the other feeds: they must not be modified.
 func (f *Feed) event(e *entry, i int) (Event, bool) {
-	ch := &e.changes[i]
+	ch := ptr(e.changes.At(i))
 	mo := hasOld(ch) && (f.where == nil || f.where.Match(oldRec(ch)))
 	mn := hasNew(ch) && (f.where == nil || f.where.Match(newRec(ch)))
 	if !mo && !mn {

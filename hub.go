@@ -50,7 +50,7 @@ type entry struct {
 	coll    string
 	drop    bool
 	dropped collection.Collection // the collection the drop removed
-	changes []change
+	changes collection.Changes
 	size    int64 // bytes counted against the bounds
 	keep    int64 // more bytes counted against the history only (a drop's collection)
 
@@ -65,9 +65,9 @@ type eventParts struct{ id, old, new []byte }
 // eventParts returns the shared parts of the events of e.
 func (e *entry) eventParts() []eventParts {
 	e.prep.Do(func() {
-		e.parts = make([]eventParts, len(e.changes))
-		for i := range e.changes {
-			ch := &e.changes[i]
+		e.parts = make([]eventParts, e.changes.Len())
+		for i := range e.parts {
+			ch := ptr(e.changes.At(i))
 			rec := newRec(ch)
 			if hasOld(ch) {
 				rec = oldRec(ch)
@@ -98,6 +98,8 @@ func hasNew(c *change) bool { return c.New != "" }
 
 func oldRec(c *change) string { return recordOf(c.Old) }
 func newRec(c *change) string { return recordOf(c.New) }
+
+func ptr(c change) *change { return &c }
 
 func recordOf(key string) string {
 	if key == "" {
@@ -135,11 +137,12 @@ func entriesOf(steps []dbvalue.Step) []*entry {
 				c := cc.DroppedColl
 				out = append(out, &entry{pos: s.Seq, coll: cc.Name, drop: true, dropped: c, size: entryOverhead, keep: 100 * int64(c.Len())})
 			}
-			if len(cc.Changes) == 0 {
+			if cc.Changes.Len() == 0 {
 				continue
 			}
 			e := &entry{pos: s.Seq, coll: cc.Name, size: entryOverhead, changes: cc.Changes}
-			for _, ch := range cc.Changes {
+			for i := range cc.Changes.Len() {
+				ch := cc.Changes.At(i)
 				// Counted as the events carry it: id, old and new JSON.
 				e.size += int64(len(ch.Old)+len(ch.New)+len(recordOf(ch.Old))+len(recordOf(ch.New))) + entryOverhead
 			}

@@ -370,7 +370,7 @@ func checkRecorded(t *testing.T, seed int64, before *dbvalue.Value, s dbvalue.St
 			// collection; the difference is against before the write.
 			want[cc.Name] = diff(collection.Collection{}, s.After.Collection(cc.Name))
 		}
-		got[cc.Name] = asJSON(cc.Changes)
+		got[cc.Name] = asJSON(cc.Changes.All())
 	}
 	for name, w := range want {
 		if len(w) == 0 {

@@ -74,3 +74,54 @@ func (l *Log) Reset() {
 	}
 	l.Truncate(0)
 }
+
+// Changes is a list of record changes in id order, held compactly for the
+// change feeds' history, which keeps it for as long as it keeps the write:
+// when every change is an insert (a load), the new keys alone, 16 bytes a
+// change instead of 32.
+type Changes struct {
+	all      []Change
+	inserted []string // when all is nil: every change inserted this key
+}
+
+// MakeChanges returns chs as Changes, in storage of its own, exactly sized.
+func MakeChanges(chs []Change) Changes {
+	if len(chs) == 0 {
+		return Changes{}
+	}
+	for _, c := range chs {
+		if c.Old != "" {
+			return Changes{all: append([]Change(nil), chs...)}
+		}
+	}
+	ins := make([]string, len(chs))
+	for i, c := range chs {
+		ins[i] = c.New
+	}
+	return Changes{inserted: ins}
+}
+
+// Len returns the number of changes.
+func (c Changes) Len() int {
+	if c.all != nil {
+		return len(c.all)
+	}
+	return len(c.inserted)
+}
+
+// At returns the i-th change.
+func (c Changes) At(i int) Change {
+	if c.all != nil {
+		return c.all[i]
+	}
+	return Change{New: c.inserted[i]}
+}
+
+// All returns the changes as a new slice.
+func (c Changes) All() []Change {
+	out := make([]Change, c.Len())
+	for i := range out {
+		out[i] = c.At(i)
+	}
+	return out
+}

@@ -37,7 +37,7 @@ type CollChanges struct {
 	// the drop, if Dropped) and after it, in id order: inserted (Old ""),
 	// deleted (New "") or replaced by different JSON. A record the write
 	// changed several times appears once.
-	Changes []collection.Change
+	Changes collection.Changes
 }
 
 // dropped is a collection dropped by the current write.
@@ -176,7 +176,7 @@ func (t *Txn) stepChanges() []CollChanges {
 			}
 		}
 		cc.Changes = netChanges(es, name, &t.scratch)
-		if cc.Dropped || len(cc.Changes) > 0 {
+		if cc.Dropped || cc.Changes.Len() > 0 {
 			out = append(out, cc)
 		}
 	}
@@ -184,9 +184,9 @@ func (t *Txn) stepChanges() []CollChanges {
 }
 
 // netChanges returns the net record changes of the collection name in es
-// after its last drop, in id order, as an exactly sized slice (the change
-// feeds' history keeps it). scratch is reused between calls.
-func netChanges(es []collection.Logged, name string, scratch *[]collection.Change) []collection.Change {
+// after its last drop, in id order, in storage of their own (the change
+// feeds' history keeps them). scratch is reused between calls.
+func netChanges(es []collection.Logged, name string, scratch *[]collection.Change) collection.Changes {
 	chs := (*scratch)[:0]
 	for i := range es {
 		switch e := &es[i]; {
@@ -226,10 +226,7 @@ func netChanges(es []collection.Logged, name string, scratch *[]collection.Chang
 	}
 	chs = chs[:j]
 	*scratch = chs
-	if len(chs) == 0 {
-		return nil
-	}
-	out := slices.Clone(chs)
+	out := collection.MakeChanges(chs)
 	clear(chs)
 	return out
 }

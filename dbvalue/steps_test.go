@@ -54,7 +54,7 @@ func renderStep(s Step) string {
 			cc.DroppedColl.Scan(func(_, r string) bool { b.WriteString(r); return true })
 			b.WriteString(")")
 		}
-		for _, ch := range cc.Changes {
+		for _, ch := range cc.Changes.All() {
 			o, n := "-", "-"
 			if ch.Old != "" {
 				o = index.RecordOf(ch.Old)
