@@ -184,10 +184,10 @@ func (f *Feed) next(ctx context.Context, wait bool) (Event, error) {
 	}
 	for {
 		if f.cur != nil {
-			for f.ci < len(f.cur.changes) {
+			for f.ci < f.cur.changes.Len() {
 				f.ci++
 				if ev, ok := f.event(f.cur, f.ci-1); ok {
-					if f.ci == len(f.cur.changes) {
+					if f.ci == f.cur.changes.Len() {
 						f.finish()
 					}
 					return ev, nil
@@ -253,18 +253,18 @@ func (f *Feed) finish() {
 // any: old if it matched, new if it matches. The event's slices are shared
 // with the other feeds: they must not be modified.
 func (f *Feed) event(e *entry, i int) (Event, bool) {
-	ch := &e.changes[i]
-	mo := ch.hasOld() && (f.where == nil || f.where.Match(ch.oldRec()))
-	mn := ch.hasNew() && (f.where == nil || f.where.Match(ch.newRec()))
+	ch := ptr(e.changes.At(i))
+	mo := hasOld(ch) && (f.where == nil || f.where.Match(oldRec(ch)))
+	mn := hasNew(ch) && (f.where == nil || f.where.Match(newRec(ch)))
 	if !mo && !mn {
 		return Event{}, false
 	}
 	p := &e.eventParts()[i]
 	ev := Event{Position: e.pos, ID: p.id}
 	switch {
-	case !ch.hasOld():
+	case !hasOld(ch):
 		ev.Op = "insert"
-	case !ch.hasNew():
+	case !hasNew(ch):
 		ev.Op = "delete"
 	default:
 		ev.Op = "update"

@@ -1,7 +1,6 @@
 package fleetdb
 
 import (
-	"slices"
 	"sync"
 	"sync/atomic"
 
@@ -16,8 +15,8 @@ import (
 //
 // publish runs on the goroutine that publishes values (the write queue's,
 // or the Raft FSM's), after the value is durable/committed and stored for
-// readers; it computes the changes of each write from the frozen values
-// the write left (dbvalue.Step), appends them to the history and to the
+// readers; it turns the changes each write recorded (dbvalue.Step) into
+// history entries, appends them to the history and to the
 // queue of every feed on their collection. It never waits for a feed: a
 // feed whose unconsumed events pass its bound is ended instead. Watch and
 // the feeds' consumers take mu briefly.
@@ -40,10 +39,6 @@ type hub struct {
 	// the open ones), feeds ended for falling behind.
 	open, sent, behind atomic.Int64
 
-	// scratch collects the changes of one entry (publishing goroutine
-	// only).
-	scratch []change
-
 	// onSteps, when set (tests), sees every published step first.
 	onSteps func([]dbvalue.Step)
 }
@@ -55,7 +50,7 @@ type entry struct {
 	coll    string
 	drop    bool
 	dropped collection.Collection // the collection the drop removed
-	changes []change
+	changes collection.Changes
 	size    int64 // bytes counted against the bounds
 	keep    int64 // more bytes counted against the history only (a drop's collection)
 
@@ -70,19 +65,20 @@ type eventParts struct{ id, old, new []byte }
 // eventParts returns the shared parts of the events of e.
 func (e *entry) eventParts() []eventParts {
 	e.prep.Do(func() {
-		e.parts = make([]eventParts, len(e.changes))
-		for i, ch := range e.changes {
-			rec := ch.newRec()
-			if ch.hasOld() {
-				rec = ch.oldRec()
+		e.parts = make([]eventParts, e.changes.Len())
+		for i := range e.parts {
+			ch := ptr(e.changes.At(i))
+			rec := newRec(ch)
+			if hasOld(ch) {
+				rec = oldRec(ch)
 			}
 			p := &e.parts[i]
 			p.id = []byte(gjson.Get(rec, "id").Raw)
-			if ch.hasOld() {
-				p.old = []byte(ch.oldRec())
+			if hasOld(ch) {
+				p.old = []byte(oldRec(ch))
 			}
-			if ch.hasNew() {
-				p.new = []byte(ch.newRec())
+			if hasNew(ch) {
+				p.new = []byte(newRec(ch))
 			}
 		}
 	})
@@ -95,23 +91,15 @@ func (e *entry) eventParts() []eventParts {
 // change are what the history holds for each record a write touched (the
 // blocks themselves are the records', shared with the database while the
 // record lives).
-type change struct{ oldKey, newKey string }
+type change = collection.Change
 
-func (c *change) hasOld() bool { return c.oldKey != "" }
-func (c *change) hasNew() bool { return c.newKey != "" }
+func hasOld(c *change) bool { return c.Old != "" }
+func hasNew(c *change) bool { return c.New != "" }
 
-// id returns the record's encoded id.
-func (c *change) id() string {
-	if c.hasOld() {
-		return c.oldKey
-	}
-	return c.newKey
-}
+func oldRec(c *change) string { return recordOf(c.Old) }
+func newRec(c *change) string { return recordOf(c.New) }
 
-// oldRec and newRec return the record's JSON before and after ("" for
-// none).
-func (c *change) oldRec() string { return recordOf(c.oldKey) }
-func (c *change) newRec() string { return recordOf(c.newKey) }
+func ptr(c change) *change { return &c }
 
 func recordOf(key string) string {
 	if key == "" {
@@ -134,54 +122,31 @@ func newHub(opts Options, v *dbvalue.Value) *hub {
 	return h
 }
 
-// entriesOf computes the entries of the steps, in order: for each write its
-// drops, then its record changes by collection name.
-func entriesOf(steps []dbvalue.Step, scratch *[]change) []*entry {
+// entriesOf makes the history entries of the steps, in order: for each
+// write and each collection it changed (by name), the drop if it dropped
+// it, then its record changes.
+func entriesOf(steps []dbvalue.Step) []*entry {
 	var out []*entry
 	for _, s := range steps {
-		dropped := map[string]bool{}
-		for _, name := range s.Dropped {
-			if dropped[name] {
+		for _, cc := range s.Colls {
+			if cc.Dropped {
+				// The entry keeps the dropped collection alive (for
+				// initial records at an earlier position): count it,
+				// about 100 bytes a record, so that a large drop leaves
+				// the history soon.
+				c := cc.DroppedColl
+				out = append(out, &entry{pos: s.Seq, coll: cc.Name, drop: true, dropped: c, size: entryOverhead, keep: 100 * int64(c.Len())})
+			}
+			if cc.Changes.Len() == 0 {
 				continue
 			}
-			dropped[name] = true
-			// The entry keeps the dropped collection alive (for initial
-			// records at an earlier position): count it, about 100 bytes
-			// a record, so that a large drop leaves the history soon.
-			c := s.Before.Collection(name)
-			out = append(out, &entry{pos: s.Seq, coll: name, drop: true, dropped: c, size: entryOverhead, keep: 100 * int64(c.Len())})
-		}
-		diff := func(name string, old, new collection.Collection) {
-			e := &entry{pos: s.Seq, coll: name, size: entryOverhead}
-			chs := (*scratch)[:0]
-			collection.DiffRecordKeys(old, new, func(ko, kn string) bool {
-				chs = append(chs, change{oldKey: ko, newKey: kn})
+			e := &entry{pos: s.Seq, coll: cc.Name, size: entryOverhead, changes: cc.Changes}
+			for i := range cc.Changes.Len() {
+				ch := cc.Changes.At(i)
 				// Counted as the events carry it: id, old and new JSON.
-				e.size += int64(len(ko)+len(kn)+len(recordOf(ko))+len(recordOf(kn))) + entryOverhead
-				return true
-			})
-			*scratch = chs
-			if len(chs) > 0 {
-				// Exactly sized: the history holds this slice for as long
-				// as the entry is kept.
-				e.changes = slices.Clone(chs)
-				clear(chs)
-				out = append(out, e)
+				e.size += int64(len(ch.Old)+len(ch.New)+len(recordOf(ch.Old))+len(recordOf(ch.New))) + entryOverhead
 			}
-		}
-		dbvalue.DiffCollections(s.Before, s.After, func(name string, old, new collection.Collection) bool {
-			if !dropped[name] {
-				diff(name, old, new)
-			}
-			return true
-		})
-		// A dropped collection's records went with the drop: whatever it
-		// holds after the write was inserted after it.
-		for _, name := range s.Dropped {
-			if dropped[name] {
-				dropped[name] = false
-				diff(name, collection.Collection{}, s.After.Collection(name))
-			}
+			out = append(out, e)
 		}
 	}
 	return out
@@ -190,7 +155,7 @@ func entriesOf(steps []dbvalue.Step, scratch *[]change) []*entry {
 // publish records the changes of steps (already durable/committed) and
 // makes v the current value. It runs on the publishing goroutine.
 func (h *hub) publish(steps []dbvalue.Step, v *dbvalue.Value) {
-	entries := entriesOf(steps, &h.scratch)
+	entries := entriesOf(steps)
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	if h.onSteps != nil {

@@ -83,6 +83,11 @@ type Options struct {
 	WatchBuffer int64
 	// MaxSnapshots bounds the open pinned snapshots (docs/changefeeds.md; 0: 1024).
 	MaxSnapshots int
+
+	// keepStates (tests) makes the writer keep the value after every
+	// write in its step (dbvalue.Txn.KeepStates), to check the recorded
+	// changes against.
+	keepStates bool
 }
 
 // Defaults of the change feed and pinned snapshot bounds.

@@ -164,9 +164,9 @@ func newInitialIter(now collection.Collection, backlog []*entry, coll string, p 
 			it.base, it.over = e.dropped, map[string]string{}
 			continue
 		}
-		for j := len(e.changes) - 1; j >= 0; j-- {
-			ch := &e.changes[j]
-			it.over[ch.id()] = ch.oldRec() // "" when it had none
+		for j := e.changes.Len() - 1; j >= 0; j-- {
+			ch := ptr(e.changes.At(j))
+			it.over[ch.ID()] = oldRec(ch) // "" when it had none
 		}
 	}
 	for id := range it.over {

@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/fleetdb-go/fleetdb/collection"
 	"github.com/fleetdb-go/fleetdb/dbvalue"
 	"github.com/fleetdb-go/fleetdb/query"
 	"github.com/tidwall/gjson"
@@ -62,6 +63,17 @@ func (g watchGen) write() string {
 		return `["clear"]`
 	case k < 95:
 		return fmt.Sprintf(`["create-index",%q,"n"]`, c)
+	case k < 97:
+		// One write that changes records several times: put, update, put
+		// back, delete again; or a write that fails after changes and a
+		// drop (rolled back, so it changes nothing).
+		id := g.rng.Intn(40)
+		if g.rng.Intn(3) == 0 {
+			return fmt.Sprintf(`["multi-write",[["put",%q,%s],["drop-collection","b"],["insert","a",[{"id":%d},{"id":%d}]]]]`, c, g.record(), id, id)
+		}
+		rec := fmt.Sprintf(`{"id":%d,"n":%d,"tag":"x"}`, id, g.rng.Intn(10))
+		return fmt.Sprintf(`["multi-write",[["put",%q,%s],["update",%q,{"n":99},{"where":["=","id",%d]}],["put",%q,%s],["delete",%q,{"where":%s}]]]`,
+			c, rec, c, id, c, rec, c, g.where())
 	default:
 		return fmt.Sprintf(`["multi-write",[["delete",%q,{"where":%s}],["put",%q,%s],["drop-collection","b"],["put","b",%s]]]`, c, g.where(), c, g.record(), g.record())
 	}
@@ -111,7 +123,7 @@ func runWatchModel(t *testing.T, persistent bool) {
 	seed := time.Now().UnixNano()
 	t.Logf("seed %d", seed)
 	rng := rand.New(rand.NewSource(seed))
-	opts := Options{MaxBatch: 8}
+	opts := Options{MaxBatch: 8, keepStates: true}
 	if persistent {
 		opts.Path = t.TempDir() + "/w.fdb"
 		opts.Sync = SyncNever
@@ -129,6 +141,11 @@ func runWatchModel(t *testing.T, persistent bool) {
 		mu.Lock()
 		defer mu.Unlock()
 		for _, s := range steps {
+			if prev, ok := states[s.Seq-1]; ok {
+				checkRecorded(t, seed, prev, s)
+			} else {
+				t.Errorf("seed %d: step at %d without a state before it", seed, s.Seq)
+			}
 			states[s.Seq] = s.After
 		}
 	}
@@ -316,4 +333,56 @@ func sorted(m map[string]string) []string {
 	}
 	sort.Strings(out)
 	return out
+}
+
+// checkRecorded checks the changes a step recorded as its write made them
+// against the difference between the database before and after it.
+func checkRecorded(t *testing.T, seed int64, before *dbvalue.Value, s dbvalue.Step) {
+	t.Helper()
+	type rc struct{ old, new string }
+	asJSON := func(chs []collection.Change) []rc {
+		var out []rc
+		for i := range chs {
+			out = append(out, rc{oldRec(&chs[i]), newRec(&chs[i])})
+		}
+		return out
+	}
+	diff := func(old, new collection.Collection) []rc {
+		var chs []collection.Change
+		collection.DiffRecordKeys(old, new, func(o, n string) bool {
+			chs = append(chs, collection.Change{Old: o, New: n})
+			return true
+		})
+		return asJSON(chs)
+	}
+	want := map[string][]rc{}
+	dbvalue.DiffCollections(before, s.After, func(name string, old, new collection.Collection) bool {
+		want[name] = diff(old, new)
+		return true
+	})
+	got := map[string][]rc{}
+	for _, cc := range s.Colls {
+		if cc.Dropped {
+			if d := diff(before.Collection(cc.Name), cc.DroppedColl); len(d) > 0 {
+				t.Errorf("seed %d: step %d dropped %s, but the collection it kept differs from the one before: %v", seed, s.Seq, cc.Name, d)
+			}
+			// Recorded: the drop, then what the write put in the empty
+			// collection; the difference is against before the write.
+			want[cc.Name] = diff(collection.Collection{}, s.After.Collection(cc.Name))
+		}
+		got[cc.Name] = asJSON(cc.Changes.All())
+	}
+	for name, w := range want {
+		if len(w) == 0 {
+			delete(want, name)
+		}
+	}
+	for name, g := range got {
+		if len(g) == 0 {
+			delete(got, name)
+		}
+	}
+	if fmt.Sprint(got) != fmt.Sprint(want) {
+		t.Errorf("seed %d: step %d recorded\n%v\nthe states differ by\n%v", seed, s.Seq, got, want)
+	}
 }

@@ -64,7 +64,10 @@ func (w *writer) Apply(batch []*writeReq) error {
 		w.buf = nil
 	}
 	w.buf, w.spans = w.buf[:0], w.spans[:0]
-	w.txn = db.cur.Load().Begin()
+	w.txn = db.cur.Load().BeginSteps()
+	if db.opts.keepStates {
+		w.txn.KeepStates()
+	}
 	for _, r := range batch {
 		if r.compact {
 			continue

@@ -93,7 +93,7 @@ func (c *Collection) ownIndexes(e *btree.Edit) {
 }
 
 // Insert adds a record whose id is not in the collection.
-func (c Collection) Insert(e *btree.Edit, id, rec string) Collection {
+func (c Collection) Insert(e *btree.Edit, id, rec string, log *Log) Collection {
 	var scratch [keyScratch]byte
 	var endsArr [maxStackIndexes]int
 	var outArr [maxStackIndexes]string
@@ -101,6 +101,7 @@ func (c Collection) Insert(e *btree.Edit, id, rec string) Collection {
 	out := keySlots(outArr[:], len(ends))
 	_, bid := index.NewBlock(rec, id, keys, ends, out)
 	c.records = c.records.Set(e, bid, struct{}{})
+	log.add("", bid)
 	if len(c.indexes) == 0 {
 		return c
 	}
@@ -119,11 +120,11 @@ func (c Collection) Insert(e *btree.Edit, id, rec string) Collection {
 // run, when not nil, may run parts of a large batch concurrently
 // (parallel.go), so rec may then be called concurrently (for different i)
 // and must not change anything.
-func (c Collection) InsertMany(e *btree.Edit, n int, rec func(i int) (id, json string), run Runner) Collection {
+func (c Collection) InsertMany(e *btree.Edit, n int, rec func(i int) (id, json string), run Runner, log *Log) Collection {
 	if n < minSortedBatch {
 		for i := range n {
 			id, js := rec(i)
-			c = c.Insert(e, id, js)
+			c = c.Insert(e, id, js, log)
 		}
 		return c
 	}
@@ -170,6 +171,9 @@ func (c Collection) InsertMany(e *btree.Edit, n int, rec func(i int) (id, json s
 		}
 		c.indexes[t-1] = ix
 	})
+	for _, id := range ids { // sorted by now
+		log.add("", id)
+	}
 	return c
 }
 
@@ -178,11 +182,12 @@ func (c Collection) InsertMany(e *btree.Edit, n int, rec func(i int) (id, json s
 const minSortedBatch = 16
 
 // Put inserts the record or replaces the record with the same id.
-func (c Collection) Put(e *btree.Edit, id, rec string) Collection {
-	old, ok := c.Get(id)
+func (c Collection) Put(e *btree.Edit, id, rec string, log *Log) Collection {
+	oldKey, _, ok := c.records.GetKey(id)
 	if !ok {
-		return c.Insert(e, id, rec)
+		return c.Insert(e, id, rec, log)
 	}
+	old := index.RecordOf(oldKey)
 	var oldScratch, scratch [keyScratch]byte
 	var oldEndsArr, endsArr [maxStackIndexes]int
 	var outArr [maxStackIndexes]string
@@ -191,6 +196,7 @@ func (c Collection) Put(e *btree.Edit, id, rec string) Collection {
 	out := keySlots(outArr[:], len(ends))
 	_, bid := index.NewBlock(rec, id, keys, ends, out)
 	c.records = c.records.Set(e, bid, struct{}{}) // the new block's id replaces the old one's
+	log.add(oldKey, bid)
 	if len(c.indexes) == 0 {
 		return c
 	}
@@ -204,11 +210,13 @@ func (c Collection) Put(e *btree.Edit, id, rec string) Collection {
 }
 
 // Delete removes the record with encoded id id, if present.
-func (c Collection) Delete(e *btree.Edit, id string) Collection {
-	old, ok := c.Get(id)
+func (c Collection) Delete(e *btree.Edit, id string, log *Log) Collection {
+	oldKey, _, ok := c.records.GetKey(id)
 	if !ok {
 		return c
 	}
+	old := index.RecordOf(oldKey)
+	log.add(oldKey, "")
 	if len(c.indexes) > 0 {
 		c.ownIndexes(e)
 		var scratch [keyScratch]byte

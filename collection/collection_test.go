@@ -70,8 +70,8 @@ func TestCollectionBasics(t *testing.T) {
 		t.Fatal("the zero collection is not empty")
 	}
 	id := func(n int) string { return index.EncodeJSON(strconv.Itoa(n)) }
-	c = c.Insert(e, id(1), `{"id":1,"a":5}`)
-	c = c.Insert(e, id(2), `{"id":2,"a":3}`)
+	c = c.Insert(e, id(1), `{"id":1,"a":5}`, nil)
+	c = c.Insert(e, id(2), `{"id":2,"a":3}`, nil)
 	check(t, c, "insert")
 	c, ok := c.CreateIndex(e, spec(t, `"a"`))
 	if !ok {
@@ -82,12 +82,12 @@ func TestCollectionBasics(t *testing.T) {
 		t.Fatal(`CreateIndex created [["a","asc"]] next to "a"`)
 	}
 	c, _ = c.CreateIndex(e, spec(t, `[["a","desc"],"id"]`))
-	c = c.Put(e, id(2), `{"id":2,"a":9}`)
+	c = c.Put(e, id(2), `{"id":2,"a":9}`, nil)
 	check(t, c, "put replaces")
-	c = c.Put(e, id(3), `{"id":3}`)
+	c = c.Put(e, id(3), `{"id":3}`, nil)
 	check(t, c, "put inserts")
-	c = c.Delete(e, id(1))
-	c = c.Delete(e, id(42)) // absent: nothing happens
+	c = c.Delete(e, id(1), nil)
+	c = c.Delete(e, id(42), nil) // absent: nothing happens
 	check(t, c, "delete")
 	if c.Len() != 2 || c.Has(id(1)) || !c.Has(id(3)) {
 		t.Fatalf("records: %s", dump(c))
@@ -106,8 +106,8 @@ func TestCollectionBasics(t *testing.T) {
 		t.Fatal("DropIndex dropped twice")
 	}
 	check(t, c, "drop index")
-	c = c.Delete(e, id(2))
-	c = c.Delete(e, id(3))
+	c = c.Delete(e, id(2), nil)
+	c = c.Delete(e, id(3), nil)
 	if c.IsEmpty() {
 		t.Fatal("a collection with an index is empty")
 	}
@@ -173,16 +173,16 @@ func TestCollectionModel(t *testing.T) {
 					continue
 				}
 				rec := record(num)
-				c = c.Insert(e, id, rec)
+				c = c.Insert(e, id, rec, nil)
 				model[id] = rec
 				what = "insert " + rec
 			case x < 60:
 				rec := record(num)
-				c = c.Put(e, id, rec)
+				c = c.Put(e, id, rec, nil)
 				model[id] = rec
 				what = "put " + rec
 			case x < 85:
-				c = c.Delete(e, id)
+				c = c.Delete(e, id, nil)
 				delete(model, id)
 				what = "delete " + strconv.Itoa(num)
 			case x < 93:
@@ -256,7 +256,7 @@ func TestFromRecords(t *testing.T) {
 	for i := 0; i < 500; i++ {
 		id := index.EncodeJSON(strconv.Itoa(i))
 		rec := fmt.Sprintf(`{"id":%d,"a":%d,"b":"%c"}`, i, i%7, 'a'+rune(i%5))
-		c = c.Insert(e, id, rec)
+		c = c.Insert(e, id, rec, nil)
 		if err := b.Add(id, rec); err != nil {
 			t.Fatal(err)
 		}

@@ -38,12 +38,12 @@ func TestWritesCopyRecords(t *testing.T) {
 	e := btree.NewEdit()
 	want := map[int]string{}
 	for i := range 10 { // Insert
-		c = c.Insert(e, view(id(i)), view(rec(i, i)))
+		c = c.Insert(e, view(id(i)), view(rec(i, i)), nil)
 		want[i] = rec(i, i)
 		scrub()
 	}
 	for i := range 5 { // Put over existing records and new ones
-		c = c.Put(e, view(id(i*3)), view(rec(i*3, 100+i)))
+		c = c.Put(e, view(id(i*3)), view(rec(i*3, 100+i)), nil)
 		want[i*3] = rec(i*3, 100+i)
 		scrub()
 	}
@@ -52,7 +52,7 @@ func TestWritesCopyRecords(t *testing.T) {
 		ids[j], recs[j] = view(id(100+j)), view(rec(100+j, j%3))
 		want[100+j] = rec(100+j, j%3)
 	}
-	c = c.InsertMany(e, 40, func(j int) (string, string) { return ids[j], recs[j] }, nil)
+	c = c.InsertMany(e, 40, func(j int) (string, string) { return ids[j], recs[j] }, nil, nil)
 	scrub()
 	b := NewBuilder(specs) // the snapshot loader's path
 	for i := range 10 {

@@ -60,9 +60,9 @@ func TestInsertMany(t *testing.T) {
 				}
 				before, beforeDump := many, dump(many)
 				for i := range bi {
-					one = one.Insert(e, bi[i], br[i])
+					one = one.Insert(e, bi[i], br[i], nil)
 				}
-				many = many.InsertMany(e, len(bi), func(i int) (string, string) { return bi[i], br[i] }, run)
+				many = many.InsertMany(e, len(bi), func(i int) (string, string) { return bi[i], br[i] }, run, nil)
 				what := fmt.Sprintf("%d indexes, edit %v, runner %v, batch of %d", nIdx, e != nil, run != nil, len(bi))
 				check(t, many, what)
 				if dump(many) != dump(one) {

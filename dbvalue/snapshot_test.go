@@ -23,7 +23,7 @@ func buildValue(t testing.TB, n int) *Value {
 		}
 		for i := 0; i < n; i++ {
 			js := fmt.Sprintf(`{"id":%d,"x":%d,"y":"%s-%d","pad":"%0100d"}`, i, i%7, name, i%3, i)
-			c = c.Insert(txn.Edit(), index.EncodeValue(gjson.Get(js, "id")), js)
+			c = c.Insert(txn.Edit(), index.EncodeValue(gjson.Get(js, "id")), js, nil)
 		}
 		txn.SetCollection(name, c)
 	}
@@ -80,7 +80,7 @@ func TestSnapshotRoundTrip(t *testing.T) {
 	txn := got.Begin()
 	c := txn.Collection("a")
 	js := `{"id":-1,"x":1,"y":"q"}`
-	c = c.Insert(txn.Edit(), index.EncodeValue(gjson.Get(js, "id")), js)
+	c = c.Insert(txn.Edit(), index.EncodeValue(gjson.Get(js, "id")), js, nil)
 	txn.SetCollection("a", c)
 	if err := txn.Commit().Check(); err != nil {
 		t.Fatal(err)
@@ -131,14 +131,14 @@ func TestHashIgnoresHistory(t *testing.T) {
 	txn := a.Begin()
 	c := txn.Collection("b")
 	js, _ := c.Get(index.EncodeValue(gjson.Parse("7")))
-	c = c.Delete(txn.Edit(), index.EncodeValue(gjson.Parse("7")))
+	c = c.Delete(txn.Edit(), index.EncodeValue(gjson.Parse("7")), nil)
 	txn.SetCollection("b", c)
 	mid := txn.Commit()
 	if mid.Hash() == a.Hash() {
 		t.Fatal("hash did not change after a delete")
 	}
 	txn = mid.Begin()
-	c = txn.Collection("b").Insert(txn.Edit(), index.EncodeValue(gjson.Parse("7")), js)
+	c = txn.Collection("b").Insert(txn.Edit(), index.EncodeValue(gjson.Parse("7")), js, nil)
 	txn.SetCollection("b", c)
 	if txn.Commit().Hash() != a.Hash() {
 		t.Fatal("same contents, different hash")

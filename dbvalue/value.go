@@ -69,18 +69,28 @@ type Txn struct {
 	colls btree.Tree[collection.Collection]
 	seq   uint64
 
-	// For change feeds (steps.go): the value the transaction began on,
-	// the state after the last Step (nil before the first), the steps so
-	// far and the collections dropped by the current write.
-	base     btree.Tree[collection.Collection]
-	stepBase *Value
-	steps    []Step
-	dropped  []string
+	// For change feeds (steps.go): the record changes of the current
+	// write, the collections it dropped, the steps so far.
+	log        collection.Log
+	dropped    []dropped
+	steps      []Step
+	scratch    []collection.Change
+	recording  bool
+	keepStates bool
 }
 
-// Begin starts a transaction on v.
+// Begin starts a transaction on v that records no changes (log replay,
+// tests): Step must not be called on it.
 func (v *Value) Begin() *Txn {
-	return &Txn{edit: btree.NewEdit(), colls: v.colls, seq: v.Seq, base: v.colls}
+	return &Txn{edit: btree.NewEdit(), colls: v.colls, seq: v.Seq}
+}
+
+// BeginSteps starts a transaction on v that records what each write
+// changes, as a Step, for the change feeds (steps.go).
+func (v *Value) BeginSteps() *Txn {
+	t := v.Begin()
+	t.recording = true
+	return t
 }
 
 // Edit returns the token under which the transaction changes trees.
@@ -111,12 +121,13 @@ func (t *Txn) SetCollection(name string, c collection.Collection) {
 
 // DropCollection removes the named collection; it reports whether it existed.
 func (t *Txn) DropCollection(name string) bool {
-	var ok bool
-	t.colls, ok = t.colls.Delete(t.edit, name)
-	if ok {
-		t.noteDrop(name)
+	c, ok := t.colls.Get(name)
+	if !ok {
+		return false
 	}
-	return ok
+	t.noteDrop(name, c)
+	t.colls, _ = t.colls.Delete(t.edit, name)
+	return true
 }
 
 // Clear removes every collection and returns how many there were.
@@ -136,13 +147,14 @@ func (t *Txn) View() *Value { return &Value{colls: t.colls, Seq: t.seq} }
 type Savepoint struct {
 	colls   btree.Tree[collection.Collection]
 	dropped int
+	logged  int
 }
 
 // Savepoint records the current state. Later changes use a new edit token,
 // so the recorded trees are not changed by them.
 func (t *Txn) Savepoint() Savepoint {
 	t.edit = btree.NewEdit()
-	return Savepoint{colls: t.colls, dropped: len(t.dropped)}
+	return Savepoint{colls: t.colls, dropped: len(t.dropped), logged: t.log.Len()}
 }
 
 // Rollback returns the transaction to a savepoint.
@@ -150,6 +162,7 @@ func (t *Txn) Rollback(sp Savepoint) {
 	t.edit = btree.NewEdit()
 	t.colls = sp.colls
 	t.dropped = t.dropped[:sp.dropped]
+	t.log.Truncate(sp.logged)
 }
 
 // SetSeq sets the log position the committed value will reflect.
@@ -160,6 +173,5 @@ func (t *Txn) Commit() *Value {
 	v := &Value{colls: t.colls, Seq: t.seq}
 	t.edit = nil
 	t.colls = btree.Tree[collection.Collection]{}
-	t.base, t.stepBase = btree.Tree[collection.Collection]{}, nil
 	return v
 }

@@ -40,7 +40,7 @@ func mustCheck(tb testing.TB, v *Value) {
 
 func insert(t *Txn, coll string, n int) {
 	id := index.EncodeJSON(strconv.Itoa(n))
-	c := t.Collection(coll).Put(t.Edit(), id, fmt.Sprintf(`{"id":%d,"a":%d}`, n, n%3))
+	c := t.Collection(coll).Put(t.Edit(), id, fmt.Sprintf(`{"id":%d,"a":%d}`, n, n%3), nil)
 	t.SetCollection(coll, c)
 }
 
@@ -75,7 +75,7 @@ func TestTxnValues(t *testing.T) {
 	sp := txn.Savepoint()
 	atSavepoint := render(txn.View())
 	for i := 0; i < 100; i++ {
-		c := txn.Collection("a").Delete(txn.Edit(), index.EncodeJSON(strconv.Itoa(i)))
+		c := txn.Collection("a").Delete(txn.Edit(), index.EncodeJSON(strconv.Itoa(i)), nil)
 		txn.SetCollection("a", c)
 	}
 	insert(txn, "d", 1)
@@ -101,7 +101,7 @@ func TestTxnValues(t *testing.T) {
 	txn = v2.Begin()
 	c = txn.Collection("c")
 	c.Scan(func(id, _ string) bool {
-		c = c.Delete(txn.Edit(), id)
+		c = c.Delete(txn.Edit(), id, nil)
 		return true
 	})
 	txn.SetCollection("c", c)
@@ -133,7 +133,7 @@ func TestCollectionNameOwned(t *testing.T) {
 		req := `["insert","people",` + strings.Repeat(" ", 1<<10) + `]`
 		name := req[len(`["insert","`):len(`["insert","people`)]
 		txn := v.Begin()
-		c := txn.Collection(name).Insert(txn.Edit(), index.EncodeJSON(strconv.Itoa(i)), `{"id":`+strconv.Itoa(i)+`}`)
+		c := txn.Collection(name).Insert(txn.Edit(), index.EncodeJSON(strconv.Itoa(i)), `{"id":`+strconv.Itoa(i)+`}`, nil)
 		txn.SetCollection(name, c)
 		v = txn.Commit()
 		v.Each(func(n string, _ collection.Collection) bool {

@@ -12,15 +12,20 @@
 //	null    01
 //	false   02
 //	true    03
-//	number  04 | 8 B order-preserving double | 2 B residual
+//	number  04 | order-preserving double, trailing 00 bytes dropped,
+//	             00 escaped as 00 FF | 00 01, or 00 00|02 and a 2 B residual
 //	string  05 | bytes, 00 escaped as 00 FF | 00 01
 //	array   06 | element encodings ...      | 00
 //	object  07 | (key as string, value) ... sorted by key bytes | 00
 //
 // Integers within int64 are exact: the residual orders integers whose
-// doubles round to the same value. The encoding is prefix-free, so
-// encodings concatenate into compound keys and complement into descending
-// components without changing the order of the others.
+// doubles round to the same value. Dropping the double's trailing zero bytes
+// makes small integers short (an id below 2^21 takes 6 bytes, not 11; every
+// key of a record holds its id); AppendNumber explains why the order is
+// that of the fixed 11-byte form, which TestNumberEncodingOrder checks. The
+// encoding is prefix-free, so encodings concatenate into compound keys and
+// complement into descending components without changing the order of the
+// others.
 //
 // # Entry keys
 //

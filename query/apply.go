@@ -33,9 +33,9 @@ func Apply(dst []byte, txn *dbvalue.Txn, q Query, env *Env) ([]byte, error) {
 		if err := checkBatchIDs(q.Records, nil); err != nil {
 			return nil, err
 		}
-		e := txn.Edit()
+		e, log := txn.Edit(), txn.Log(q.Coll)
 		for _, r := range q.Records {
-			c = c.Put(e, r.ID, r.JSON)
+			c = c.Put(e, r.ID, r.JSON, log)
 		}
 		txn.SetCollection(q.Coll, c)
 		if fx != nil {
@@ -48,13 +48,13 @@ func Apply(dst []byte, txn *dbvalue.Txn, q Query, env *Env) ([]byte, error) {
 		c := txn.Collection(q.Coll)
 		ids := PlanFind(q.Coll, c, q.Find).IDs()
 		var old []string
-		e := txn.Edit()
+		e, log := txn.Edit(), txn.Log(q.Coll)
 		for _, id := range ids {
 			if fx != nil {
 				r, _ := c.Get(id)
 				old = append(old, r)
 			}
-			c = c.Delete(e, id)
+			c = c.Delete(e, id, log)
 		}
 		txn.SetCollection(q.Coll, c)
 		if fx != nil {
@@ -131,7 +131,7 @@ func applyInsert(dst []byte, txn *dbvalue.Txn, q Insert, fx *Effects, run collec
 	}
 	c = c.InsertMany(txn.Edit(), len(q.Records), func(i int) (string, string) {
 		return q.Records[i].ID, q.Records[i].JSON
-	}, run)
+	}, run, txn.Log(q.Coll))
 	txn.SetCollection(q.Coll, c)
 	if fx != nil {
 		fx.insert("insert", q.Coll, q.Records)
@@ -142,7 +142,7 @@ func applyInsert(dst []byte, txn *dbvalue.Txn, q Insert, fx *Effects, run collec
 func applyUpdate(dst []byte, txn *dbvalue.Txn, q Update, fx *Effects) []byte {
 	c := txn.Collection(q.Coll)
 	ids := PlanFind(q.Coll, c, q.Find).IDs()
-	e := txn.Edit()
+	e, log := txn.Edit(), txn.Log(q.Coll)
 	var (
 		buf []byte
 		put []string
@@ -151,7 +151,7 @@ func applyUpdate(dst []byte, txn *dbvalue.Txn, q Update, fx *Effects) []byte {
 		old, _ := c.Get(id)
 		buf = Merge(buf[:0], old, q.Changes)
 		rec := string(buf)
-		c = c.Put(e, id, rec)
+		c = c.Put(e, id, rec, log)
 		if fx != nil {
 			put = append(put, rec)
 		}

@@ -50,3 +50,14 @@ func BenchmarkParseSelect(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkParsePoint reads a get by id on the point path (point.go).
+func BenchmarkParsePoint(b *testing.B) {
+	req := []byte(`["select","people",{"where":["=","id",123456]}]`)
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, ok := ParsePoint(req); !ok {
+			b.Fatal("not a point read")
+		}
+	}
+}

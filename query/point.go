@@ -54,13 +54,13 @@ func ParsePoint(req []byte) (p Point, ok bool) {
 	p.limit = -1
 	s := scanner{b: req}
 	s.ws()
-	if !s.lit(`[`) || !s.lit(`"select"`) || !s.lit(`,`) {
+	if !s.lits(`["select",`, `[`, `"select"`, `,`) {
 		return p, false
 	}
 	if p.coll, ok = s.str(); !ok || len(p.coll) == 0 {
 		return p, false
 	}
-	if !s.lit(`,`) || !s.lit(`{`) || !s.lit(`"where"`) || !s.lit(`:`) || !s.lit(`[`) || !s.lit(`"="`) || !s.lit(`,`) {
+	if !s.lits(`,{"where":["=",`, `,`, `{`, `"where"`, `:`, `[`, `"="`, `,`) {
 		return p, false
 	}
 	if p.attr, ok = s.str(); !ok || !validPathText(p.attr) || !s.lit(`,`) {
@@ -284,6 +284,24 @@ func (s *scanner) lit(t string) bool {
 	}
 	s.i += len(t)
 	s.ws()
+	return true
+}
+
+// lits consumes the literal tokens toks in order, with any whitespace
+// between them; compact, their concatenation, is tried first: most requests
+// are written without whitespace, and one comparison is cheaper than a
+// token at a time.
+func (s *scanner) lits(compact string, toks ...string) bool {
+	if len(s.b)-s.i >= len(compact) && string(s.b[s.i:s.i+len(compact)]) == compact {
+		s.i += len(compact)
+		s.ws()
+		return true
+	}
+	for _, t := range toks {
+		if !s.lit(t) {
+			return false
+		}
+	}
 	return true
 }
 

@@ -81,7 +81,7 @@ func (f *fsm) ApplyBatch(logs []*raft.Log) []any {
 		switch l.Data[0] {
 		case entryWrites:
 			if txn == nil {
-				txn = f.v.Begin()
+				txn = f.v.BeginSteps()
 			}
 			res[i] = f.applyWrites(txn, l.Index, body)
 			txn.Step(l.Index) // change feeds: each entry's changes at its index
@@ -106,7 +106,7 @@ func (f *fsm) ApplyBatch(logs []*raft.Log) []any {
 	}
 	last := logs[len(logs)-1].Index
 	if txn == nil {
-		txn = f.v.Begin()
+		txn = f.v.BeginSteps()
 	}
 	txn.SetSeq(last)
 	f.v = txn.Commit()

@@ -1,0 +1,127 @@
+package collection
+
+// Change is one record's change as the record-map keys of its old and new
+// versions ("" for none). A key is the record's encoded id inside its
+// record block, so index.RecordOf(key) is its JSON, and the old and new keys
+// of one record hold the same bytes.
+type Change struct{ Old, New string }
+
+// ID returns the record's encoded id.
+func (c Change) ID() string {
+	if c.Old != "" {
+		return c.Old
+	}
+	return c.New
+}
+
+// Logged is one entry of a Log: a record change in collection Coll, or
+// (Drop) the collection's being dropped.
+type Logged struct {
+	Coll string
+	Change
+	Drop bool
+}
+
+// Log collects the record changes that writes make, in the order they are
+// made, so that change feeds learn what a write changed without comparing
+// the database before and after it (dbvalue.Txn keeps one per
+// transaction). The collection methods that change records take a *Log and
+// record every record they insert, replace or delete in it; a nil *Log
+// records nothing. For names the collection being changed: callers change
+// one collection at a time.
+type Log struct {
+	coll    string
+	entries []Logged
+}
+
+// For makes the changes recorded next belong to the collection name, and
+// returns l.
+func (l *Log) For(name string) *Log {
+	if l != nil {
+		l.coll = name
+	}
+	return l
+}
+
+func (l *Log) add(old, new string) {
+	if l != nil {
+		l.entries = append(l.entries, Logged{Coll: l.coll, Change: Change{Old: old, New: new}})
+	}
+}
+
+// Drop records that the collection name was dropped.
+func (l *Log) Drop(name string) { l.entries = append(l.entries, Logged{Coll: name, Drop: true}) }
+
+// Entries returns the entries so far, oldest first. The slice is valid
+// until the next change to l.
+func (l *Log) Entries() []Logged { return l.entries }
+
+// Len returns the number of entries.
+func (l *Log) Len() int { return len(l.entries) }
+
+// Truncate forgets the entries from n on (a rollback to when there were
+// n).
+func (l *Log) Truncate(n int) {
+	clear(l.entries[n:])
+	l.entries = l.entries[:n]
+}
+
+// Reset forgets every entry, keeping the storage unless it grew large.
+func (l *Log) Reset() {
+	if cap(l.entries) > 4096 {
+		l.entries = nil
+		return
+	}
+	l.Truncate(0)
+}
+
+// Changes is a list of record changes in id order, held compactly for the
+// change feeds' history, which keeps it for as long as it keeps the write:
+// when every change is an insert (a load), the new keys alone, 16 bytes a
+// change instead of 32.
+type Changes struct {
+	all      []Change
+	inserted []string // when all is nil: every change inserted this key
+}
+
+// MakeChanges returns chs as Changes, in storage of its own, exactly sized.
+func MakeChanges(chs []Change) Changes {
+	if len(chs) == 0 {
+		return Changes{}
+	}
+	for _, c := range chs {
+		if c.Old != "" {
+			return Changes{all: append([]Change(nil), chs...)}
+		}
+	}
+	ins := make([]string, len(chs))
+	for i, c := range chs {
+		ins[i] = c.New
+	}
+	return Changes{inserted: ins}
+}
+
+// Len returns the number of changes.
+func (c Changes) Len() int {
+	if c.all != nil {
+		return len(c.all)
+	}
+	return len(c.inserted)
+}
+
+// At returns the i-th change.
+func (c Changes) At(i int) Change {
+	if c.all != nil {
+		return c.all[i]
+	}
+	return Change{New: c.inserted[i]}
+}
+
+// All returns the changes as a new slice.
+func (c Changes) All() []Change {
+	out := make([]Change, c.Len())
+	for i := range out {
+		out[i] = c.At(i)
+	}
+	return out
+}

@@ -1,0 +1,163 @@
+package dbvalue
+
+import (
+	"strconv"
+	"strings"
+	"testing"
+
+	"github.com/fleetdb-go/fleetdb/index"
+)
+
+// stepOps are the writes of TestStepChanges: each a function of the
+// transaction, run as one write (one Step) or under a savepoint.
+type stepOp func(t *Txn)
+
+func sid(n int) string { return index.EncodeJSON(strconv.Itoa(n)) }
+
+func rec(n int, v string) string { return `{"id":` + strconv.Itoa(n) + `,"v":"` + v + `"}` }
+
+func put(coll string, n int, v string) stepOp {
+	return func(t *Txn) {
+		t.SetCollection(coll, t.Collection(coll).Put(t.Edit(), sid(n), rec(n, v), t.Log(coll)))
+	}
+}
+
+func del(coll string, n int) stepOp {
+	return func(t *Txn) {
+		t.SetCollection(coll, t.Collection(coll).Delete(t.Edit(), sid(n), t.Log(coll)))
+	}
+}
+
+func drop(coll string) stepOp { return func(t *Txn) { t.DropCollection(coll) } }
+
+func clearAll() stepOp { return func(t *Txn) { t.Clear() } }
+
+// rolledBack runs ops under a savepoint and rolls them back.
+func rolledBack(ops ...stepOp) stepOp {
+	return func(t *Txn) {
+		sp := t.Savepoint()
+		for _, op := range ops {
+			op(t)
+		}
+		t.Rollback(sp)
+	}
+}
+
+// renderStep shows a step's changes: per collection, "drop(records before)"
+// and each change as old>new JSON.
+func renderStep(s Step) string {
+	var b strings.Builder
+	for _, cc := range s.Colls {
+		b.WriteString(cc.Name + ":")
+		if cc.Dropped {
+			b.WriteString(" drop(")
+			cc.DroppedColl.Scan(func(_, r string) bool { b.WriteString(r); return true })
+			b.WriteString(")")
+		}
+		for _, ch := range cc.Changes.All() {
+			o, n := "-", "-"
+			if ch.Old != "" {
+				o = index.RecordOf(ch.Old)
+			}
+			if ch.New != "" {
+				n = index.RecordOf(ch.New)
+			}
+			b.WriteString(" " + o + ">" + n)
+		}
+		b.WriteString(";")
+	}
+	return b.String()
+}
+
+// TestStepChanges checks what one write records: net changes per record in
+// id order, drops with the collection as it was before the write, nothing
+// for what a rollback undid or for a record put back as it was.
+func TestStepChanges(t *testing.T) {
+	// The base: a has 1 and 2 (v "a"), b has 1.
+	base := applied(t, Empty(), put("a", 1, "a"), put("a", 2, "a"), put("b", 1, "b"))
+	cases := []struct {
+		name  string
+		write []stepOp
+		want  string
+	}{
+		{"nothing", nil, ""},
+		{"insert", []stepOp{put("a", 3, "x")}, `a: ->{"id":3,"v":"x"};`},
+		{"inserts out of order are sorted", []stepOp{put("a", 9, "x"), put("a", 3, "x")},
+			`a: ->{"id":3,"v":"x"} ->{"id":9,"v":"x"};`},
+		{"replace", []stepOp{put("a", 1, "x")}, `a: {"id":1,"v":"a"}>{"id":1,"v":"x"};`},
+		{"replace by the same JSON", []stepOp{put("a", 1, "a")}, ``},
+		{"changed twice: first old, last new", []stepOp{put("a", 1, "x"), put("a", 1, "y")},
+			`a: {"id":1,"v":"a"}>{"id":1,"v":"y"};`},
+		{"changed and back", []stepOp{put("a", 1, "x"), put("a", 1, "a")}, ``},
+		{"inserted and deleted", []stepOp{put("a", 5, "x"), del("a", 5)}, ``},
+		{"delete", []stepOp{del("a", 2)}, `a: {"id":2,"v":"a"}>-;`},
+		{"delete of a missing id", []stepOp{del("a", 7)}, ``},
+		{"two collections by name", []stepOp{put("b", 2, "x"), put("a", 3, "x")},
+			`a: ->{"id":3,"v":"x"};b: ->{"id":2,"v":"x"};`},
+		{"drop", []stepOp{drop("a")}, `a: drop({"id":1,"v":"a"}{"id":2,"v":"a"});`},
+		{"drop of a missing collection", []stepOp{drop("zz")}, ``},
+		{"changes then drop: the collection before the write", []stepOp{put("a", 1, "x"), put("a", 4, "x"), del("a", 2), drop("a")},
+			`a: drop({"id":1,"v":"a"}{"id":2,"v":"a"});`},
+		{"drop then insert", []stepOp{drop("a"), put("a", 1, "z")}, `a: drop({"id":1,"v":"a"}{"id":2,"v":"a"}) ->{"id":1,"v":"z"};`},
+		{"drop twice: the first drop counts", []stepOp{drop("a"), put("a", 1, "z"), drop("a"), put("a", 2, "w")},
+			`a: drop({"id":1,"v":"a"}{"id":2,"v":"a"}) ->{"id":2,"v":"w"};`},
+		{"clear", []stepOp{put("b", 5, "x"), clearAll()}, `a: drop({"id":1,"v":"a"}{"id":2,"v":"a"});b: drop({"id":1,"v":"b"});c: drop({"id":1,"v":"first write"});`},
+		{"rolled back", []stepOp{rolledBack(put("a", 3, "x"), drop("b"))}, ``},
+		{"rolled back after a change", []stepOp{put("a", 3, "x"), rolledBack(del("a", 3), put("a", 1, "q"), drop("a"))},
+			`a: ->{"id":3,"v":"x"};`},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			txn := base.BeginSteps()
+			txn.KeepStates()
+			put("c", 1, "first write")(txn) // a write before, in the same batch
+			txn.Step(base.Seq + 1)
+			for _, op := range c.write {
+				op(txn)
+			}
+			txn.Step(base.Seq + 2)
+			steps := txn.TakeSteps()
+			if len(steps) != 2 || steps[1].Seq != base.Seq+2 {
+				t.Fatalf("steps %+v", steps)
+			}
+			if got := renderStep(steps[0]); got != `c: ->{"id":1,"v":"first write"};` {
+				t.Errorf("first step: %s", got)
+			}
+			if got := renderStep(steps[1]); got != c.want {
+				t.Errorf("got  %s\nwant %s", got, c.want)
+			}
+			mustCheck(t, txn.Commit())
+		})
+	}
+}
+
+// applied returns v with ops applied and committed.
+func applied(t *testing.T, v *Value, ops ...stepOp) *Value {
+	t.Helper()
+	txn := v.Begin()
+	for _, op := range ops {
+		op(txn)
+	}
+	txn.SetSeq(v.Seq + 1)
+	return txn.Commit()
+}
+
+// TestBeginRecordsNothing checks that a transaction begun with Begin (log
+// replay) keeps no changes and refuses Step.
+func TestBeginRecordsNothing(t *testing.T) {
+	txn := Empty().Begin()
+	if txn.Log("a") != nil {
+		t.Fatal("Begin: Log is not nil")
+	}
+	put("a", 1, "x")(txn)
+	drop("a")(txn)
+	if txn.log.Len() != 0 || len(txn.dropped) != 0 {
+		t.Fatalf("Begin recorded %d changes, %d drops", txn.log.Len(), len(txn.dropped))
+	}
+	defer func() {
+		if recover() == nil {
+			t.Fatal("Step on a Begin transaction did not panic")
+		}
+	}()
+	txn.Step(1)
+}

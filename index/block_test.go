@@ -1,0 +1,61 @@
+package index
+
+import (
+	"strings"
+	"testing"
+	"unsafe"
+)
+
+// TestBlockRoundTrip builds blocks of records and keys of sizes around the
+// two-byte limit of lengths and offsets and checks that every key leads
+// back to its record and holds its bytes.
+func TestBlockRoundTrip(t *testing.T) {
+	sizes := []int{0, 1, 100, shortMax - 40, shortMax - 1, shortMax, shortMax + 1, 3 * shortMax}
+	for _, recLen := range sizes {
+		for _, keyLen := range sizes {
+			rec := `{"x":"` + strings.Repeat("r", max(recLen-8, 0)) + `"}`
+			id := "\x04\x80\x00\x01"
+			var keys []byte
+			var ends []int
+			for i := 0; i < 3; i++ {
+				keys = append(keys, strings.Repeat(string(rune('a'+i)), keyLen+1+i)...) // never empty: a key holds an id
+				ends = append(ends, len(keys))
+			}
+			out := make([]string, len(ends))
+			brec, bid := NewBlock(rec, id, keys, ends, out)
+			if brec != rec || bid != id {
+				t.Fatalf("record %d, keys %d: block gives back record %d bytes, id %q", recLen, keyLen, len(brec), bid)
+			}
+			if got := RecordOf(bid); got != rec {
+				t.Fatalf("record %d, keys %d: RecordOf(id) is %d bytes, want %d", recLen, keyLen, len(got), len(rec))
+			}
+			start := 0
+			for i, k := range out {
+				if k != string(keys[start:ends[i]]) {
+					t.Fatalf("record %d, keys %d: key %d differs", recLen, keyLen, i)
+				}
+				if got := RecordOf(k); got != rec {
+					t.Fatalf("record %d, keys %d: RecordOf(key %d) is %d bytes, want %d", recLen, keyLen, i, len(got), len(rec))
+				}
+				start = ends[i]
+			}
+		}
+	}
+}
+
+// TestBlockSize pins the size of the in-process comparison's block shape
+// (~126 B of JSON, a 6-byte id, three index keys of ~80 B in all): it must
+// stay within the 224-B size class.
+func TestBlockSize(t *testing.T) {
+	rec := strings.Repeat("j", 126)
+	id := string(AppendNumber(nil, Number{IsInt: true, Int: 123456}))
+	keys := []byte(strings.Repeat("k", 80))
+	ends := []int{30, 49, 80}
+	out := make([]string, 3)
+	brec, _ := NewBlock(rec, id, keys, ends, out)
+	// The block's bytes run from the record's start to the last key's end.
+	size := int(uintptr(unsafe.Pointer(unsafe.StringData(out[2])))-uintptr(unsafe.Pointer(unsafe.StringData(brec)))) + len(out[2])
+	if size != 126+2+2+6+3*2+80 {
+		t.Fatalf("block of %d bytes", size)
+	}
+}
