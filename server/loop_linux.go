@@ -70,6 +70,10 @@ type loop struct {
 	// again are connections with work left after their turn (input not
 	// drained): they get another turn without waiting for an event.
 	again []*lconn
+	// held are the connections whose answers wait for the flush at the
+	// end of the turn (lconn.hold), each in a buffer from spares.
+	held   []*lconn
+	spares [][]byte
 	// batch gathers the writes of the turn (nil without a BatchExecutor);
 	// batched counts them. Committed at the end of the turn.
 	batch   QueryBatch
@@ -208,13 +212,63 @@ func (l *loop) run() {
 		if !l.nextScan.IsZero() && !l.now.Before(l.nextScan) {
 			l.scan()
 		}
+		l.flush()
 		if l.batched > 0 {
 			l.commit()
+			l.flush()
 		}
 		if s.shutting.Load() && l.assigned.Load() == 0 && l.finished() {
 			return
 		}
 	}
+}
+
+// flush writes the answers the turn held back, one write per connection,
+// as Redis's loop does before it waits again. Written during the turn, as
+// each connection was served, every answer woke its client while the loop
+// still had connections to serve: on two cores shared with the clients the
+// woken client took the loop's core (gets: 17-21 % of the machine idle,
+// against 14-16 % flushing at the end; 5-10 % more gets in the same time).
+func (l *loop) flush() {
+	// A connection run again here (to close) may be held anew: the list
+	// is read to its end as it grows.
+	for i := 0; i < len(l.held); i++ {
+		c := l.held[i]
+		c.held = false
+		if c.closed || len(c.out) == c.outOff {
+			continue
+		}
+		if !c.send() {
+			l.schedule(c.deadline()) // the write deadline, or closed
+			continue
+		}
+		if c.eof || c.lingering {
+			c.run() // it waited for its answers to close
+		}
+		if !c.lent && len(c.out) == 0 && cap(c.out) <= maxSpareBytes && len(l.spares) < maxSpares {
+			l.spares = append(l.spares, c.out)
+			c.out = nil
+		}
+	}
+	clear(l.held)
+	l.held = l.held[:0]
+}
+
+// Bounds of the buffers kept for held answers (loop.spares).
+const (
+	maxSpareBytes = 16 << 10
+	maxSpares     = 1024
+)
+
+// spareBuf returns an empty buffer for a connection's held answers.
+func (l *loop) spareBuf() []byte {
+	if n := len(l.spares); n > 0 {
+		b := l.spares[n-1]
+		l.spares[n-1] = nil
+		l.spares = l.spares[:n-1]
+		return b[:0]
+	}
+	return nil
 }
 
 // finished reports, under the server's lock, whether the loop may exit: it

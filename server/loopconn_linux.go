@@ -28,6 +28,9 @@ type lconn struct {
 	// is how much of out was written.
 	lent   bool
 	outOff int
+	// held: the answers wait in out (a buffer of the connection's own,
+	// from loop.spares) for the loop's flush at the end of the turn.
+	held bool
 
 	readable bool // an input event not yet used up by a short read
 	hangup   bool // the peer shut its side down (or the socket failed)
@@ -134,7 +137,7 @@ func (c *lconn) run() {
 		}
 	}
 	for reads := 0; !c.closed; {
-		if !c.send() || c.busy || c.closed {
+		if !c.sendBehind() || c.busy || c.closed {
 			break
 		}
 		if c.watchState.next != nil {
@@ -164,9 +167,26 @@ func (c *lconn) run() {
 		c.read()
 	}
 	if !c.closed {
-		c.send()
+		c.hold()
 	}
 	c.endTurn()
+}
+
+// hold leaves the answers built in this turn for the loop's flush at the
+// end of the turn (loop.flush), unless the socket is already behind or
+// they are many (then they go at once, as far as it takes them).
+func (c *lconn) hold() {
+	if len(c.out) == c.outOff {
+		return
+	}
+	if !c.writeDeadline.IsZero() || len(c.out)-c.outOff >= loopFlushBytes {
+		c.send()
+		return
+	}
+	if !c.held {
+		c.held = true
+		c.l.held = append(c.l.held, c)
+	}
 }
 
 // endTurn gives the lent answer buffer back, keeping any unsent answers
@@ -177,7 +197,7 @@ func (c *lconn) endTurn() {
 		rest := c.out[c.outOff:]
 		var own []byte
 		if len(rest) > 0 && !c.closed {
-			own = append([]byte(nil), rest...)
+			own = append(l.spareBuf(), rest...)
 		}
 		if cap(c.out) <= retainOutBytes {
 			l.out = c.out[:0]
@@ -491,6 +511,21 @@ func (c *lconn) send() bool {
 	}
 	c.out, c.outOff = c.out[:0], 0
 	return true
+}
+
+// sendBehind is send inside a turn: the answers built so far wait for the
+// end of the turn (hold), unless the socket did not take earlier ones,
+// they are many, the connection is closing, or a watch starts (its
+// goroutine writes after them). It reports whether reading may go on.
+func (c *lconn) sendBehind() bool {
+	if c.closed {
+		return false
+	}
+	if c.writeDeadline.IsZero() && len(c.out)-c.outOff < loopFlushBytes && !c.lingering && !c.eof &&
+		c.watchState.next == nil {
+		return true
+	}
+	return c.send()
 }
 
 // startLinger begins closing on the server's initiative.
