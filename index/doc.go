@@ -99,7 +99,14 @@
 // The holes are the path copies' garbage: every write batch has an edit
 // token of its own, so the first key it puts in a leaf copies the leaf, and
 // the superseded copies die interleaved with live nodes in the same spans,
-// which the collector cannot move. A log replay applies all its writes in
+// which the collector cannot move. Measured in this round: the 200,000
+// records' load allocated 466,538 leaves for 55,224 live ones and 179,641
+// inner nodes for 4,664; one tree loaded with 200,000 random keys in sorted
+// batches of 1,000 ends with its leaves 8.9 to an 8-KiB page where 19 fit
+// and its inner nodes 5 of 14. Random keys into a copy-on-write tree copy
+// about one leaf per key whatever the batch size, and each copy takes a
+// free slot wherever the allocator has one, so the survivors stay spread
+// out. Blocks do not churn (199,212 allocated for 198,812 live). A log replay applies all its writes in
 // one transaction (one token), copies almost nothing, and leaves HeapInuse
 // within 5% of HeapAlloc (1,000,000 records: 381 vs 400 MB). A history
 // that kept each write's request text alive (the collection name was a
