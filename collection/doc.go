@@ -20,6 +20,14 @@
 // published database value is never changed: the writer drops the token
 // before publishing.
 //
+// # What changed
+//
+// Insert, InsertMany, Put and Delete record each record they insert,
+// replace or delete in a Log (changes.go) when given one: the record-map
+// keys of the old and new versions. The database's writer keeps one per
+// batch and turns it into each write's changes for the change feeds
+// (dbvalue.Step), so nothing compares values to find them.
+//
 // The methods do not validate: the caller (package query) checks ids and
 // duplicates before it changes anything, so that a write either happens
 // whole or not at all.
