@@ -244,6 +244,10 @@ func (l *loop) flush() {
 		}
 		if c.eof || c.lingering {
 			c.run() // it waited for its answers to close
+		} else {
+			// Held, its deadline was none (answers to send) when its
+			// turn ended: now it is the idle or drain deadline.
+			l.schedule(c.deadline())
 		}
 		if !c.lent && len(c.out) == 0 && cap(c.out) <= maxSpareBytes && len(l.spares) < maxSpares {
 			l.spares = append(l.spares, c.out)
