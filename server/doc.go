@@ -120,8 +120,8 @@
 // Answers are written at the end of the turn, as Redis's loop writes them
 // before it waits again, not as each connection is served: every write
 // wakes a client, which on a machine whose cores the clients share took
-// the loop's core while it still had connections to serve (gets: 5-10 %
-// fewer in the same time, more of the machine idle). A connection whose
+// the loop's core while it still had connections to serve (gets, A/B pairs
+// on a quiet machine: 5-10 % fewer in the same time, more of it idle). A connection whose
 // socket did not take its earlier answers, whose answers reach 64 KiB, or
 // which is closing or starting a watch writes at once.
 //
