@@ -49,8 +49,10 @@
 // ReadBarrier implements Raft's read index (§6.4 of the Raft thesis). On
 // the leader: wait until an entry of the current term is applied (every
 // new leader commits one, entry type N, so that its commit index is
-// current), record the commit index, confirm leadership with a heartbeat
-// round (raft.VerifyLeader), check the term did not change, and wait until
+// current), record the commit index, confirm leadership with heartbeats
+// of its own sent after that, answered by a majority (leadercheck.go; not
+// raft.VerifyLeader, which may count the answer of a heartbeat sent before
+// the read began), check the term did not change, and wait until
 // the state machine applied the recorded index. On a follower: ask the
 // leader for that index ("R" request) and wait until applied locally.
 // Concurrent readers share rounds: a reader joins the next round, never

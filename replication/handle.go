@@ -17,12 +17,20 @@ func (n *Node) handle(ctx context.Context, op byte, payload []byte) (byte, []byt
 	if op == opPing {
 		return stOK, nil
 	}
-	ctx, cancel := context.WithTimeout(ctx, n.cfg.ApplyTimeout)
-	defer cancel()
-	stop := context.AfterFunc(n.ctx, cancel)
-	defer stop()
 	if !n.isLeader() {
 		return stNotLeader, nil
+	}
+	switch op {
+	case opWrite, opReadIndex:
+		// Bounded without a context of their own: a commit by
+		// ApplyTimeout and the node's close (applyEntry), a round by its
+		// own deadline.
+	default:
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, n.cfg.ApplyTimeout)
+		defer cancel()
+		stop := context.AfterFunc(n.ctx, cancel)
+		defer stop()
 	}
 	switch op {
 	case opWrite:
