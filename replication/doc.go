@@ -22,13 +22,17 @@
 //	                       │ sender goroutine: takes up to MaxBatch writes,
 //	                       │ encodes them as one entry, starts commitBatch
 //	                       ▼
-//	            commitBatch goroutine (several in flight)
+//	            commitBatch goroutine
 //	     leader?  raft.Apply(entry) ── commit ── fsm.ApplyBatch ── answer
+//	              (one entry in flight; the writes of forwarded entries
+//	              join the leader's queue and its next entry)
 //	     follower: forward the entry to the leader ("W" request), get the
 //	               index and results, wait until this node applied index
+//	               (several in flight)
 //
-// Raft's own batching (BatchApplyCh, MaxAppendEntries) then writes every
-// entry waiting on the leader with one fsync and ships them together. As
+// The leader keeps one entry of its own in flight: every write that
+// arrives while it is being committed, its own or forwarded, goes into the
+// next one, so that entries are large (coalesce.go). As
 // soon as the leader has applied an entry it sends a commit notice to each
 // follower that raft has not yet told (commitnotify.go), so that a write
 // taken by a follower does not wait for raft's next append or its 1-2 ms
