@@ -4,16 +4,28 @@ import (
 	"context"
 	"runtime"
 	"sync"
+	"sync/atomic"
 )
 
 // coalescer gathers the writes of concurrent callers into Raft entries. A
 // write waits in pending until the node's sender goroutine takes it,
 // together with every write waiting then (up to MaxBatch), as one entry;
-// the sender hands each entry to a goroutine of its own (commitBatch), so
-// that several entries are in flight at once: Raft pipelines them, and its
-// leader writes every entry waiting with one fsync (BatchApplyCh). This is
-// the whole of the cluster's write batching: nothing is applied or
+// the sender hands each entry to a goroutine of its own (commitBatch).
+// This is the whole of the cluster's write batching: nothing is applied or
 // published here, the state machine does both once the entry is committed.
+//
+// Leader batching. On the leader the queue also takes the writes of the
+// entries the followers forward (mergeForwarded), each entry's writes kept
+// together, and the sender keeps one entry of its own in flight: while it
+// is being committed (the leader's fsync, the followers' append and fsync,
+// the apply) every write that arrives waits, and the next entry carries
+// them all. A follower forwards each entry at once, several in flight.
+// Measured (3 serve processes, 64 connections of inserts spread over the
+// members, 8 s, three interleaved runs at load average ~6.5): the
+// members' CPU per replicated insert 68.7, 67.6, 72.0 µs against 82.0,
+// 78.3, 77.8 µs with an entry per member's batch, several in flight (6.6
+// writes per Raft entry then, 27.7 now); merging alone, with entries in
+// flight as before, 74.9, 81.7, 79.2 µs (9.9 writes per entry).
 type coalescer struct {
 	maxBatch, queueSize int
 	// wake holds at most one token: writes were queued.
@@ -33,7 +45,9 @@ type coalescer struct {
 // (Node.WriteStats). All counts only grow except Pending.
 type WriteStats struct {
 	// Writes is the number of writes sent in entries, Entries the number
-	// of those entries (Writes/Entries is the mean batch).
+	// of those entries (Writes/Entries is the mean batch). On the leader
+	// they include the writes of entries the followers forwarded, which
+	// it sends again in its own entries.
 	Writes, Entries uint64
 	// MaxBatch is the most writes sent in one entry.
 	MaxBatch int
@@ -105,16 +119,25 @@ func (c *coalescer) cancel(r *writeReq) bool {
 func (c *coalescer) take() []*writeReq {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	n := min(len(c.pending), c.maxBatch)
-	if n == 0 {
+	if len(c.pending) == 0 {
 		return nil
+	}
+	// Whole requests only (a forwarded entry's writes stay together), at
+	// least one, up to maxBatch writes.
+	n, writes := 0, 0
+	for _, r := range c.pending {
+		if n > 0 && writes+len(r.reqs) > c.maxBatch {
+			break
+		}
+		n++
+		writes += len(r.reqs)
 	}
 	reqs := make([]*writeReq, n)
 	copy(reqs, c.pending)
 	c.pending = append(c.pending[:0], c.pending[n:]...)
-	c.stats.Writes += uint64(n)
+	c.stats.Writes += uint64(writes)
 	c.stats.Entries++
-	c.stats.MaxBatch = max(c.stats.MaxBatch, n)
+	c.stats.MaxBatch = max(c.stats.MaxBatch, writes)
 	c.roomLocked()
 	return reqs
 }
@@ -157,12 +180,16 @@ func (c *coalescer) roomLocked() {
 // the writes still pending with ErrClosed.
 func (n *Node) send() {
 	c := n.sendq
+	// leading: an entry this node sent as the leader is being committed;
+	// leadDone gets a token when it is.
+	var leading atomic.Bool
+	leadDone := make(chan struct{}, 1)
 	for {
 		select {
 		case <-c.wake:
 		case <-n.ctx.Done():
 			for _, r := range c.close() {
-				r.finish(nil, ErrClosed)
+				r.finish(0, nil, nil, ErrClosed)
 			}
 			return
 		}
@@ -171,14 +198,39 @@ func (n *Node) send() {
 		// degenerates into entries of one write).
 		runtime.Gosched()
 		for {
+			// As the leader, one entry of its own at a time (see
+			// leaderBatching); a follower forwards at once.
+			if n.isLeader() && leading.Load() {
+				select {
+				case <-leadDone:
+				case <-n.ctx.Done():
+				}
+				if n.ctx.Err() != nil {
+					break
+				}
+				continue
+			}
 			reqs := c.take()
 			if reqs == nil {
 				break
 			}
 			b := newBatch(reqs)
-			if !n.goOwned(func() { n.commitBatch(b) }) {
-				b.finish(nil, ErrClosed)
-				c.failed(len(reqs))
+			lead := n.isLeader()
+			if lead {
+				leading.Store(true)
+			}
+			if !n.goOwned(func() {
+				n.commitBatch(b)
+				if lead {
+					leading.Store(false)
+					select {
+					case leadDone <- struct{}{}:
+					default:
+					}
+				}
+			}) {
+				b.fail(ErrClosed)
+				c.failed(b.n)
 			}
 		}
 	}

@@ -22,13 +22,17 @@
 //	                       │ sender goroutine: takes up to MaxBatch writes,
 //	                       │ encodes them as one entry, starts commitBatch
 //	                       ▼
-//	            commitBatch goroutine (several in flight)
+//	            commitBatch goroutine
 //	     leader?  raft.Apply(entry) ── commit ── fsm.ApplyBatch ── answer
+//	              (one entry in flight; the writes of forwarded entries
+//	              join the leader's queue and its next entry)
 //	     follower: forward the entry to the leader ("W" request), get the
 //	               index and results, wait until this node applied index
+//	               (several in flight)
 //
-// Raft's own batching (BatchApplyCh, MaxAppendEntries) then writes every
-// entry waiting on the leader with one fsync and ships them together. As
+// The leader keeps one entry of its own in flight: every write that
+// arrives while it is being committed, its own or forwarded, goes into the
+// next one, so that entries are large (coalesce.go). As
 // soon as the leader has applied an entry it sends a commit notice to each
 // follower that raft has not yet told (commitnotify.go), so that a write
 // taken by a follower does not wait for raft's next append or its 1-2 ms
@@ -49,8 +53,10 @@
 // ReadBarrier implements Raft's read index (§6.4 of the Raft thesis). On
 // the leader: wait until an entry of the current term is applied (every
 // new leader commits one, entry type N, so that its commit index is
-// current), record the commit index, confirm leadership with a heartbeat
-// round (raft.VerifyLeader), check the term did not change, and wait until
+// current), record the commit index, confirm leadership with heartbeats
+// of its own sent after that, answered by a majority (leadercheck.go; not
+// raft.VerifyLeader, which may count the answer of a heartbeat sent before
+// the read began), check the term did not change, and wait until
 // the state machine applied the recorded index. On a follower: ask the
 // leader for that index ("R" request) and wait until applied locally.
 // Concurrent readers share rounds: a reader joins the next round, never

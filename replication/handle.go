@@ -17,28 +17,27 @@ func (n *Node) handle(ctx context.Context, op byte, payload []byte) (byte, []byt
 	if op == opPing {
 		return stOK, nil
 	}
-	ctx, cancel := context.WithTimeout(ctx, n.cfg.ApplyTimeout)
-	defer cancel()
-	stop := context.AfterFunc(n.ctx, cancel)
-	defer stop()
 	if !n.isLeader() {
 		return stNotLeader, nil
+	}
+	switch op {
+	case opWrite, opReadIndex:
+		// Bounded without a context of their own: a commit by
+		// ApplyTimeout and the node's close (applyEntry), a round by its
+		// own deadline.
+	default:
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, n.cfg.ApplyTimeout)
+		defer cancel()
+		stop := context.AfterFunc(n.ctx, cancel)
+		defer stop()
 	}
 	switch op {
 	case opWrite:
 		if len(payload) == 0 || payload[0] != entryWrites {
 			return stFailed, []byte("not a writes entry")
 		}
-		index, res, err := n.applyEntry(ctx, payload)
-		if err != nil {
-			return statusOf(err)
-		}
-		if len(res.outs) == 0 {
-			if count, _ := countWrites(payload[1:]); count > 0 {
-				return stFailed, []byte("the entry could not be decoded")
-			}
-		}
-		return stOK, appendResult(nil, index, res)
+		return n.mergeForwarded(ctx, payload[1:])
 	case opMember:
 		if len(payload) == 0 || payload[0] != entryMember {
 			return stFailed, []byte("not a member entry")

@@ -101,6 +101,9 @@ var raftLevels = map[string]slog.Level{
 	// anything else stays an error (keepIfReal).
 	"failed to decode incoming command": slog.LevelDebug,
 	"failed to pipeline appendEntries":  slog.LevelDebug,
+	// A member that stops while answering a call (a leadership check's
+	// heartbeat, say): the mux closed the connection under raft.
+	"failed to flush response": slog.LevelDebug,
 }
 
 // argString returns the string value of key in hclog's key-value args.
@@ -114,10 +117,10 @@ func argString(args []any, key string) string {
 }
 
 // keepIfReal reports whether a message lowered to debug by raftLevels is
-// about a real problem after all: a decode or pipeline error that is not a
-// closed connection.
+// about a real problem after all: a decode, pipeline or answer error that
+// is not a closed connection.
 func keepIfReal(msg string, args []any) bool {
-	if msg != "failed to decode incoming command" && msg != "failed to pipeline appendEntries" {
+	if msg != "failed to decode incoming command" && msg != "failed to pipeline appendEntries" && msg != "failed to flush response" {
 		return false
 	}
 	for i := 0; i+1 < len(args); i += 2 {

@@ -36,6 +36,8 @@ func TestRaftLevels(t *testing.T) {
 		{hclog.Error, "failed to heartbeat to", []any{"peer", "n2", "error", closed}, "DEBUG"},
 		{hclog.Error, "failed to decode incoming command", []any{"error", closed}, "DEBUG"},
 		{hclog.Error, "failed to decode incoming command", []any{"error", garbled}, "ERROR"},
+		{hclog.Error, "failed to flush response", []any{"error", errors.New("write tcp 127.0.0.3:32805->127.0.0.1:60786: use of closed network connection")}, "DEBUG"},
+		{hclog.Error, "failed to flush response", []any{"error", errors.New("write tcp: no buffer space available")}, "ERROR"},
 		{hclog.Warn, "heartbeat timeout reached, starting election", []any{"last-leader-addr", "", "last-leader-id", ""}, "INFO"},
 		{hclog.Warn, "heartbeat timeout reached, starting election", []any{"last-leader-addr", "a:1", "last-leader-id", "n1"}, "WARN"},
 		{hclog.Warn, "failed to contact quorum of nodes, stepping down", nil, "WARN"},

@@ -38,6 +38,7 @@ type Node struct {
 	peers         *peerHealth // the members' reachability, as the leader sees it
 	sent          *commitSent // the commit index sent to each member
 	notices       *commitNotices
+	beats         *beats        // leadership checks of read indexes
 	ready         chan struct{} // closed once caught up (see awaitReady)
 
 	// ctx ends when Close begins; every goroutine of the node watches it.
@@ -76,6 +77,7 @@ func Open(ctx context.Context, cfg Config) (_ *Node, err error) {
 	n.ready = make(chan struct{})
 	n.leaderReads = newRounds(n, n.leaderRound)
 	n.followerReads = newRounds(n, n.followerRound)
+	n.beats = newBeats(n)
 	n.fsm = newFSM(cfg.Env, cfg.Publish, n.log)
 	n.fsm.changes = cfg.Changes
 	n.sendq = newCoalescer(cfg.MaxBatch, cfg.QueueSize)
@@ -193,9 +195,13 @@ func (n *Node) openTransport() (raft.Transport, error) {
 		n.log.Warn("replication: connections between members are not authenticated: anyone who reaches the raft address can write; set a cluster secret (the server password or --cluster-secret) or peer TLS (--peer-tls-cert, --peer-tls-key, --peer-tls-ca)", "raft-addr", n.cfg.RaftAddr)
 	}
 	m := newMux(ln, guard, n.handle, n.log)
+	// The pool keeps connections for calls that are not pipelined:
+	// raft's heartbeats, commit notices, and up to maxBeats heartbeats of
+	// leadership checks per member; with fewer, reads under load would
+	// dial (and authenticate) connections again and again.
 	trans := raft.NewNetworkTransportWithConfig(&raft.NetworkTransportConfig{
 		Stream:  raftLayer{m},
-		MaxPool: 4,
+		MaxPool: 8,
 		Timeout: 10 * time.Second,
 		Logger:  newHclog(n.cfg.Logger, "raft-net"),
 	})

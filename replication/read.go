@@ -5,6 +5,7 @@ import (
 	"encoding/binary"
 	"fmt"
 	"sync"
+	"time"
 
 	"github.com/fleetdb-go/fleetdb/query"
 	"github.com/hashicorp/raft"
@@ -28,25 +29,54 @@ func (n *Node) ReadBarrier(ctx context.Context) error {
 	if n.ctx.Err() != nil {
 		return ErrClosed
 	}
-	ctx, cancel := context.WithTimeout(ctx, n.cfg.ApplyTimeout)
-	defer cancel()
-	var index uint64
-	err := n.retry(ctx, func(_ raft.ServerAddress, id raft.ServerID) error {
-		var err error
-		if id == n.self {
-			index, err = n.leaderReads.get(ctx)
-		} else {
-			index, err = n.followerReads.get(ctx)
-		}
-		return err
-	})
+	// The common case costs no context of its own: one attempt with the
+	// leader known (a round ends within ApplyTimeout by itself) and the
+	// index already applied. Only waiting (for a leader, a retry, the
+	// index) is bounded by a deadline ApplyTimeout after the start.
+	start := time.Now()
+	index, err := n.readIndexOnce(ctx)
 	if err != nil {
-		return err
+		if ctx.Err() != nil {
+			return err
+		}
+		dctx, cancel := context.WithDeadline(ctx, start.Add(n.cfg.ApplyTimeout))
+		defer cancel()
+		err = n.retry(dctx, func(_ raft.ServerAddress, id raft.ServerID) error {
+			var err error
+			index, err = n.readIndexOf(dctx, id)
+			return err
+		})
+		if err != nil {
+			return err
+		}
 	}
-	if err := n.fsm.progress.waitIndex(ctx, index); err != nil {
+	if n.fsm.progress.index.Load() >= index {
+		return nil
+	}
+	wctx, cancel := context.WithDeadline(ctx, start.Add(n.cfg.ApplyTimeout))
+	defer cancel()
+	if err := n.fsm.progress.waitIndex(wctx, index); err != nil {
 		return fmt.Errorf("replication: read index %d not applied in time: %w", index, err)
 	}
 	return nil
+}
+
+// readIndexOnce asks the leader known now for a read index, once.
+func (n *Node) readIndexOnce(ctx context.Context) (uint64, error) {
+	_, id := n.raft.LeaderWithID()
+	if id == "" {
+		return 0, ErrNoLeader
+	}
+	return n.readIndexOf(ctx, id)
+}
+
+// readIndexOf joins the next read-index round: as the leader if id is this
+// node, else asked of the leader.
+func (n *Node) readIndexOf(ctx context.Context, id raft.ServerID) (uint64, error) {
+	if id == n.self {
+		return n.leaderReads.get(ctx)
+	}
+	return n.followerReads.get(ctx)
 }
 
 // leaderRound computes a read index as the leader: it waits until an entry
@@ -62,8 +92,8 @@ func (n *Node) leaderRound(ctx context.Context) (uint64, error) {
 		return 0, fmt.Errorf("%w: no entry of term %d applied yet: %w", ErrNotLeader, term, err)
 	}
 	index := n.raft.CommitIndex()
-	if err := n.await(ctx, n.raft.VerifyLeader()); err != nil {
-		return 0, fmt.Errorf("%w: %w", ErrNotLeader, err)
+	if err := n.confirmLeader(ctx, term); err != nil {
+		return 0, err
 	}
 	if n.raft.CurrentTerm() != term {
 		return 0, fmt.Errorf("%w: the term changed", ErrNotLeader)
@@ -101,10 +131,10 @@ type rounds struct {
 	n   *Node
 	run func(ctx context.Context) (uint64, error)
 
-	// mu guards running and waiting.
+	// mu guards running and next.
 	mu      sync.Mutex
 	running int
-	waiting []chan roundResult
+	next    *round // the round callers join now; nil: none asked yet
 }
 
 // maxRounds is how many rounds of one kind run at once. Each round costs
@@ -119,7 +149,10 @@ type rounds struct {
 // for it to end.
 const maxRounds = 2
 
-type roundResult struct {
+// round is one computation's result, shared by its callers: done is
+// closed once index and err are set.
+type round struct {
+	done  chan struct{}
 	index uint64
 	err   error
 }
@@ -130,44 +163,45 @@ func newRounds(n *Node, run func(context.Context) (uint64, error)) *rounds {
 
 // get joins the next round and returns its result.
 func (r *rounds) get(ctx context.Context) (uint64, error) {
-	ch := make(chan roundResult, 1)
 	r.mu.Lock()
-	r.waiting = append(r.waiting, ch)
-	if r.running < maxRounds {
-		if !r.n.goOwned(r.loop) {
-			r.waiting = r.waiting[:len(r.waiting)-1]
-			r.mu.Unlock()
-			return 0, ErrClosed
+	next := r.next
+	if next == nil {
+		next = &round{done: make(chan struct{})}
+		r.next = next
+		if r.running < maxRounds {
+			if !r.n.goOwned(r.loop) {
+				r.next = nil
+				r.mu.Unlock()
+				return 0, ErrClosed
+			}
+			r.running++
 		}
-		r.running++
 	}
 	r.mu.Unlock()
 	select {
-	case res := <-ch:
-		return res.index, res.err
+	case <-next.done:
+		return next.index, next.err
 	case <-ctx.Done():
 		return 0, ctx.Err()
 	}
 }
 
-// loop runs rounds while callers wait: each round takes every caller
-// waiting when it starts.
+// loop runs rounds while callers wait: each round is computed for every
+// caller who joined it before it started.
 func (r *rounds) loop() {
 	for {
 		r.mu.Lock()
-		ws := r.waiting
-		r.waiting = nil
-		if len(ws) == 0 {
+		cur := r.next
+		r.next = nil
+		if cur == nil {
 			r.running--
 			r.mu.Unlock()
 			return
 		}
 		r.mu.Unlock()
 		ctx, cancel := context.WithTimeout(r.n.ctx, r.n.cfg.ApplyTimeout)
-		index, err := r.run(ctx)
+		cur.index, cur.err = r.run(ctx)
 		cancel()
-		for _, w := range ws {
-			w <- roundResult{index, err}
-		}
+		close(cur.done)
 	}
 }

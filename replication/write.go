@@ -10,39 +10,59 @@ import (
 	"github.com/hashicorp/raft"
 )
 
-// writeReq is one write on its way: the coalescer sends it with others as
-// one Raft entry; finish answers it and closes done.
+// writeReq is what the coalescer queues: one caller's write, or every
+// write of an entry a follower forwarded to this leader (which stay
+// together in one entry, so that they share one outcome). finish answers
+// it and closes done.
 type writeReq struct {
-	req  []byte // the query's JSON
+	reqs [][]byte // the queries' JSON
+	one  [1][]byte
 	done chan struct{}
-	out  []byte
-	err  error
+	// Set before done is closed: the index of the entry that carried the
+	// writes and one result per write, or err when the entry failed.
+	index uint64
+	outs  [][]byte
+	errs  []error
+	err   error
 }
 
-func (r *writeReq) finish(out []byte, err error) {
-	r.out, r.err = out, err
+func newWriteReq(req []byte) *writeReq {
+	r := &writeReq{done: make(chan struct{})}
+	r.one[0] = req
+	r.reqs = r.one[:]
+	return r
+}
+
+// finish answers r: with results, or with err for all its writes.
+func (r *writeReq) finish(index uint64, outs [][]byte, errs []error, err error) {
+	r.index, r.outs, r.errs, r.err = index, outs, errs, err
 	close(r.done)
 }
 
 // batch is one Raft entry's worth of writes.
 type batch struct {
 	reqs  []*writeReq
+	n     int // writes
 	entry []byte
 	start time.Time
 }
 
 func newBatch(reqs []*writeReq) *batch {
-	raw := make([][]byte, len(reqs))
-	for i, r := range reqs {
-		raw[i] = r.req
+	n := 0
+	for _, r := range reqs {
+		n += len(r.reqs)
 	}
-	return &batch{reqs: reqs, entry: appendWrites(nil, raw), start: time.Now()}
+	raw := make([][]byte, 0, n)
+	for _, r := range reqs {
+		raw = append(raw, r.reqs...)
+	}
+	return &batch{reqs: reqs, n: n, entry: appendWrites(nil, raw), start: time.Now()}
 }
 
-// finish answers every write of the batch with the same outcome.
-func (b *batch) finish(out []byte, err error) {
+// fail answers every write of the batch with err.
+func (b *batch) fail(err error) {
 	for _, r := range b.reqs {
-		r.finish(out, err)
+		r.finish(0, nil, nil, err)
 	}
 }
 
@@ -59,7 +79,7 @@ func (n *Node) Write(ctx context.Context, req []byte, q query.Query) ([]byte, er
 	if err := ctx.Err(); err != nil {
 		return nil, fmt.Errorf("replication: write not sent: %w", err)
 	}
-	r := &writeReq{req: req, done: make(chan struct{})}
+	r := newWriteReq(req)
 	if err := n.sendq.add(ctx, r); err != nil {
 		if errors.Is(err, ErrClosed) {
 			return nil, ErrClosed
@@ -74,7 +94,10 @@ func (n *Node) Write(ctx context.Context, req []byte, q query.Query) ([]byte, er
 		}
 		return nil, outcomeUnknown("the caller stopped waiting", ctx.Err())
 	}
-	return r.out, r.err
+	if r.err != nil {
+		return nil, r.err
+	}
+	return r.outs[0], r.errs[0]
 }
 
 // commitBatch takes a batch to the leader, waits until this node has
@@ -83,24 +106,27 @@ func (n *Node) commitBatch(b *batch) {
 	ctx, cancel := context.WithDeadline(n.ctx, b.start.Add(n.cfg.ApplyTimeout))
 	defer cancel()
 	fail := func(err error) {
-		n.sendq.failed(len(b.reqs))
-		b.finish(nil, err)
+		n.sendq.failed(b.n)
+		b.fail(err)
 	}
 	index, res, err := n.commitEntry(ctx, b.entry)
 	if err != nil {
 		fail(err)
 		return
 	}
-	if len(res.outs) != len(b.reqs) || len(res.errs) != len(b.reqs) {
-		fail(fmt.Errorf("%w: %d results for %d writes (committed at index %d)", ErrCorrupt, len(res.outs), len(b.reqs), index))
+	if len(res.outs) != b.n || len(res.errs) != b.n {
+		fail(fmt.Errorf("%w: %d results for %d writes (committed at index %d)", ErrCorrupt, len(res.outs), b.n, index))
 		return
 	}
 	if err := n.waitApplied(index); err != nil {
 		fail(err)
 		return
 	}
-	for i, r := range b.reqs {
-		r.finish(res.outs[i], res.errs[i])
+	off := 0
+	for _, r := range b.reqs {
+		k := len(r.reqs)
+		r.finish(index, res.outs[off:off+k:off+k], res.errs[off:off+k:off+k], nil)
+		off += k
 	}
 }
 
@@ -237,4 +263,35 @@ func (n *Node) retry(ctx context.Context, attempt func(raft.ServerAddress, raft.
 			return noLeader(n.cfg.ApplyTimeout.String(), last)
 		}
 	}
+}
+
+// mergeForwarded commits the writes of an entry forwarded by a follower
+// (body: the entry without its type byte) and returns the answer to send
+// back. The writes join this node's own pending writes, together, so that
+// the leader commits one entry for everything waiting (as raft then
+// writes one batch of entries with one fsync) instead of one per member:
+// fewer entries to encode, store, send, decode and apply.
+func (n *Node) mergeForwarded(ctx context.Context, body []byte) (byte, []byte) {
+	count, err := countWrites(body)
+	if err != nil || count == 0 {
+		return stFailed, []byte("the entry could not be decoded")
+	}
+	r := &writeReq{reqs: make([][]byte, 0, count), done: make(chan struct{})}
+	if err := eachWrite(body, func(req []byte) { r.reqs = append(r.reqs, req) }); err != nil {
+		return stFailed, []byte("the entry could not be decoded")
+	}
+	if err := n.sendq.add(ctx, r); err != nil {
+		if errors.Is(err, ErrClosed) {
+			return stNotLeader, nil // nothing done; ask again elsewhere
+		}
+		return stFailed, []byte("not sent: " + err.Error())
+	}
+	<-r.done // commitBatch answers within ApplyTimeout, send at close
+	switch {
+	case errors.Is(r.err, ErrClosed), errors.Is(r.err, ErrNoLeader):
+		return stNotLeader, nil // surely not applied: the follower asks again
+	case r.err != nil:
+		return statusOf(r.err)
+	}
+	return stOK, appendResult(nil, r.index, &entryResult{outs: r.outs, errs: r.errs})
 }

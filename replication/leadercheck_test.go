@@ -1,0 +1,116 @@
+package replication
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	"github.com/hashicorp/raft"
+)
+
+// TestBeatsSentAfterAsk: a leadership check is answered only by a
+// heartbeat sent after it asked, never by one already in flight (whose
+// answer may predate the read), and concurrent checks share heartbeats.
+func TestBeatsSentAfterAsk(t *testing.T) {
+	n := &Node{}
+	n.ctx, n.cancel = context.WithCancel(context.Background())
+	defer func() { n.cancel(); n.wg.Wait() }()
+	type call struct {
+		term    uint64
+		release chan bool
+	}
+	calls := make(chan call)
+	b := newBeats(n)
+	b.beat = func(_ raft.Server, term uint64) bool {
+		c := call{term, make(chan bool)}
+		select {
+		case calls <- c:
+		case <-n.ctx.Done():
+			return false
+		}
+		select {
+		case v := <-c.release:
+			return v
+		case <-n.ctx.Done():
+			return false
+		}
+	}
+	s := raft.Server{ID: "f1", Address: "f1"}
+	next := func() call {
+		t.Helper()
+		select {
+		case c := <-calls:
+			return c
+		case <-time.After(5 * time.Second):
+			t.Fatal("no heartbeat sent")
+		}
+		return call{}
+	}
+	none := func(ch chan bool, what string) {
+		t.Helper()
+		select {
+		case v := <-ch:
+			t.Fatalf("%s answered (%v) too early", what, v)
+		case <-time.After(20 * time.Millisecond):
+		}
+	}
+	got := func(ch chan bool, want bool, what string) {
+		t.Helper()
+		select {
+		case v := <-ch:
+			if v != want {
+				t.Fatalf("%s: got %v, want %v", what, v, want)
+			}
+		case <-time.After(5 * time.Second):
+			t.Fatalf("%s: no answer", what)
+		}
+	}
+
+	a, bb, c, d := make(chan bool, 1), make(chan bool, 1), make(chan bool, 1), make(chan bool, 1)
+	b.ask(s, 3, a)
+	h1 := next() // in flight for a
+	b.ask(s, 3, bb)
+	h2 := next() // a second heartbeat at once for bb (maxBeats 2)
+	b.ask(s, 3, c)
+	b.ask(s, 3, d) // both wait: two heartbeats in flight
+	select {
+	case <-calls:
+		t.Fatal("a third heartbeat in flight")
+	case <-time.After(20 * time.Millisecond):
+	}
+	h1.release <- true
+	got(a, true, "a")
+	none(bb, "b (its heartbeat is still in flight)")
+	none(c, "c (asked while heartbeat 1 was in flight)")
+	h3 := next() // sent for c and d together
+	h2.release <- false
+	got(bb, false, "b")
+	none(c, "c")
+	h3.release <- true
+	got(c, true, "c")
+	got(d, true, "d")
+	if h1.term != 3 || h3.term != 3 {
+		t.Fatalf("terms %d, %d; want 3", h1.term, h3.term)
+	}
+
+	// Checks queued together go out in one heartbeat of the first one's
+	// term; a check of another term is not acknowledged by it.
+	x, y, f, g := make(chan bool, 1), make(chan bool, 1), make(chan bool, 1), make(chan bool, 1)
+	b.ask(s, 4, x)
+	hx := next()
+	b.ask(s, 4, y)
+	hy := next()
+	b.ask(s, 4, f)
+	b.ask(s, 5, g)
+	hx.release <- true
+	got(x, true, "x")
+	h5 := next()
+	if h5.term != 4 {
+		t.Fatalf("heartbeat term %d, want 4 (the first waiting check's)", h5.term)
+	}
+	h5.release <- true
+	got(f, true, "f")
+	got(g, false, "g (term 5, heartbeat of term 4)")
+	hy.release <- true
+	got(y, true, "y")
+}
