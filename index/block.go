@@ -1,6 +1,7 @@
 package index
 
 import (
+	"encoding/binary"
 	"strings"
 	"unsafe"
 )
@@ -124,22 +125,30 @@ func writeOff(b *strings.Builder, v int) {
 }
 
 // RecordOf returns the record JSON of the block that key (a key returned by
-// NewBlock, as stored in a tree) belongs to.
+// NewBlock, as stored in a tree) belongs to. The two-byte forms are read
+// inline; the four-byte ones (records or keys past 32 KiB) by a call.
 func RecordOf(key string) string {
 	p := unsafe.Pointer(unsafe.StringData(key))
-	at := func(q unsafe.Pointer, i int) int { return int(*(*byte)(unsafe.Add(q, i))) }
-	off := at(p, -1)
-	if off < 0x80 {
-		off = off<<8 | at(p, -2)
-	} else {
-		off = (off&0x7F)<<24 | at(p, -2)<<16 | at(p, -3)<<8 | at(p, -4)
+	o := binary.LittleEndian.Uint16((*[2]byte)(unsafe.Add(p, -2))[:])
+	off := int(o)
+	if o >= shortMax {
+		off = longOffset(p)
 	}
 	end := unsafe.Add(p, -off)
-	n := at(end, 0)
-	if n < 0x80 {
-		n = n<<8 | at(end, 1)
-	} else {
-		n = (n&0x7F)<<24 | at(end, 1)<<16 | at(end, 2)<<8 | at(end, 3)
+	r := binary.BigEndian.Uint16((*[2]byte)(end)[:])
+	n := int(r)
+	if r >= shortMax {
+		n = longLength(end)
 	}
 	return unsafe.String((*byte)(unsafe.Add(end, -n)), n)
+}
+
+// longOffset reads the four-byte offset that ends at p.
+func longOffset(p unsafe.Pointer) int {
+	return int(binary.LittleEndian.Uint32((*[4]byte)(unsafe.Add(p, -4))[:]) &^ (1 << 31))
+}
+
+// longLength reads the four-byte length that starts at p.
+func longLength(p unsafe.Pointer) int {
+	return int(binary.BigEndian.Uint32((*[4]byte)(p)[:]) &^ (1 << 31))
 }
