@@ -11,23 +11,9 @@ import (
 // fixedNumber is the fixed-width number encoding used before the current
 // one (tag, the 8 order-preserving bytes of the double, a 2-byte residual):
 // simple enough to trust, so the current encoding must order every pair of
-// numbers exactly as it does.
+// numbers exactly as it does. Both write the same bits (orderedBits).
 func fixedNumber(n Number) string {
-	f := n.Float
-	var residual int64
-	if n.IsInt {
-		f = float64(n.Int)
-		residual = n.Int - floatToIntClamped(f)
-	}
-	if f == 0 {
-		f = 0
-	}
-	bits := math.Float64bits(f)
-	if bits>>63 == 0 {
-		bits |= 1 << 63
-	} else {
-		bits = ^bits
-	}
+	bits, residual := orderedBits(n)
 	b := append([]byte{tagNumber}, binary.BigEndian.AppendUint64(nil, bits)...)
 	return string(binary.BigEndian.AppendUint16(b, uint16(int16(residual))^0x8000))
 }

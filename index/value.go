@@ -254,21 +254,7 @@ func integerText(raw string) (string, bool) {
 // escaped 0x00 0xFF); equal doubles are ordered by residual. The encoding
 // is self-delimiting, so no number's encoding is a prefix of another's.
 func AppendNumber(dst []byte, n Number) []byte {
-	f := n.Float
-	var residual int64
-	if n.IsInt {
-		f = float64(n.Int)
-		residual = n.Int - floatToIntClamped(f)
-	}
-	if f == 0 {
-		f = 0 // -0 == +0
-	}
-	bits := math.Float64bits(f)
-	if bits>>63 == 0 {
-		bits |= 1 << 63
-	} else {
-		bits = ^bits
-	}
+	bits, residual := orderedBits(n)
 	dst = append(dst, tagNumber)
 	for bits != 0 { // never zero to begin with: JSON has no NaN
 		b := byte(bits >> 56)
@@ -287,6 +273,26 @@ func AppendNumber(dst []byte, n Number) []byte {
 		dst = append(dst, 0x00, 0x02)
 	}
 	return binary.BigEndian.AppendUint16(dst, uint16(int16(residual))^0x8000)
+}
+
+// orderedBits returns n's double as bits whose unsigned order is the
+// doubles' order, and the residual of an integer beyond the double.
+func orderedBits(n Number) (bits uint64, residual int64) {
+	f := n.Float
+	if n.IsInt {
+		f = float64(n.Int)
+		residual = n.Int - floatToIntClamped(f)
+	}
+	if f == 0 {
+		f = 0 // -0 == +0
+	}
+	bits = math.Float64bits(f)
+	if bits>>63 == 0 {
+		bits |= 1 << 63
+	} else {
+		bits = ^bits
+	}
+	return bits, residual
 }
 
 // floatToIntClamped converts an integral double to int64, clamping 2^63 (the
