@@ -49,7 +49,7 @@
 //
 // A record and every key that refers to it (its encoded id, its entry key
 // in each index) are one string, the record's block (block.go). Each key
-// in it is preceded by its offset from the block's start, so RecordOf finds
+// in it is preceded by its offset from the end of the JSON, so RecordOf finds
 // the record's JSON from the address of a key stored in a tree. The trees
 // of the record map and of every index are therefore sets (no value slots),
 // and the record's bytes are stored once.
