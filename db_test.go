@@ -15,7 +15,13 @@ import (
 // test ends.
 func openTest(t testing.TB) *DB {
 	t.Helper()
-	db, err := Open(Options{})
+	return openTestWith(t, Options{})
+}
+
+// openTestWith is openTest with options.
+func openTestWith(t testing.TB, opts Options) *DB {
+	t.Helper()
+	db, err := Open(opts)
 	if err != nil {
 		t.Fatal(err)
 	}

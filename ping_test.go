@@ -9,11 +9,7 @@ import (
 // between its tokens) without the parser, exactly as Query does, and leaves
 // anything else that starts like it to the parser.
 func TestAppendQueryPing(t *testing.T) {
-	db, err := Open(Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
+	db := openTest(t)
 	ctx := context.Background()
 	for _, req := range []string{`["ping"]`, " [ \"ping\" ] \r\n", "[\t\"ping\"]", `["ping",1]`, `["pingx"]`, `["ping"`, `["ping"]]`, `[ping]`, `["PING"]`} {
 		want, werr := db.Query(ctx, []byte(req))

@@ -13,11 +13,7 @@ import (
 // writes; StartQuery starts writes, calling done once they are published,
 // and declines reads; both answer as Query does.
 func TestAppendQueryAndStartQuery(t *testing.T) {
-	db, err := Open(Options{Path: t.TempDir() + "/x.fdb"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
+	db := openTestWith(t, Options{Path: t.TempDir() + "/x.fdb"})
 	ctx := context.Background()
 
 	if out, ran, err := db.AppendQuery(ctx, []byte("x"), []byte(`["insert","t",{"id":1}]`)); ran || err != nil || string(out) != "x" {
@@ -76,11 +72,7 @@ func TestAppendQueryAndStartQuery(t *testing.T) {
 // each in order before it returns, refused ones as Query would; the
 // requests are reused; after Close every added write gets ErrClosed.
 func TestQueryBatch(t *testing.T) {
-	db, err := Open(Options{Path: t.TempDir() + "/x.fdb"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
+	db := openTestWith(t, Options{Path: t.TempDir() + "/x.fdb"})
 	ctx := context.Background()
 	b := db.NewQueryBatch()
 	if b.Add(ctx, []byte(`["count","t"]`), func([]byte, error) { t.Error("done called for a read") }) {

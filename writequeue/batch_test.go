@@ -79,14 +79,7 @@ func TestMaxDelaySmallQueue(t *testing.T) {
 		go func() { done <- q.Submit(context.Background(), &fakeReq{id: i}) }()
 	}
 	for range 2 {
-		select {
-		case err := <-done:
-			if err != nil {
-				t.Fatal(err)
-			}
-		case <-time.After(10 * time.Second):
-			t.Fatal("the writer lingered on a full queue")
-		}
+		awaitNil(t, done, 10*time.Second, "the writer lingered on a full queue")
 	}
 }
 

@@ -216,3 +216,17 @@ func waitPending(t testing.TB, q *Queue[*fakeReq], n int) {
 	t.Helper()
 	waitFor(t, "pending requests", func() bool { return q.Stats().Pending == n })
 }
+
+// awaitNil waits up to d for an error on done and fails the test unless it
+// is nil; stuck says what it means when none comes.
+func awaitNil(t *testing.T, done <-chan error, d time.Duration, stuck string) {
+	t.Helper()
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Fatal(err)
+		}
+	case <-time.After(d):
+		t.Fatal(stuck)
+	}
+}

@@ -170,13 +170,6 @@ func TestTryCommitBeforeWriterWaits(t *testing.T) {
 		}
 		done := make(chan error, 1)
 		go func() { done <- q.Submit(context.Background(), &fakeReq{id: 2}) }()
-		select {
-		case err := <-done:
-			if err != nil {
-				t.Fatal(err)
-			}
-		case <-time.After(5 * time.Second):
-			t.Fatal("a Submit after TryCommit was never taken by the writer")
-		}
+		awaitNil(t, done, 5*time.Second, "a Submit after TryCommit was never taken by the writer")
 	}
 }
