@@ -5,7 +5,9 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
 	"math/rand"
+	"slices"
 	"sort"
 	"sync"
 	"testing"
@@ -336,30 +338,44 @@ func sorted(m map[string]string) []string {
 }
 
 // checkRecorded checks the changes a step recorded as its write made them
-// against the difference between the database before and after it.
+// against the difference between the database before and after it, found
+// by reading both whole.
 func checkRecorded(t *testing.T, seed int64, before *dbvalue.Value, s dbvalue.Step) {
 	t.Helper()
 	type rc struct{ old, new string }
-	asJSON := func(chs []collection.Change) []rc {
+	// diff lists, in id order, the records that differ between two
+	// collections, as their JSON before and after ("" for none).
+	diff := func(old, new collection.Collection) []rc {
+		recs := func(c collection.Collection) map[string]string {
+			m := map[string]string{}
+			c.Scan(func(id, rec string) bool {
+				m[id] = rec
+				return true
+			})
+			return m
+		}
+		o, n := recs(old), recs(new)
+		ids := slices.Sorted(maps.Keys(o))
+		for id := range n {
+			if _, ok := o[id]; !ok {
+				ids = append(ids, id)
+			}
+		}
+		slices.Sort(ids)
 		var out []rc
-		for i := range chs {
-			out = append(out, rc{oldRec(&chs[i]), newRec(&chs[i])})
+		for _, id := range ids {
+			if o[id] != n[id] {
+				out = append(out, rc{o[id], n[id]})
+			}
 		}
 		return out
 	}
-	diff := func(old, new collection.Collection) []rc {
-		var chs []collection.Change
-		collection.DiffRecordKeys(old, new, func(o, n string) bool {
-			chs = append(chs, collection.Change{Old: o, New: n})
-			return true
-		})
-		return asJSON(chs)
-	}
 	want := map[string][]rc{}
-	dbvalue.DiffCollections(before, s.After, func(name string, old, new collection.Collection) bool {
-		want[name] = diff(old, new)
-		return true
-	})
+	for _, v := range []*dbvalue.Value{before, s.After} {
+		for _, name := range v.Names() {
+			want[name] = diff(before.Collection(name), s.After.Collection(name))
+		}
+	}
 	got := map[string][]rc{}
 	for _, cc := range s.Colls {
 		if cc.Dropped {
@@ -370,7 +386,11 @@ func checkRecorded(t *testing.T, seed int64, before *dbvalue.Value, s dbvalue.St
 			// collection; the difference is against before the write.
 			want[cc.Name] = diff(collection.Collection{}, s.After.Collection(cc.Name))
 		}
-		got[cc.Name] = asJSON(cc.Changes.All())
+		var g []rc
+		for _, ch := range cc.Changes.All() {
+			g = append(g, rc{oldRec(&ch), newRec(&ch)})
+		}
+		got[cc.Name] = g
 	}
 	for name, w := range want {
 		if len(w) == 0 {

@@ -230,24 +230,3 @@ func netChanges(es []collection.Logged, name string, scratch *[]collection.Chang
 	clear(chs)
 	return out
 }
-
-// DiffCollections calls fn, in name order, for every collection whose
-// records differ between a and b (a missing collection is empty). Index
-// changes alone are not reported. fn returning false stops. The write path
-// does not need it (steps record their changes); tests check the recorded
-// changes against it.
-func DiffCollections(a, b *Value, fn func(name string, old, new collection.Collection) bool) {
-	same := func(_ string, x collection.Collection, _ string, y collection.Collection) bool {
-		return collection.SameRecords(x, y)
-	}
-	btree.Diff(a.colls, b.colls, same, func(oldName string, old collection.Collection, hasOld bool, newName string, new collection.Collection, _ bool) bool {
-		name := newName
-		if hasOld {
-			name = oldName
-		}
-		if collection.SameRecords(old, new) {
-			return true
-		}
-		return fn(name, old, new)
-	})
-}
