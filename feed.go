@@ -253,18 +253,18 @@ func (f *Feed) finish() {
 // any: old if it matched, new if it matches. The event's slices are shared
 // with the other feeds: they must not be modified.
 func (f *Feed) event(e *entry, i int) (Event, bool) {
-	ch := ptr(e.changes.At(i))
-	mo := hasOld(ch) && (f.where == nil || f.where.Match(oldRec(ch)))
-	mn := hasNew(ch) && (f.where == nil || f.where.Match(newRec(ch)))
+	ch := e.changes.At(i)
+	mo := ch.Old != "" && (f.where == nil || f.where.Match(recordOf(ch.Old)))
+	mn := ch.New != "" && (f.where == nil || f.where.Match(recordOf(ch.New)))
 	if !mo && !mn {
 		return Event{}, false
 	}
 	p := &e.eventParts()[i]
 	ev := Event{Position: e.pos, ID: p.id}
 	switch {
-	case !hasOld(ch):
+	case ch.Old == "":
 		ev.Op = "insert"
-	case !hasNew(ch):
+	case ch.New == "":
 		ev.Op = "delete"
 	default:
 		ev.Op = "update"

@@ -50,9 +50,9 @@ type entry struct {
 	coll    string
 	drop    bool
 	dropped collection.Collection // the collection the drop removed
-	changes collection.Changes
-	size    int64 // bytes counted against the bounds
-	keep    int64 // more bytes counted against the history only (a drop's collection)
+	changes collection.Changes    // the records' old and new keys, in id order
+	size    int64                 // bytes counted against the bounds
+	keep    int64                 // more bytes counted against the history only (a drop's collection)
 
 	// parts are the changes' id, old and new as the events carry them,
 	// made once (by the first feed that needs them) and shared by all.
@@ -67,40 +67,26 @@ func (e *entry) eventParts() []eventParts {
 	e.prep.Do(func() {
 		e.parts = make([]eventParts, e.changes.Len())
 		for i := range e.parts {
-			ch := ptr(e.changes.At(i))
-			rec := newRec(ch)
-			if hasOld(ch) {
-				rec = oldRec(ch)
+			ch := e.changes.At(i)
+			rec := recordOf(ch.New)
+			if ch.Old != "" {
+				rec = recordOf(ch.Old)
 			}
 			p := &e.parts[i]
 			p.id = []byte(gjson.Get(rec, "id").Raw)
-			if hasOld(ch) {
-				p.old = []byte(oldRec(ch))
+			if ch.Old != "" {
+				p.old = []byte(recordOf(ch.Old))
 			}
-			if hasNew(ch) {
-				p.new = []byte(newRec(ch))
+			if ch.New != "" {
+				p.new = []byte(recordOf(ch.New))
 			}
 		}
 	})
 	return e.parts
 }
 
-// change is one record's change, as the record-map keys of its old and new
-// versions ("" for none): each key is the record's encoded id inside its
-// record block, so the JSON is index.RecordOf(key). Two string headers per
-// change are what the history holds for each record a write touched (the
-// blocks themselves are the records', shared with the database while the
-// record lives).
-type change = collection.Change
-
-func hasOld(c *change) bool { return c.Old != "" }
-func hasNew(c *change) bool { return c.New != "" }
-
-func oldRec(c *change) string { return recordOf(c.Old) }
-func newRec(c *change) string { return recordOf(c.New) }
-
-func ptr(c change) *change { return &c }
-
+// recordOf returns the JSON of the record whose record-map key is key (a
+// collection.Change's Old or New), "" for none.
 func recordOf(key string) string {
 	if key == "" {
 		return ""

@@ -165,8 +165,8 @@ func newInitialIter(now collection.Collection, backlog []*entry, coll string, p 
 			continue
 		}
 		for j := e.changes.Len() - 1; j >= 0; j-- {
-			ch := ptr(e.changes.At(j))
-			it.over[ch.ID()] = oldRec(ch) // "" when it had none
+			ch := e.changes.At(j)
+			it.over[ch.ID()] = recordOf(ch.Old) // "" when it had none
 		}
 	}
 	for id := range it.over {

@@ -388,7 +388,7 @@ func checkRecorded(t *testing.T, seed int64, before *dbvalue.Value, s dbvalue.St
 		}
 		var g []rc
 		for _, ch := range cc.Changes.All() {
-			g = append(g, rc{oldRec(&ch), newRec(&ch)})
+			g = append(g, rc{recordOf(ch.Old), recordOf(ch.New)})
 		}
 		got[cc.Name] = g
 	}
