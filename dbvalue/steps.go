@@ -155,7 +155,8 @@ func (t *Txn) stepChanges() []CollChanges {
 	if len(es) == 0 && len(t.dropped) == 0 {
 		return nil
 	}
-	var names []string
+	var namesArr [4]string // a write changes one collection, seldom more
+	names := namesArr[:0]
 	for i := range es {
 		if !slices.Contains(names, es[i].Coll) {
 			names = append(names, es[i].Coll)
