@@ -3,6 +3,7 @@ package main
 import (
 	"math"
 	"runtime/debug"
+	"strings"
 	"testing"
 )
 
@@ -17,8 +18,8 @@ func TestGCFlags(t *testing.T) {
 		flags       gcFlags
 		gogc, limit string // environment ("": unset)
 		wantPercent int
-		wantLimit   int64 // 0: anything below MaxInt64 (auto)
-		wantErr     bool
+		wantLimit   int64  // 0: anything below MaxInt64 (auto)
+		wantErr     string // a part of the error's message ("": none)
 	}{
 		{name: "defaults", flags: gcFlags{percent: defaultGCPercent, memLimit: "auto"}, wantPercent: 400},
 		{name: "the zero value means the defaults", wantPercent: 400},
@@ -26,9 +27,9 @@ func TestGCFlags(t *testing.T) {
 		{name: "the flag wins over GOGC", flags: gcFlags{percent: 250, memLimit: "none", percentSet: true}, gogc: "150", wantPercent: 250, wantLimit: math.MaxInt64},
 		{name: "GOGC=off", flags: gcFlags{percent: defaultGCPercent, memLimit: "2GiB", memLimitSet: true}, gogc: "off", wantPercent: -1, wantLimit: 2 << 30},
 		{name: "sizes", flags: gcFlags{percent: 100, memLimit: "512MiB", percentSet: true, memLimitSet: true}, wantPercent: 100, wantLimit: 512 << 20},
-		{name: "off without a limit", flags: gcFlags{percent: -1, memLimit: "none", percentSet: true, memLimitSet: true}, wantErr: true},
-		{name: "bad size", flags: gcFlags{percent: 100, memLimit: "12 apples", memLimitSet: true}, wantErr: true},
-		{name: "bad percent", flags: gcFlags{percent: -5, memLimit: "auto", percentSet: true}, wantErr: true},
+		{name: "off without a limit", flags: gcFlags{percent: -1, memLimit: "none", percentSet: true, memLimitSet: true}, wantErr: "--gc-percent -1 needs a memory limit"},
+		{name: "bad size", flags: gcFlags{percent: 100, memLimit: "12 apples", memLimitSet: true}, wantErr: `--memory-limit: "12 apples": want a positive size`},
+		{name: "bad percent", flags: gcFlags{percent: -5, memLimit: "auto", percentSet: true}, wantErr: "--gc-percent must be -1 (off) or at least 0"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -37,10 +38,20 @@ func TestGCFlags(t *testing.T) {
 			}
 			before := debug.SetMemoryLimit(-1)
 			got, restore, err := tc.flags.apply()
-			if tc.wantErr {
+			if tc.wantErr != "" {
 				if err == nil {
 					restore()
 					t.Fatalf("got %+v, want an error", got)
+				}
+				if !strings.Contains(err.Error(), tc.wantErr) {
+					t.Errorf("error %q, want it to say %q", err, tc.wantErr)
+				}
+				// A refused setting changes nothing.
+				if p := debug.SetGCPercent(100); p != 100 {
+					t.Errorf("after the error the GC percent is %d, want 100", p)
+				}
+				if l := debug.SetMemoryLimit(-1); l != before {
+					t.Errorf("after the error the memory limit is %d, want %d", l, before)
 				}
 				return
 			}
