@@ -61,7 +61,7 @@ func (n *Node) confirmLeader(ctx context.Context, term uint64) error {
 	if !self {
 		return fmt.Errorf("%w: not a voter", ErrNotLeader)
 	}
-	need := voters/2 + 1 - 1 // this node's own vote counts
+	need := voters / 2 // acknowledgements from others: with this node's own, a majority
 	if need <= 0 {
 		return nil
 	}
