@@ -21,7 +21,7 @@
 // values before and after each write, lets the writes of a batch share one
 // edit token: measured with BenchmarkInsertBatch64 (64 single-record
 // inserts per batch, 1M records, three indexes), 15.8 KB and 35
-// allocations per write before, 5.1 KB and 16 after, half the time.
+// allocations per write before, 5.0 KB and 15 after, half the time.
 //
 // # Concurrency
 //
