@@ -128,15 +128,16 @@ func sameAs(t testing.TB, tree Tree[int], m model, what string) {
 }
 
 // keyPool returns n distinct random keys: short strings over a tiny alphabet
-// (so that many are prefixes of others, the empty key among them) and longer
-// ones.
+// (so that many are prefixes of others, the empty key among them; up to 9
+// bytes, so that keys on both sides of the 8 bytes a node's prefix holds
+// tie on their prefixes) and longer ones.
 func keyPool(rng *rand.Rand, n int) []string {
 	const alphabet = "\x00ab\xff"
 	seen := map[string]bool{"": true}
 	pool := []string{""}
 	for len(pool) < n {
 		var sb strings.Builder
-		l := rng.IntN(7)
+		l := rng.IntN(10)
 		if rng.IntN(4) == 0 {
 			l = 8 + rng.IntN(12)
 		}

@@ -94,7 +94,7 @@ func (n *node[V]) lowerBound(key string, p uint64) int {
 	lo, hi := 0, n.n
 	for lo < hi {
 		h := int(uint(lo+hi) >> 1)
-		if q := n.pfx[h]; q < p || q == p && n.keys[h] < key {
+		if q := n.pfx[h]; q < p || q == p && tieLess(n.keys[h], key) {
 			lo = h + 1
 		} else {
 			hi = h
@@ -110,7 +110,7 @@ func (n *node[V]) upperBound(key string, p uint64) int {
 	lo, hi := 0, n.n
 	for lo < hi {
 		h := int(uint(lo+hi) >> 1)
-		if q := n.pfx[h]; q < p || q == p && n.keys[h] <= key {
+		if q := n.pfx[h]; q < p || q == p && !tieLess(key, n.keys[h]) {
 			lo = h + 1
 		} else {
 			hi = h
@@ -123,7 +123,29 @@ func (n *node[V]) upperBound(key string, p uint64) int {
 // not, the index where it belongs).
 func (n *node[V]) find(key string, p uint64) (int, bool) {
 	i := n.lowerBound(key, p)
-	return i, i < n.n && n.pfx[i] == p && n.keys[i] == key
+	return i, i < n.n && n.pfx[i] == p && tieEqual(n.keys[i], key)
+}
+
+// tieLess reports a < b for two keys with equal prefixes. Keys of at most 8
+// bytes are then ordered by their lengths alone (the shorter is a prefix of the
+// longer, which continues with zero bytes), so the comparison reads only the
+// string headers held in the node, not the key bytes: for short keys (ids of a
+// record map, most numbers) a search never leaves the node until it finds its
+// key.
+func tieLess(a, b string) bool {
+	if len(a) <= 8 && len(b) <= 8 {
+		return len(a) < len(b)
+	}
+	return a < b
+}
+
+// tieEqual reports a == b for two keys with equal prefixes, reading the key
+// bytes only for keys longer than 8 bytes (see tieLess).
+func tieEqual(a, b string) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	return len(a) <= 8 || a == b
 }
 
 // mut returns n itself if e owns it, and otherwise a copy of n owned by e.
