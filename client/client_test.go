@@ -205,10 +205,16 @@ func TestContextTimeoutDiscardsConn(t *testing.T) {
 }
 
 func TestContextCancelDiscardsConn(t *testing.T) {
-	s := newFakeServer(t, "")
+	s := newFakeServer(t, "", func(s *fakeServer) { s.sleeping = make(chan struct{}, 1) })
 	c := dial(t, s, WithPoolSize(1))
 	ctx, cancel := context.WithCancel(context.Background())
-	time.AfterFunc(50*time.Millisecond, cancel)
+	// Cancel once the server has the query: canceled before it was sent,
+	// the outcome would be known (nothing sent), which a loaded machine
+	// made happen with a fixed 50 ms delay.
+	go func() {
+		<-s.sleeping
+		cancel()
+	}()
 	_, err := c.Query(ctx, []any{"sleep", 2000})
 	if !errors.Is(err, context.Canceled) || !errors.Is(err, ErrOutcomeUnknown) {
 		t.Fatalf("canceled query = %v, want Canceled and ErrOutcomeUnknown", err)

@@ -41,6 +41,9 @@ type fakeServer struct {
 	// sockBuf, if positive, sets the kernel buffers of accepted
 	// connections, so that tests can fill them with little data.
 	sockBuf int
+	// sleeping, if set, gets a value (without blocking) when a "sleep"
+	// query arrives, so that a test can act while the query is in flight.
+	sleeping chan struct{}
 
 	accepted atomic.Int64 // connections accepted
 	done     chan struct{}
@@ -199,6 +202,12 @@ func (s *fakeServer) answer(nc net.Conn, w *protocol.Writer, line []byte, authed
 	case "sleep":
 		ms, _ := strconv.Atoi(arg(1))
 		w.Flush()
+		if s.sleeping != nil {
+			select {
+			case s.sleeping <- struct{}{}:
+			default:
+			}
+		}
 		select {
 		case <-time.After(time.Duration(ms) * time.Millisecond):
 		case <-s.done:
