@@ -22,9 +22,9 @@ import (
 // fsync (fleetdb.Options.MaxBatch; the library's default is 256). An event
 // loop commits the writes of its turn together, up to 64 pipelined ones per
 // connection: 64 connections pipelining 32 inserts each bring ~2,048 per
-// turn, which took 8 fsyncs at 256 (fleetdb bench --pipeline 32, A/B pairs:
-// 60-120 k -> 154-172 k inserts/s, 4.6-5.5 -> 4.0-4.2 us of server CPU per
-// insert). One request in flight per connection never fills 256.
+// turn, which took 8 fsyncs at 256 (fleetdb bench --pipeline 32: ahead in
+// each of 11 A/B pairs, median +28 %, most when fsyncs are slow; README,
+// round 5). One request in flight per connection never fills 256.
 const serveMaxBatch = 4096
 
 // serveConfig is what `fleetdb serve` is told by its flags.
