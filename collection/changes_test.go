@@ -24,11 +24,29 @@ func TestMakeChanges(t *testing.T) {
 		if !slices.Equal(c.All(), append([]Change{}, chs...)) {
 			t.Fatalf("MakeChanges(%v) shares the caller's slice", chs)
 		}
-		if inserts := len(chs) > 0 && c.all == nil; inserts != (len(chs) > 0 && c.inserted != nil) {
-			t.Fatalf("MakeChanges(%v): both forms", chs)
+		forms := 0
+		for _, held := range []bool{c.all != nil, c.inserted != nil, c.one != ""} {
+			if held {
+				forms++
+			}
+		}
+		if want := min(len(chs), 1); forms != want {
+			t.Fatalf("MakeChanges(%v): %d forms held, want %d", chs, forms, want)
 		}
 	}
 	if c := MakeChanges([]Change{{New: "x"}, {New: "y"}}); c.all != nil || len(c.inserted) != 2 {
 		t.Fatal("inserts are not held as keys alone")
 	}
+	if c := MakeChanges([]Change{{New: "x"}}); c.all != nil || c.inserted != nil || c.one != "x" {
+		t.Fatal("a single insert is not held in the value")
+	}
+	if n := testing.AllocsPerRun(100, func() { MakeChanges([]Change{{New: "x"}}) }); n != 0 {
+		t.Fatalf("a single insert's changes took %v allocations, want 0", n)
+	}
+	defer func() {
+		if recover() == nil {
+			t.Fatal("At(1) of a single insert did not panic")
+		}
+	}()
+	MakeChanges([]Change{{New: "x"}}).At(1)
 }
