@@ -110,9 +110,28 @@ func newHub(opts Options, v *dbvalue.Value) *hub {
 
 // entriesOf makes the history entries of the steps, in order: for each
 // write and each collection it changed (by name), the drop if it dropped
-// it, then its record changes.
+// it, then its record changes. The record changes of one batch share one
+// allocation (a batch of single-record writes allocated one entry per
+// write): the history drops entries oldest first, so a trimmed entry's
+// records stay alive at most until the rest of its batch leaves. A drop's
+// entry, which keeps a whole collection alive, is allocated alone.
 func entriesOf(steps []dbvalue.Step) []*entry {
-	var out []*entry
+	n, drops := 0, 0
+	for _, s := range steps {
+		for _, cc := range s.Colls {
+			if cc.Dropped {
+				drops++
+			}
+			if cc.Changes.Len() > 0 {
+				n++
+			}
+		}
+	}
+	if n+drops == 0 {
+		return nil
+	}
+	slab := make([]entry, n)
+	out := make([]*entry, 0, n+drops)
 	for _, s := range steps {
 		for _, cc := range s.Colls {
 			if cc.Dropped {
@@ -126,7 +145,9 @@ func entriesOf(steps []dbvalue.Step) []*entry {
 			if cc.Changes.Len() == 0 {
 				continue
 			}
-			e := &entry{pos: s.Seq, coll: cc.Name, size: entryOverhead, changes: cc.Changes}
+			e := &slab[0]
+			slab = slab[1:]
+			e.pos, e.coll, e.size, e.changes = s.Seq, cc.Name, entryOverhead, cc.Changes
 			for i := range cc.Changes.Len() {
 				ch := cc.Changes.At(i)
 				// Counted as the events carry it: id, old and new JSON.
