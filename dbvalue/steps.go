@@ -88,7 +88,7 @@ func (t *Txn) Seq() uint64 { return t.seq }
 // TakeSteps returns the steps recorded so far and forgets them.
 func (t *Txn) TakeSteps() []Step {
 	s := t.steps
-	t.steps = nil
+	t.steps, t.stepColls = nil, nil
 	return s
 }
 
@@ -168,7 +168,13 @@ func (t *Txn) stepChanges() []CollChanges {
 		}
 	}
 	slices.Sort(names)
-	out := make([]CollChanges, 0, len(names))
+	// The steps of a batch share arrays of 16: a write's changes are
+	// appended after the previous write's, which it never touches, and a
+	// full array is left to the steps cut from it rather than copied.
+	if len(t.stepColls)+len(names) > cap(t.stepColls) {
+		t.stepColls = make([]CollChanges, 0, max(16, len(names)))
+	}
+	start := len(t.stepColls)
 	for _, name := range names {
 		cc := CollChanges{Name: t.ownName(name)}
 		for _, d := range t.dropped {
@@ -178,10 +184,13 @@ func (t *Txn) stepChanges() []CollChanges {
 		}
 		cc.Changes = netChanges(es, name, &t.scratch)
 		if cc.Dropped || cc.Changes.Len() > 0 {
-			out = append(out, cc)
+			t.stepColls = append(t.stepColls, cc)
 		}
 	}
-	return out
+	if len(t.stepColls) == start {
+		return nil
+	}
+	return t.stepColls[start:len(t.stepColls):len(t.stepColls)]
 }
 
 // netChanges returns the net record changes of the collection name in es

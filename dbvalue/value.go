@@ -74,6 +74,7 @@ type Txn struct {
 	log        collection.Log
 	dropped    []dropped
 	steps      []Step
+	stepColls  []CollChanges // the steps' Colls, back to back (only appended to)
 	scratch    []collection.Change
 	recording  bool
 	keepStates bool
