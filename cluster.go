@@ -72,9 +72,10 @@ type ClusterOptions struct {
 	// followers wait for the leader before they elect another.
 	HeartbeatTimeout time.Duration
 	ElectionTimeout  time.Duration
-	// CommitTimeout is the longest a follower waits to learn that an entry
-	// was committed when no new entries flow (default 1 ms; it bounds the
-	// latency of a write acknowledged on a follower of an idle cluster).
+	// CommitTimeout is how often the leader sends each follower its commit
+	// index when no new entries flow (default 10 ms). Followers learn of
+	// commits at once from the leader's commit notices; this only backs a
+	// notice that could not be delivered.
 	CommitTimeout time.Duration
 	// LogStore is where the Raft log is kept: LogStoreWAL (the default,
 	// hashicorp/raft-wal: one fsync per append) or LogStoreBolt

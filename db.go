@@ -335,12 +335,16 @@ func (db *DB) write(ctx context.Context, req []byte, q query.Query) ([]byte, err
 // it: the write is queued for the single writer, and done is called on the
 // writer's goroutine, once the write is durable and published, with what
 // Query would have returned. It reports false, having done nothing, for
-// any other query, a request that does not parse, a cluster member, a
-// closed database or a full queue: Query then does the work (and reports
-// the error). It implements server.AsyncExecutor, which lets the server's
-// event loop go on with other connections while writes wait for their
-// fsync, and answer a whole batch at once.
+// any other query, a request that does not parse, a closed database or a
+// full queue: Query then does the work (and reports the error). On a
+// cluster member it starts writes and reads alike (startClusterQuery). It
+// implements server.AsyncExecutor, which lets the server's event loop go
+// on with other connections while writes wait for their fsync, and answer
+// a whole batch at once.
 func (db *DB) StartQuery(ctx context.Context, req []byte, done func(out []byte, err error)) bool {
+	if db.repl != nil {
+		return db.startClusterQuery(ctx, req, done)
+	}
 	q, ok := db.asyncWrite(req)
 	if !ok {
 		return false

@@ -98,6 +98,23 @@ func (c *coalescer) add(ctx context.Context, r *writeReq) error {
 	return nil
 }
 
+// tryAdd queues r if the queue has room and is open, without waiting, and
+// reports whether it did.
+func (c *coalescer) tryAdd(r *writeReq) bool {
+	c.mu.Lock()
+	if c.closed || len(c.pending) >= c.queueSize {
+		c.mu.Unlock()
+		return false
+	}
+	c.pending = append(c.pending, r)
+	c.mu.Unlock()
+	select {
+	case c.wake <- struct{}{}:
+	default:
+	}
+	return true
+}
+
 // cancel removes r from the queue if it was not sent yet and reports
 // whether it did.
 func (c *coalescer) cancel(r *writeReq) bool {

@@ -3,6 +3,7 @@ package replication
 import (
 	"sync"
 	"sync/atomic"
+	"time"
 
 	"github.com/hashicorp/raft"
 )
@@ -141,6 +142,7 @@ func (c *commitNotices) notify(id raft.ServerID, addr raft.ServerAddress) {
 	}()
 	trans := c.n.trans.Transport
 	local := trans.EncodePeer(c.n.self, c.n.addr)
+	refused := 0
 	for c.n.ctx.Err() == nil {
 		e, ok := c.current()
 		if !ok || c.sent.get(id).Load() >= e.index {
@@ -155,9 +157,37 @@ func (c *commitNotices) notify(id raft.ServerID, addr raft.ServerAddress) {
 			LeaderCommitIndex: e.index,
 		}
 		var resp raft.AppendEntriesResponse
-		if err := trans.AppendEntries(id, addr, req, &resp); err != nil || !resp.Success {
+		if err := trans.AppendEntries(id, addr, req, &resp); err != nil || resp.Term != e.term {
 			return // raft's own replication carries the commit index
 		}
+		if !resp.Success {
+			// The follower does not hold the entry (yet): raft's append
+			// that carries it travels on another connection and may
+			// arrive after the notice, and that append carries an older
+			// commit index. Ask again shortly, a few times; if the
+			// follower is further behind, raft's replication (its next
+			// entries, or the commit timeout) tells it.
+			if refused++; refused > noticeRetries {
+				return
+			}
+			t := time.NewTimer(noticeRetryDelay << (refused - 1))
+			select {
+			case <-t.C:
+			case <-c.n.ctx.Done():
+				t.Stop()
+				return
+			}
+			continue
+		}
+		refused = 0
 		c.sent.record(id, e.index)
 	}
 }
+
+// A refused notice is sent again noticeRetries times at most, after
+// noticeRetryDelay, then twice as long each time (7.5 ms in all): an
+// append in flight reaches a follower on loopback well within that.
+const (
+	noticeRetries    = 4
+	noticeRetryDelay = 500 * time.Microsecond
+)

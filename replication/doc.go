@@ -42,6 +42,10 @@
 // and publishes one value, whose Seq is the last entry's Raft index.
 // Refused writes are deterministic, so every node refuses the same ones.
 //
+// StartWrite is Write without waiting: the write is queued with a
+// callback, which commitBatch calls instead of waking a waiting goroutine
+// (a server's event loop starts a member's writes this way).
+//
 // Failures: while no leader is known a write waits (ApplyTimeout, default
 // 5 s) and then fails with ErrNoLeader: nothing was applied. A write handed
 // to a leader that then lost leadership, or whose answer was lost with the
@@ -61,7 +65,11 @@
 // leader for that index ("R" request) and wait until applied locally.
 // Concurrent readers share rounds: a reader joins the next round, never
 // one already running; up to two rounds run at once. A context carrying
-// query.ReadLocal skips all this.
+// query.ReadLocal skips all this. StartReadBarrier joins a round with a
+// callback instead of waiting: one goroutine per round waits until the
+// round's index is applied and calls back all of its readers (async.go).
+// The leader's confirmation asks the other voters for their current term
+// over the forwarding link (opConfirm), as few as a majority needs first.
 //
 // # Ready
 //
@@ -100,7 +108,8 @@
 //	uvarint length | uvarint request id | code byte | payload
 //
 // where code is the operation of a request (W write entry, R read index,
-// J join, X remove, M member entry) and the status of an answer (0 ok,
+// J join, X remove, M member entry, P ping, C confirm: the receiver's
+// current term) and the status of an answer (0 ok,
 // 1 not the leader, 2 outcome unknown, 3 failed). Requests are pipelined
 // on one connection per member and answered out of order. The package's
 // tests replace TCP with an in-process network of their own (raft's

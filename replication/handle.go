@@ -14,8 +14,11 @@ func (n *Node) handle(ctx context.Context, op byte, payload []byte) (byte, []byt
 		return stNotLeader, nil // closing: nothing done, ask again elsewhere
 	}
 	defer n.wg.Done()
-	if op == opPing {
+	switch op {
+	case opPing:
 		return stOK, nil
+	case opConfirm:
+		return stOK, binary.AppendUvarint(nil, n.raft.CurrentTerm())
 	}
 	if !n.isLeader() {
 		return stNotLeader, nil

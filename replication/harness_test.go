@@ -160,6 +160,29 @@ func (c *testCluster) write(tn *testNode, req string) ([]byte, error) {
 	return n.Write(context.Background(), []byte(req), q)
 }
 
+// writeAsync is write through StartWrite, as a server's event loop starts
+// it (Write when StartWrite declines).
+func (c *testCluster) writeAsync(tn *testNode, req string) ([]byte, error) {
+	q, err := query.ParseString(req)
+	if err != nil {
+		c.t.Fatalf("parse %s: %v", req, err)
+	}
+	n := c.get(tn)
+	if n == nil {
+		return nil, ErrClosed
+	}
+	type result struct {
+		out []byte
+		err error
+	}
+	ch := make(chan result, 1)
+	if !n.StartWrite([]byte(req), q, func(out []byte, err error) { ch <- result{out, err} }) {
+		return n.Write(context.Background(), []byte(req), q)
+	}
+	r := <-ch
+	return r.out, r.err
+}
+
 func (c *testCluster) mustWrite(tn *testNode, req string) string {
 	c.t.Helper()
 	out, err := c.write(tn, req)
@@ -183,6 +206,38 @@ func (c *testCluster) read(ctx context.Context, tn *testNode, req string) ([]byt
 		return nil, err
 	}
 	return query.Execute(nil, tn.cur.Load(), q, nil)
+}
+
+// readAsync is read through StartReadBarrier, as a server's event loop
+// starts it (ReadBarrier when StartReadBarrier declines); the read runs in
+// the callback, on the value published then.
+func (c *testCluster) readAsync(ctx context.Context, tn *testNode, req string) ([]byte, error) {
+	q, err := query.ParseString(req)
+	if err != nil {
+		c.t.Fatalf("parse %s: %v", req, err)
+	}
+	n := c.get(tn)
+	if n == nil {
+		return nil, ErrClosed
+	}
+	type result struct {
+		out []byte
+		err error
+	}
+	ch := make(chan result, 1)
+	started := n.StartReadBarrier(ctx, func(err error) {
+		if err != nil {
+			ch <- result{nil, err}
+			return
+		}
+		out, err := query.Execute(nil, tn.cur.Load(), q, nil)
+		ch <- result{out, err}
+	})
+	if !started {
+		return c.read(ctx, tn, req)
+	}
+	r := <-ch
+	return r.out, r.err
 }
 
 func (c *testCluster) mustRead(tn *testNode, req string) string {

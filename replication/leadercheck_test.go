@@ -2,6 +2,8 @@ package replication
 
 import (
 	"context"
+	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -113,4 +115,84 @@ func TestBeatsSentAfterAsk(t *testing.T) {
 	got(g, false, "g (term 5, heartbeat of term 4)")
 	hy.release <- true
 	got(y, true, "y")
+}
+
+// TestConfirmTerm: a member answers a confirmation with its current term,
+// which acknowledges the leader only for that very term.
+func TestConfirmTerm(t *testing.T) {
+	c := newTestCluster(t, 3, nil)
+	leader := c.waitLeader()
+	ln := c.get(leader)
+	term := ln.raft.CurrentTerm()
+	for _, f := range c.followers(leader) {
+		s := raft.Server{ID: raft.ServerID(f.id), Address: raft.ServerAddress(f.addr)}
+		if !ln.beats.heartbeat(s, term) {
+			t.Fatalf("%s did not confirm term %d", f.id, term)
+		}
+		if ln.beats.heartbeat(s, term+1) || ln.beats.heartbeat(s, term-1) {
+			t.Fatalf("%s confirmed a term other than its own (%d)", f.id, term)
+		}
+	}
+}
+
+// TestConfirmLeaderAsksFewFirst: with three voters a check asks one
+// follower; the other only when the first refuses or is slow
+// (hedgeDelay), and then its answer counts.
+func TestConfirmLeaderAsksFewFirst(t *testing.T) {
+	c := newTestCluster(t, 3, nil)
+	leader := c.waitLeader()
+	for _, tn := range c.nodes {
+		// Then no check runs any more: the beats may be changed.
+		if err := c.get(tn).WaitReady(context.Background()); err != nil {
+			t.Fatal(err)
+		}
+	}
+	ln := c.get(leader)
+	term := ln.raft.CurrentTerm()
+	ln.beats.hedge = time.Minute // no hedging unless asked below
+	var (
+		mu    sync.Mutex
+		asked []raft.ServerID
+	)
+	answer := func(raft.ServerID) bool { return true }
+	ln.beats.beat = func(s raft.Server, _ uint64) bool {
+		mu.Lock()
+		asked = append(asked, s.ID)
+		mu.Unlock()
+		return answer(s.ID)
+	}
+	check := func(want int, what string) {
+		t.Helper()
+		mu.Lock()
+		asked = nil
+		mu.Unlock()
+		if err := ln.confirmLeader(context.Background(), term); err != nil {
+			t.Fatalf("%s: %v", what, err)
+		}
+		time.Sleep(10 * time.Millisecond) // any late heartbeat is recorded
+		mu.Lock()
+		defer mu.Unlock()
+		if len(asked) != want {
+			t.Fatalf("%s: asked %v, want %d members", what, asked, want)
+		}
+	}
+	check(1, "both answer")
+	var first atomic.Value
+	answer = func(id raft.ServerID) bool { return !first.CompareAndSwap(nil, id) } // the first asked refuses
+	check(2, "the first refuses")
+	release := make(chan struct{})
+	first = atomic.Value{}
+	ln.beats.hedge = hedgeDelay
+	answer = func(id raft.ServerID) bool {
+		if first.CompareAndSwap(nil, id) {
+			<-release // stalls past hedgeDelay
+		}
+		return true
+	}
+	start := time.Now()
+	check(2, "the first stalls")
+	close(release)
+	if el := time.Since(start); el > time.Second {
+		t.Fatalf("a stalled member held the check %v", el)
+	}
 }

@@ -77,6 +77,9 @@ var kvModel = porcupine.Model{
 //
 //	go test -run TestLinearizable -lin.seeds 20 ./replication/   # soak
 //
+// Odd clients use the asynchronous forms (StartWrite, StartReadBarrier),
+// as a server's event loop does, even ones Write and ReadBarrier.
+//
 // The seeds run with the Raft log on disk in raft-wal (the default log
 // store; a restarted leader reopens it), and seed 1 again with bolt.
 func TestLinearizable(t *testing.T) {
@@ -113,6 +116,10 @@ func runLinearizable(t *testing.T, seed uint64, store LogStore) {
 	now := func() int64 { return int64(time.Since(start)) }
 	for cl := range clients {
 		crng := rand.New(rand.NewPCG(seed, uint64(100+cl)))
+		write, read := c.write, c.read
+		if cl%2 == 1 {
+			write, read = c.writeAsync, c.readAsync
+		}
 		wg.Go(func() {
 			for !stop.Load() {
 				pause.RLock()
@@ -122,7 +129,7 @@ func runLinearizable(t *testing.T, seed uint64, store LogStore) {
 				call := now()
 				if crng.IntN(2) == 0 {
 					v := fmt.Sprintf("v%d", unique.Add(1))
-					_, err := c.write(tn, fmt.Sprintf(`["put","kv",{"id":%d,"v":%q}]`, key, v))
+					_, err := write(tn, fmt.Sprintf(`["put","kv",{"id":%d,"v":%q}]`, key, v))
 					op := porcupine.Operation{ClientId: cl, Input: kvInput{put: true, key: key, value: v}, Call: call, Output: kvOutput{}, Return: now()}
 					switch {
 					case err == nil:
@@ -143,7 +150,7 @@ func runLinearizable(t *testing.T, seed uint64, store LogStore) {
 						histMu.Unlock()
 					}
 				} else {
-					out, err := c.read(ctx, tn, fmt.Sprintf(`["select","kv",{"where":["=","id",%d],"only":"v"}]`, key))
+					out, err := read(ctx, tn, fmt.Sprintf(`["select","kv",{"where":["=","id",%d],"only":"v"}]`, key))
 					if err == nil {
 						var vs []string
 						if err := json.Unmarshal(out, &vs); err != nil {

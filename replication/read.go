@@ -39,17 +39,30 @@ func (n *Node) ReadBarrier(ctx context.Context) error {
 		if ctx.Err() != nil {
 			return err
 		}
-		dctx, cancel := context.WithDeadline(ctx, start.Add(n.cfg.ApplyTimeout))
-		defer cancel()
-		err = n.retry(dctx, func(_ raft.ServerAddress, id raft.ServerID) error {
-			var err error
-			index, err = n.readIndexOf(dctx, id)
-			return err
-		})
-		if err != nil {
+		if index, err = n.readIndexRetry(ctx, start); err != nil {
 			return err
 		}
 	}
+	return n.awaitRead(ctx, start, index)
+}
+
+// readIndexRetry asks whichever member leads for a read index until one
+// answers, or until ApplyTimeout after start (see retry).
+func (n *Node) readIndexRetry(ctx context.Context, start time.Time) (uint64, error) {
+	dctx, cancel := context.WithDeadline(ctx, start.Add(n.cfg.ApplyTimeout))
+	defer cancel()
+	var index uint64
+	err := n.retry(dctx, func(_ raft.ServerAddress, id raft.ServerID) error {
+		var err error
+		index, err = n.readIndexOf(dctx, id)
+		return err
+	})
+	return index, err
+}
+
+// awaitRead waits until this node has applied index, a read index, up to
+// ApplyTimeout after start.
+func (n *Node) awaitRead(ctx context.Context, start time.Time, index uint64) error {
 	if n.fsm.progress.index.Load() >= index {
 		return nil
 	}
@@ -150,9 +163,12 @@ type rounds struct {
 const maxRounds = 2
 
 // round is one computation's result, shared by its callers: done is
-// closed once index and err are set.
+// closed once index and err are set, and then calls (the callers who did
+// not wait, see start) get them.
 type round struct {
 	done  chan struct{}
+	calls []func(error) // read barriers started with start (StartReadBarrier)
+	start time.Time     // when its computation began
 	index uint64
 	err   error
 }
@@ -164,26 +180,50 @@ func newRounds(n *Node, run func(context.Context) (uint64, error)) *rounds {
 // get joins the next round and returns its result.
 func (r *rounds) get(ctx context.Context) (uint64, error) {
 	r.mu.Lock()
-	next := r.next
-	if next == nil {
-		next = &round{done: make(chan struct{})}
-		r.next = next
-		if r.running < maxRounds {
-			if !r.n.goOwned(r.loop) {
-				r.next = nil
-				r.mu.Unlock()
-				return 0, ErrClosed
-			}
-			r.running++
-		}
-	}
+	next := r.joinLocked()
 	r.mu.Unlock()
+	if next == nil {
+		return 0, ErrClosed
+	}
 	select {
 	case <-next.done:
 		return next.index, next.err
 	case <-ctx.Done():
 		return 0, ctx.Err()
 	}
+}
+
+// start joins the next round with a read barrier that does not wait for
+// it: fn gets the barrier's outcome once the round ended and this node
+// applied its index (finishRound). It reports false, and fn is never
+// called, once the node is closed.
+func (r *rounds) start(fn func(error)) bool {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	next := r.joinLocked()
+	if next == nil {
+		return false
+	}
+	next.calls = append(next.calls, fn)
+	return true
+}
+
+// joinLocked returns the next round, making it (and starting a loop to
+// run it, when fewer than maxRounds run) if there is none; nil once the
+// node is closed. r.mu must be held.
+func (r *rounds) joinLocked() *round {
+	if r.next != nil {
+		return r.next
+	}
+	next := &round{done: make(chan struct{})}
+	if r.running < maxRounds {
+		if !r.n.goOwned(r.loop) {
+			return nil
+		}
+		r.running++
+	}
+	r.next = next
+	return next
 }
 
 // loop runs rounds while callers wait: each round is computed for every
@@ -199,9 +239,19 @@ func (r *rounds) loop() {
 			return
 		}
 		r.mu.Unlock()
+		cur.start = time.Now()
 		ctx, cancel := context.WithTimeout(r.n.ctx, r.n.cfg.ApplyTimeout)
 		cur.index, cur.err = r.run(ctx)
 		cancel()
 		close(cur.done)
+		if len(cur.calls) > 0 {
+			// On a goroutine of their own, so that the next round need not
+			// wait for the reads they run; one for the whole round.
+			if !r.n.goOwned(func() { r.n.finishRound(cur) }) {
+				for _, fn := range cur.calls {
+					fn(ErrClosed)
+				}
+			}
+		}
 	}
 }

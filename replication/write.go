@@ -13,11 +13,12 @@ import (
 // writeReq is what the coalescer queues: one caller's write, or every
 // write of an entry a follower forwarded to this leader (which stay
 // together in one entry, so that they share one outcome). finish answers
-// it and closes done.
+// it: it closes done, or calls then (StartWrite: done is nil).
 type writeReq struct {
 	reqs [][]byte // the queries' JSON
 	one  [1][]byte
 	done chan struct{}
+	then func(*writeReq)
 	// Set before done is closed: the index of the entry that carried the
 	// writes and one result per write, or err when the entry failed.
 	index uint64
@@ -36,6 +37,10 @@ func newWriteReq(req []byte) *writeReq {
 // finish answers r: with results, or with err for all its writes.
 func (r *writeReq) finish(index uint64, outs [][]byte, errs []error, err error) {
 	r.index, r.outs, r.errs, r.err = index, outs, errs, err
+	if r.then != nil {
+		r.then(r)
+		return
+	}
 	close(r.done)
 }
 
