@@ -147,36 +147,41 @@ func (c *testCluster) followers(leader *testNode) []*testNode {
 	return fs
 }
 
-// write runs a write on a node.
-func (c *testCluster) write(tn *testNode, req string) ([]byte, error) {
+// parsed parses req (a test's own request: failing to parse is the test's
+// bug) and returns it with tn's node, nil if the node is closed.
+func (c *testCluster) parsed(tn *testNode, req string) (*Node, query.Query) {
 	q, err := query.ParseString(req)
 	if err != nil {
 		c.t.Fatalf("parse %s: %v", req, err)
 	}
-	n := c.get(tn)
+	return c.get(tn), q
+}
+
+// write runs a write on a node.
+func (c *testCluster) write(tn *testNode, req string) ([]byte, error) {
+	n, q := c.parsed(tn, req)
 	if n == nil {
 		return nil, ErrClosed
 	}
 	return n.Write(context.Background(), []byte(req), q)
 }
 
+// asyncResult carries what a callback of StartWrite or StartReadBarrier
+// produced back to the test's goroutine.
+type asyncResult struct {
+	out []byte
+	err error
+}
+
 // writeAsync is write through StartWrite, as a server's event loop starts
 // it (Write when StartWrite declines).
 func (c *testCluster) writeAsync(tn *testNode, req string) ([]byte, error) {
-	q, err := query.ParseString(req)
-	if err != nil {
-		c.t.Fatalf("parse %s: %v", req, err)
-	}
-	n := c.get(tn)
+	n, q := c.parsed(tn, req)
 	if n == nil {
 		return nil, ErrClosed
 	}
-	type result struct {
-		out []byte
-		err error
-	}
-	ch := make(chan result, 1)
-	if !n.StartWrite([]byte(req), q, func(out []byte, err error) { ch <- result{out, err} }) {
+	ch := make(chan asyncResult, 1)
+	if !n.StartWrite([]byte(req), q, func(out []byte, err error) { ch <- asyncResult{out, err} }) {
 		return n.Write(context.Background(), []byte(req), q)
 	}
 	r := <-ch
@@ -194,11 +199,7 @@ func (c *testCluster) mustWrite(tn *testNode, req string) string {
 
 // read runs a read on a node after its read barrier.
 func (c *testCluster) read(ctx context.Context, tn *testNode, req string) ([]byte, error) {
-	q, err := query.ParseString(req)
-	if err != nil {
-		c.t.Fatalf("parse %s: %v", req, err)
-	}
-	n := c.get(tn)
+	n, q := c.parsed(tn, req)
 	if n == nil {
 		return nil, ErrClosed
 	}
@@ -212,26 +213,18 @@ func (c *testCluster) read(ctx context.Context, tn *testNode, req string) ([]byt
 // starts it (ReadBarrier when StartReadBarrier declines); the read runs in
 // the callback, on the value published then.
 func (c *testCluster) readAsync(ctx context.Context, tn *testNode, req string) ([]byte, error) {
-	q, err := query.ParseString(req)
-	if err != nil {
-		c.t.Fatalf("parse %s: %v", req, err)
-	}
-	n := c.get(tn)
+	n, q := c.parsed(tn, req)
 	if n == nil {
 		return nil, ErrClosed
 	}
-	type result struct {
-		out []byte
-		err error
-	}
-	ch := make(chan result, 1)
+	ch := make(chan asyncResult, 1)
 	started := n.StartReadBarrier(ctx, func(err error) {
 		if err != nil {
-			ch <- result{nil, err}
+			ch <- asyncResult{nil, err}
 			return
 		}
 		out, err := query.Execute(nil, tn.cur.Load(), q, nil)
-		ch <- result{out, err}
+		ch <- asyncResult{out, err}
 	})
 	if !started {
 		return c.read(ctx, tn, req)
