@@ -38,7 +38,7 @@ type inmemNode struct {
 
 type inmemStores struct {
 	logs   *raft.InmemStore
-	snaps  *raft.InmemSnapshotStore
+	snaps  *memSnapshots
 	stable *raft.InmemStore
 }
 
@@ -60,7 +60,7 @@ func (n *InmemNetwork) raftStores(id string) (raft.LogStore, raft.StableStore, r
 	defer n.mu.Unlock()
 	s := n.stores[id]
 	if s == nil {
-		s = &inmemStores{logs: raft.NewInmemStore(), snaps: raft.NewInmemSnapshotStore(), stable: raft.NewInmemStore()}
+		s = &inmemStores{logs: raft.NewInmemStore(), snaps: &memSnapshots{}, stable: raft.NewInmemStore()}
 		n.stores[id] = s
 	}
 	return s.logs, s.stable, s.snaps
