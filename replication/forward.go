@@ -17,7 +17,7 @@ const (
 	opRemove    = 'X' // payload: id
 	opMember    = 'M' // payload: a member entry to commit
 	opPing      = 'P' // payload: empty; answer: empty (any member; proves the link authenticates)
-	opConfirm   = 'C' // payload: uvarint term; answer: uvarint of the member's current term (any member; leadercheck.go)
+	opConfirm   = 'C' // payload: none; answer: uvarint of the member's current term (any member; leadercheck.go)
 )
 
 // Statuses of a forwarding answer.

@@ -6,9 +6,11 @@ import (
 	"fmt"
 )
 
-// handle answers a request forwarded by another member; it runs on the
-// leader (anywhere else it answers stNotLeader). It runs on a goroutine of
-// the transport's, registered with the node so that Close waits for it.
+// handle answers a request forwarded by another member. A ping or a
+// leadership confirmation (opConfirm) is answered by any member; every
+// other request only by the leader (elsewhere: stNotLeader). It runs on a
+// goroutine of the transport's, registered with the node so that Close
+// waits for it.
 func (n *Node) handle(ctx context.Context, op byte, payload []byte) (byte, []byte) {
 	if !n.enter() {
 		return stNotLeader, nil // closing: nothing done, ask again elsewhere

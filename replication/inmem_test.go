@@ -175,13 +175,17 @@ func (l *inmemLink) call(ctx context.Context, addr string, op byte, payload []by
 	n.mu.Lock()
 	target := n.nodes[addr]
 	cut := n.blocked[[2]string{l.from, addr}]
+	var handle handler
+	if target != nil {
+		handle = target.handle // under n.mu: a test may replace it
+	}
 	n.mu.Unlock()
 	if target == nil || cut {
 		return 0, nil, fmt.Errorf("%w: %s unreachable", errNotSent, addr)
 	}
 	done := make(chan answer, 1)
 	go func() {
-		st, data := target.handle(ctx, op, append([]byte(nil), payload...))
+		st, data := handle(ctx, op, append([]byte(nil), payload...))
 		done <- answer{st, data}
 	}()
 	select {

@@ -234,7 +234,7 @@ func (b *beats) send(s raft.Server, q *beatQueue) {
 // know the request gets raft's heartbeat instead.
 func (b *beats) heartbeat(s raft.Server, term uint64) bool {
 	ctx, cancel := context.WithTimeout(b.n.ctx, b.n.cfg.ApplyTimeout)
-	status, answer, err := b.n.link.call(ctx, string(s.Address), opConfirm, binary.AppendUvarint(nil, term))
+	status, answer, err := b.n.link.call(ctx, string(s.Address), opConfirm, nil)
 	cancel()
 	switch {
 	case err != nil:

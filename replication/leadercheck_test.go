@@ -135,6 +135,46 @@ func TestConfirmTerm(t *testing.T) {
 	}
 }
 
+// TestConfirmFallsBackToRaftHeartbeat: a member that does not know
+// opConfirm (an earlier version answers stNotLeader) is asked with raft's
+// heartbeat instead, which confirms the leader's term and no other.
+func TestConfirmFallsBackToRaftHeartbeat(t *testing.T) {
+	c := newTestCluster(t, 3, nil)
+	leader := c.waitLeader()
+	ln := c.get(leader)
+	term := ln.raft.CurrentTerm()
+	f := c.followers(leader)[0]
+	c.net.mu.Lock()
+	target := c.net.nodes[f.addr]
+	own := target.handle
+	confirms := 0
+	target.handle = func(ctx context.Context, op byte, payload []byte) (byte, []byte) {
+		if op == opConfirm {
+			c.net.mu.Lock()
+			confirms++
+			c.net.mu.Unlock()
+			return stNotLeader, nil
+		}
+		return own(ctx, op, payload)
+	}
+	c.net.mu.Unlock()
+	s := raft.Server{ID: raft.ServerID(f.id), Address: raft.ServerAddress(f.addr)}
+	if !ln.beats.heartbeat(s, term) {
+		t.Fatalf("%s did not confirm term %d through raft's heartbeat", f.id, term)
+	}
+	// An earlier term is refused. (A later one would be taken: raft's
+	// follower adopts the higher term of a heartbeat, which is why only
+	// the leader's own term is ever sent.)
+	if term > 1 && ln.beats.heartbeat(s, term-1) {
+		t.Fatalf("%s confirmed term %d, an earlier term than its own", f.id, term-1)
+	}
+	c.net.mu.Lock()
+	defer c.net.mu.Unlock()
+	if confirms < 2 { // the leader's own checks (reads) may ask it too
+		t.Fatalf("%d confirmation requests reached %s, want at least the 2 above (then the fallback)", confirms, f.id)
+	}
+}
+
 // TestConfirmLeaderAsksFewFirst: with three voters a check asks one
 // follower; the other only when the first refuses or is slow
 // (hedgeDelay), and then its answer counts.
