@@ -89,12 +89,7 @@ func (c *coalescer) add(ctx context.Context, r *writeReq) error {
 		c.mu.Unlock()
 		return ErrClosed
 	}
-	c.pending = append(c.pending, r)
-	c.mu.Unlock()
-	select {
-	case c.wake <- struct{}{}:
-	default:
-	}
+	c.pushLocked(r)
 	return nil
 }
 
@@ -106,13 +101,19 @@ func (c *coalescer) tryAdd(r *writeReq) bool {
 		c.mu.Unlock()
 		return false
 	}
+	c.pushLocked(r)
+	return true
+}
+
+// pushLocked appends r to the queue, unlocks c.mu (which the caller
+// holds) and wakes the sender.
+func (c *coalescer) pushLocked(r *writeReq) {
 	c.pending = append(c.pending, r)
 	c.mu.Unlock()
 	select {
 	case c.wake <- struct{}{}:
 	default:
 	}
-	return true
 }
 
 // cancel removes r from the queue if it was not sent yet and reports

@@ -48,3 +48,28 @@ func TestCoalescerKeepsForwardedEntriesWhole(t *testing.T) {
 		t.Fatalf("stats %+v, want 12 writes in 4 entries, max 6", st)
 	}
 }
+
+// TestCoalescerTryAdd: tryAdd (StartWrite) queues without waiting while
+// there is room, declines a full queue and a closed coalescer, and what it
+// declined is not queued.
+func TestCoalescerTryAdd(t *testing.T) {
+	c := newCoalescer(4, 2)
+	a, b, full := newWriteReq([]byte("a")), newWriteReq([]byte("b")), newWriteReq([]byte("c"))
+	if !c.tryAdd(a) || !c.tryAdd(b) {
+		t.Fatal("tryAdd declined a queue with room")
+	}
+	if c.tryAdd(full) {
+		t.Fatal("tryAdd queued past the queue's size")
+	}
+	got := c.take()
+	if len(got) != 2 || got[0] != a || got[1] != b {
+		t.Fatalf("took %d requests, want a and b in order", len(got))
+	}
+	c.close()
+	if c.tryAdd(full) {
+		t.Fatal("tryAdd queued on a closed coalescer")
+	}
+	if left := c.close(); len(left) != 0 {
+		t.Fatalf("%d requests left in a closed coalescer, want none", len(left))
+	}
+}
