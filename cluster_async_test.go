@@ -3,6 +3,7 @@ package fleetdb
 import (
 	"context"
 	"fmt"
+	"strings"
 	"testing"
 	"time"
 )
@@ -67,8 +68,11 @@ func TestClusterStartQuery(t *testing.T) {
 	if out, err := start(dbs[1], WithReadConsistency(ctx, ReadLocal), `["select","t",{"where":["=","id",0]}]`); err != nil || out != `[{"id":0,"k":"v0"}]` {
 		t.Fatalf("local get = %s, %v", out, err)
 	}
-	if _, err := start(dbs[2], ctx, `["insert","t",{"id":0}]`); err == nil {
-		t.Fatal("a duplicate id was accepted")
+	if _, err := start(dbs[2], ctx, `["insert","t",{"id":0}]`); err == nil || !strings.Contains(err.Error(), "Duplicated id: 0") {
+		t.Fatalf("a duplicate id started through a follower: %v, want Duplicated id: 0", err)
+	}
+	if out, err := start(dbs[0], ctx, `["select","t",{"where":["=","id",0]}]`); err != nil || out != `[{"id":0,"k":"v0"}]` {
+		t.Fatalf("after the refused duplicate: %s, %v; want the record unchanged", out, err)
 	}
 	if started < 3*declined {
 		t.Fatalf("%d queries started, %d declined", started, declined)
