@@ -112,30 +112,34 @@ func (c Collection) Insert(e *btree.Edit, id, rec string, log *Log) Collection {
 	return c
 }
 
-// InsertMany adds n records whose ids are new and distinct; rec(i) returns
-// the encoded id and the JSON of the i-th. The result is that of n Inserts,
-// but each tree receives its keys in ascending order: consecutive keys land
-// in the same leaf, which the edit token then changes in place while it is
-// still in the cache, instead of each key descending to a random leaf.
-// run, when not nil, may run parts of a large batch concurrently
-// (parallel.go), so rec may then be called concurrently (for different i)
-// and must not change anything.
-func (c Collection) InsertMany(e *btree.Edit, n int, rec func(i int) (id, json string), run Runner, log *Log) Collection {
-	if n < minSortedBatch {
-		for i := range n {
-			id, js := rec(i)
-			c = c.Insert(e, id, js, log)
+// Record is a record to insert: its encoded id and its JSON.
+type Record struct {
+	ID   string // index.EncodeValue of the id
+	JSON string
+}
+
+// InsertMany adds recs, whose ids are new and distinct. The result is that
+// of one Insert each, but each tree receives its keys in ascending order:
+// consecutive keys land in the same leaf, which the edit token then
+// changes in place while it is still in the cache, instead of each key
+// descending to a random leaf. run, when not nil, may run parts of a large
+// batch concurrently (parallel.go); recs must not change meanwhile.
+func (c Collection) InsertMany(e *btree.Edit, recs []Record, run Runner, log *Log) Collection {
+	if len(recs) < minSortedBatch {
+		for _, r := range recs {
+			c = c.Insert(e, r.ID, r.JSON, log)
 		}
 		return c
 	}
-	return c.insertSorted(e, n, rec, run, log)
+	return c.insertSorted(e, recs, run, log)
 }
 
 // insertSorted is InsertMany for a batch of at least minSortedBatch
 // records. It is a function of its own so that the tasks' closures, which
 // move the collection to the heap, cost nothing on the small path (one
 // allocation per single-record insert).
-func (c Collection) insertSorted(e *btree.Edit, n int, rec func(i int) (id, json string), run Runner, log *Log) Collection {
+func (c Collection) insertSorted(e *btree.Edit, recs []Record, run Runner, log *Log) Collection {
+	n := len(recs)
 	ids := make([]string, n)
 	keys := make([][]string, len(c.indexes))
 	for j := range keys {
@@ -152,9 +156,9 @@ func (c Collection) insertSorted(e *btree.Edit, n int, rec func(i int) (id, json
 		var outArr [maxStackIndexes]string
 		out := keySlots(outArr[:], len(c.indexes))
 		for i := part * n / blockParts; i < (part+1)*n/blockParts; i++ {
-			id, js := rec(i)
-			buf, ends := c.appendKeys(scratch[:0], endsArr[:0], id, js)
-			_, ids[i] = index.NewBlock(js, id, buf, ends, out)
+			r := recs[i]
+			buf, ends := c.appendKeys(scratch[:0], endsArr[:0], r.ID, r.JSON)
+			_, ids[i] = index.NewBlock(r.JSON, r.ID, buf, ends, out)
 			for j, k := range out {
 				keys[j][i] = k
 			}

@@ -47,12 +47,12 @@ func TestWritesCopyRecords(t *testing.T) {
 		want[i*3] = rec(i*3, 100+i)
 		scrub()
 	}
-	ids, recs := make([]string, 40), make([]string, 40)
+	batch := make([]Record, 40)
 	for j := range 40 { // InsertMany, above the size it sorts at
-		ids[j], recs[j] = view(id(100+j)), view(rec(100+j, j%3))
+		batch[j] = Record{ID: view(id(100 + j)), JSON: view(rec(100+j, j%3))}
 		want[100+j] = rec(100+j, j%3)
 	}
-	c = c.InsertMany(e, 40, func(j int) (string, string) { return ids[j], recs[j] }, nil, nil)
+	c = c.InsertMany(e, batch, nil, nil)
 	scrub()
 	b := NewBuilder(specs) // the snapshot loader's path
 	for i := range 10 {

@@ -62,7 +62,11 @@ func TestInsertMany(t *testing.T) {
 				for i := range bi {
 					one = one.Insert(e, bi[i], br[i], nil)
 				}
-				many = many.InsertMany(e, len(bi), func(i int) (string, string) { return bi[i], br[i] }, run, nil)
+				batch := make([]Record, len(bi))
+				for i := range bi {
+					batch[i] = Record{ID: bi[i], JSON: br[i]}
+				}
+				many = many.InsertMany(e, batch, run, nil)
 				what := fmt.Sprintf("%d indexes, edit %v, runner %v, batch of %d", nIdx, e != nil, run != nil, len(bi))
 				check(t, many, what)
 				if dump(many) != dump(one) {

@@ -129,15 +129,7 @@ func applyInsert(dst []byte, txn *dbvalue.Txn, q Insert, fx *Effects, run collec
 	if err := checkBatchIDs(q.Records, c.Has); err != nil {
 		return nil, err
 	}
-	if len(q.Records) == 1 {
-		// Without InsertMany's callback, which escapes to its tasks: one
-		// allocation less for every single-record insert.
-		c = c.Insert(txn.Edit(), q.Records[0].ID, q.Records[0].JSON, txn.Log(q.Coll))
-	} else {
-		c = c.InsertMany(txn.Edit(), len(q.Records), func(i int) (string, string) {
-			return q.Records[i].ID, q.Records[i].JSON
-		}, run, txn.Log(q.Coll))
-	}
+	c = c.InsertMany(txn.Edit(), q.Records, run, txn.Log(q.Coll))
 	txn.SetCollection(q.Coll, c)
 	if fx != nil {
 		fx.insert("insert", q.Coll, q.Records)

@@ -1,6 +1,7 @@
 package query
 
 import (
+	"github.com/fleetdb-go/fleetdb/collection"
 	"github.com/fleetdb-go/fleetdb/index"
 )
 
@@ -102,11 +103,9 @@ type (
 
 // Record is a record to write: its encoded id and its compact JSON. Both
 // may share bytes with the request or with the other records of a batch
-// (the collection stores copies).
-type Record struct {
-	ID   string // index.EncodeValue of the id
-	JSON string
-}
+// (the collection stores copies). It is the collection's Record, so that a
+// batch goes to InsertMany as it is.
+type Record = collection.Record
 
 // Change is one attribute of an update's changes object.
 type Change struct {
