@@ -161,3 +161,47 @@ func TestBeginRecordsNothing(t *testing.T) {
 	}()
 	txn.Step(1)
 }
+
+// TestStepsShareCollArrays: the steps of a batch cut their lists of
+// changed collections from shared arrays; a later step, a step touching
+// more collections than an array has left, and a rolled-back write never
+// change what an earlier step holds, and a new batch starts afresh.
+func TestStepsShareCollArrays(t *testing.T) {
+	base := Empty()
+	txn := base.BeginSteps()
+	var want []string
+	for i := range 40 {
+		ops := []stepOp{put("a", i, "x")}
+		w := `a: ->` + rec(i, "x") + `;`
+		if i%7 == 3 { // some writes change two collections
+			ops = append(ops, put("b", i, "y"))
+			w += `b: ->` + rec(i, "y") + `;`
+		}
+		if i%5 == 1 {
+			ops = append(ops, rolledBack(put("c", i, "z")))
+		}
+		for _, op := range ops {
+			op(txn)
+		}
+		txn.Step(base.Seq + uint64(i) + 1)
+		want = append(want, w)
+	}
+	steps := txn.TakeSteps()
+	if len(steps) != len(want) {
+		t.Fatalf("%d steps, want %d", len(steps), len(want))
+	}
+	for i, s := range steps {
+		if got := renderStep(s); got != want[i] {
+			t.Fatalf("step %d: %s, want %s", i, got, want[i])
+		}
+	}
+	// After TakeSteps the next steps use arrays of their own.
+	put("a", 100, "n")(txn)
+	txn.Step(base.Seq + 41)
+	if got := renderStep(steps[0]); got != want[0] {
+		t.Fatalf("step 0 after the next batch's step: %s", got)
+	}
+	if got := renderStep(txn.TakeSteps()[0]); got != `a: ->`+rec(100, "n")+`;` {
+		t.Fatalf("the next batch's step: %s", got)
+	}
+}
