@@ -180,36 +180,33 @@ func newLogger(w io.Writer, format, level string) (*slog.Logger, error) {
 // -p 0) when it opens, and a member joining through this one can connect
 // while it is still opening (the connection waits in the backlog instead of
 // being refused). A port in use also fails at once, before a long replay.
-func runServe(ctx context.Context, cfg serveConfig, stderr io.Writer, ready func(addr net.Addr)) error {
-	log, err := newLogger(stderr, cfg.logFormat, cfg.logLevel)
-	if err != nil {
-		return err
-	}
+// dbOptions checks the storage, port and change-feed flags and returns
+// the database's options, and what names the database in messages: the
+// log file, "ephemeral", or the cluster member.
+func (cfg serveConfig) dbOptions(log *slog.Logger) (fleetdb.Options, string, error) {
 	policy, err := fleetdb.ParseSyncPolicy(cfg.fsync)
 	if err != nil {
-		return cliutil.Usagef(fmt.Errorf("--fsync: %w", err))
+		return fleetdb.Options{}, "", cliutil.Usagef(fmt.Errorf("--fsync: %w", err))
 	}
 	if cfg.port < 0 || cfg.port > 65535 {
-		return cliutil.Usagef(fmt.Errorf("-p %d: not a TCP port", cfg.port))
+		return fleetdb.Options{}, "", cliutil.Usagef(fmt.Errorf("-p %d: not a TCP port", cfg.port))
 	}
 	if cfg.watchHistory < 0 || cfg.watchBuffer < 0 || cfg.maxSnapshots < 0 {
-		return cliutil.Usagef(errors.New("--watch-history, --watch-buffer and --max-snapshots must not be negative (0: the default)"))
+		return fleetdb.Options{}, "", cliutil.Usagef(errors.New("--watch-history, --watch-buffer and --max-snapshots must not be negative (0: the default)"))
 	}
 	// The server owns its process: it replays with a lazier collector
 	// (about twice as fast on a large log).
 	opts := fleetdb.Options{Sync: policy, AutoCompactRatio: cfg.autoCompact, Logger: log, ReplayGCPercent: 400,
 		WatchHistory: cfg.watchHistory, WatchBuffer: cfg.watchBuffer, MaxSnapshots: cfg.maxSnapshots}
-	// what names the database in messages: the log file, "ephemeral", or
-	// the cluster member.
 	what := "ephemeral"
 	switch {
 	case cfg.cluster.enabled():
 		if cfg.ephemeral || cfg.autoCompact != 0 {
-			return cliutil.Usagef(errors.New("-e and --auto-compact cannot be used with the cluster flags: a cluster member keeps its state in --data-dir"))
+			return fleetdb.Options{}, "", cliutil.Usagef(errors.New("-e and --auto-compact cannot be used with the cluster flags: a cluster member keeps its state in --data-dir"))
 		}
 		opts.Cluster, err = cfg.cluster.options("", cfg.password, cfg.tlsCert != "")
 		if err != nil {
-			return cliutil.Usagef(err)
+			return fleetdb.Options{}, "", cliutil.Usagef(err)
 		}
 		what = fmt.Sprintf("cluster member %s (data dir %s)", cfg.cluster.nodeID, cfg.cluster.dataDir)
 	case !cfg.ephemeral:
@@ -219,7 +216,19 @@ func runServe(ctx context.Context, cfg serveConfig, stderr io.Writer, ready func
 		opts.MaxBatch = serveMaxBatch
 	}
 	if err := opts.Validate(); err != nil {
-		return cliutil.Usagef(err)
+		return fleetdb.Options{}, "", cliutil.Usagef(err)
+	}
+	return opts, what, nil
+}
+
+func runServe(ctx context.Context, cfg serveConfig, stderr io.Writer, ready func(addr net.Addr)) error {
+	log, err := newLogger(stderr, cfg.logFormat, cfg.logLevel)
+	if err != nil {
+		return err
+	}
+	opts, what, err := cfg.dbOptions(log)
+	if err != nil {
+		return err
 	}
 	gc, restoreGC, err := cfg.gc.apply()
 	if err != nil {
@@ -319,7 +328,7 @@ func runServe(ctx context.Context, cfg serveConfig, stderr io.Writer, ready func
 	} else {
 		args = append(args, "mode", "standalone", "file", what)
 		if !cfg.ephemeral {
-			args = append(args, "fsync", policy.String())
+			args = append(args, "fsync", opts.Sync.String())
 		}
 	}
 	args = append(args, "auth", cfg.password != "", "tls", scfg.TLS != nil, "gc_percent", gc.percent, "memory_limit", gc.limitText(),
