@@ -34,6 +34,14 @@ type Options struct {
 	Path string
 	// Sync is the fsync policy of the log (default SyncAlways).
 	Sync SyncPolicy
+	// LogPreallocate is, with SyncAlways, how many bytes of zeros the log
+	// writes ahead of its end at a time, so that an append overwrites
+	// blocks the file already has and its fsync commits no new file size
+	// (package aof, "Preallocation"). 0 means aof.DefaultPreallocate (2 MiB);
+	// a negative value turns it off. A log written ahead of its end says so
+	// in its header until Close cuts the zeros: a build from before this
+	// option refuses such a log (left by a crash) rather than misread it.
+	LogPreallocate int64
 	// Commands are the user-defined write commands, registered before the
 	// log is replayed. A standalone log records a call as the writes it
 	// made, so it replays without them; only a log written before that
@@ -138,4 +146,15 @@ func (o Options) logger() *slog.Logger {
 		return o.Logger
 	}
 	return slog.New(slog.DiscardHandler)
+}
+
+// preallocate returns the aof.Options.Preallocate of LogPreallocate.
+func (o Options) preallocate() int64 {
+	switch {
+	case o.LogPreallocate == 0:
+		return aof.DefaultPreallocate
+	case o.LogPreallocate < 0:
+		return 0
+	}
+	return o.LogPreallocate
 }

@@ -105,7 +105,7 @@ func (db *DB) openLog(scan *aof.Report) error {
 		db.unlock = unlock
 	}
 	restoreGC := tuneReplayGC(db.opts.ReplayGCPercent)
-	l, err := aof.Open(db.opts.Path, aof.Options{Sync: db.opts.Sync, FS: db.opts.fs, Logger: db.log}, replay)
+	l, err := aof.Open(db.opts.Path, aof.Options{Sync: db.opts.Sync, FS: db.opts.fs, Logger: db.log, Preallocate: db.opts.preallocate()}, replay)
 	txn, records, aerr := finish()
 	restoreGC()
 	if err == nil && aerr != nil {

@@ -68,9 +68,15 @@ func benchDurable(b *testing.B, writers int) {
 // always: group commit shares each fsync among the writers of a batch.
 func BenchmarkDurableInsert64(b *testing.B) { benchDurable(b, 64) }
 
-// BenchmarkDurableInsert1 inserts from one writer: one fsync per write.
+// BenchmarkDurableInsert1 inserts from one writer: one fsync per write,
+// with the log preallocated (the default) and without.
 func BenchmarkDurableInsert1(b *testing.B) {
-	db, err := Open(Options{Path: filepath.Join(b.TempDir(), "d.fdb")})
+	b.Run("prealloc", func(b *testing.B) { benchDurable1(b, 0) })
+	b.Run("plain", func(b *testing.B) { benchDurable1(b, -1) })
+}
+
+func benchDurable1(b *testing.B, prealloc int64) {
+	db, err := Open(Options{Path: filepath.Join(b.TempDir(), "d.fdb"), LogPreallocate: prealloc})
 	if err != nil {
 		b.Fatal(err)
 	}

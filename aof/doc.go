@@ -27,8 +27,12 @@
 //	 0               8       10      12              16
 //	 +---------------+-------+-------+---------------+
 //	 | magic         | vers  | flags | crc32c        |
-//	 | "FLEETAOF"    | u16=1 | u16=0 | of bytes 0..11|
+//	 | "FLEETAOF"    | u16=1 | u16   | of bytes 0..11|
 //	 +---------------+-------+-------+---------------+
+//
+//	flags:      bit 0  PREALLOCATED: zeros may follow the log, and a crash may have left
+//	                   the last append's pages out of order (see Preallocation)
+//	            others zero; a header with an unknown flag is refused (ErrVersion)
 //
 //	frame (12 bytes + payload)
 //	 0               4               8               12
@@ -89,6 +93,35 @@
 //
 // An intact header with an unknown version or flags fails with ErrVersion. Check reports
 // all of this without modifying the file.
+//
+// # Preallocation
+//
+// With SyncAlways and Options.Preallocate, a goroutine of the Log writes zeros ahead of the
+// log's end, a chunk at a time (the database's default: 2 MiB, a new round once less than half
+// is left), and fsyncs them. Appends then overwrite blocks the file already has, so their
+// fsync writes the data and no new file size: on this project's VM (ext4 on a virtual disk) an
+// fsync of a 6-KB append took 110-190 us instead of 220-570 (a loop of 1,500 each, four
+// settings interleaved), and BenchmarkDurableInsert1 (one writer, an fsync per insert) went
+// from 212-378 us to 164-166 per insert (four runs each, one outlier of 376 among the
+// preallocated). The zeros are written through a file handle of their own, so that a
+// write-back error surfaces in Append's fsync as well as in theirs (Linux reports it once to
+// each open file); a failed fsync of them fails the log, a failed write of them (a full disk)
+// only stops preallocation, with a warning. Append never writes past the zeroed region while
+// a round writes there: it waits for the round (rare, as rounds start half a chunk early).
+//
+// What changes for recovery: an append that grows a file becomes visible after a crash only
+// up to what the file system committed, in order (a prefix, or zeros at the end); one that
+// overwrites zeros can leave any subset of its pages, so zeros may come before bytes of the
+// same append. The header's PREALLOCATED flag, written (and fsynced) before the first round
+// and cleared by Close after it cuts the zeros, tells Open to expect that: a damaged frame
+// whose following non-zero bytes all lie within maxUnsynced (1 MiB) of it is a torn append
+// ("torn append in the preallocated tail") and is cut like any torn tail. Append keeps that
+// bound: in a preallocated log a batch over 1 MiB is written in 1-MiB pieces, each but the
+// last fsynced. Damage with non-zero bytes further on is corruption, as in a plain log. The
+// price is that damage to the last MiB of acknowledged appends in a preallocated log that
+// crashed reads as a torn append (plain logs report it unless zeros explain it). A build from
+// before the flag refuses a log a crash left preallocated (ErrVersion) rather than misread
+// it; a log closed cleanly is a plain one.
 //
 // # Repair
 //

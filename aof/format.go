@@ -25,6 +25,12 @@ const (
 	magic           = "FLEETAOF"
 	frameHeaderSize = 12
 
+	// flagPreallocated in the file header's flags: the log may hold bytes written ahead of
+	// its end (zeros) and a crash may have left the last append's pages out of order (see
+	// doc.go, "Preallocation"). Open sets it before writing ahead and Close clears it.
+	flagPreallocated = 1
+	knownFlags       = flagPreallocated
+
 	lengthMask   = 1<<29 - 1 // bits 0..28 of the size word: the payload length
 	flagEnd      = 1 << 31   // bit 31: last record of its batch
 	flagReserved = 3 << 29   // bits 29..30: must be zero in version 1
@@ -32,39 +38,42 @@ const (
 
 var castagnoli = crc32.MakeTable(crc32.Castagnoli)
 
-// fileHeader returns the header of a new log file.
-func fileHeader() [FileHeaderSize]byte {
+// fileHeader returns the header of a log file with the given flags.
+func fileHeader(flags uint16) [FileHeaderSize]byte {
 	var h [FileHeaderSize]byte
 	copy(h[:8], magic)
 	binary.LittleEndian.PutUint16(h[8:], Version)
-	binary.LittleEndian.PutUint16(h[10:], 0) // flags: none defined
+	binary.LittleEndian.PutUint16(h[10:], flags)
 	binary.LittleEndian.PutUint32(h[12:], crc32.Checksum(h[:12], castagnoli))
 	return h
 }
 
-// checkFileHeader validates a complete file header. It returns a *CorruptError for a damaged
-// header and an error wrapping ErrVersion for an intact header this build cannot read.
-func checkFileHeader(h []byte) error {
+// checkFileHeader validates a complete file header and returns its flags. It returns a
+// *CorruptError for a damaged header and an error wrapping ErrVersion for an intact header
+// this build cannot read.
+func checkFileHeader(h []byte) (uint16, error) {
 	if string(h[:8]) != magic {
-		return &CorruptError{Offset: 0, Reason: "bad magic (not a fleetdb log file)"}
+		return 0, &CorruptError{Offset: 0, Reason: "bad magic (not a fleetdb log file)"}
 	}
 	if crc32.Checksum(h[:12], castagnoli) != binary.LittleEndian.Uint32(h[12:]) {
-		return &CorruptError{Offset: 0, Reason: "file header checksum mismatch"}
+		return 0, &CorruptError{Offset: 0, Reason: "file header checksum mismatch"}
 	}
 	if v := binary.LittleEndian.Uint16(h[8:]); v != Version {
-		return fmt.Errorf("%w: version %d (this build reads version %d)", ErrVersion, v, Version)
+		return 0, fmt.Errorf("%w: version %d (this build reads version %d)", ErrVersion, v, Version)
 	}
-	if f := binary.LittleEndian.Uint16(h[10:]); f != 0 {
-		return fmt.Errorf("%w: header flags %#x", ErrVersion, f)
+	f := binary.LittleEndian.Uint16(h[10:])
+	if f&^knownFlags != 0 {
+		return 0, fmt.Errorf("%w: header flags %#x", ErrVersion, f)
 	}
-	return nil
+	return f, nil
 }
 
 // tornFileHeader reports whether a file shorter than a header holds what a crash while
-// creating the log leaves behind: nothing, zeros, or a prefix of the header.
+// creating the log leaves behind: nothing, zeros, or a prefix of the header (with or without
+// the preallocation flag).
 func tornFileHeader(b []byte) bool {
-	h := fileHeader()
-	return len(b) < FileHeaderSize && (bytes.Equal(b, h[:len(b)]) || allZero(b))
+	h, hp := fileHeader(0), fileHeader(flagPreallocated)
+	return len(b) < FileHeaderSize && (bytes.Equal(b, h[:len(b)]) || bytes.Equal(b, hp[:len(b)]) || allZero(b))
 }
 
 // appendFrame appends the frame holding rec to b.

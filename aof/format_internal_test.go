@@ -10,7 +10,7 @@ func TestZeroFrameInvalid(t *testing.T) {
 	if _, reason := parseFrameHeader(make([]byte, frameHeaderSize)); reason == "" {
 		t.Fatal("an all-zero frame header is valid")
 	}
-	if err := checkFileHeader(make([]byte, FileHeaderSize)); err == nil {
+	if _, err := checkFileHeader(make([]byte, FileHeaderSize)); err == nil {
 		t.Fatal("an all-zero file header is valid")
 	}
 }

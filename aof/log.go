@@ -50,8 +50,10 @@ type Log struct {
 	failure   atomic.Pointer[failure]
 	stats     counters
 
-	cancel context.CancelFunc // stops the everysec goroutine
-	wg     sync.WaitGroup     // joins it
+	za zeroAhead // preallocation (prealloc.go)
+
+	cancel context.CancelFunc // stops the everysec and preallocation goroutines
+	wg     sync.WaitGroup     // joins them
 }
 
 // failure is the permanent error of a failed log.
@@ -95,6 +97,10 @@ func Open(path string, opts Options, replay func(rec []byte) error) (*Log, error
 	}
 	path = filepath.Clean(path)
 	l := &Log{path: path, fs: opts.FS, policy: opts.Sync, logger: opts.Logger}
+	if opts.Sync == SyncAlways && opts.Preallocate > 0 {
+		l.za.chunk = opts.Preallocate
+		l.za.kick = make(chan struct{}, 1)
+	}
 
 	switch err := l.fs.Remove(rewritePath(path)); {
 	case err == nil:
@@ -117,6 +123,11 @@ func Open(path string, opts Options, replay func(rec []byte) error) (*Log, error
 	if l.policy == SyncEverySec {
 		l.wg.Add(1)
 		go l.syncEverySecond(ctx)
+	}
+	if l.za.chunk > 0 {
+		l.wg.Add(1)
+		go l.preallocate(ctx)
+		l.wantZeros()
 	}
 	return l, nil
 }
@@ -150,7 +161,7 @@ func (l *Log) recover(f File, repair bool, replay func([]byte) error) error {
 	end := res.validEnd
 	switch {
 	case end < FileHeaderSize: // a new file, or a crash while creating it
-		h := fileHeader()
+		h := fileHeader(l.headerFlags())
 		if err := f.Truncate(0); err != nil {
 			return fmt.Errorf("aof: truncate: %w", err)
 		}
@@ -166,6 +177,7 @@ func (l *Log) recover(f File, repair bool, replay func([]byte) error) error {
 		if err := l.fs.SyncDir(filepath.Dir(l.path)); err != nil {
 			return fmt.Errorf("aof: fsync directory: %w", err)
 		}
+		res.flags = l.headerFlags()
 		end = FileHeaderSize
 	case end < size:
 		if err := f.Truncate(end); err != nil {
@@ -175,10 +187,18 @@ func (l *Log) recover(f File, repair bool, replay func([]byte) error) error {
 			return fmt.Errorf("aof: fsync: %w", err)
 		}
 	}
+	// The header says whether bytes may be written ahead: set before the first round, cleared
+	// by Close after cutting them (or here, for a log opened without preallocation).
+	if res.flags != l.headerFlags() {
+		if err := writeHeaderFlags(f, l.headerFlags(), end); err != nil {
+			return err
+		}
+	}
 	if _, err := f.Seek(end, io.SeekStart); err != nil {
 		return fmt.Errorf("aof: seek: %w", err)
 	}
 	l.size.Store(end)
+	l.za.end.Store(end)
 	return nil
 }
 
@@ -211,19 +231,15 @@ func (l *Log) Append(batch [][]byte) error {
 	for i, rec := range batch {
 		buf = appendFrame(buf, rec, i == len(batch)-1)
 	}
-	n, err := l.f.Write(buf)
-	l.size.Add(int64(n))
-	l.stats.bytes.Add(int64(n))
+	l.roomFor(int64(len(buf)))
+	err := l.write(buf)
 	if cap(buf) <= maxRetainedBuffer {
 		l.buf = buf
 	} else {
 		l.buf = nil
 	}
-	if err == nil && n < len(buf) {
-		err = io.ErrShortWrite
-	}
 	if err != nil {
-		return l.fail("write", err)
+		return err
 	}
 	if l.policy == SyncAlways {
 		if err := l.fsync(l.f); err != nil {
@@ -235,6 +251,36 @@ func (l *Log) Append(batch [][]byte) error {
 	l.stats.appends.Add(1)
 	l.stats.batches.Add(1)
 	l.stats.records.Add(int64(len(batch)))
+	l.wantZeros()
+	return nil
+}
+
+// write writes an encoded batch at the end of the log; a failure fails the log. In a
+// preallocated log a batch of more than maxUnsynced bytes goes in pieces, each but the last
+// fsynced, so that a crash leaves at most maxUnsynced bytes of it unsynced (the bound
+// recovery relies on).
+func (l *Log) write(buf []byte) error {
+	for len(buf) > 0 {
+		piece := buf
+		if l.za.chunk > 0 && len(piece) > maxUnsynced {
+			piece = piece[:maxUnsynced]
+		}
+		n, err := l.f.Write(piece)
+		l.size.Add(int64(n))
+		l.stats.bytes.Add(int64(n))
+		if err == nil && n < len(piece) {
+			err = io.ErrShortWrite
+		}
+		if err != nil {
+			return l.fail("write", err)
+		}
+		buf = buf[n:]
+		if len(buf) > 0 {
+			if err := l.fsync(l.f); err != nil {
+				return err
+			}
+		}
+	}
 	return nil
 }
 
@@ -337,6 +383,25 @@ func (l *Log) Stats() Stats {
 	}
 }
 
+// cutZeros truncates the zeros written ahead and clears the header's preallocation flag, so
+// that a closed log is a plain one. Called by Close with l.mu held, the goroutine stopped.
+func (l *Log) cutZeros() error {
+	size := l.size.Load()
+	info, err := l.f.Stat()
+	if err != nil {
+		return fmt.Errorf("aof: stat: %w", err)
+	}
+	if info.Size() > size {
+		if err := l.f.Truncate(size); err != nil {
+			return fmt.Errorf("aof: truncate the preallocated zeros: %w", err)
+		}
+		if err := l.f.Sync(); err != nil {
+			return l.fail("fsync", err)
+		}
+	}
+	return writeHeaderFlags(l.f, 0, size)
+}
+
 // Close stops the everysec goroutine, fsyncs the log (unless it has failed) and closes the
 // file. A running Rewrite fails at Commit with ErrClosed; its temporary file is removed by
 // Abort or by the next Open. Closing a closed Log returns nil.
@@ -351,6 +416,9 @@ func (l *Log) Close() error {
 	var syncErr error
 	if l.failure.Load() == nil {
 		syncErr = l.Sync()
+		if syncErr == nil && l.za.chunk > 0 {
+			syncErr = l.cutZeros()
+		}
 	}
 	l.fileMu.Lock()
 	defer l.fileMu.Unlock()

@@ -59,6 +59,11 @@ type Options struct {
 	// instead of failing. Everything from there on is lost; it is logged at error level. Meant
 	// for an offline repair command, not for normal start-up.
 	Repair bool
+	// Preallocate is, with SyncAlways, how many bytes of zeros the log writes ahead of its end
+	// at a time, so that appends overwrite blocks the file already has and their fsyncs
+	// commit no new file size (doc.go, "Preallocation"); DefaultPreallocate is a good value.
+	// 0 (or a negative value) turns it off. The other policies never preallocate.
+	Preallocate int64
 }
 
 // Validate checks the options.

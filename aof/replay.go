@@ -234,6 +234,7 @@ type scanResult struct {
 	records  int64 // records in the complete batches
 	batches  int64 // complete batches
 
+	flags      uint16        // the file header's flags
 	tornReason string        // non-empty: the bytes from validEnd to size are a torn tail
 	corrupt    *CorruptError // non-nil: corruption found; validEnd is the start of its batch
 }
@@ -269,7 +270,8 @@ func walk(f io.ReaderAt, size int64, br *bufio.Reader, fn func(rec []byte) error
 	if _, err := f.ReadAt(h[:], 0); err != nil {
 		return res, fmt.Errorf("aof: read file header: %w", err)
 	}
-	if err := checkFileHeader(h[:]); err != nil {
+	flags, err := checkFileHeader(h[:])
+	if err != nil {
 		var ce *CorruptError
 		switch {
 		case !errors.As(err, &ce):
@@ -283,6 +285,7 @@ func walk(f io.ReaderAt, size int64, br *bufio.Reader, fn func(rec []byte) error
 		return res, nil
 	}
 
+	res.flags = flags
 	res.validEnd = FileHeaderSize
 	fr := newFrameReader(f, FileHeaderSize, size, br)
 	for {
@@ -296,6 +299,8 @@ func walk(f io.ReaderAt, size int64, br *bufio.Reader, fn func(rec []byte) error
 				res.tornReason = p.reason
 			case explainedByZeros(zeroFrom, size, p):
 				res.tornReason = "zero-filled tail"
+			case flags&flagPreallocated != 0 && tornPreallocated(zeroFrom, p):
+				res.tornReason = "torn append in the preallocated tail"
 			default:
 				res.corrupt = &CorruptError{Offset: p.off, Reason: p.reason, BatchOffset: res.validEnd}
 			}
@@ -322,6 +327,16 @@ func explainedByZeros(zeroFrom, size int64, p *problem) bool {
 		return false
 	}
 	return zeroFrom <= p.off || zeroFrom%sectorSize == 0 || size-zeroFrom >= minZeroRun
+}
+
+// tornPreallocated reports whether a damaged frame in a preallocated log is what a crash
+// during an append leaves behind there: the append overwrote zeros written ahead, and the
+// file system wrote back some of its pages and not others, in any order, so zeros may sit
+// before bytes of the same append. An append writes at most maxUnsynced bytes between two
+// fsyncs and the damaged frame lies inside them, so every byte from p.off+maxUnsynced on is
+// zero (or past the end of the file). Damage with non-zero bytes further on is corruption.
+func tornPreallocated(zeroFrom int64, p *problem) bool {
+	return zeroFrom <= p.off+maxUnsynced
 }
 
 // zeroTailStart returns the offset where the all-zero suffix of the file starts (size if the

@@ -76,7 +76,7 @@ func (l *Log) BeginRewrite() (*Rewrite, error) {
 	r := &Rewrite{l: l, path: path, f: f, w: bufio.NewWriterSize(f, rewriteBufferSize), old: l.f}
 	r.start = l.size.Load()
 	r.copied = r.start
-	h := fileHeader()
+	h := fileHeader(l.headerFlags())
 	if err := r.write(h[:]); err != nil {
 		r.abort()
 		return nil, err
@@ -199,6 +199,7 @@ func (r *Rewrite) Commit() (err error) {
 	l.fileMu.Lock()
 	l.f = r.f
 	l.size.Store(r.size)
+	l.switchFile(r.size)
 	l.dirty.Store(false)
 	l.fileMu.Unlock()
 	r.err = ErrRewriteDone

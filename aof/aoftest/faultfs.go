@@ -127,7 +127,8 @@ func (f *FaultFS) PowerCut() { f.powerCut(nil) }
 // bytes, a random prefix of those bytes survives, and sometimes that prefix reads as zeros
 // from its start or from a 512-byte sector boundary on (a file system that extended the file
 // but had not written the data). That is what a crash in the middle of an unsynced append can
-// leave.
+// leave. Of a file whose unsynced changes overwrite synced bytes, each 512-byte sector
+// changed keeps its new or its synced contents at random (see tornOverwrite).
 func (f *FaultFS) PowerCutTorn(rng *rand.Rand) { f.powerCut(rng) }
 
 func (f *FaultFS) powerCut(rng *rand.Rand) {
@@ -144,7 +145,9 @@ func (f *FaultFS) powerCut(rng *rand.Rand) {
 	for _, name := range names {
 		old := f.durable[name]
 		data := append([]byte(nil), old.synced...)
-		if rng != nil && old.low >= len(old.synced) && len(old.data) > len(old.synced) {
+		if rng != nil && old.low < len(old.synced) && len(old.data) > old.low {
+			data = tornOverwrite(rng, old)
+		} else if rng != nil && old.low >= len(old.synced) && len(old.data) > len(old.synced) {
 			pending := old.data[len(old.synced):]
 			kept := append([]byte(nil), pending[:rng.IntN(len(pending)+1)]...)
 			if len(kept) > 0 && rng.IntN(3) == 0 {
@@ -164,6 +167,26 @@ func (f *FaultFS) powerCut(rng *rand.Rand) {
 		durable[name] = ino
 	}
 	f.files, f.durable = files, durable
+}
+
+// tornOverwrite is what a power cut leaves of a file whose unsynced changes overwrite synced
+// bytes (a preallocated log): the file keeps its synced size or takes its new one, and each
+// 512-byte sector from the first changed one on holds either its new bytes or its synced ones
+// (zeros past the synced size), chosen at random: write-back goes in any order.
+func tornOverwrite(rng *rand.Rand, ino *inode) []byte {
+	size := len(ino.synced)
+	if rng.IntN(2) == 0 {
+		size = len(ino.data)
+	}
+	out := make([]byte, size)
+	copy(out, ino.synced)
+	for s := ino.low / sectorSize * sectorSize; s < size; s += sectorSize {
+		e := min(s+sectorSize, size)
+		if rng.IntN(2) == 0 && s < len(ino.data) {
+			copy(out[s:e], ino.data[s:min(e, len(ino.data))])
+		}
+	}
+	return out
 }
 
 // ReadFile returns the current contents of a file.

@@ -95,7 +95,8 @@ func TestCheckRepair(t *testing.T) {
 	for _, damage := range []string{"corrupt middle", "garbage tail", "torn tail"} {
 		t.Run(damage, func(t *testing.T) {
 			path := filepath.Join(t.TempDir(), "app.fdb")
-			db, err := fleetdb.Open(fleetdb.Options{Path: path})
+			// Without preallocation, so that the file's size is where the log ends.
+			db, err := fleetdb.Open(fleetdb.Options{Path: path, LogPreallocate: -1})
 			if err != nil {
 				t.Fatal(err)
 			}
