@@ -37,7 +37,7 @@ type Options struct {
 	// LogPreallocate is, with SyncAlways, how many bytes of zeros the log
 	// writes ahead of its end at a time, so that an append overwrites
 	// blocks the file already has and its fsync commits no new file size
-	// (package aof, "Preallocation"). 0 means aof.DefaultPreallocate (2 MiB);
+	// (package aof, "Preallocation"). 0 means aof.DefaultPreallocate (256 KiB);
 	// a negative value turns it off. A log written ahead of its end says so
 	// in its header until Close cuts the zeros: a build from before this
 	// option refuses such a log (left by a crash) rather than misread it.

@@ -251,7 +251,10 @@ func (l *Log) Append(batch [][]byte) error {
 	l.stats.appends.Add(1)
 	l.stats.batches.Add(1)
 	l.stats.records.Add(int64(len(batch)))
-	l.wantZeros()
+	if l.za.chunk > 0 {
+		l.za.last.Store(int64(len(buf)))
+		l.wantZeros()
+	}
 	return nil
 }
 

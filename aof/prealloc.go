@@ -15,7 +15,10 @@ import (
 const (
 	// DefaultPreallocate is the Options.Preallocate the database uses: how many bytes of zeros
 	// a SyncAlways log writes ahead at a time.
-	DefaultPreallocate = 2 << 20
+	DefaultPreallocate = 256 << 10
+
+	// maxRound bounds a round of zeros sized after a large append (see roundSize).
+	maxRound = 8 << 20
 
 	// maxUnsynced bounds the bytes of one append between two fsyncs in a preallocated log:
 	// recovery treats damage followed by non-zero bytes within this distance as a torn append
@@ -26,8 +29,9 @@ const (
 
 // zeroAhead is the state of a Log's preallocation.
 type zeroAhead struct {
-	chunk int64        // bytes written ahead per round; 0: preallocation is off
+	chunk int64        // bytes written ahead per round at least; 0: preallocation is off
 	end   atomic.Int64 // every byte from the log's size up to end is a zero already fsynced
+	last  atomic.Int64 // bytes of the last append
 	kick  chan struct{}
 
 	mu      sync.Mutex    // guards the fields below
@@ -63,10 +67,18 @@ func writeHeaderFlags(f File, flags uint16, end int64) error {
 	return nil
 }
 
-// wantZeros asks the preallocation goroutine for a round if less than half a chunk of zeros
+// roundSize returns how many zeros a round writes: the chunk, or twice the last append if
+// that is more (so that large batches, such as a turn of pipelined writes, keep landing on
+// zeros), up to maxRound, in 64-KiB units.
+func (za *zeroAhead) roundSize() int64 {
+	n := max(za.chunk, min(2*za.last.Load(), maxRound))
+	return (n + 64<<10 - 1) &^ (64<<10 - 1)
+}
+
+// wantZeros asks the preallocation goroutine for a round if less than half a round of zeros
 // is left ahead of the log's end. It never blocks.
 func (l *Log) wantZeros() {
-	if l.za.chunk == 0 || l.za.end.Load()-l.size.Load() >= l.za.chunk/2 {
+	if l.za.chunk == 0 || l.za.end.Load()-l.size.Load() >= l.za.roundSize()/2 {
 		return
 	}
 	select {
@@ -99,7 +111,8 @@ func (l *Log) zeroRound() {
 	za := &l.za
 	l.mu.Lock()
 	za.mu.Lock()
-	if l.closed || l.failure.Load() != nil || za.off || za.end.Load()-l.size.Load() >= za.chunk/2 {
+	n := za.roundSize()
+	if l.closed || l.failure.Load() != nil || za.off || za.end.Load()-l.size.Load() >= n/2 {
 		za.mu.Unlock()
 		l.mu.Unlock()
 		return
@@ -118,7 +131,7 @@ func (l *Log) zeroRound() {
 	za.mu.Unlock()
 	l.mu.Unlock()
 
-	werr := writeZeros(f, from, za.chunk)
+	werr := writeZeros(f, from, n)
 	var serr error
 	if werr == nil {
 		serr = f.Sync()
@@ -136,7 +149,7 @@ func (l *Log) zeroRound() {
 		za.off = true
 		l.logger.Warn("aof: preallocation stopped: writing zeros ahead failed", "path", l.path, "err", werr.Error())
 	case za.gen == gen:
-		za.end.Store(from + za.chunk)
+		za.end.Store(from + n)
 	}
 	za.running = nil
 	close(done)
