@@ -86,7 +86,9 @@ type Stats struct {
 // set, and with an error wrapping ErrVersion for a newer format. A replay error aborts Open
 // and is returned wrapped with the record's offset. When Open fails, the file is left as it
 // was, and the caller must discard what replay built (batches before the damage were
-// replayed). A leftover temporary file of an unfinished rewrite is removed.
+// replayed). A leftover temporary file of an unfinished rewrite is removed. With
+// Options.Preallocate, Open writes the first round of zeros ahead itself (a failed fsync of
+// them fails Open, a failed write only stops preallocation).
 func Open(path string, opts Options, replay func(rec []byte) error) (*Log, error) {
 	if err := opts.Validate(); err != nil {
 		return nil, err
@@ -125,9 +127,16 @@ func Open(path string, opts Options, replay func(rec []byte) error) (*Log, error
 		go l.syncEverySecond(ctx)
 	}
 	if l.za.chunk > 0 {
+		// The first round before the first append, so that it never waits on one.
+		l.zeroRound()
+		if err := l.Err(); err != nil {
+			cancel()
+			l.wg.Wait()
+			f.Close()
+			return nil, err
+		}
 		l.wg.Add(1)
 		go l.preallocate(ctx)
-		l.wantZeros()
 	}
 	return l, nil
 }

@@ -307,7 +307,8 @@ func TestPreallocFailures(t *testing.T) {
 	t.Run("write", func(t *testing.T) {
 		fsys := aoftest.New()
 		logs := &logCapture{}
-		// A new log writes its header (write 1); the first round of zeros is write 2.
+		// A new log writes its header (write 1); the first round of zeros (run by Open) is
+		// write 2.
 		fsys.Inject(aoftest.Fault{Op: aoftest.OpWrite, Path: logPath, Skip: 1, Err: syscall.ENOSPC})
 		l, _ := mustOpen(t, logPath, aof.Options{FS: fsys, Preallocate: 64 << 10, Logger: logs.logger()})
 		deadline := time.Now().Add(10 * time.Second)
@@ -332,11 +333,24 @@ func TestPreallocFailures(t *testing.T) {
 		_, got := mustOpen(t, logPath, aof.Options{FS: fsys})
 		checkRecords(t, got, flatten(batches))
 	})
+	t.Run("fsync at open", func(t *testing.T) {
+		fsys := aoftest.New()
+		// A new log fsyncs its header (fsync 1); the first round of zeros, which Open runs
+		// itself, is fsync 2: Open fails.
+		fsys.Inject(aoftest.Fault{Op: aoftest.OpSync, Path: logPath, Skip: 1})
+		if _, _, err := openLog(t, logPath, aof.Options{FS: fsys, Preallocate: 64 << 10}); !errors.Is(err, aof.ErrFailed) || !errors.Is(err, syscall.EIO) {
+			t.Fatalf("Open with a failing fsync of the zeros: %v", err)
+		}
+	})
 	t.Run("fsync", func(t *testing.T) {
 		fsys := aoftest.New()
-		// A new log fsyncs its header (fsync 1); the first round of zeros is fsync 2.
-		fsys.Inject(aoftest.Fault{Op: aoftest.OpSync, Path: logPath, Skip: 1})
 		l, _ := mustOpen(t, logPath, aof.Options{FS: fsys, Preallocate: 64 << 10})
+		// The append's own fsync succeeds; the round of zeros it then asks for (more than
+		// half a round is used) fails.
+		fsys.Inject(aoftest.Fault{Op: aoftest.OpSync, Path: logPath, Skip: 1})
+		if err := l.Append([][]byte{bytes.Repeat([]byte("y"), 40<<10)}); err != nil {
+			t.Fatal(err)
+		}
 		deadline := time.Now().Add(10 * time.Second)
 		for l.Err() == nil {
 			if time.Now().After(deadline) {
