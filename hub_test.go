@@ -6,6 +6,7 @@ import (
 
 	"github.com/fleetdb-go/fleetdb/collection"
 	"github.com/fleetdb-go/fleetdb/dbvalue"
+	"github.com/fleetdb-go/fleetdb/index"
 )
 
 // TestEntriesOfBatch: entriesOf makes one entry per write and changed
@@ -14,7 +15,12 @@ import (
 // allocated apart (it keeps a whole collection alive, so it must be free
 // to go alone once trimmed).
 func TestEntriesOfBatch(t *testing.T) {
-	ins := func(key string) collection.Changes { return collection.MakeChanges([]collection.Change{{New: key}}) }
+	// Stored keys come from record blocks (entriesOf reads the record
+	// before each key: index.RecordOf).
+	ins := func(key string) collection.Changes {
+		_, id := index.NewBlock(`{"k":1}`, key, nil, nil, nil)
+		return collection.MakeChanges([]collection.Change{{New: id}})
+	}
 	var dropped collection.Collection
 	steps := []dbvalue.Step{
 		{Seq: 1, Colls: []dbvalue.CollChanges{{Name: "a", Changes: ins("k1")}}},
