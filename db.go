@@ -36,6 +36,8 @@ type DB struct {
 	bgCancel context.CancelFunc
 	bg       sync.WaitGroup
 
+	defrag defragger // defrag.go
+
 	compacting  atomic.Bool
 	compactBase atomic.Int64 // log size after the last compaction (or at open)
 	compactions struct{ done, failed atomic.Int64 }
@@ -79,6 +81,7 @@ func OpenContext(ctx context.Context, opts Options) (_ *DB, err error) {
 	db.hub = newHub(opts, dbvalue.Empty())
 	db.pins = newPins(opts.MaxSnapshots)
 	db.bgCtx, db.bgCancel = context.WithCancel(context.Background())
+	db.defrag.idle = opts.DefragIdle
 	defer func() {
 		if err != nil {
 			db.Close()
@@ -118,6 +121,7 @@ func (db *DB) Close() error {
 		if db.queue != nil {
 			errs = append(errs, db.queue.Close())
 		}
+		db.stopDefrag()
 		db.bgCancel()
 		db.bg.Wait()
 		if db.aof != nil {

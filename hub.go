@@ -165,7 +165,7 @@ func (h *hub) publish(steps []dbvalue.Step, v *dbvalue.Value) {
 	entries := entriesOf(steps)
 	h.mu.Lock()
 	defer h.mu.Unlock()
-	if h.onSteps != nil {
+	if h.onSteps != nil && len(steps) > 0 {
 		h.onSteps(steps)
 	}
 	for _, e := range entries {

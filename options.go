@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"time"
 
 	"github.com/fleetdb-go/fleetdb/aof"
 )
@@ -34,6 +35,12 @@ type Options struct {
 	Path string
 	// Sync is the fsync policy of the log (default SyncAlways).
 	Sync SyncPolicy
+	// DefragIdle is how long the writer must have been idle, after writes
+	// of at least a tenth of the records, before the database copies its
+	// in-memory value into fresh, packed nodes (defrag.go): the pages that
+	// held the nodes old writes superseded go back to the heap. 0 means 1
+	// s; a negative value turns it off. Cluster members do not defragment.
+	DefragIdle time.Duration
 	// LogPreallocate is, with SyncAlways, how many bytes of zeros the log
 	// writes ahead of its end at a time, so that an append overwrites
 	// blocks the file already has and its fsync commits no new file size

@@ -15,6 +15,7 @@ type writeReq struct {
 	req     []byte      // the query's JSON, as the log records it
 	q       query.Query // the parsed query
 	compact bool        // a compaction request instead of a query
+	defrag  *defragReq  // a defragmentation to install instead of a query
 	// update is an Update transaction's function, run instead of q.
 	update func(*query.Tx) error
 	out    []byte
@@ -60,6 +61,14 @@ func (w *writer) Apply(batch []*writeReq) error {
 			}
 		}
 	}
+	for _, r := range batch {
+		if r.defrag != nil {
+			r.out = []byte("false")
+			if db.installDefrag(r.defrag) {
+				r.out = []byte("true")
+			}
+		}
+	}
 	if cap(w.buf) > 1<<20 {
 		w.buf = nil
 	}
@@ -69,7 +78,7 @@ func (w *writer) Apply(batch []*writeReq) error {
 		w.txn.KeepStates()
 	}
 	for _, r := range batch {
-		if r.compact {
+		if r.compact || r.defrag != nil {
 			continue
 		}
 		w.apply(r)
@@ -87,9 +96,11 @@ func (w *writer) Apply(batch []*writeReq) error {
 func (w *writer) Publish(batch []*writeReq) {
 	v := w.txn.Commit()
 	w.db.cur.Store(v)
-	w.db.hub.publish(w.txn.TakeSteps(), v)
+	steps := w.txn.TakeSteps()
+	w.db.hub.publish(steps, v)
 	w.txn = nil
 	w.db.maybeAutoCompact()
+	w.db.noteWrites(changedRecords(steps))
 }
 
 // Abort drops the batch's working state.

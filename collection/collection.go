@@ -289,3 +289,13 @@ func FromRecords(records btree.Tree[string], specs []index.Spec) Collection {
 	})
 	return b.Collection()
 }
+
+// Compact returns the collection with its record map and indexes copied into fresh, full
+// nodes of size class variant class (btree.Tree.Compact): the same records, keys and blocks.
+func (c Collection) Compact(class uint8) Collection {
+	out := Collection{records: c.records.Compact(class), indexes: make([]index.Index, len(c.indexes))}
+	for i, ix := range c.indexes {
+		out.indexes[i] = ix.Compact(class)
+	}
+	return out
+}

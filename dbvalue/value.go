@@ -176,3 +176,14 @@ func (t *Txn) Commit() *Value {
 	t.colls = btree.Tree[collection.Collection]{}
 	return v
 }
+
+// Compact returns a value holding the same collections and position as v, each copied into
+// fresh, full nodes of size class variant class (collection.Collection.Compact). v is unchanged.
+func (v *Value) Compact(class uint8) *Value {
+	var b btree.Builder[collection.Collection]
+	v.colls.AscendAll(func(name string, c collection.Collection) bool {
+		b.Add(name, c.Compact(class)) // in order: the names come from a tree
+		return true
+	})
+	return &Value{colls: b.Tree(), Seq: v.Seq}
+}

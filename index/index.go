@@ -199,3 +199,10 @@ func FromSortedKeys(spec Spec, keys []string) (Index, error) {
 	}
 	return Index{spec: spec, tree: b.Tree()}, nil
 }
+
+// Compact returns the index with its tree copied into fresh, full nodes of size class variant
+// class (btree.Tree.Compact); the keys are the same strings.
+func (ix Index) Compact(class uint8) Index {
+	ix.tree = ix.tree.Compact(class)
+	return ix
+}

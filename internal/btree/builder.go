@@ -14,6 +14,7 @@ type Builder[V any] struct {
 	leaves []*node[V] // completed leaves, in key order
 	cur    *node[V]   // the leaf being filled, or nil
 	n      int
+	class  uint8 // the size class variant of the nodes (compact.go)
 }
 
 // Add appends key with value v. It returns an error wrapping ErrOutOfOrder,
@@ -23,22 +24,27 @@ func (b *Builder[V]) Add(key string, v V) error {
 		if prev := b.cur.keys[b.cur.n-1]; key <= prev {
 			return fmt.Errorf("%w: %q after %q", ErrOutOfOrder, key, prev)
 		}
-		if b.cur.n == leafMax {
-			b.leaves = append(b.leaves, b.cur)
-			b.cur = nil
-		}
+	}
+	b.add(key, v)
+	return nil
+}
+
+// add appends key, known to be greater than the keys before it.
+func (b *Builder[V]) add(key string, v V) {
+	if b.cur != nil && b.cur.n == leafMax {
+		b.leaves = append(b.leaves, b.cur)
+		b.cur = nil
 	}
 	if b.cur == nil {
 		if b.edit == nil {
 			b.edit = NewEdit()
 		}
-		b.cur = newLeaf[V](b.edit)
+		b.cur = allocLeaf[V](b.edit, b.class)
 	}
 	c := b.cur
 	c.pfx[c.n], c.keys[c.n], c.vals[c.n] = prefix(key), key, v
 	c.n++
 	b.n++
-	return nil
 }
 
 // Tree returns the tree holding every key added. Its nodes are owned by an
@@ -48,7 +54,7 @@ func (b *Builder[V]) Tree() Tree[V] {
 	if b.cur == nil {
 		return Tree[V]{}
 	}
-	level, n, edit := append(b.leaves, b.cur), b.n, b.edit
+	level, n, edit, class := append(b.leaves, b.cur), b.n, b.edit, b.class
 	*b = Builder[V]{} // a fresh Edit next time: these nodes are never touched again
 	if k := len(level); k > 1 && level[k-1].underfull() {
 		// Only the last leaf can be short: even it out with the one before.
@@ -63,7 +69,7 @@ func (b *Builder[V]) Tree() Tree[V] {
 		mins[i] = shortest(prev.keys[prev.n-1], level[i].keys[0])
 	}
 	for len(level) > 1 {
-		level, mins = parents(edit, level, mins)
+		level, mins = parents(edit, class, level, mins)
 	}
 	return Tree[V]{root: level[0], n: n}
 }
@@ -71,7 +77,7 @@ func (b *Builder[V]) Tree() Tree[V] {
 // parents groups the nodes of one level, separated by mins, under
 // full inner nodes (the last two share what is left so that neither is
 // underfull) and returns the parents and the separators before each.
-func parents[V any](edit *Edit, level []*node[V], mins []string) ([]*node[V], []string) {
+func parents[V any](edit *Edit, class uint8, level []*node[V], mins []string) ([]*node[V], []string) {
 	groups := (len(level) + innerMax - 1) / innerMax
 	out := make([]*node[V], 0, groups)
 	pmins := make([]string, 0, groups)
@@ -82,7 +88,7 @@ func parents[V any](edit *Edit, level []*node[V], mins []string) ([]*node[V], []
 		} else if rest < innerMax+innerMin {
 			size = rest - rest/2 // the last two groups share rest
 		}
-		p := newInner[V](edit)
+		p := allocInner[V](edit, class)
 		p.n = size - 1
 		copy(p.kids[:], level[start:start+size])
 		copy(p.keys[:], mins[start+1:start+size])

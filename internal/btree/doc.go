@@ -175,4 +175,31 @@
 // batches of 1,000; MemStats.BySize after GC), the nodes of the record map
 // and the three indexes went from 335 B per record (416-B nodes plus 256-B
 // value arrays, leaves 50-69% full) to 133 B (416-B leaves, 88% full).
+//
+// # Compaction: giving back the pages that superseded nodes leave
+//
+// Path copying leaves garbage: a 200,000-record load allocates ~8 leaves for
+// every one that survives, and each copy takes a free slot wherever the
+// allocator has one, so the survivors end up spread over pages that are about
+// half used. Go's collector never moves objects, so those pages stay in use
+// (HeapInuse) as long as one node on them lives. Copying the live nodes into
+// the same size class would not help: the copies fill the same holes.
+//
+// Compact (compact.go) copies a tree into new, full nodes of a padded variant
+// of the node whose size falls into the next size class (a set's leaf: 416 B
+// plain, 448 and 480 padded; an inner node 576, 640 and 704). Every page of
+// that class is then new and full, and once the old tree is unreachable the
+// pages of the plain class empty out whole. Successive compactions alternate
+// between the two padded classes, because the live copy occupies one of them
+// (writes made in between copy nodes into the plain class, as always). The
+// price is the padding: 7-15% more per leaf, which full leaves more than pay
+// for. The database compacts its whole value when the writer has been idle
+// for a second after changing a tenth of its records (defrag.go in package
+// fleetdb).
+//
+// Measured in one process (the probe of this round; go test -bench Memory
+// for 1M): 200,000 records of ~125 B in batches of 1,000 with the three
+// indexes, HeapInuse 492 -> 375 B per record and HeapAlloc 375 -> 361 after
+// one compaction (the second, into the other class: 383 and 370); at
+// 1,000,000 records HeapInuse 472 -> 365 and HeapAlloc 357 -> 352.
 package btree
