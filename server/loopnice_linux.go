@@ -8,22 +8,13 @@ import (
 )
 
 // setNice gives the loop's thread the nice value of Config.LoopNice, on the
-// loop's goroutine before it serves anything.
-//
-// Why: with clients on the same machine (a load generator on two shared
-// cores), every answer's write wakes a client thread on the loop's core
-// (the kernel places a socket's wakee next to its waker), and the woken
-// thread, at equal priority, takes the core while the loop still has
-// connections to serve. Then one core holds the loop and the clients and
-// the other idles: gets, 64 connections, 14-18 % of the machine idle, the
-// loop waiting 2.6 us per get in the run queue, the clients' threads going
-// to sleep and being woken 0.13-0.15 times per get. Redis, daemonized
-// (its own session, so its own autogroup), does not meet this; nor does
-// the loop with nice -5: 0.04 sleeps per get, 4-6 % idle, the generator's
-// CPU per get down from 5.4-6.3 to 4.6-4.8 us.
+// loop's goroutine before it serves anything. Why and what it changes:
+// "Clients on the same machine" in the package doc.
 //
 // The goroutine stays locked to its thread for good: the thread ends with
-// the loop instead of going back to the runtime with its priority.
+// the loop instead of going back to the runtime with its priority (or, if
+// it is the process's main thread, stays parked, as the runtime cannot end
+// that one).
 func (l *loop) setNice() {
 	n := l.srv.loopNice
 	if n == 0 {
