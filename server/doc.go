@@ -165,8 +165,8 @@
 // against 4.5); across processes that advantage does not exist.
 //
 // Clients on the same machine. Each answer's write wakes the client thread
-// waiting for it, and the kernel puts a socket's wakee on its waker's
-// core. With a load generator on the same two cores, 64 connections of
+// waiting for it, and the kernel put nearly every client woken by the loop
+// on the loop's core (a sched_switch trace). With a load generator on the same two cores, 64 connections of
 // gets, the woken client threads took the loop's core while the loop still
 // had connections to serve (the loop waited 2.6 us per get in the run
 // queue) and the other core idled (14-18 % of the machine); the
@@ -186,7 +186,8 @@
 // takes the processor from whatever else runs on the machine, which is
 // the operator's choice (as nginx's worker_priority), and at -5 the
 // loop's CPU per get rose (it waits in epoll_wait more often) and so did
-// the p99 of gets (the generator's goroutines are served less evenly).
+// the p99 of gets (the generator's goroutines are served less evenly);
+// durable and pipelined inserts gained nothing.
 //
 // A connection keeps bytes of its own only for a partial line, the lines
 // behind a query in flight, or answers the network did not take: while
