@@ -63,6 +63,15 @@ type Config struct {
 	// Metrics, when not nil, collects the server's Prometheus metrics (and
 	// the Executor's, if it is a StatsSource). Serve them with HTTPHandler.
 	Metrics *Metrics
+	// LoopNice, when not 0, is the nice value (-20 to 19) of the event
+	// loops' threads (Linux): each loop keeps its goroutine on one thread
+	// and sets that thread's nice value, so that clients on the same
+	// machine, woken by its answers, do not take its processor while it
+	// has connections to serve (see "Event loop" in the package doc). A
+	// negative value needs CAP_SYS_NICE or RLIMIT_NICE; refused, it is
+	// logged and the loops run at the process's priority. 0: the
+	// FLEETDB_LOOP_NICE environment variable, else the process's priority.
+	LoopNice int
 }
 
 // Validate reports a field out of range. Zero fields are valid (defaults).
@@ -83,6 +92,8 @@ func (c Config) Validate() error {
 		return fmt.Errorf("%w: IdleTimeout %v is negative", ErrInvalidConfig, c.IdleTimeout)
 	case c.WriteTimeout < 0:
 		return fmt.Errorf("%w: WriteTimeout %v is negative", ErrInvalidConfig, c.WriteTimeout)
+	case c.LoopNice < minNice || c.LoopNice > maxNice:
+		return fmt.Errorf("%w: LoopNice %d is not a nice value (%d to %d)", ErrInvalidConfig, c.LoopNice, minNice, maxNice)
 	}
 	return nil
 }

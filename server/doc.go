@@ -164,6 +164,31 @@
 // client's goroutine to the loop on one thread (ping, one connection: 15 us
 // against 4.5); across processes that advantage does not exist.
 //
+// Clients on the same machine. Each answer's write wakes the client thread
+// waiting for it, and the kernel put nearly every client woken by the loop
+// on the loop's core (a sched_switch trace). With a load generator on the same two cores, 64 connections of
+// gets, the woken client threads took the loop's core while the loop still
+// had connections to serve (the loop waited 2.6 us per get in the run
+// queue) and the other core idled (14-18 % of the machine); the
+// generator's threads went to sleep and were woken 0.13-0.19 times per get
+// against 0.04-0.07 with Redis, hence its higher CPU per get (futex,
+// epoll_pwait, nanosleep). Neither the answers' size nor their grouping
+// was the cause (a turn capped at 8 events, or answers written every 8
+// connections: no better). Nor is it Redis's design: Redis daemonizes, so
+// it runs in a session, hence an autogroup, of its own, whose share of a
+// core the generator's threads do not take; Redis started in the
+// generator's session did as fleetdb does (140 k gets/s, 15.8 % idle,
+// 0.14 generator sleeps per get), and fleetdb started with setsid(1) as
+// Redis does (178 k, the same as daemonized Redis's 178 k in the same
+// round). Config.LoopNice (fleetdb serve --loop-nice) gives the loops'
+// threads a nice value; at -5 the generator's threads slept 0.02-0.04
+// times per get. It is off by default: a server that raises its priority
+// takes the processor from whatever else runs on the machine, which is
+// the operator's choice (as nginx's worker_priority), and at -5 the
+// loop's CPU per get rose (it waits in epoll_wait more often) and so did
+// the p99 of gets (the generator's goroutines are served less evenly);
+// durable and pipelined inserts gained nothing.
+//
 // A connection keeps bytes of its own only for a partial line, the lines
 // behind a query in flight, or answers the network did not take: while
 // those wait, the connection is not read (as a goroutine blocked in a

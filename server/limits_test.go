@@ -99,6 +99,8 @@ func TestConfigValidate(t *testing.T) {
 		{ReadTimeout: -time.Second},
 		{IdleTimeout: -time.Second},
 		{WriteTimeout: -time.Second},
+		{LoopNice: -21},
+		{LoopNice: 20},
 	} {
 		if err := cfg.Validate(); err == nil || !strings.Contains(err.Error(), "invalid config") {
 			t.Errorf("%+v: Validate = %v, want an invalid config error", cfg, err)

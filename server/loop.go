@@ -13,6 +13,30 @@ import (
 // comparisons; the default suits the machine.
 const EnvEventLoops = "FLEETDB_EVENT_LOOPS"
 
+// EnvLoopNice sets Config.LoopNice when the Config leaves it 0: a nice
+// value for the event loops' threads. Meant for comparisons run by scripts
+// that start `fleetdb serve` without the flag.
+const EnvLoopNice = "FLEETDB_LOOP_NICE"
+
+// The range of nice values.
+const (
+	minNice = -20
+	maxNice = 19
+)
+
+// loopNice is the nice value the loops set on their threads (0: none).
+func loopNice(cfg int) int {
+	if cfg != 0 {
+		return cfg
+	}
+	if v, ok := os.LookupEnv(EnvLoopNice); ok {
+		if n, err := strconv.Atoi(v); err == nil && n >= minNice && n <= maxNice {
+			return n
+		}
+	}
+	return 0
+}
+
 // defaultLoops is how many event loops serve the connections: one per two
 // processors, as a loop leaves the other processor to the queries run on
 // goroutines (writes) and to the network stack.

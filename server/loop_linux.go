@@ -166,6 +166,7 @@ func (l *loop) run() {
 	s := l.srv
 	defer s.wg.Done()
 	defer l.close()
+	l.setNice()
 	for {
 		n, err := l.wait()
 		if err != nil {

@@ -73,6 +73,8 @@ type Server struct {
 	nextLoop int
 	// numLoops is how many loops to start (0: goroutines only).
 	numLoops int
+	// loopNice is the nice value of the loops' threads (0: left alone).
+	loopNice int
 	addr     net.Addr
 	wg       sync.WaitGroup
 	// drainAt is when the connections idle at Shutdown are woken and
@@ -103,6 +105,7 @@ func New(exec Executor, cfg Config) (*Server, error) {
 	s.async, _ = exec.(AsyncExecutor)
 	s.batch, _ = exec.(BatchExecutor)
 	s.numLoops = defaultLoops()
+	s.loopNice = loopNice(cfg.LoopNice)
 	if cfg.Password != "" {
 		s.hasPassword = true
 		s.password = sha256.Sum256([]byte(cfg.Password))

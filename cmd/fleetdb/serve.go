@@ -48,6 +48,7 @@ type serveConfig struct {
 	tlsCert         string
 	tlsKey          string
 	tlsClientCA     string
+	loopNice        int
 
 	// Change feeds and pinned snapshots (docs/changefeeds.md).
 	watchHistory int64
@@ -141,6 +142,7 @@ member needs the same password.`,
 	f.DurationVar(&cfg.readTimeout, "read-timeout", server.DefaultReadTimeout, "time a request line may take to arrive once it began")
 	f.DurationVar(&cfg.idleTimeout, "idle-timeout", 0, "close connections idle this long (0: never)")
 	f.DurationVar(&cfg.writeTimeout, "write-timeout", server.DefaultWriteTimeout, "close connections whose answers cannot be sent for this long")
+	f.IntVar(&cfg.loopNice, "loop-nice", 0, "nice value (-20 to 19) of the event loops' threads; negative needs CAP_SYS_NICE (0: FLEETDB_LOOP_NICE, else unchanged)")
 	f.DurationVar(&cfg.shutdownTimeout, "shutdown-timeout", 30*time.Second, "on SIGINT/SIGTERM, how long queries in flight may take before connections are closed by force")
 	f.Int64Var(&cfg.watchHistory, "watch-history", fleetdb.DefaultWatchHistory, "bytes of recent changes kept so that a watch can resume from an earlier position")
 	f.Int64Var(&cfg.watchBuffer, "watch-buffer", fleetdb.DefaultWatchBuffer, "bytes of unsent events a watcher may lag before its feed ends (\"Watch fell behind\")")
@@ -249,6 +251,7 @@ func runServe(ctx context.Context, cfg serveConfig, stderr io.Writer, ready func
 		WriteTimeout:    cfg.writeTimeout,
 		Logger:          log,
 		Metrics:         metrics,
+		LoopNice:        cfg.loopNice,
 	}
 	if cfg.tlsCert != "" || cfg.tlsKey != "" || cfg.tlsClientCA != "" {
 		scfg.TLS, err = server.LoadTLS(cfg.tlsCert, cfg.tlsKey, cfg.tlsClientCA)
