@@ -71,6 +71,64 @@
 // The leader's confirmation asks the other voters for their current term
 // over the forwarding link (opConfirm), as few as a majority needs first.
 //
+// # A follower's read index: the asker is one of the majority
+//
+// A follower's read-index request ("R") names the follower. When that
+// follower is a voter of the leader's configuration and, with the leader,
+// makes a majority of its voters (two or three voters), the leader does
+// not confirm its leadership with anyone: it checks that it leads in term
+// T, that an entry of T is applied, records its commit index c, checks
+// that its term is still T, and answers (c, T) at once. The follower
+// accepts the answer only if its own current term is still T when the
+// answer arrives; otherwise the round fails with ErrNotLeader and its
+// reads try again (a new round, possibly with a new leader). With four or
+// more voters, or a request that names no voter (an older member sends
+// none), the leader confirms as before and answers c alone, which the
+// follower takes as it is (an older leader, which ignores the name, does
+// the same).
+//
+// Why that is linearizable. Let t0 be when the first read of the
+// follower's round began (before the request was sent), t1 when the
+// leader recorded c (after it received the request) and t2 when the
+// follower compared its term (after the answer arrived): t0 < t1, t0 <
+// t2. A read must reflect every write acknowledged before t0. Such a
+// write was committed before t0 by the leader of some term U.
+//
+//  1. No leader of a term U > T was elected before t0. Its election needed
+//     the votes of a majority M' of the voters. Raft stores a term before
+//     it acts in it: a member sets its current term to U before it grants
+//     a vote in U or, as a candidate, votes for itself (hashicorp/raft
+//     requestVote and electSelf call setCurrentTerm first; it is written
+//     to the stable store before the in-memory term that CurrentTerm
+//     reads, so a restart does not lower it), and a term never decreases.
+//     M' and {leader, follower} are both majorities of the voters, so they
+//     share a member, which would then have had a term ≥ U > T from
+//     before t0 on: but the leader's term was T at t1 and the follower's
+//     at t2, both after t0. (The configuration is the leader's latest, as
+//     in confirmLeader: raft changes it one server at a time, so the
+//     majorities of consecutive configurations intersect.)
+//  2. So U ≤ T. If U < T, the write's entry is in the leader's log before
+//     its first entry of T (Raft's leader completeness), which is
+//     committed: the leader applied an entry of T before recording c, and
+//     c ≥ that entry. If U = T, the leader committed the write itself,
+//     and its commit index, which only grows, had passed the write's
+//     index before the write was acknowledged (a follower applies an
+//     entry only once the leader says it is committed), so before t1.
+//     Either way c is at least the write's index, and the follower,
+//     which waits until it has applied c, reflects it.
+//
+// A leader change between the request and the answer: if the leader's
+// term changed before it recorded c, it refuses ("not the leader"); if
+// the follower voted in, or started, a later election before the answer
+// arrived, its term is no longer T and it refuses the answer; if neither,
+// a leader of a later term was elected with the vote of the leader (cast
+// after t1) or of the follower (after t2), so after t0: the writes it
+// acknowledges are concurrent with the read, which may or may not see
+// them. The leader need not even still lead when it answers. This is the
+// same guarantee as the leader's own confirmation (the follower's term at
+// t2 is what an opConfirm answer would have told), without asking
+// anyone: a follower's read costs the leader one frame in and one out.
+//
 // # Ready
 //
 // From Open, a goroutine runs read barriers until one succeeds: then the

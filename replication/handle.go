@@ -4,6 +4,8 @@ import (
 	"context"
 	"encoding/binary"
 	"fmt"
+
+	"github.com/hashicorp/raft"
 )
 
 // handle answers a request forwarded by another member. A ping or a
@@ -50,11 +52,11 @@ func (n *Node) handle(ctx context.Context, op byte, payload []byte) (byte, []byt
 		_, _, err := n.applyEntry(ctx, payload)
 		return statusOf(err)
 	case opReadIndex:
-		index, err := n.leaderReads.get(ctx)
+		index, term, err := n.askedReadIndex(ctx, raft.ServerID(payload))
 		if err != nil {
 			return statusOf(err)
 		}
-		return stOK, binary.AppendUvarint(nil, index)
+		return stOK, readIndexAnswer(index, term)
 	case opJoin:
 		d := decoder{b: payload}
 		id, raftAddr, clientAddr := string(d.bytes()), string(d.bytes()), string(d.bytes())

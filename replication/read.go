@@ -2,7 +2,6 @@ package replication
 
 import (
 	"context"
-	"encoding/binary"
 	"fmt"
 	"sync"
 	"time"
@@ -114,24 +113,21 @@ func (n *Node) leaderRound(ctx context.Context) (uint64, error) {
 	return index, nil
 }
 
-// followerRound asks the leader for its read index.
+// followerRound asks the leader for its read index, naming this node
+// (askerindex.go).
 func (n *Node) followerRound(ctx context.Context) (uint64, error) {
 	addr, id := n.raft.LeaderWithID()
 	if id == "" || id == n.self {
 		return 0, ErrNotLeader
 	}
-	status, answer, err := n.link.call(ctx, string(addr), opReadIndex, nil)
+	status, answer, err := n.link.call(ctx, string(addr), opReadIndex, []byte(n.self))
 	if err != nil {
 		return 0, err
 	}
 	if status != stOK {
 		return 0, remoteError(status, answer)
 	}
-	index, k := binary.Uvarint(answer)
-	if k <= 0 {
-		return 0, fmt.Errorf("%w: read index answer", ErrCorrupt)
-	}
-	return index, nil
+	return n.parseReadIndexAnswer(answer)
 }
 
 // rounds groups concurrent callers into rounds of one computation each: a

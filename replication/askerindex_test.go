@@ -1,0 +1,174 @@
+package replication
+
+import (
+	"context"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/hashicorp/raft"
+)
+
+// TestAskedReadIndexNeedsNoConfirmation: with three voters a follower's
+// read-index request that names it is answered with the leader's commit
+// index and term, without asking anyone to confirm the leadership; one
+// that names no voter (an older member's) is confirmed and answered with
+// the index alone, as before.
+func TestAskedReadIndexNeedsNoConfirmation(t *testing.T) {
+	c := newTestCluster(t, 3, nil)
+	leader := c.waitLeader()
+	for _, tn := range c.nodes {
+		if err := c.get(tn).WaitReady(context.Background()); err != nil {
+			t.Fatal(err)
+		}
+	}
+	c.mustWrite(leader, `["put","kv",{"id":1,"v":"a"}]`)
+	ln := c.get(leader)
+	term := ln.raft.CurrentTerm()
+	var beats atomic.Int64
+	ln.beats.beat = func(raft.Server, uint64) bool { beats.Add(1); return true }
+	f := c.followers(leader)[0]
+
+	status, answer := ln.handle(context.Background(), opReadIndex, []byte(f.id))
+	if status != stOK {
+		t.Fatalf("status %d %s", status, answer)
+	}
+	index, gotTerm := decodeTwo(t, answer)
+	if gotTerm != term || index < ln.fsm.progress.index.Load() || beats.Load() != 0 {
+		t.Fatalf("answer index %d term %d after %d heartbeats; want term %d, index >= %d, none", index, gotTerm, beats.Load(), term, ln.fsm.progress.index.Load())
+	}
+	for _, asker := range []string{"", leader.id, "nobody"} {
+		status, answer = ln.handle(context.Background(), opReadIndex, []byte(asker))
+		if status != stOK {
+			t.Fatalf("asker %q: status %d %s", asker, status, answer)
+		}
+		if _, k := binary.Uvarint(answer); k != len(answer) {
+			t.Fatalf("asker %q: answer %x carries more than the index", asker, answer)
+		}
+	}
+	if beats.Load() == 0 {
+		t.Fatalf("requests naming no other voter were answered without a confirmation")
+	}
+	// A follower asks: it names itself and gets the index.
+	fn := c.get(f)
+	if _, err := fn.followerRound(context.Background()); err != nil {
+		t.Fatalf("follower round: %v", err)
+	}
+}
+
+// TestAskedReadIndexRefusedAfterTermChange: when the follower's term
+// changes between its request and the answer (here: a new leader elected
+// and a write acknowledged meanwhile), the answer, which names the old
+// term, is refused (ErrNotLeader), never taken as a read index that may
+// miss the write; a read through that follower afterwards sees the write.
+func TestAskedReadIndexRefusedAfterTermChange(t *testing.T) {
+	c := newTestCluster(t, 3, nil)
+	leader := c.waitLeader()
+	for _, tn := range c.nodes {
+		if err := c.get(tn).WaitReady(context.Background()); err != nil {
+			t.Fatal(err)
+		}
+	}
+	c.mustWrite(leader, `["put","kv",{"id":1,"v":"old"}]`)
+	f := c.followers(leader)[0]
+	fn, ln := c.get(f), c.get(leader)
+	oldTerm := ln.raft.CurrentTerm()
+
+	// The leader's handler answers, then holds the answer until a new
+	// leader was elected without it and acknowledged a write.
+	c.net.mu.Lock()
+	target := c.net.nodes[leader.addr]
+	own := target.handle
+	held := make(chan error, 1)
+	target.handle = func(ctx context.Context, op byte, payload []byte) (byte, []byte) {
+		st, ans := own(ctx, op, payload)
+		if op != opReadIndex || string(payload) != f.id {
+			return st, ans
+		}
+		held <- c.electWithout(leader, `["put","kv",{"id":1,"v":"new"}]`)
+		return st, ans
+	}
+	c.net.mu.Unlock()
+
+	_, err := fn.followerRound(context.Background())
+	if herr := <-held; herr != nil {
+		t.Fatal(herr)
+	}
+	if !errors.Is(err, ErrNotLeader) {
+		t.Fatalf("follower round across a term change: %v, want ErrNotLeader", err)
+	}
+	if now := fn.raft.CurrentTerm(); now <= oldTerm {
+		t.Fatalf("the follower's term %d did not change from %d", now, oldTerm)
+	}
+	c.net.mu.Lock()
+	target.handle = own
+	c.net.mu.Unlock()
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	out, err := c.readAsync(ctx, f, `["select","kv",{"where":["=","id",1],"only":"v"}]`)
+	if err != nil || string(out) != `["new"]` {
+		t.Fatalf("read through %s after the change: %s, %v; want [\"new\"]", f.id, out, err)
+	}
+}
+
+// electWithout isolates old (a leader) until another member leads and
+// acknowledged write, then heals the network.
+func (c *testCluster) electWithout(old *testNode, write string) error {
+	c.net.Isolate(old.addr)
+	defer c.net.Heal()
+	deadline := time.Now().Add(10 * time.Second)
+	for time.Now().Before(deadline) {
+		for _, tn := range c.nodes {
+			n := c.get(tn)
+			if tn == old || n == nil || !n.isLeader() || n.fsm.progress.term.Load() != n.raft.CurrentTerm() {
+				continue
+			}
+			if _, err := c.write(tn, write); err != nil {
+				return fmt.Errorf("write through the new leader %s: %w", tn.id, err)
+			}
+			return nil
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	return errors.New("no new leader within 10s")
+}
+
+// TestFollowerReadsSeeAcknowledgedWrites: a read started through one
+// member after a write was acknowledged through another sees it, many
+// times over, through the asynchronous and the waiting forms.
+func TestFollowerReadsSeeAcknowledgedWrites(t *testing.T) {
+	c := newTestCluster(t, 3, nil)
+	leader := c.waitLeader()
+	fs := c.followers(leader)
+	via := []*testNode{leader, fs[0], fs[1]}
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	for i := range 300 {
+		w, r := via[i%3], via[(i+1+i/3%2)%3]
+		c.mustWrite(w, fmt.Sprintf(`["put","kv",{"id":1,"v":"v%d"}]`, i))
+		read := c.readAsync
+		if i%2 == 1 {
+			read = c.read
+		}
+		out, err := read(ctx, r, `["select","kv",{"where":["=","id",1],"only":"v"}]`)
+		if want := fmt.Sprintf(`["v%d"]`, i); err != nil || string(out) != want {
+			t.Fatalf("write %d through %s, read through %s: %s, %v; want %s", i, w.id, r.id, out, err, want)
+		}
+	}
+}
+
+func decodeTwo(t *testing.T, b []byte) (uint64, uint64) {
+	t.Helper()
+	a, k := binary.Uvarint(b)
+	if k <= 0 || k >= len(b) {
+		t.Fatalf("answer %x: want two uvarints", b)
+	}
+	v, k2 := binary.Uvarint(b[k:])
+	if k2 <= 0 || k+k2 != len(b) {
+		t.Fatalf("answer %x: want two uvarints", b)
+	}
+	return a, v
+}
