@@ -37,11 +37,29 @@ func (n *Node) askedReadIndex(ctx context.Context, asker raft.ServerID) (index, 
 			return 0, 0, fmt.Errorf("%w: no entry of term %d applied yet: %w", ErrNotLeader, term, err)
 		}
 	}
-	index = n.raft.CommitIndex()
-	if n.raft.CurrentTerm() != term {
+	index, ok := n.indexOfTerm(term)
+	if !ok {
 		return 0, 0, fmt.Errorf("%w: the term changed", ErrNotLeader)
 	}
 	return index, term, nil
+}
+
+// indexOfTerm records the commit index as the leader of term, which has
+// applied an entry of term: false if the term changed meanwhile.
+func (n *Node) indexOfTerm(term uint64) (uint64, bool) {
+	index := n.raft.CommitIndex()
+	return index, n.raft.CurrentTerm() == term
+}
+
+// quickReadIndex is askedReadIndex when it need not wait (for a round or
+// for an entry of the term to be applied): ok false if it would.
+func (n *Node) quickReadIndex(asker raft.ServerID) (index, term uint64, ok bool) {
+	term = n.raft.CurrentTerm()
+	if asker == "" || !n.isLeader() || n.fsm.progress.term.Load() < term || !n.completesMajority(asker) {
+		return 0, 0, false
+	}
+	index, ok = n.indexOfTerm(term)
+	return index, term, ok
 }
 
 // completesMajority reports whether asker, another voter of this node's

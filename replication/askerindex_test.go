@@ -5,10 +5,12 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
 
+	"github.com/fleetdb-go/fleetdb/query"
 	"github.com/hashicorp/raft"
 )
 
@@ -171,4 +173,58 @@ func decodeTwo(t *testing.T, b []byte) (uint64, uint64) {
 		t.Fatalf("answer %x: want two uvarints", b)
 	}
 	return a, v
+}
+
+// TestConcurrentFollowerReadsSeeOwnWrites: readers on several goroutines
+// each write their own key through one member and then read it through
+// another (StartReadBarrier, which shares rounds among them and runs
+// them from the link's goroutine): every read sees its write, and every
+// callback runs once.
+func TestConcurrentFollowerReadsSeeOwnWrites(t *testing.T) {
+	c := newTestCluster(t, 3, nil)
+	c.waitLeader()
+	const workers, each = 8, 60
+	var started, called atomic.Int64
+	errs := make(chan error, workers)
+	var wg sync.WaitGroup
+	for w := range workers {
+		wg.Go(func() {
+			for i := range each {
+				wn, rn := c.nodes[(w+i)%3], c.nodes[(w+i+1+i%2)%3]
+				if _, err := c.write(wn, fmt.Sprintf(`["put","kv",{"id":%d,"v":"v%d"}]`, w, i)); err != nil {
+					errs <- err
+					return
+				}
+				n, q := c.parsed(rn, fmt.Sprintf(`["select","kv",{"where":["=","id",%d],"only":"v"}]`, w))
+				ch := make(chan error, 2)
+				started.Add(1)
+				if !n.StartReadBarrier(context.Background(), func(err error) {
+					called.Add(1)
+					if err == nil {
+						out, qerr := query.Execute(nil, rn.cur.Load(), q, nil)
+						if want := fmt.Sprintf(`["v%d"]`, i); qerr != nil || string(out) != want {
+							err = fmt.Errorf("worker %d read %d through %s: %s, %v; want %s", w, i, rn.id, out, qerr, want)
+						}
+					}
+					ch <- err
+				}) {
+					errs <- fmt.Errorf("StartReadBarrier declined on %s", rn.id)
+					return
+				}
+				if err := <-ch; err != nil {
+					errs <- err
+					return
+				}
+			}
+		})
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Fatal(err)
+	}
+	time.Sleep(50 * time.Millisecond) // a second call would have come by now
+	if s, n := started.Load(), called.Load(); s != n || s != workers*each {
+		t.Fatalf("%d reads started, %d callbacks, want %d each", s, n, workers*each)
+	}
 }

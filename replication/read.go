@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/fleetdb-go/fleetdb/query"
@@ -139,6 +140,17 @@ func (n *Node) followerRound(ctx context.Context) (uint64, error) {
 type rounds struct {
 	n   *Node
 	run func(ctx context.Context) (uint64, error)
+	// async, if set, starts a round's computation without a goroutine of
+	// its own, setting cur's index and err and calling finish once done;
+	// false if it cannot (run then does it on a goroutine). See
+	// roundsasync.go.
+	async func(cur *round, finish func()) bool
+	// max is how many rounds run at once (maxRounds).
+	max int
+
+	// count and joined: rounds started, callers who joined them (the
+	// closing log line's figures).
+	count, joined atomic.Uint64
 
 	// mu guards running and next.
 	mu      sync.Mutex
@@ -170,11 +182,12 @@ type round struct {
 }
 
 func newRounds(n *Node, run func(context.Context) (uint64, error)) *rounds {
-	return &rounds{n: n, run: run}
+	return &rounds{n: n, run: run, max: maxRounds}
 }
 
 // get joins the next round and returns its result.
 func (r *rounds) get(ctx context.Context) (uint64, error) {
+	r.joined.Add(1)
 	r.mu.Lock()
 	next := r.joinLocked()
 	r.mu.Unlock()
@@ -194,7 +207,15 @@ func (r *rounds) get(ctx context.Context) (uint64, error) {
 // applied its index (finishRound). It reports false, and fn is never
 // called, once the node is closed.
 func (r *rounds) start(fn func(error)) bool {
+	r.joined.Add(1)
 	r.mu.Lock()
+	if r.async != nil && r.next == nil && r.running < r.max {
+		// A round can begin now, this caller's own, started from here.
+		r.running++
+		r.mu.Unlock()
+		r.launch(&round{done: make(chan struct{}), calls: []func(error){fn}})
+		return true
+	}
 	defer r.mu.Unlock()
 	next := r.joinLocked()
 	if next == nil {
@@ -212,7 +233,7 @@ func (r *rounds) joinLocked() *round {
 		return r.next
 	}
 	next := &round{done: make(chan struct{})}
-	if r.running < maxRounds {
+	if r.running < r.max {
 		if !r.n.goOwned(r.loop) {
 			return nil
 		}
@@ -236,17 +257,23 @@ func (r *rounds) loop() {
 		}
 		r.mu.Unlock()
 		cur.start = time.Now()
-		ctx, cancel := context.WithTimeout(r.n.ctx, r.n.cfg.ApplyTimeout)
-		cur.index, cur.err = r.run(ctx)
-		cancel()
-		close(cur.done)
-		if len(cur.calls) > 0 {
-			// On a goroutine of their own, so that the next round need not
-			// wait for the reads they run; one for the whole round.
-			if !r.n.goOwned(func() { r.n.finishRound(cur) }) {
-				for _, fn := range cur.calls {
-					fn(ErrClosed)
-				}
+		r.count.Add(1)
+		r.runOne(cur)
+	}
+}
+
+// runOne computes cur on this goroutine and hands its result on.
+func (r *rounds) runOne(cur *round) {
+	ctx, cancel := context.WithTimeout(r.n.ctx, r.n.cfg.ApplyTimeout)
+	cur.index, cur.err = r.run(ctx)
+	cancel()
+	close(cur.done)
+	if len(cur.calls) > 0 {
+		// On a goroutine of their own, so that the next round need not
+		// wait for the reads they run; one for the whole round.
+		if !r.n.goOwned(func() { r.n.finishRound(cur) }) {
+			for _, fn := range cur.calls {
+				fn(ErrClosed)
 			}
 		}
 	}

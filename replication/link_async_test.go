@@ -1,0 +1,103 @@
+package replication
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"net"
+	"testing"
+	"time"
+)
+
+// TestTCPLinkStart: start sends only on a connection already open (false
+// otherwise, with nothing sent), hands the answer to its callback once,
+// fails a request that got no answer within its timeout with errLost
+// (its late answer is dropped), and fails requests in flight when the
+// connection breaks; a quick answer (handleQuick's way) and a handled one
+// come back alike.
+func TestTCPLinkStart(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	release := make(chan struct{})
+	handled := make(chan byte, 16)
+	m := newMux(ln, nil, func(ctx context.Context, op byte, payload []byte) (byte, []byte) {
+		handled <- op
+		if op == 'S' { // slow: answers once released
+			<-release
+		}
+		return stOK, append([]byte("h:"), payload...)
+	}, func(op byte, payload []byte) (byte, []byte, bool) {
+		if op != 'Q' {
+			return 0, nil, false
+		}
+		return stOK, append([]byte("q:"), payload...), true
+	}, slog.New(slog.DiscardHandler))
+	defer m.close()
+	l := newTCPLink(time.Second, nil)
+	defer l.close()
+	addr := ln.Addr().String()
+
+	type result struct {
+		status byte
+		data   string
+		err    error
+	}
+	got := make(chan result, 16)
+	fn := func(status byte, data []byte, err error) { got <- result{status, string(data), err} }
+	if l.start(addr, 'Q', []byte("x"), time.Second, fn) {
+		t.Fatal("start sent on a link with no connection open")
+	}
+	if st, data, err := l.call(context.Background(), addr, 'P', nil); err != nil || st != stOK || string(data) != "h:" {
+		t.Fatalf("call: %d %q %v", st, data, err)
+	}
+	<-handled
+	for _, c := range []struct {
+		op   byte
+		want string
+	}{{'Q', "q:a"}, {'H', "h:a"}} {
+		if !l.start(addr, c.op, []byte("a"), time.Second, fn) {
+			t.Fatalf("start %c on an open connection declined", c.op)
+		}
+		r := <-got
+		if r.err != nil || r.status != stOK || r.data != c.want {
+			t.Fatalf("start %c: %+v, want %q", c.op, r, c.want)
+		}
+	}
+	// No answer in time: errLost, once; the late answer is dropped.
+	if !l.start(addr, 'S', nil, 50*time.Millisecond, fn) {
+		t.Fatal("start declined")
+	}
+	if r := <-got; !errors.Is(r.err, errLost) {
+		t.Fatalf("slow request: %+v, want errLost", r)
+	}
+	waitOp := func(want byte) {
+		for op := range handled {
+			if op == want {
+				return
+			}
+		}
+	}
+	waitOp('S')
+	release <- struct{}{}
+	// The connection breaks with a request in flight: its callback gets
+	// the error.
+	if !l.start(addr, 'S', nil, 5*time.Second, fn) {
+		t.Fatal("start declined")
+	}
+	waitOp('S')
+	defer close(release)
+	start := time.Now()
+	l.mu.Lock()
+	l.peers[addr].nc.Close()
+	l.mu.Unlock()
+	if r := <-got; r.err == nil || time.Since(start) > 2*time.Second {
+		t.Fatalf("request on a broken connection: %+v after %v, want an error at once", r, time.Since(start))
+	}
+	select {
+	case r := <-got:
+		t.Fatalf("a callback ran twice: %+v", r)
+	case <-time.After(100 * time.Millisecond):
+	}
+}
