@@ -94,6 +94,14 @@ func writeFrame(w *bufio.Writer, id uint64, code byte, payload []byte) error {
 	return err
 }
 
+// frameBuffered reports whether r holds a whole frame already, so that
+// reading it will not wait for the network.
+func frameBuffered(r *bufio.Reader) bool {
+	b, _ := r.Peek(min(r.Buffered(), binary.MaxVarintLen64))
+	n, k := binary.Uvarint(b)
+	return k > 0 && uint64(r.Buffered()-k) >= n
+}
+
 // readFrame reads one frame written by writeFrame into a new buffer.
 func readFrame(r *bufio.Reader) (id uint64, code byte, payload []byte, err error) {
 	n, err := binary.ReadUvarint(r)

@@ -1,6 +1,8 @@
 package replication
 
 import (
+	"bufio"
+	"bytes"
 	"context"
 	"errors"
 	"log/slog"
@@ -99,5 +101,44 @@ func TestTCPLinkStart(t *testing.T) {
 	case r := <-got:
 		t.Fatalf("a callback ran twice: %+v", r)
 	case <-time.After(100 * time.Millisecond):
+	}
+}
+
+// TestFrameBuffered: the mux flushes quick answers unless a whole request
+// is buffered already: a partial one (its rest still on the network)
+// must not hold an answer back.
+func TestFrameBuffered(t *testing.T) {
+	var buf bytes.Buffer
+	bw := bufio.NewWriter(&buf)
+	writeFrame(bw, 1, opReadIndex, []byte("n2"))
+	writeFrame(bw, 2, opConfirm, nil)
+	bw.Flush()
+	whole := buf.Bytes()
+	first := 1 + 1 + 1 + 2 // length, id, op, payload
+	for _, c := range []struct {
+		after int  // bytes of whole available
+		read  bool // the first frame read before asking
+		want  bool
+	}{
+		{0, false, false},
+		{1, false, false},
+		{first - 1, false, false},
+		{first, false, true},
+		{first, true, false},
+		{first + 2, true, false},
+		{len(whole), true, true},
+	} {
+		r := bufio.NewReader(bytes.NewReader(whole[:c.after]))
+		if c.after > 0 {
+			r.Peek(c.after) // fill the buffer with what arrived
+		}
+		if c.read {
+			if _, _, _, err := readFrame(r); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if got := frameBuffered(r); got != c.want {
+			t.Errorf("%d bytes arrived, first read %v: frameBuffered %v, want %v", c.after, c.read, got, c.want)
+		}
 	}
 }

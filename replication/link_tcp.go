@@ -140,7 +140,7 @@ func (m *mux) route(c net.Conn) {
 // most read indexes: a goroutine each was a fifth of a follower's
 // forwarding cost), the others each on its own goroutine, so a slow write
 // does not hold up a read index. Answers written here are flushed once
-// no request waits in the read buffer.
+// no whole request waits in the read buffer.
 func (m *mux) serve(c net.Conn) {
 	if !m.track(c) {
 		return
@@ -170,7 +170,7 @@ func (m *mux) serve(c net.Conn) {
 			if status, answer, ok := m.quick(op, payload); ok {
 				wmu.Lock()
 				err := writeFrame(w, id, status, answer)
-				if err == nil && r.Buffered() == 0 {
+				if err == nil && !frameBuffered(r) {
 					err = w.Flush()
 				}
 				wmu.Unlock()

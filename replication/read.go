@@ -145,8 +145,6 @@ type rounds struct {
 	// false if it cannot (run then does it on a goroutine). See
 	// roundsasync.go.
 	async func(cur *round, finish func()) bool
-	// max is how many rounds run at once (maxRounds).
-	max int
 
 	// count and joined: rounds started, callers who joined them (the
 	// closing log line's figures).
@@ -182,7 +180,7 @@ type round struct {
 }
 
 func newRounds(n *Node, run func(context.Context) (uint64, error)) *rounds {
-	return &rounds{n: n, run: run, max: maxRounds}
+	return &rounds{n: n, run: run}
 }
 
 // get joins the next round and returns its result.
@@ -209,7 +207,7 @@ func (r *rounds) get(ctx context.Context) (uint64, error) {
 func (r *rounds) start(fn func(error)) bool {
 	r.joined.Add(1)
 	r.mu.Lock()
-	if r.async != nil && r.next == nil && r.running < r.max {
+	if r.async != nil && r.next == nil && r.running < maxRounds {
 		// A round can begin now, this caller's own, started from here.
 		r.running++
 		r.mu.Unlock()
@@ -233,7 +231,7 @@ func (r *rounds) joinLocked() *round {
 		return r.next
 	}
 	next := &round{done: make(chan struct{})}
-	if r.running < r.max {
+	if r.running < maxRounds {
 		if !r.n.goOwned(r.loop) {
 			return nil
 		}
