@@ -143,7 +143,8 @@
 // change interleaved, three pairs): the members' CPU per get 20.0-20.6 →
 // 15.1-16.7 µs, gets/s 56.7-60.6k → 66.0-74.7k, system calls per get
 // 4.48-4.72 → 4.11-4.34, context switches 0.74-0.79 → 0.56-0.60; inserts
-// unchanged. Of that, dropping the leader's confirmation for followers'
+// unchanged (later pairs, under more of the other load: 17.0 → 16.1 µs,
+// 48.9k → 59.2k gets/s, medians of five). Of that, dropping the leader's confirmation for followers'
 // requests was about half (18.8 → 16.1 µs in one pair), the quick
 // answers and the follower's rounds without goroutines the rest. Tried
 // and dropped, within the noise: the leader's own rounds without
