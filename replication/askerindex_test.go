@@ -67,6 +67,28 @@ func TestAskedReadIndexNeedsNoConfirmation(t *testing.T) {
 // term, is refused (ErrNotLeader), never taken as a read index that may
 // miss the write; a read through that follower afterwards sees the write.
 func TestAskedReadIndexRefusedAfterTermChange(t *testing.T) {
+	t.Run("waiting", func(t *testing.T) {
+		testRefusedAfterTermChange(t, func(n *Node) error {
+			_, err := n.followerRound(context.Background())
+			return err
+		})
+	})
+	t.Run("async", func(t *testing.T) {
+		testRefusedAfterTermChange(t, func(n *Node) error {
+			cur := &round{done: make(chan struct{})}
+			ended := make(chan struct{})
+			if !n.followerRoundAsync(cur, func() { close(ended) }) {
+				return errors.New("followerRoundAsync declined")
+			}
+			<-ended
+			return cur.err
+		})
+	})
+}
+
+// testRefusedAfterTermChange runs TestAskedReadIndexRefusedAfterTermChange
+// with a follower round (waiting or not) that returns its error.
+func testRefusedAfterTermChange(t *testing.T, followerRound func(*Node) error) {
 	c := newTestCluster(t, 3, nil)
 	leader := c.waitLeader()
 	for _, tn := range c.nodes {
@@ -95,7 +117,7 @@ func TestAskedReadIndexRefusedAfterTermChange(t *testing.T) {
 	}
 	c.net.mu.Unlock()
 
-	_, err := fn.followerRound(context.Background())
+	err := followerRound(fn)
 	if herr := <-held; herr != nil {
 		t.Fatal(herr)
 	}
