@@ -206,7 +206,7 @@ func TestConcurrentFollowerReadsSeeOwnWrites(t *testing.T) {
 	c := newTestCluster(t, 3, nil)
 	c.waitLeader()
 	const workers, each = 8, 60
-	var started, called atomic.Int64
+	var started, called, declined atomic.Int64
 	errs := make(chan error, workers)
 	var wg sync.WaitGroup
 	for w := range workers {
@@ -217,21 +217,33 @@ func TestConcurrentFollowerReadsSeeOwnWrites(t *testing.T) {
 					errs <- err
 					return
 				}
-				n, q := c.parsed(rn, fmt.Sprintf(`["select","kv",{"where":["=","id",%d],"only":"v"}]`, w))
+				req := fmt.Sprintf(`["select","kv",{"where":["=","id",%d],"only":"v"}]`, w)
+				n, q := c.parsed(rn, req)
+				want := fmt.Sprintf(`["v%d"]`, i)
+				check := func(out []byte, err error) error {
+					if err != nil || string(out) != want {
+						return fmt.Errorf("worker %d read %d through %s: %s, %v; want %s", w, i, rn.id, out, err, want)
+					}
+					return nil
+				}
 				ch := make(chan error, 2)
 				started.Add(1)
 				if !n.StartReadBarrier(context.Background(), func(err error) {
 					called.Add(1)
 					if err == nil {
-						out, qerr := query.Execute(nil, rn.cur.Load(), q, nil)
-						if want := fmt.Sprintf(`["v%d"]`, i); qerr != nil || string(out) != want {
-							err = fmt.Errorf("worker %d read %d through %s: %s, %v; want %s", w, i, rn.id, out, qerr, want)
-						}
+						err = check(query.Execute(nil, rn.cur.Load(), q, nil))
 					}
 					ch <- err
 				}) {
-					errs <- fmt.Errorf("StartReadBarrier declined on %s", rn.id)
-					return
+					// No leader known this moment (an election under
+					// load): the waiting form, as a server would.
+					started.Add(-1)
+					declined.Add(1)
+					if err := check(c.read(context.Background(), rn, req)); err != nil {
+						errs <- err
+						return
+					}
+					continue
 				}
 				if err := <-ch; err != nil {
 					errs <- err
@@ -246,7 +258,7 @@ func TestConcurrentFollowerReadsSeeOwnWrites(t *testing.T) {
 		t.Fatal(err)
 	}
 	time.Sleep(50 * time.Millisecond) // a second call would have come by now
-	if s, n := started.Load(), called.Load(); s != n || s != workers*each {
-		t.Fatalf("%d reads started, %d callbacks, want %d each", s, n, workers*each)
+	if s, n, d := started.Load(), called.Load(), declined.Load(); s != n || s+d != workers*each || s < workers*each/2 {
+		t.Fatalf("%d reads started (%d declined), %d callbacks; want one callback each, most started", s, d, n)
 	}
 }

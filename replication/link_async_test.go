@@ -142,3 +142,57 @@ func TestFrameBuffered(t *testing.T) {
 		}
 	}
 }
+
+// TestTCPLinkStartDeadlines: requests without answers fail at their own
+// deadlines (one reaper per connection, armed again for the next),
+// whatever order they were sent in, and one answered meanwhile is not
+// failed.
+func TestTCPLinkStartDeadlines(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	release := make(chan struct{})
+	m := newMux(ln, nil, func(ctx context.Context, op byte, payload []byte) (byte, []byte) {
+		if op == 'S' {
+			<-release
+		}
+		return stOK, payload
+	}, nil, slog.New(slog.DiscardHandler))
+	defer m.close()
+	defer close(release)
+	l := newTCPLink(time.Second, nil)
+	defer l.close()
+	addr := ln.Addr().String()
+	if _, _, err := l.call(context.Background(), addr, 'P', nil); err != nil {
+		t.Fatal(err)
+	}
+	type result struct {
+		name string
+		err  error
+		at   time.Duration
+	}
+	got := make(chan result, 8)
+	start := time.Now()
+	send := func(name string, op byte, timeout time.Duration) {
+		if !l.start(addr, op, []byte(name), timeout, func(_ byte, data []byte, err error) {
+			got <- result{name, err, time.Since(start)}
+		}) {
+			t.Fatalf("start %s declined", name)
+		}
+	}
+	send("late", 'S', 300*time.Millisecond)
+	send("early", 'S', 60*time.Millisecond)
+	send("answered", 'F', 200*time.Millisecond)
+	want := []struct {
+		name     string
+		lost     bool
+		min, max time.Duration
+	}{{"answered", false, 0, 150 * time.Millisecond}, {"early", true, 60 * time.Millisecond, 250 * time.Millisecond}, {"late", true, 300 * time.Millisecond, 2 * time.Second}}
+	for _, w := range want {
+		r := <-got
+		if r.name != w.name || errors.Is(r.err, errLost) != w.lost || (!w.lost && r.err != nil) || r.at < w.min || r.at > w.max {
+			t.Fatalf("got %s (%v) after %v, want %s lost=%v within [%v, %v]", r.name, r.err, r.at, w.name, w.lost, w.min, w.max)
+		}
+	}
+}

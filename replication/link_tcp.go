@@ -292,6 +292,10 @@ type peerConn struct {
 	nextID  uint64
 	pending map[uint64]*waiter
 	dead    error
+	// reaper fails the requests of start that got no answer in time; it
+	// runs at reapAt (zero: not armed). See link_async.go.
+	reaper *time.Timer
+	reapAt time.Time
 }
 
 type answer struct {
