@@ -6,7 +6,8 @@
 #
 # Prints fleetbench's line and the CPU (utime+stime from /proc) per operation of each member and
 # of the generator. PERF=1 adds perf stat's syscalls and context switches per operation per
-# member, STATS=1 the members' closing counters (writes, Raft entries), PROF=DIR a CPU profile of
+# member, STATS=1 the members' closing counters (writes, Raft entries, read-index rounds and the
+# reads they served), PROF=DIR a CPU profile of
 # each member (PS=seconds). C, D (fleetbench's -c and -d), ADDRS (the members' client addresses
 # to spread over; default all three), RECORDS (for get). Ports 3601-3623.
 set -u

@@ -10,9 +10,11 @@ import (
 // loop (server.AsyncExecutor): the caller goes on at once and is called
 // back with the outcome, so that a query waiting for Raft needs no
 // goroutine of its own. A write rides in its batch until commitBatch
-// answers it; a read joins the next read-index round, and one goroutine
-// per round waits until the round's index is applied and answers all of
-// its reads (etcd batches its ReadIndex requests the same way).
+// answers it; a read joins the next read-index round, whose end answers
+// all of its reads (etcd batches its ReadIndex requests the same way):
+// on a follower, the link's reader goroutine that got the leader's answer
+// runs them (roundsasync.go); on the leader, and when the index is not
+// applied yet, one goroutine per round waits for it (finishRound).
 
 // StartWrite replicates one write as Write does, without waiting: done is
 // called exactly once, from another goroutine or before StartWrite

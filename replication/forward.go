@@ -7,12 +7,13 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"time"
 )
 
 // Operations of the forwarding protocol: what a member asks the leader.
 const (
 	opWrite     = 'W' // payload: a writes entry; answer: index and results
-	opReadIndex = 'R' // payload: empty; answer: the leader's read index
+	opReadIndex = 'R' // payload: the asker's id (or empty); answer: the leader's read index [, its term to check] (askerindex.go)
 	opJoin      = 'J' // payload: id, raft address, client address
 	opRemove    = 'X' // payload: id
 	opMember    = 'M' // payload: a member entry to commit
@@ -46,6 +47,10 @@ const maxFrame = 1 << 30
 // when the requester goes away.
 type handler func(ctx context.Context, op byte, payload []byte) (status byte, answer []byte)
 
+// quickHandler answers a forwarded request at once, without blocking, if
+// it can (ok); otherwise the handler answers it.
+type quickHandler func(op byte, payload []byte) (status byte, answer []byte, ok bool)
+
 // link sends forwarded requests to other members: the TCP link in
 // production, the in-process network in tests.
 type link interface {
@@ -53,6 +58,11 @@ type link interface {
 	// answer. An error wraps errNotSent when the request surely did not
 	// reach the member's handler, errLost otherwise.
 	call(ctx context.Context, addr string, op byte, payload []byte) (status byte, answer []byte, err error)
+	// start sends (op, payload) as call does without waiting: fn gets what
+	// call would have returned, once, from another goroutine, within
+	// timeout. It reports false, having sent nothing and without calling
+	// fn, when it cannot send at once (no connection open): call then.
+	start(addr string, op byte, payload []byte, timeout time.Duration, fn func(status byte, answer []byte, err error)) bool
 	close() error
 }
 
@@ -82,6 +92,14 @@ func writeFrame(w *bufio.Writer, id uint64, code byte, payload []byte) error {
 	}
 	_, err := w.Write(payload)
 	return err
+}
+
+// frameBuffered reports whether r holds a whole frame already, so that
+// reading it will not wait for the network.
+func frameBuffered(r *bufio.Reader) bool {
+	b, _ := r.Peek(min(r.Buffered(), binary.MaxVarintLen64))
+	n, k := binary.Uvarint(b)
+	return k > 0 && uint64(r.Buffered()-k) >= n
 }
 
 // readFrame reads one frame written by writeFrame into a new buffer.

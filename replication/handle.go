@@ -4,7 +4,30 @@ import (
 	"context"
 	"encoding/binary"
 	"fmt"
+
+	"github.com/hashicorp/raft"
 )
+
+// handleQuick answers, on the connection's goroutine and without waiting,
+// what handle would: a ping, a confirmation, and a read index that needs
+// no round (askerindex.go); ok false for anything else, and once the node
+// closes.
+func (n *Node) handleQuick(op byte, payload []byte) (status byte, answer []byte, ok bool) {
+	if n.ctx.Err() != nil {
+		return 0, nil, false
+	}
+	switch op {
+	case opPing:
+		return stOK, nil, true
+	case opConfirm:
+		return stOK, binary.AppendUvarint(nil, n.raft.CurrentTerm()), true
+	case opReadIndex:
+		if index, term, ok := n.quickReadIndex(raft.ServerID(payload)); ok {
+			return stOK, readIndexAnswer(index, term), true
+		}
+	}
+	return 0, nil, false
+}
 
 // handle answers a request forwarded by another member. A ping or a
 // leadership confirmation (opConfirm) is answered by any member; every
@@ -50,11 +73,11 @@ func (n *Node) handle(ctx context.Context, op byte, payload []byte) (byte, []byt
 		_, _, err := n.applyEntry(ctx, payload)
 		return statusOf(err)
 	case opReadIndex:
-		index, err := n.leaderReads.get(ctx)
+		index, term, err := n.askedReadIndex(ctx, raft.ServerID(payload))
 		if err != nil {
 			return statusOf(err)
 		}
-		return stOK, binary.AppendUvarint(nil, index)
+		return stOK, readIndexAnswer(index, term)
 	case opJoin:
 		d := decoder{b: payload}
 		id, raftAddr, clientAddr := string(d.bytes()), string(d.bytes()), string(d.bytes())

@@ -85,8 +85,10 @@ func (n *InmemNetwork) attach(addr string, h handler) (raft.Transport, link, fun
 	}
 	n.nodes[addr] = &inmemNode{addr: addr, trans: trans, handle: h}
 	n.rewireLocked()
-	closer := func() error { n.detach(addr); return trans.Close() }
-	return trans, &inmemLink{net: n, from: addr}, closer, nil
+	l := &inmemLink{net: n, from: addr}
+	l.ctx, l.cancel = context.WithCancel(context.Background())
+	closer := func() error { l.close(); n.detach(addr); return trans.Close() }
+	return trans, l, closer, nil
 }
 
 // detach removes a closed node from the network.
@@ -168,6 +170,28 @@ func (n *InmemNetwork) rewireLocked() {
 type inmemLink struct {
 	net  *InmemNetwork
 	from string
+	// ctx ends when the link closes; wg counts the requests of start;
+	// mu guards closed and wg's additions.
+	ctx    context.Context
+	cancel context.CancelFunc
+	wg     sync.WaitGroup
+	mu     sync.Mutex
+	closed bool
+}
+
+// start runs call on a goroutine of its own (ended by close).
+func (l *inmemLink) start(addr string, op byte, payload []byte, timeout time.Duration, fn func(byte, []byte, error)) bool {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.closed {
+		return false
+	}
+	l.wg.Go(func() {
+		ctx, cancel := context.WithTimeout(l.ctx, timeout)
+		defer cancel()
+		fn(l.call(ctx, addr, op, payload))
+	})
+	return true
 }
 
 func (l *inmemLink) call(ctx context.Context, addr string, op byte, payload []byte) (byte, []byte, error) {
@@ -202,4 +226,11 @@ func (l *inmemLink) call(ctx context.Context, addr string, op byte, payload []by
 	}
 }
 
-func (l *inmemLink) close() error { return nil }
+func (l *inmemLink) close() error {
+	l.mu.Lock()
+	l.closed = true
+	l.mu.Unlock()
+	l.cancel()
+	l.wg.Wait()
+	return nil
+}

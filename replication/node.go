@@ -77,6 +77,7 @@ func Open(ctx context.Context, cfg Config) (_ *Node, err error) {
 	n.ready = make(chan struct{})
 	n.leaderReads = newRounds(n, n.leaderRound)
 	n.followerReads = newRounds(n, n.followerRound)
+	n.followerReads.async = n.followerRoundAsync
 	n.beats = newBeats(n)
 	n.fsm = newFSM(cfg.Env, cfg.Publish, n.log)
 	n.fsm.changes = cfg.Changes
@@ -194,7 +195,7 @@ func (n *Node) openTransport() (raft.Transport, error) {
 	if !guard.authenticated() {
 		n.log.Warn("replication: connections between members are not authenticated: anyone who reaches the raft address can write; set a cluster secret (the server password or --cluster-secret) or peer TLS (--peer-tls-cert, --peer-tls-key, --peer-tls-ca)", "raft-addr", n.cfg.RaftAddr)
 	}
-	m := newMux(ln, guard, n.handle, n.log)
+	m := newMux(ln, guard, n.handle, n.handleQuick, n.log)
 	// The pool keeps connections for calls that are not pipelined:
 	// raft's heartbeats, commit notices, and up to maxBeats heartbeats of
 	// leadership checks per member; with fewer, reads under load would
@@ -232,7 +233,9 @@ func (n *Node) Close() error {
 		var errs []error
 		st := n.sendq.snapshot()
 		n.log.Info("replication: closing", "writes", st.Writes, "entries", st.Entries,
-			"fsm-batches", n.fsm.batches.Load(), "fsm-entries", n.fsm.entries.Load())
+			"fsm-batches", n.fsm.batches.Load(), "fsm-entries", n.fsm.entries.Load(),
+			"leader-rounds", n.leaderReads.count.Load(), "leader-round-reads", n.leaderReads.joined.Load(),
+			"follower-rounds", n.followerReads.count.Load(), "follower-round-reads", n.followerReads.joined.Load())
 		// Raft first (its shutdown ends the futures writes wait on), then
 		// the node's goroutines, then the transport and the stores.
 		if n.raft != nil {

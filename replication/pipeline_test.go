@@ -38,7 +38,7 @@ func newPipelinePeer(t *testing.T, ok func(n int, req *raft.AppendEntriesRequest
 	p := &pipelinePeer{ok: ok, stop: make(chan struct{})}
 	p.m = newMux(ln, nil, func(context.Context, byte, []byte) (byte, []byte) {
 		return stFailed, []byte("a test peer forwards nothing")
-	}, log)
+	}, nil, log)
 	p.trans = raft.NewNetworkTransportWithConfig(&raft.NetworkTransportConfig{
 		Stream: raftLayer{p.m}, MaxPool: 2, Timeout: 10 * time.Second, Logger: newHclog(log, "raft-net"),
 	})
@@ -90,7 +90,7 @@ func TestPipelineEndsAfterRejection(t *testing.T) {
 		t.Fatal(err)
 	}
 	log := slog.New(slog.DiscardHandler)
-	m := newMux(ln, nil, nil, log)
+	m := newMux(ln, nil, nil, nil, log)
 	defer m.close()
 	inner := raft.NewNetworkTransportWithConfig(&raft.NetworkTransportConfig{
 		Stream: raftLayer{m}, MaxPool: 2, Timeout: 10 * time.Second, Logger: newHclog(log, "raft-net"),
@@ -225,7 +225,7 @@ func TestMuxClosesRaftConns(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		return newMux(ln, nil, nil, log)
+		return newMux(ln, nil, nil, nil, log)
 	}
 	a, b := newM(), newM()
 	defer b.close()

@@ -2,9 +2,9 @@ package replication
 
 import (
 	"context"
-	"encoding/binary"
 	"fmt"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/fleetdb-go/fleetdb/query"
@@ -114,24 +114,21 @@ func (n *Node) leaderRound(ctx context.Context) (uint64, error) {
 	return index, nil
 }
 
-// followerRound asks the leader for its read index.
+// followerRound asks the leader for its read index, naming this node
+// (askerindex.go).
 func (n *Node) followerRound(ctx context.Context) (uint64, error) {
 	addr, id := n.raft.LeaderWithID()
 	if id == "" || id == n.self {
 		return 0, ErrNotLeader
 	}
-	status, answer, err := n.link.call(ctx, string(addr), opReadIndex, nil)
+	status, answer, err := n.link.call(ctx, string(addr), opReadIndex, []byte(n.self))
 	if err != nil {
 		return 0, err
 	}
 	if status != stOK {
 		return 0, remoteError(status, answer)
 	}
-	index, k := binary.Uvarint(answer)
-	if k <= 0 {
-		return 0, fmt.Errorf("%w: read index answer", ErrCorrupt)
-	}
-	return index, nil
+	return n.parseReadIndexAnswer(answer)
 }
 
 // rounds groups concurrent callers into rounds of one computation each: a
@@ -143,6 +140,15 @@ func (n *Node) followerRound(ctx context.Context) (uint64, error) {
 type rounds struct {
 	n   *Node
 	run func(ctx context.Context) (uint64, error)
+	// async, if set, starts a round's computation without a goroutine of
+	// its own, setting cur's index and err and calling finish once done;
+	// false if it cannot (run then does it on a goroutine). See
+	// roundsasync.go.
+	async func(cur *round, finish func()) bool
+
+	// count and joined: rounds started, callers who joined them (the
+	// closing log line's figures).
+	count, joined atomic.Uint64
 
 	// mu guards running and next.
 	mu      sync.Mutex
@@ -179,6 +185,7 @@ func newRounds(n *Node, run func(context.Context) (uint64, error)) *rounds {
 
 // get joins the next round and returns its result.
 func (r *rounds) get(ctx context.Context) (uint64, error) {
+	r.joined.Add(1)
 	r.mu.Lock()
 	next := r.joinLocked()
 	r.mu.Unlock()
@@ -198,7 +205,15 @@ func (r *rounds) get(ctx context.Context) (uint64, error) {
 // applied its index (finishRound). It reports false, and fn is never
 // called, once the node is closed.
 func (r *rounds) start(fn func(error)) bool {
+	r.joined.Add(1)
 	r.mu.Lock()
+	if r.async != nil && r.next == nil && r.running < maxRounds {
+		// A round can begin now, this caller's own, started from here.
+		r.running++
+		r.mu.Unlock()
+		r.launch(&round{done: make(chan struct{}), calls: []func(error){fn}})
+		return true
+	}
 	defer r.mu.Unlock()
 	next := r.joinLocked()
 	if next == nil {
@@ -240,17 +255,23 @@ func (r *rounds) loop() {
 		}
 		r.mu.Unlock()
 		cur.start = time.Now()
-		ctx, cancel := context.WithTimeout(r.n.ctx, r.n.cfg.ApplyTimeout)
-		cur.index, cur.err = r.run(ctx)
-		cancel()
-		close(cur.done)
-		if len(cur.calls) > 0 {
-			// On a goroutine of their own, so that the next round need not
-			// wait for the reads they run; one for the whole round.
-			if !r.n.goOwned(func() { r.n.finishRound(cur) }) {
-				for _, fn := range cur.calls {
-					fn(ErrClosed)
-				}
+		r.count.Add(1)
+		r.runOne(cur)
+	}
+}
+
+// runOne computes cur on this goroutine and hands its result on.
+func (r *rounds) runOne(cur *round) {
+	ctx, cancel := context.WithTimeout(r.n.ctx, r.n.cfg.ApplyTimeout)
+	cur.index, cur.err = r.run(ctx)
+	cancel()
+	close(cur.done)
+	if len(cur.calls) > 0 {
+		// On a goroutine of their own, so that the next round need not
+		// wait for the reads they run; one for the whole round.
+		if !r.n.goOwned(func() { r.n.finishRound(cur) }) {
+			for _, fn := range cur.calls {
+				fn(ErrClosed)
 			}
 		}
 	}
