@@ -10,6 +10,7 @@ import (
 	"slices"
 	"sort"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -176,6 +177,7 @@ func runWatchModel(t *testing.T, persistent bool) {
 	}
 
 	const writers, perWriter = 3, 150
+	var defrags atomic.Int64
 	for round := 0; round < 4; round++ {
 		var wg sync.WaitGroup
 		for w := 0; w < writers; w++ {
@@ -192,11 +194,35 @@ func runWatchModel(t *testing.T, persistent bool) {
 				}
 			}()
 		}
+		// Defragmentations among the writes: installed between batches,
+		// they change no position, event or answer.
+		stopDefrag := make(chan struct{})
+		defragDone := make(chan struct{})
+		go func() {
+			defer close(defragDone)
+			for class := uint8(1); ; class = 3 - class {
+				select {
+				case <-stopDefrag:
+					return
+				case <-time.After(2 * time.Millisecond):
+				}
+				ok, err := db.defragNow(class)
+				if err != nil {
+					t.Errorf("defragNow: %v", err)
+					return
+				}
+				if ok {
+					defrags.Add(1)
+				}
+			}
+		}()
 		for i := 0; i < 3; i++ {
 			openFeed()
 			time.Sleep(time.Millisecond)
 		}
 		wg.Wait()
+		close(stopDefrag)
+		<-defragDone
 	}
 	final := db.hub.position()
 	mu.Lock()
@@ -214,7 +240,7 @@ func runWatchModel(t *testing.T, persistent bool) {
 	for i, mf := range feeds {
 		events += checkFeed(t, seed, i, mf, final, valueAt)
 	}
-	t.Logf("%d writes, final position %d, %d feeds, %d events checked", writers*perWriter*4, final, len(feeds), events)
+	t.Logf("%d writes, final position %d, %d feeds, %d events checked, %d defragmentations installed among them", writers*perWriter*4, final, len(feeds), events, defrags.Load())
 	if events == 0 {
 		t.Fatal("no events")
 	}
