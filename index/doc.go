@@ -115,9 +115,18 @@
 // Reaching SQLite's 211 B/record (pages of a compact record format) would
 // still take keys stored without a string header each (offsets into a
 // pointer-free node arena: a leaf would be about half its size and the
-// collector would skip it), index keys that do not repeat the id, and live
-// nodes that sit together (a copying rebuild does not give that in Go: the
-// new nodes fill the holes of the spans the old ones leave).
+// collector would skip it), and index keys that do not repeat the id.
+//
+// Live nodes that sit together: since the sixth round the database copies
+// its trees into fresh, full nodes once the writer has been idle after
+// enough writes (the root package's defrag.go, Index.Compact). A copy into
+// nodes of the same size would fill the holes of the spans the old nodes
+// leave, so the copy uses padded node types of a size class of their own
+// (internal/btree, "Compaction"), alternating between two; the old spans
+// then empty together. The same 200,000 records: HeapInuse 492 -> 375
+// B/record one idle second after the load; 1,000,000: 471.5 -> 365.3 B,
+// HeapAlloc 357.2 -> 352.4 B (the padding costs ~5 B of live heap). The
+// holes are gone; what is left is the live size above.
 //
 // Keys not stored (search keys, the bounds of a scan, keys to delete) may be
 // any string. A stored key must come from NewBlock: the methods that store
