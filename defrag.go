@@ -23,9 +23,13 @@ const (
 	// defragIdle is how long the writer must have been idle before a defragmentation.
 	defragIdle = time.Second
 	// defragMinWrites is the fewest records changed since the last defragmentation that
-	// start one, and defragShare the least share of all records they must make up.
+	// start one, and defragShare the least share of all records they must make up. A copy
+	// costs ~0.35-0.6 µs per record (four trees; BenchmarkCompact), so with half the records
+	// changed in between it adds at most ~1 µs to each write (a durable write costs 8 µs of
+	// CPU over TCP), while the holes it returns grow with the writes only up to about half
+	// of the nodes' pages.
 	defragMinWrites = 1000
-	defragShare     = 0.1
+	defragShare     = 0.5
 )
 
 // defragger schedules defragmentations. Its timer runs on its own goroutine.

@@ -92,7 +92,7 @@ func TestDefragAfterIdle(t *testing.T) {
 	// Writes go on over the compacted trees, and a second round (the other size class)
 	// follows them.
 	mustQuery(t, db, `["delete","p",{"where":["=","city","c4"]}]`)
-	for i := 0; i < 2000; i++ {
+	for i := 0; i < 6000; i++ {
 		mustQuery(t, db, fmt.Sprintf(`["insert","q",{"id":%d}]`, 100000+i))
 	}
 	before = answersOf(t, db)

@@ -36,7 +36,7 @@ type Options struct {
 	// Sync is the fsync policy of the log (default SyncAlways).
 	Sync SyncPolicy
 	// DefragIdle is how long the writer must have been idle, after writes
-	// of at least a tenth of the records, before the database copies its
+	// of at least half the records, before the database copies its
 	// in-memory value into fresh, packed nodes (defrag.go): the pages that
 	// held the nodes old writes superseded go back to the heap. 0 means 1
 	// s; a negative value turns it off. Cluster members do not defragment.

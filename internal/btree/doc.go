@@ -194,7 +194,7 @@
 // (writes made in between copy nodes into the plain class, as always). The
 // price is the padding: 7-15% more per leaf, which full leaves more than pay
 // for. The database compacts its whole value when the writer has been idle
-// for a second after changing a tenth of its records (defrag.go in package
+// for a second after changing half of its records (defrag.go in package
 // fleetdb).
 //
 // Measured in one process (the probe of this round; go test -bench Memory
