@@ -170,18 +170,11 @@ func (l *Log) recover(f File, repair bool, replay func([]byte) error) error {
 	end := res.validEnd
 	switch {
 	case end < FileHeaderSize: // a new file, or a crash while creating it
-		h := fileHeader(l.headerFlags())
 		if err := f.Truncate(0); err != nil {
 			return fmt.Errorf("aof: truncate: %w", err)
 		}
-		if _, err := f.Seek(0, io.SeekStart); err != nil {
-			return fmt.Errorf("aof: seek: %w", err)
-		}
-		if _, err := f.Write(h[:]); err != nil {
-			return fmt.Errorf("aof: write file header: %w", err)
-		}
-		if err := f.Sync(); err != nil {
-			return fmt.Errorf("aof: fsync: %w", err)
+		if err := writeHeaderFlags(f, l.headerFlags(), FileHeaderSize); err != nil {
+			return err
 		}
 		if err := l.fs.SyncDir(filepath.Dir(l.path)); err != nil {
 			return fmt.Errorf("aof: fsync directory: %w", err)

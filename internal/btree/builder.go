@@ -31,6 +31,15 @@ func (b *Builder[V]) Add(key string, v V) error {
 
 // add appends key, known to be greater than the keys before it.
 func (b *Builder[V]) add(key string, v V) {
+	c := b.leafWithRoom()
+	c.pfx[c.n], c.keys[c.n], c.vals[c.n] = prefix(key), key, v
+	c.n++
+	b.n++
+}
+
+// leafWithRoom returns the leaf being filled, starting a new one when it is
+// full.
+func (b *Builder[V]) leafWithRoom() *node[V] {
 	if b.cur != nil && b.cur.n == leafMax {
 		b.leaves = append(b.leaves, b.cur)
 		b.cur = nil
@@ -41,10 +50,7 @@ func (b *Builder[V]) add(key string, v V) {
 		}
 		b.cur = allocLeaf[V](b.edit, b.class)
 	}
-	c := b.cur
-	c.pfx[c.n], c.keys[c.n], c.vals[c.n] = prefix(key), key, v
-	c.n++
-	b.n++
+	return b.cur
 }
 
 // Tree returns the tree holding every key added. Its nodes are owned by an

@@ -80,17 +80,7 @@ func (b *Builder[V]) addLeaves(n *node[V]) {
 		return
 	}
 	for i := 0; i < n.n; {
-		if b.cur != nil && b.cur.n == leafMax {
-			b.leaves = append(b.leaves, b.cur)
-			b.cur = nil
-		}
-		if b.cur == nil {
-			if b.edit == nil {
-				b.edit = NewEdit()
-			}
-			b.cur = allocLeaf[V](b.edit, b.class)
-		}
-		c := b.cur
+		c := b.leafWithRoom()
 		k := min(n.n-i, leafMax-c.n)
 		copy(c.keys[c.n:], n.keys[i:i+k])
 		copy(c.pfx[c.n:], n.pfx[i:i+k])
