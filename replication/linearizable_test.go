@@ -208,7 +208,9 @@ func runLinearizable(t *testing.T, seed uint64, store LogStore) {
 	wg.Wait()
 	t.Logf("writes ok %d, unknown %d, failed %d; reads %d", counts[0].Load(), counts[1].Load(), counts[2].Load(), counts[3].Load())
 	errSeen.Range(func(k, _ any) bool { t.Logf("failed write: %s", k); return true })
+	checkStart := time.Now()
 	res, info := porcupine.CheckOperationsVerbose(kvModel, history, time.Minute)
+	t.Logf("porcupine: %d operations checked in %v: %v", len(history), time.Since(checkStart).Round(time.Millisecond), res)
 	if res == porcupine.Illegal {
 		path := filepath.Join(t.TempDir(), "history.html")
 		if f, err := os.Create(path); err == nil {
