@@ -34,6 +34,7 @@ type serveConfig struct {
 	ephemeral   bool
 	fsync       string
 	autoCompact float64
+	preallocate int64
 
 	// The protocol server (docs/protocol.md).
 	host            string
@@ -137,6 +138,7 @@ member needs the same password.`,
 	f.StringVar(&cfg.tlsClientCA, "tls-client-ca", "", "require a client certificate signed by this CA (PEM)")
 	f.StringVar(&cfg.fsync, "fsync", "always", "fsync policy of the log: always, everysec or never")
 	f.Float64Var(&cfg.autoCompact, "auto-compact", 0, "compact the log when it grows past RATIO times its compacted size (0: off; else > 1)")
+	f.Int64Var(&cfg.preallocate, "log-preallocate", 0, "with --fsync always, bytes of zeros written ahead of the log's end at a time, so that an append's fsync commits no new file size (0: 262144; -1: off)")
 	f.IntVar(&cfg.maxRequestBytes, "max-request-bytes", server.DefaultMaxRequestBytes, "longest request line; longer ones are answered \"Request too large\"")
 	f.IntVar(&cfg.maxConns, "max-conns", server.DefaultMaxConns, "most connections at once; more are answered \"too many connections\"")
 	f.DurationVar(&cfg.readTimeout, "read-timeout", server.DefaultReadTimeout, "time a request line may take to arrive once it began")
@@ -198,8 +200,12 @@ func (cfg serveConfig) dbOptions(log *slog.Logger) (fleetdb.Options, string, err
 	}
 	// The server owns its process: it replays with a lazier collector
 	// (about twice as fast on a large log).
+	if cfg.preallocate < -1 {
+		return fleetdb.Options{}, "", cliutil.Usagef(fmt.Errorf("--log-preallocate %d: bytes (0: the default, -1: off)", cfg.preallocate))
+	}
 	opts := fleetdb.Options{Sync: policy, AutoCompactRatio: cfg.autoCompact, Logger: log, ReplayGCPercent: 400,
-		WatchHistory: cfg.watchHistory, WatchBuffer: cfg.watchBuffer, MaxSnapshots: cfg.maxSnapshots}
+		LogPreallocate: cfg.preallocate,
+		WatchHistory:   cfg.watchHistory, WatchBuffer: cfg.watchBuffer, MaxSnapshots: cfg.maxSnapshots}
 	what := "ephemeral"
 	switch {
 	case cfg.cluster.enabled():
