@@ -125,6 +125,7 @@ func TestUsageErrors(t *testing.T) {
 		{"serve", "-e", "-p", "70000"},
 		{"serve", "-e", "--auto-compact", "0.5"},
 		{"serve", "-e", "--log-preallocate", "-2"},
+		{"serve", "-e", "--defrag-idle", "soon"},
 		{"serve", "-e", "--max-conns", "-1"},
 		{"serve", "-e", "--loop-nice", "20"},
 		{"serve", "extra-arg"},

@@ -35,6 +35,7 @@ type serveConfig struct {
 	fsync       string
 	autoCompact float64
 	preallocate int64
+	defragIdle  time.Duration
 
 	// The protocol server (docs/protocol.md).
 	host            string
@@ -138,6 +139,7 @@ member needs the same password.`,
 	f.StringVar(&cfg.tlsClientCA, "tls-client-ca", "", "require a client certificate signed by this CA (PEM)")
 	f.StringVar(&cfg.fsync, "fsync", "always", "fsync policy of the log: always, everysec or never")
 	f.Float64Var(&cfg.autoCompact, "auto-compact", 0, "compact the log when it grows past RATIO times its compacted size (0: off; else > 1)")
+	f.DurationVar(&cfg.defragIdle, "defrag-idle", 0, "defragment the in-memory value once writes stopped this long after half the records changed (0: 1s; negative: never)")
 	f.Int64Var(&cfg.preallocate, "log-preallocate", 0, "with --fsync always, bytes of zeros written ahead of the log's end at a time, so that an append's fsync commits no new file size (0: 262144; -1: off)")
 	f.IntVar(&cfg.maxRequestBytes, "max-request-bytes", server.DefaultMaxRequestBytes, "longest request line; longer ones are answered \"Request too large\"")
 	f.IntVar(&cfg.maxConns, "max-conns", server.DefaultMaxConns, "most connections at once; more are answered \"too many connections\"")
@@ -204,8 +206,8 @@ func (cfg serveConfig) dbOptions(log *slog.Logger) (fleetdb.Options, string, err
 		return fleetdb.Options{}, "", cliutil.Usagef(fmt.Errorf("--log-preallocate %d: bytes (0: the default, -1: off)", cfg.preallocate))
 	}
 	opts := fleetdb.Options{Sync: policy, AutoCompactRatio: cfg.autoCompact, Logger: log, ReplayGCPercent: 400,
-		LogPreallocate: cfg.preallocate,
-		WatchHistory:   cfg.watchHistory, WatchBuffer: cfg.watchBuffer, MaxSnapshots: cfg.maxSnapshots}
+		LogPreallocate: cfg.preallocate, DefragIdle: cfg.defragIdle,
+		WatchHistory: cfg.watchHistory, WatchBuffer: cfg.watchBuffer, MaxSnapshots: cfg.maxSnapshots}
 	what := "ephemeral"
 	switch {
 	case cfg.cluster.enabled():

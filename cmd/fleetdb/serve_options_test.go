@@ -3,6 +3,7 @@ package main
 import (
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/fleetdb-go/fleetdb"
 )
@@ -37,12 +38,29 @@ func TestServeOptions(t *testing.T) {
 		{func(c *serveConfig) { c.fsync = "sometimes" }, "--fsync"},
 		{func(c *serveConfig) { c.port = 70000 }, "-p 70000: not a TCP port"},
 		{func(c *serveConfig) { c.watchBuffer = -1 }, "must not be negative"},
+		{func(c *serveConfig) { c.preallocate = -2 }, "--log-preallocate -2: bytes (0: the default, -1: off)"},
 		{func(c *serveConfig) { c.cluster = member.cluster; c.ephemeral = true }, "-e and --auto-compact cannot be used with the cluster flags"},
 	} {
 		cfg := base
 		c.change(&cfg)
 		if _, _, err := cfg.dbOptions(nil); err == nil || !strings.Contains(err.Error(), c.want) {
 			t.Errorf("got %v, want an error with %q", err, c.want)
+		}
+	}
+}
+
+// TestServeStorageOptions: --log-preallocate and --defrag-idle reach the
+// database's options as given (0 leaves each default, negative turns it
+// off).
+func TestServeStorageOptions(t *testing.T) {
+	for _, c := range []struct {
+		pre  int64
+		idle time.Duration
+	}{{0, 0}, {1 << 20, 20 * time.Millisecond}, {-1, -1}} {
+		cfg := serveConfig{file: "x.fdb", fsync: "always", port: 3400, preallocate: c.pre, defragIdle: c.idle}
+		opts, _, err := cfg.dbOptions(nil)
+		if err != nil || opts.LogPreallocate != c.pre || opts.DefragIdle != c.idle {
+			t.Fatalf("%+v: LogPreallocate %d, DefragIdle %v, %v", c, opts.LogPreallocate, opts.DefragIdle, err)
 		}
 	}
 }
