@@ -12,6 +12,10 @@ type Report struct {
 	LastValidOffset int64 // end of the last complete batch (0 if the file header is missing)
 	Size            int64 // file size
 	TornBytes       int64 // bytes after LastValidOffset that Open would cut off as a torn tail
+	// TornReason says what the torn tail is ("" without one): ReasonWrittenAhead for the
+	// zeros a preallocated log leaves when it was not closed (a crash or a kill, not
+	// necessarily during an append), else what cut the last append short.
+	TornReason string
 	// Corruption is the first corruption found (a *CorruptError wrapping ErrCorrupt), or nil.
 	// Open fails on it unless Options.Repair is set, which cuts the file at LastValidOffset.
 	Corruption error

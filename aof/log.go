@@ -162,7 +162,13 @@ func (l *Log) recover(f File, repair bool, replay func([]byte) error) error {
 		l.logger.Error("aof: repair: cutting the log at the batch holding the first corruption; everything after it is lost",
 			"path", l.path, "corruption", res.corrupt.Error(), "offset", res.validEnd, "dropped_bytes", size-res.validEnd)
 	}
-	if res.tornReason != "" {
+	switch res.tornReason {
+	case "":
+	case ReasonWrittenAhead:
+		// What any crash or kill of a preallocating log leaves: not a sign of damage.
+		l.logger.Info("aof: cutting the zeros written ahead of the log's end (it was not closed)",
+			"path", l.path, "offset", res.validEnd, "dropped_bytes", size-res.validEnd)
+	default:
 		l.logger.Warn("aof: cutting off a torn tail (a crash during an append)",
 			"path", l.path, "offset", res.validEnd, "dropped_bytes", size-res.validEnd, "reason", res.tornReason)
 	}

@@ -310,7 +310,7 @@ func TestCheck(t *testing.T) {
 		want aof.Report
 	}{
 		{"healthy", full, aof.Report{Records: records, Batches: int64(len(batches)), LastValidOffset: last, Size: last}},
-		{"torn", append(bytes.Clone(full), 9, 9), aof.Report{Records: records, Batches: int64(len(batches)), LastValidOffset: last, Size: last + 2, TornBytes: 2}},
+		{"torn", append(bytes.Clone(full), 9, 9), aof.Report{Records: records, Batches: int64(len(batches)), LastValidOffset: last, Size: last + 2, TornBytes: 2, TornReason: "file ends inside a frame header"}},
 		{"empty", nil, aof.Report{}},
 	} {
 		fsys := fsWith(tc.data)

@@ -187,7 +187,7 @@ func (res scanResult) report() Report {
 		Size:            res.size,
 	}
 	if res.tornReason != "" {
-		rep.TornBytes = res.size - res.validEnd
+		rep.TornBytes, rep.TornReason = res.size-res.validEnd, res.tornReason
 	}
 	if res.corrupt != nil {
 		rep.Corruption = res.corrupt

@@ -226,6 +226,11 @@ func (r *frameReader) readError(err error) error {
 	return fmt.Errorf("aof: read at offset %d: %w", r.off, err)
 }
 
+// ReasonWrittenAhead is the torn-tail reason (Report.TornReason) of the zeros a preallocated
+// log keeps ahead of its end while open: a log that was not closed (a crash or a kill) ends
+// with them, whether or not an append was cut short.
+const ReasonWrittenAhead = "zeros written ahead of the log's end (preallocated), left because the log was not closed"
+
 // scanResult classifies a log file: a valid prefix of whole batches, then either nothing, a
 // torn tail, or corruption.
 type scanResult struct {
@@ -297,6 +302,8 @@ func walk(f io.ReaderAt, size int64, br *bufio.Reader, fn func(rec []byte) error
 			switch {
 			case p.torn:
 				res.tornReason = p.reason
+			case explainedByZeros(zeroFrom, size, p) && flags&flagPreallocated != 0:
+				res.tornReason = ReasonWrittenAhead
 			case explainedByZeros(zeroFrom, size, p):
 				res.tornReason = "zero-filled tail"
 			case flags&flagPreallocated != 0 && tornPreallocated(zeroFrom, p):

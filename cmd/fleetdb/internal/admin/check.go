@@ -22,7 +22,8 @@ type CheckReport struct {
 	LastValidOffset int64   `json:"last_valid_offset"`
 	Size            int64   `json:"size"`
 	TornBytes       int64   `json:"torn_bytes"`
-	Corruption      *string `json:"corruption"` // null when none
+	TornReason      string  `json:"torn_reason,omitempty"` // what the torn tail is
+	Corruption      *string `json:"corruption"`            // null when none
 	// Replay is why the log's writes do not replay (an old log that calls
 	// a command), null when they do.
 	Replay *string `json:"replay"`
@@ -98,6 +99,7 @@ look torn.`,
 				LastValidOffset: rep.LastValidOffset,
 				Size:            rep.Size,
 				TornBytes:       rep.TornBytes,
+				TornReason:      rep.TornReason,
 				Replay:          replay,
 				OK:              rep.Corruption == nil && replay == nil,
 				Repair:          rr,
@@ -156,7 +158,7 @@ func printCheck(w io.Writer, r CheckReport) {
 		fmt.Fprintf(tw, "status\tDOES NOT REPLAY: %s\n", *r.Replay)
 	case r.TornBytes > 0:
 		fmt.Fprintf(tw, "corruption\tnone\n")
-		fmt.Fprintf(tw, "status\tok, with a torn tail of %d bytes that opening cuts off\n", r.TornBytes)
+		fmt.Fprintf(tw, "status\tok, with a torn tail of %d bytes that opening cuts off: %s\n", r.TornBytes, r.TornReason)
 	default:
 		fmt.Fprintf(tw, "corruption\tnone\n")
 		fmt.Fprintf(tw, "status\tok\n")

@@ -72,6 +72,36 @@ func TestCheck(t *testing.T) {
 		}
 	})
 
+	t.Run("zeros ahead", func(t *testing.T) {
+		// A preallocating log copied while open: what a crash leaves.
+		path := filepath.Join(t.TempDir(), "open.fdb")
+		l, err := aof.Open(path, aof.Options{Sync: aof.SyncAlways, Preallocate: 64 << 10}, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer l.Close()
+		if err := l.Append([][]byte{[]byte(`Q["insert","t",{"id":1}]`)}); err != nil {
+			t.Fatal(err)
+		}
+		data, err := os.ReadFile(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		crashed := filepath.Join(t.TempDir(), "crashed.fdb")
+		if err := os.WriteFile(crashed, data, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		code, out, stderr := runCmd(t, ctx, "check", crashed)
+		if code != 0 || !strings.Contains(out, "status             ok, with a torn tail of") || !strings.Contains(out, aof.ReasonWrittenAhead) {
+			t.Fatalf("exit %d\n%s%s", code, out, stderr)
+		}
+		code, out, stderr = runCmd(t, ctx, "check", "--json", crashed)
+		var rep CheckReport
+		if err := json.Unmarshal([]byte(out), &rep); code != 0 || err != nil || !rep.OK || rep.Records != 1 || rep.TornReason != aof.ReasonWrittenAhead {
+			t.Fatalf("exit %d, %v, report %+v\n%s", code, err, rep, stderr)
+		}
+	})
+
 	t.Run("corrupt", func(t *testing.T) {
 		path, _ := writeLog(t, 5)
 		b, err := os.ReadFile(path)
