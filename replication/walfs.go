@@ -80,6 +80,9 @@ func (v *zeroedVFS) Create(dir, name string, size uint64) (types.WritableFile, e
 		// A link fails if name exists, as O_EXCL does.
 		sp := filepath.Join(dir, spareName)
 		if err := os.Link(sp, path); err != nil {
+			v.mu.Lock()
+			v.spareSize = size // still there for the next Create
+			v.mu.Unlock()
 			return nil, err
 		}
 		if err := os.Remove(sp); err != nil {
