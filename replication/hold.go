@@ -22,7 +22,7 @@ import (
 // as the previous entry carried, at most leaderHold.
 //
 // Measured (three serve processes, 64 connections of inserts spread over
-// them, docs/cluster-cpu.sh, interleaved): see doc.go, "Leader hold".
+// them, docs/cluster-cpu.sh, interleaved): doc.go, "Leader hold".
 const (
 	// defaultLeaderHold bounds the wait for more writes.
 	defaultLeaderHold = time.Millisecond
