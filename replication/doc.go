@@ -57,7 +57,8 @@
 // at 54.5, 51.6, 51.8 µs of the members' CPU per insert, 28 writes per
 // entry, p50 2.4-2.5 ms; with 1 ms, 30.7k, 30.2k at 38.6, 38.3 µs, 60
 // writes per entry, p50 2.0 ms, p99 4.0 against 4.8-5.0 ms (2 ms: the same
-// as 1 ms; 300 µs and 500 µs: 24.9-27.0k, in between); 16 connections 8.6k
+// as 1 ms; 300 µs and 500 µs: 24.9-27.0k, in between; the same hold on a
+// follower's forwarded entries: within the noise, p99 worse); 16 connections 8.6k
 // → 11.1k inserts/s, p50 1.78 → 1.39 ms; 1 and 4 connections unchanged
 // (p50 0.81-0.82 and 1.56-1.57 ms). Nothing else changes: a write is still
 // answered only once its entry is committed and applied, so linearizability
