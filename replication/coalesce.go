@@ -34,6 +34,9 @@ type coalescer struct {
 	// mu guards the fields below.
 	mu      sync.Mutex
 	pending []*writeReq
+	// pendingWrites is the number of writes in pending (a forwarded
+	// entry's request carries several).
+	pendingWrites int
 	// space, when not nil, is closed as soon as pending has room again;
 	// writers that found the queue full wait on it.
 	space  chan struct{}
@@ -109,6 +112,7 @@ func (c *coalescer) tryAdd(r *writeReq) bool {
 // holds) and wakes the sender.
 func (c *coalescer) pushLocked(r *writeReq) {
 	c.pending = append(c.pending, r)
+	c.pendingWrites += len(r.reqs)
 	c.mu.Unlock()
 	select {
 	case c.wake <- struct{}{}:
@@ -124,6 +128,7 @@ func (c *coalescer) cancel(r *writeReq) bool {
 	for i, p := range c.pending {
 		if p == r {
 			c.pending = append(c.pending[:i], c.pending[i+1:]...)
+			c.pendingWrites -= len(r.reqs)
 			c.stats.Canceled++
 			c.roomLocked()
 			return true
@@ -153,6 +158,7 @@ func (c *coalescer) take() []*writeReq {
 	reqs := make([]*writeReq, n)
 	copy(reqs, c.pending)
 	c.pending = append(c.pending[:0], c.pending[n:]...)
+	c.pendingWrites -= writes
 	c.stats.Writes += uint64(writes)
 	c.stats.Entries++
 	c.stats.MaxBatch = max(c.stats.MaxBatch, writes)
@@ -167,7 +173,12 @@ func (c *coalescer) close() []*writeReq {
 	c.closed = true
 	reqs := c.pending
 	c.pending = nil
+	c.pendingWrites = 0
 	c.roomLocked()
+	select { // a hold waiting for writes ends
+	case c.wake <- struct{}{}:
+	default:
+	}
 	return reqs
 }
 
@@ -202,6 +213,9 @@ func (n *Node) send() {
 	// leadDone gets a token when it is.
 	var leading atomic.Bool
 	leadDone := make(chan struct{}, 1)
+	// lastLead is the number of writes of the leader's previous entry
+	// (hold.go).
+	lastLead := 0
 	for {
 		select {
 		case <-c.wake:
@@ -228,6 +242,9 @@ func (n *Node) send() {
 				}
 				continue
 			}
+			if n.isLeader() {
+				c.hold(n.ctx, lastLead, n.cfg.leaderHold)
+			}
 			reqs := c.take()
 			if reqs == nil {
 				break
@@ -236,6 +253,7 @@ func (n *Node) send() {
 			lead := n.isLeader()
 			if lead {
 				leading.Store(true)
+				lastLead = b.n
 			}
 			if !n.goOwned(func() {
 				n.commitBatch(b)

@@ -122,6 +122,11 @@ type Config struct {
 	// and restored true after a snapshot was restored (change feeds).
 	Changes func(steps []dbvalue.Step, v *dbvalue.Value, restored bool)
 
+	// leaderHold bounds how long the leader's next entry waits for more
+	// writes under load (hold.go); 0 in a Config means the default, a
+	// negative value (tests) no wait.
+	leaderHold time.Duration
+
 	// network, when set, replaces TCP with an in-process network (the
 	// package's tests): the node's transport and forwarding go through it,
 	// and its Raft stores live in it (keyed by NodeID) unless DataDir is
@@ -193,6 +198,9 @@ func (c Config) withDefaults() Config {
 	}
 	if c.QueueSize == 0 {
 		c.QueueSize = DefaultQueueSize
+	}
+	if c.leaderHold == 0 {
+		c.leaderHold = defaultLeaderHold
 	}
 	if c.Logger == nil {
 		c.Logger = slog.New(slog.DiscardHandler)

@@ -108,6 +108,13 @@ func (n *Node) openStores() (raft.LogStore, raft.StableStore, raft.SnapshotStore
 		var vfs types.VFS = fs.New()
 		if n.cfg.NoSync {
 			vfs = noSyncVFS{vfs}
+		} else {
+			zv, err := newZeroedVFS(wdir)
+			if err != nil {
+				return nil, nil, nil, err
+			}
+			n.closers = append(n.closers, zv.Close)
+			vfs = zv
 		}
 		// raft-wal v0.4.0's Close leaves its meta database open (and
 		// locked): the node closes it after the WAL.
