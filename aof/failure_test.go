@@ -108,25 +108,11 @@ func TestPowerCutSyncAlways(t *testing.T) {
 		fsys := aoftest.New()
 		l, _ := mustOpen(t, logPath, aof.Options{FS: fsys})
 		batches := makeBatches(rng, 1+rng.IntN(20), 8, 300)
-		acked := 0
-		for i, b := range batches {
-			if i == len(batches)-1 && rng.IntN(2) == 0 {
-				fsys.Inject(aoftest.Fault{Op: aoftest.OpSync, Path: logPath})
-			}
-			if err := l.Append(b); err != nil {
-				break
-			}
-			acked++
-		}
-		fsys.PowerCutTorn(rng)
-		fsys.ClearFaults()
+		wantOf := appendThenCut(rng, fsys, l, batches, nil)
 		_, got := mustOpen(t, logPath, aof.Options{FS: fsys})
-		want := flatten(batches[:acked])
-		if len(got) > len(want) { // the torn Append may have survived whole
-			want = flatten(batches)
-		}
+		want := wantOf(got)
 		if len(got) != len(want) {
-			t.Fatalf("round %d: %d records after the power cut, %d acknowledged", round, len(got), len(flatten(batches[:acked])))
+			t.Fatalf("round %d: %d records after the power cut, %d must survive", round, len(got), len(want))
 		}
 		checkRecords(t, got, want)
 	}

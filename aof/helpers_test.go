@@ -178,3 +178,31 @@ func stateOf(recs [][]byte) kv {
 func crc32c(b []byte) []byte {
 	return binary.LittleEndian.AppendUint32(nil, crc32.Checksum(b, crc32.MakeTable(crc32.Castagnoli)))
 }
+
+// appendThenCut appends batches to l, the last one's fsync failing half the time, until an
+// Append fails (between, if not nil, runs after each acknowledged one), then cuts the power
+// tearing whatever is unsynced. It returns the records a reopened log must hold: those of the
+// acknowledged batches, or of all batches when got shows the torn last Append survived whole.
+func appendThenCut(rng *rand.Rand, fsys *aoftest.FaultFS, l *aof.Log, batches [][][]byte, between func()) (want func(got [][]byte) [][]byte) {
+	acked := 0
+	for i, b := range batches {
+		if i == len(batches)-1 && rng.IntN(2) == 0 {
+			fsys.Inject(aoftest.Fault{Op: aoftest.OpSync, Path: logPath})
+		}
+		if err := l.Append(b); err != nil {
+			break
+		}
+		acked++
+		if between != nil {
+			between()
+		}
+	}
+	fsys.PowerCutTorn(rng)
+	fsys.ClearFaults()
+	return func(got [][]byte) [][]byte {
+		if w := flatten(batches[:acked]); len(got) <= len(w) {
+			return w
+		}
+		return flatten(batches)
+	}
+}

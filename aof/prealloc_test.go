@@ -222,21 +222,11 @@ func TestPowerCutPreallocated(t *testing.T) {
 		fsys := aoftest.New()
 		l, _ := mustOpen(t, logPath, aof.Options{FS: fsys, Preallocate: 4096})
 		batches := makeBatches(rng, 1+rng.IntN(30), 8, 600)
-		acked := 0
-		for i, b := range batches {
-			if i == len(batches)-1 && rng.IntN(2) == 0 {
-				fsys.Inject(aoftest.Fault{Op: aoftest.OpSync, Path: logPath})
-			}
-			if err := l.Append(b); err != nil {
-				break
-			}
-			acked++
+		want := appendThenCut(rng, fsys, l, batches, func() {
 			if rng.IntN(4) == 0 {
 				time.Sleep(50 * time.Microsecond) // let a round of zeros run now and then
 			}
-		}
-		fsys.PowerCutTorn(rng)
-		fsys.ClearFaults()
+		})
 		logs := &logCapture{}
 		_, got, err := openLog(t, logPath, aof.Options{FS: fsys, Preallocate: 4096, Logger: logs.logger()})
 		if err != nil {
@@ -245,11 +235,7 @@ func TestPowerCutPreallocated(t *testing.T) {
 		for _, w := range logs.lines(slog.LevelWarn) {
 			reasons[w.attrs["reason"]]++
 		}
-		want := flatten(batches[:acked])
-		if len(got) > len(want) { // the torn Append may have survived whole
-			want = flatten(batches)
-		}
-		checkRecords(t, got, want)
+		checkRecords(t, got, want(got))
 	}
 	t.Logf("torn tails cut: %v", reasons)
 	if reasons["torn append in the preallocated tail"] == 0 {
