@@ -67,12 +67,14 @@ func (b *Builder[V]) Tree() Tree[V] {
 		level[k-2].share(level[k-1], "", 0)
 	}
 	// mins[i] separates node i from node i-1: the shortest prefix of its
-	// smallest key that is greater than every key before it (a substring:
-	// the keys of a loaded tree are its own, not shared with records).
+	// smallest key that is greater than every key before it, as a copy
+	// (separator): the keys given are often parts of larger allocations
+	// (an index's record blocks), which a separator must not keep alive
+	// once their keys are deleted.
 	mins := make([]string, len(level))
 	for i := 1; i < len(level); i++ {
 		prev := level[i-1]
-		mins[i] = shortest(prev.keys[prev.n-1], level[i].keys[0])
+		mins[i] = separator(prev.keys[prev.n-1], level[i].keys[0])
 	}
 	for len(level) > 1 {
 		level, mins = parents(edit, class, level, mins)
