@@ -40,7 +40,7 @@ type defragger struct {
 	timer   *time.Timer
 	running bool // a copy is being made
 	stopped bool // Close began
-	class   uint8
+	class   uint8 // the size class variant of the last copy (0: none yet)
 	idle    time.Duration // Options.DefragIdle: 0 means defragIdle, negative never
 	done    int64         // defragmentations installed (tests, metrics)
 }
@@ -110,7 +110,7 @@ func (db *DB) defragTick() {
 		return // few writes for its size: the next ones arm the timer again
 	}
 	d.running = true
-	d.class = 3 - d.class // 1, 2, 1, ...: never the class the live copy is in
+	d.class = d.class%2 + 1 // 1, 2, 1, ...: never the class the live copy is in
 	class := d.class
 	db.bg.Add(1)
 	d.mu.Unlock()

@@ -76,6 +76,9 @@ func TestDefragAfterIdle(t *testing.T) {
 	hist := historyLen(db)
 	before := answersOf(t, db)
 	waitDefrags(t, db, 1)
+	if c := defragClass(db); c != 1 {
+		t.Fatalf("the first defragmentation used size class variant %d, want 1", c)
+	}
 	v1 := db.value()
 	if v1 == v0 || v1.Seq != v0.Seq {
 		t.Fatalf("defragmented value %p seq %d, before %p seq %d", v1, v1.Seq, v0, v0.Seq)
@@ -97,12 +100,21 @@ func TestDefragAfterIdle(t *testing.T) {
 	}
 	before = answersOf(t, db)
 	waitDefrags(t, db, 2)
+	if c := defragClass(db); c != 2 {
+		t.Fatalf("the second defragmentation used size class variant %d, want 2 (not the live copy's)", c)
+	}
 	if err := db.value().Check(); err != nil {
 		t.Fatal(err)
 	}
 	if got := answersOf(t, db); fmt.Sprint(got) != fmt.Sprint(before) {
 		t.Fatalf("answers changed by the second defragmentation:\n%v\nwant\n%v", got, before)
 	}
+}
+
+func defragClass(db *DB) uint8 {
+	db.defrag.mu.Lock()
+	defer db.defrag.mu.Unlock()
+	return db.defrag.class
 }
 
 func historyLen(db *DB) int {
