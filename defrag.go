@@ -38,9 +38,9 @@ type defragger struct {
 	writes  int64     // records changed since the last defragmentation
 	last    time.Time // when the last batch was published
 	timer   *time.Timer
-	running bool // a copy is being made
-	stopped bool // Close began
-	class   uint8 // the size class variant of the last copy (0: none yet)
+	running bool          // a copy is being made
+	stopped bool          // Close began
+	class   uint8         // the size class variant of the last copy (0: none yet)
 	idle    time.Duration // Options.DefragIdle: 0 means defragIdle, negative never
 	done    int64         // defragmentations installed (tests, metrics)
 }
