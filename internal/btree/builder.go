@@ -21,7 +21,7 @@ type Builder[V any] struct {
 // and adds nothing, if key is not greater than the previous key.
 func (b *Builder[V]) Add(key string, v V) error {
 	if b.cur != nil {
-		if prev := b.cur.keys[b.cur.n-1]; key <= prev {
+		if prev := b.cur.key(b.cur.n - 1); key <= prev {
 			return fmt.Errorf("%w: %q after %q", ErrOutOfOrder, key, prev)
 		}
 	}
@@ -32,7 +32,8 @@ func (b *Builder[V]) Add(key string, v V) error {
 // add appends key, known to be greater than the keys before it.
 func (b *Builder[V]) add(key string, v V) {
 	c := b.leafWithRoom()
-	c.pfx[c.n], c.keys[c.n], c.vals[c.n] = prefix(key), key, v
+	c.setKey(c.n, key, word(key))
+	c.vals[c.n] = v
 	c.n++
 	b.n++
 }
@@ -64,7 +65,7 @@ func (b *Builder[V]) Tree() Tree[V] {
 	*b = Builder[V]{} // a fresh Edit next time: these nodes are never touched again
 	if k := len(level); k > 1 && level[k-1].underfull() {
 		// Only the last leaf can be short: even it out with the one before.
-		level[k-2].share(level[k-1], "", 0)
+		level[k-2].share(level[k-1], nil, 0)
 	}
 	// mins[i] separates node i from node i-1: the shortest prefix of its
 	// smallest key that is greater than every key before it, as a copy
@@ -74,7 +75,7 @@ func (b *Builder[V]) Tree() Tree[V] {
 	mins := make([]string, len(level))
 	for i := 1; i < len(level); i++ {
 		prev := level[i-1]
-		mins[i] = separator(prev.keys[prev.n-1], level[i].keys[0])
+		mins[i] = separator(prev.key(prev.n-1), level[i].key(0))
 	}
 	for len(level) > 1 {
 		level, mins = parents(edit, class, level, mins)
@@ -99,9 +100,8 @@ func parents[V any](edit *Edit, class uint8, level []*node[V], mins []string) ([
 		p := allocInner[V](edit, class)
 		p.n = size - 1
 		copy(p.kids[:], level[start:start+size])
-		copy(p.keys[:], mins[start+1:start+size])
-		for i, k := range p.keys[:p.n] {
-			p.pfx[i] = prefix(k)
+		for i, k := range mins[start+1 : start+size] {
+			p.setKey(i, k, word(k))
 		}
 		out = append(out, p)
 		pmins = append(pmins, mins[start])

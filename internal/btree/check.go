@@ -41,9 +41,10 @@ func (c *checker[V]) node(n *node[V], depth int, root bool, lo string, hasLo boo
 	if n.n < 0 || n.n > maxKeys {
 		return fmt.Errorf("btree: node at depth %d has %d keys", depth, n.n)
 	}
-	for i, k := range n.keys[:n.n] {
-		if i > 0 && n.keys[i-1] >= k {
-			return fmt.Errorf("btree: keys %q, %q out of order at depth %d", n.keys[i-1], k, depth)
+	for i := range n.n {
+		k := n.key(i)
+		if i > 0 && n.key(i-1) >= k {
+			return fmt.Errorf("btree: keys %q, %q out of order at depth %d", n.key(i-1), k, depth)
 		}
 		if hasLo && k < lo {
 			return fmt.Errorf("btree: key %q below its lower bound %q at depth %d", k, lo, depth)
@@ -51,13 +52,13 @@ func (c *checker[V]) node(n *node[V], depth int, root bool, lo string, hasLo boo
 		if hasHi && k >= hi {
 			return fmt.Errorf("btree: key %q not below its upper bound %q at depth %d", k, hi, depth)
 		}
-		if n.pfx[i] != prefix(k) {
-			return fmt.Errorf("btree: key %q has prefix %#x, want %#x", k, n.pfx[i], prefix(k))
+		if n.pfx[i] != word(k) {
+			return fmt.Errorf("btree: key %q has word %#x, want %#x", k, n.pfx[i], word(k))
 		}
 	}
 	for i := n.n; i < maxKeys; i++ {
-		if n.keys[i] != "" || n.pfx[i] != 0 {
-			return fmt.Errorf("btree: unused slot %d of a node at depth %d holds %q", i, depth, n.keys[i])
+		if n.ptrs[i] != nil || n.pfx[i] != 0 {
+			return fmt.Errorf("btree: unused slot %d of a node at depth %d holds %#x", i, depth, n.pfx[i])
 		}
 	}
 	if n.isLeaf() {
@@ -92,10 +93,10 @@ func (c *checker[V]) node(n *node[V], depth int, root bool, lo string, hasLo boo
 	for i, kid := range n.kids[:kids] {
 		klo, kHasLo, khi, kHasHi := lo, hasLo, hi, hasHi
 		if i > 0 {
-			klo, kHasLo = n.keys[i-1], true
+			klo, kHasLo = n.key(i-1), true
 		}
 		if i < n.n {
-			khi, kHasHi = n.keys[i], true
+			khi, kHasHi = n.key(i), true
 		}
 		if err := c.node(kid, depth+1, false, klo, kHasLo, khi, kHasHi); err != nil {
 			return err

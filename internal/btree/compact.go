@@ -7,8 +7,8 @@ package btree
 // plain class (0) as always.
 
 // leafPad and innerPad are a node, or an inner node with its children, with padding that moves
-// their allocation into the next size classes (for sets: 448 and 480 bytes for a 416-byte
-// leaf, 640 and 704 for a 576-byte inner node).
+// their allocation into the next size classes (for sets: 320 and 352 bytes for a 280-byte
+// leaf in the 288-byte class, 480 and 576 for a 408-byte inner node in the 416-byte class).
 type leafPad1[V any] struct {
 	n node[V]
 	_ [32]byte
@@ -71,7 +71,7 @@ func (t Tree[V]) Compact(c uint8) Tree[V] {
 }
 
 // addLeaves appends the entries of the leaves under n, in order, copying them a run at a time
-// with their prefixes.
+// with their words.
 func (b *Builder[V]) addLeaves(n *node[V]) {
 	if n.kids != nil {
 		for _, k := range n.kids[:n.n+1] {
@@ -82,7 +82,7 @@ func (b *Builder[V]) addLeaves(n *node[V]) {
 	for i := 0; i < n.n; {
 		c := b.leafWithRoom()
 		k := min(n.n-i, leafMax-c.n)
-		copy(c.keys[c.n:], n.keys[i:i+k])
+		copy(c.ptrs[c.n:], n.ptrs[i:i+k])
 		copy(c.pfx[c.n:], n.pfx[i:i+k])
 		copy(c.vals[c.n:], n.vals[i:i+k])
 		c.n += k

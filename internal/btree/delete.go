@@ -1,6 +1,8 @@
 package btree
 
-// remove deletes key (with p = prefix(key)) from the subtree rooted at n and
+import "unsafe"
+
+// remove deletes key (with p = word(key)) from the subtree rooted at n and
 // returns the subtree's new root, which may be left with fewer entries than
 // the minimum (the caller rebalances), and whether key was present. When it
 // was not, nothing is copied or changed.
@@ -12,7 +14,7 @@ func (n *node[V]) remove(e *Edit, key string, p uint64) (*node[V], bool) {
 		}
 		n = n.mut(e)
 		removeAt(n.pfx[:], n.n, i)
-		removeAt(n.keys[:], n.n, i)
+		removeAt(n.ptrs[:], n.n, i)
 		removeAt(n.vals[:], n.n, i)
 		n.n--
 		return n, true
@@ -46,56 +48,57 @@ func (n *node[V]) rebalance(e *Edit, i int) {
 	l, r := n.kids[j], n.kids[j+1]
 	if l.isLeaf() && l.n+r.n <= leafMax || !l.isLeaf() && l.n+r.n+2 <= innerMax {
 		l = l.mut(e)
-		l.merge(r, n.keys[j], n.pfx[j])
+		l.merge(r, n.ptrs[j], n.pfx[j])
 		n.kids[j] = l
 		removeAt(n.pfx[:], n.n, j)
-		removeAt(n.keys[:], n.n, j)
+		removeAt(n.ptrs[:], n.n, j)
 		removeAt(n.kids[:], n.n+1, j+1)
 		n.n--
 		return
 	}
 	l, r = l.mut(e), r.mut(e)
-	n.pfx[j], n.keys[j] = l.share(r, n.keys[j], n.pfx[j])
+	n.pfx[j], n.ptrs[j] = l.share(r, n.ptrs[j], n.pfx[j])
 	n.kids[j], n.kids[j+1] = l, r
 }
 
 // merge appends the entries of its right neighbour r to l (which the caller
-// owns); sep, with prefix p, is their separator in the parent.
-func (l *node[V]) merge(r *node[V], sep string, p uint64) {
+// owns); sep, with word p, is their separator in the parent (as a slot
+// pointer).
+func (l *node[V]) merge(r *node[V], sep unsafe.Pointer, p uint64) {
 	if l.isLeaf() {
 		copy(l.pfx[l.n:], r.pfx[:r.n])
-		copy(l.keys[l.n:], r.keys[:r.n])
+		copy(l.ptrs[l.n:], r.ptrs[:r.n])
 		copy(l.vals[l.n:], r.vals[:r.n])
 		l.n += r.n
 		return
 	}
 	// sep comes down between the children of l and those of r.
-	l.pfx[l.n], l.keys[l.n] = p, sep
+	l.pfx[l.n], l.ptrs[l.n] = p, sep
 	copy(l.pfx[l.n+1:], r.pfx[:r.n])
-	copy(l.keys[l.n+1:], r.keys[:r.n])
+	copy(l.ptrs[l.n+1:], r.ptrs[:r.n])
 	copy(l.kids[l.n+1:], r.kids[:r.n+1])
 	l.n += r.n + 1
 }
 
 // share moves entries between neighbours l and r (both owned by the caller)
 // so that they hold the same number (within one), and returns their new
-// separator; sep, with prefix p, is the old one.
-func (l *node[V]) share(r *node[V], sep string, p uint64) (uint64, string) {
+// separator's word and slot pointer; sep, with word p, is the old one.
+func (l *node[V]) share(r *node[V], sep unsafe.Pointer, p uint64) (uint64, unsafe.Pointer) {
 	if l.isLeaf() {
 		nl := (l.n + r.n) / 2
 		if c := l.n - nl; c > 0 {
 			moveRight(l.pfx[:], r.pfx[:], l.n, r.n, c)
-			moveRight(l.keys[:], r.keys[:], l.n, r.n, c)
+			moveRight(l.ptrs[:], r.ptrs[:], l.n, r.n, c)
 			moveRight(l.vals[:], r.vals[:], l.n, r.n, c)
 			l.n, r.n = l.n-c, r.n+c
 		} else if c < 0 {
 			moveLeft(l.pfx[:], r.pfx[:], l.n, r.n, -c)
-			moveLeft(l.keys[:], r.keys[:], l.n, r.n, -c)
+			moveLeft(l.ptrs[:], r.ptrs[:], l.n, r.n, -c)
 			moveLeft(l.vals[:], r.vals[:], l.n, r.n, -c)
 			l.n, r.n = l.n-c, r.n+c
 		}
-		sep := separator(l.keys[l.n-1], r.keys[0])
-		return prefix(sep), sep
+		sep := separator(l.key(l.n-1), r.key(0))
+		return word(sep), slotPtr(sep)
 	}
 	// Rotate through the parent: sep comes down to the front of r (or the
 	// end of l) and the key before the moved children goes up.
@@ -105,23 +108,23 @@ func (l *node[V]) share(r *node[V], sep string, p uint64) (uint64, string) {
 		// go with them, l's key before them goes up.
 		moveRight(l.kids[:], r.kids[:], l.n+1, r.n+1, c)
 		insertAt(r.pfx[:], r.n, 0, p)
-		insertAt(r.keys[:], r.n, 0, sep)
+		insertAt(r.ptrs[:], r.n, 0, sep)
 		moveRight(l.pfx[:], r.pfx[:], l.n, r.n+1, c-1)
-		moveRight(l.keys[:], r.keys[:], l.n, r.n+1, c-1)
+		moveRight(l.ptrs[:], r.ptrs[:], l.n, r.n+1, c-1)
 		l.n, r.n = l.n-c, r.n+c
-		up, upp := l.keys[l.n], l.pfx[l.n]
-		l.keys[l.n], l.pfx[l.n] = "", 0
+		up, upp := l.ptrs[l.n], l.pfx[l.n]
+		l.ptrs[l.n], l.pfx[l.n] = nil, 0
 		return upp, up
 	} else if c < 0 {
 		// r's first -c children move to l, after sep.
 		c = -c
 		moveLeft(l.kids[:], r.kids[:], l.n+1, r.n+1, c)
-		l.pfx[l.n], l.keys[l.n] = p, sep
+		l.pfx[l.n], l.ptrs[l.n] = p, sep
 		moveLeft(l.pfx[:], r.pfx[:], l.n+1, r.n, c-1)
-		moveLeft(l.keys[:], r.keys[:], l.n+1, r.n, c-1)
-		up, upp := r.keys[0], r.pfx[0]
+		moveLeft(l.ptrs[:], r.ptrs[:], l.n+1, r.n, c-1)
+		up, upp := r.ptrs[0], r.pfx[0]
 		removeAt(r.pfx[:], r.n-(c-1), 0)
-		removeAt(r.keys[:], r.n-(c-1), 0)
+		removeAt(r.ptrs[:], r.n-(c-1), 0)
 		l.n, r.n = l.n+c, r.n-c
 		return upp, up
 	}

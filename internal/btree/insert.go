@@ -1,16 +1,18 @@
 package btree
 
+import "unsafe"
+
 // split describes a node that split in two: right is the new right half and
-// sep (with pfx = prefix(sep)) the separator between the halves, greater than
+// sep (with pfx = word(sep), as a slot pointer) the separator between the halves, greater than
 // every key under the left half and not greater than any under right. right
 // is nil when the node did not split.
 type split[V any] struct {
 	right *node[V]
-	sep   string
+	sep   unsafe.Pointer
 	pfx   uint64
 }
 
-// insert maps key (with p = prefix(key)) to v in the subtree rooted at n. It
+// insert maps key (with p = word(key)) to v in the subtree rooted at n. It
 // returns the subtree's new root, how it split if it overflowed, and whether
 // key is new. right says that n is on the right spine of the tree (the root
 // or the last child of a node on it).
@@ -29,7 +31,7 @@ func (n *node[V]) insert(e *Edit, key string, p uint64, v V, right bool) (*node[
 			// equal: a caller that allocates a key together with its
 			// value (package collection) then lets the old pair go.
 			n = n.mut(e)
-			n.keys[i], n.vals[i] = key, v
+			n.ptrs[i], n.vals[i] = slotPtr(key), v
 			return n, split[V]{}, false
 		}
 		if n.n < leafMax {
@@ -99,14 +101,14 @@ func (n *node[V]) roomBeside(i int) (int, bool) {
 // n, which e owns, and updates their separator.
 func (n *node[V]) shareLeaves(e *Edit, j int) {
 	l, r := n.kids[j].mut(e), n.kids[j+1].mut(e)
-	n.pfx[j], n.keys[j] = l.share(r, n.keys[j], n.pfx[j])
+	n.pfx[j], n.ptrs[j] = l.share(r, n.ptrs[j], n.pfx[j])
 	n.kids[j], n.kids[j+1] = l, r
 }
 
 // insertLeaf inserts key at index i of the leaf n, which has room.
 func (n *node[V]) insertLeaf(i int, key string, p uint64, v V) {
 	insertAt(n.pfx[:], n.n, i, p)
-	insertAt(n.keys[:], n.n, i, key)
+	insertAt(n.ptrs[:], n.n, i, slotPtr(key))
 	insertAt(n.vals[:], n.n, i, v)
 	n.n++
 }
@@ -115,7 +117,7 @@ func (n *node[V]) insertLeaf(i int, key string, p uint64, v V) {
 // of the inner node n, which has room.
 func (n *node[V]) insertInner(i int, s split[V]) {
 	insertAt(n.pfx[:], n.n, i, s.pfx)
-	insertAt(n.keys[:], n.n, i, s.sep)
+	insertAt(n.ptrs[:], n.n, i, s.sep)
 	insertAt(n.kids[:], n.n+1, i+1, s.right)
 	n.n++
 }
@@ -133,11 +135,11 @@ func (n *node[V]) splitLeaf(e *Edit, i int, key string, p uint64, v V, appending
 		nl = n.n
 	}
 	splitInsert(n.pfx[:], r.pfx[:], n.n, i, p, nl)
-	splitInsert(n.keys[:], r.keys[:], n.n, i, key, nl)
+	splitInsert(n.ptrs[:], r.ptrs[:], n.n, i, slotPtr(key), nl)
 	splitInsert(n.vals[:], r.vals[:], n.n, i, v, nl)
 	n.n, r.n = nl, total-nl
-	sep := separator(n.keys[n.n-1], r.keys[0])
-	return n, split[V]{right: r, sep: sep, pfx: prefix(sep)}, true
+	sep := separator(n.key(n.n-1), r.key(0))
+	return n, split[V]{right: r, sep: slotPtr(sep), pfx: word(sep)}, true
 }
 
 // splitInner splits the full inner node n, owned by e, with the separator of
@@ -155,10 +157,10 @@ func (n *node[V]) splitInner(e *Edit, i int, s split[V], appending bool) (*node[
 	// The n.n+1 keys split as children do: the left node keeps nl of them,
 	// the last of which moves up.
 	splitInsert(n.pfx[:], r.pfx[:], n.n, i, s.pfx, nl)
-	splitInsert(n.keys[:], r.keys[:], n.n, i, s.sep, nl)
+	splitInsert(n.ptrs[:], r.ptrs[:], n.n, i, s.sep, nl)
 	splitInsert(n.kids[:], r.kids[:], n.n+1, i+1, s.right, nl)
-	up := split[V]{right: r, sep: n.keys[nl-1], pfx: n.pfx[nl-1]}
-	n.keys[nl-1], n.pfx[nl-1] = "", 0
+	up := split[V]{right: r, sep: n.ptrs[nl-1], pfx: n.pfx[nl-1]}
+	n.ptrs[nl-1], n.pfx[nl-1] = nil, 0
 	n.n, r.n = nl-1, total-nl-1
 	return n, up
 }

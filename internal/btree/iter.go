@@ -8,7 +8,7 @@ package btree
 // returns false.
 func (t Tree[V]) Ascend(start string, fn func(key string, v V) bool) {
 	if t.root != nil {
-		t.root.ascend(start, prefix(start), fn)
+		t.root.ascend(start, word(start), fn)
 	}
 }
 
@@ -24,7 +24,7 @@ func (t Tree[V]) AscendAll(fn func(key string, v V) bool) {
 // returns false.
 func (t Tree[V]) Descend(start string, fn func(key string, v V) bool) {
 	if t.root != nil {
-		t.root.descend(start, prefix(start), fn)
+		t.root.descend(start, word(start), fn)
 	}
 }
 
@@ -36,13 +36,13 @@ func (t Tree[V]) DescendAll(fn func(key string, v V) bool) {
 	}
 }
 
-// ascend visits the keys >= start (p = prefix(start)) of the subtree n;
+// ascend visits the keys >= start (p = word(start)) of the subtree n;
 // false means fn stopped.
 func (n *node[V]) ascend(start string, p uint64, fn func(string, V) bool) bool {
 	if n.isLeaf() {
-		keys, vals := n.keys[:n.n], n.vals[:n.n]
-		for i := n.lowerBound(start, p); i < len(keys); i++ {
-			if !fn(keys[i], vals[i]) {
+		vals := n.vals[:n.n]
+		for i := n.lowerBound(start, p); i < len(vals); i++ {
+			if !fn(n.key(i), vals[i]) {
 				return false
 			}
 		}
@@ -62,9 +62,9 @@ func (n *node[V]) ascend(start string, p uint64, fn func(string, V) bool) bool {
 
 func (n *node[V]) ascendAll(fn func(string, V) bool) bool {
 	if n.isLeaf() {
-		keys, vals := n.keys[:n.n], n.vals[:n.n]
-		for i, k := range keys {
-			if !fn(k, vals[i]) {
+		vals := n.vals[:n.n]
+		for i := range vals {
+			if !fn(n.key(i), vals[i]) {
 				return false
 			}
 		}
@@ -78,14 +78,14 @@ func (n *node[V]) ascendAll(fn func(string, V) bool) bool {
 	return true
 }
 
-// descend visits the keys <= start (p = prefix(start)) of the subtree n;
+// descend visits the keys <= start (p = word(start)) of the subtree n;
 // false means fn stopped.
 func (n *node[V]) descend(start string, p uint64, fn func(string, V) bool) bool {
 	i := n.upperBound(start, p)
 	if n.isLeaf() {
-		keys, vals := n.keys[:i], n.vals[:i]
+		vals := n.vals[:i]
 		for i--; i >= 0; i-- {
-			if !fn(keys[i], vals[i]) {
+			if !fn(n.key(i), vals[i]) {
 				return false
 			}
 		}
@@ -104,9 +104,9 @@ func (n *node[V]) descend(start string, p uint64, fn func(string, V) bool) bool 
 
 func (n *node[V]) descendAll(fn func(string, V) bool) bool {
 	if n.isLeaf() {
-		keys, vals := n.keys[:n.n], n.vals[:n.n]
-		for i := len(keys) - 1; i >= 0; i-- {
-			if !fn(keys[i], vals[i]) {
+		vals := n.vals[:n.n]
+		for i := len(vals) - 1; i >= 0; i-- {
+			if !fn(n.key(i), vals[i]) {
 				return false
 			}
 		}

@@ -129,8 +129,10 @@ func sameAs(t testing.TB, tree Tree[int], m model, what string) {
 
 // keyPool returns n distinct random keys: short strings over a tiny alphabet
 // (so that many are prefixes of others, the empty key among them; up to 9
-// bytes, so that keys on both sides of the 8 bytes a node's prefix holds
-// tie on their prefixes) and longer ones.
+// bytes, so that keys on both sides of the 7 bytes a node's word holds
+// tie on their prefixes), longer ones, and some of 250 to 259 bytes that
+// share their first 250 (on both sides of the length at which a slot
+// holds a string header instead of the bytes' address; see slot.go).
 func keyPool(rng *rand.Rand, n int) []string {
 	const alphabet = "\x00ab\xff"
 	seen := map[string]bool{"": true}
@@ -138,8 +140,12 @@ func keyPool(rng *rand.Rand, n int) []string {
 	for len(pool) < n {
 		var sb strings.Builder
 		l := rng.IntN(10)
-		if rng.IntN(4) == 0 {
+		switch rng.IntN(16) {
+		case 0, 1, 2, 3:
 			l = 8 + rng.IntN(12)
+		case 4:
+			sb.WriteString(strings.Repeat("a", 250))
+			l = rng.IntN(10)
 		}
 		for range l {
 			sb.WriteByte(alphabet[rng.IntN(len(alphabet))])

@@ -1,6 +1,9 @@
 package btree
 
-import "strings"
+import (
+	"strings"
+	"unsafe"
+)
 
 // Node capacity. See doc.go for the measurements behind it.
 const (
@@ -13,14 +16,17 @@ const (
 
 // node is a leaf or an inner node of the B+tree.
 //
-// A leaf holds n entries: keys[i] maps to vals[i]; kids is nil.
+// A leaf holds n entries: key i maps to vals[i]; kids is nil.
 // An inner node holds n separator keys and n+1 children, and no values: every
-// key under kids[i] is >= keys[i-1] (for i > 0) and < keys[i] (for i < n). A
+// key under kids[i] is >= key i-1 (for i > 0) and < key i (for i < n). A
 // separator need not be a key present in the tree.
 //
-// pfx[i] is prefix(keys[i]), so that searches compare integers held in the
-// node and rarely follow a key to its bytes. Slots from n on are zero, so a
-// node keeps nothing alive that it does not hold.
+// Key i is held in two words (slot.go): pfx[i], its first 7 bytes and its
+// length, so that searches compare integers held in the node and rarely
+// follow a key to its bytes, and ptrs[i], the address of its bytes. A key
+// costs 16 bytes of a node, where a string header next to a prefix cost 24.
+// Slots from n on are zero, so a node keeps nothing alive that it does not
+// hold.
 //
 // The values live in the node itself, so that a leaf is one allocation (a
 // path copy allocates one object per leaf) and Get reads a value without
@@ -32,12 +38,18 @@ type node[V any] struct {
 	edit *Edit               // the owner: only operations given it modify the node
 	kids *[innerMax]*node[V] // inner nodes only
 	n    int                 // keys in use
-	pfx  [maxKeys]uint64     // pfx[i] = prefix(keys[i])
-	keys [maxKeys]string
+	pfx  [maxKeys]uint64     // pfx[i] = word(key i)
+	ptrs [maxKeys]unsafe.Pointer
 	vals [leafMax]V // leaves only; zero in an inner node
 }
 
 func (n *node[V]) isLeaf() bool { return n.kids == nil }
+
+// key returns key i of n.
+func (n *node[V]) key(i int) string { return slotKey(n.pfx[i], n.ptrs[i]) }
+
+// setKey stores key k, whose word is w, in slot i of n.
+func (n *node[V]) setKey(i int, k string, w uint64) { n.pfx[i], n.ptrs[i] = w, slotPtr(k) }
 
 func newLeaf[V any](e *Edit) *node[V] {
 	return &node[V]{edit: e}
@@ -57,22 +69,6 @@ func newInner[V any](e *Edit) *node[V] {
 	return &in.node
 }
 
-// prefix returns the first 8 bytes of s as a big-endian integer, padded with
-// zero bytes. If prefix(a) < prefix(b) then a < b; if they are equal the
-// strings must be compared.
-func prefix(s string) uint64 {
-	if len(s) >= 8 {
-		_ = s[7]
-		return uint64(s[0])<<56 | uint64(s[1])<<48 | uint64(s[2])<<40 | uint64(s[3])<<32 |
-			uint64(s[4])<<24 | uint64(s[5])<<16 | uint64(s[6])<<8 | uint64(s[7])
-	}
-	var p uint64
-	for i := 0; i < len(s); i++ {
-		p |= uint64(s[i]) << (56 - 8*i)
-	}
-	return p
-}
-
 // separator returns the shortest prefix of hi that is greater than lo (lo <
 // hi), as a copy: a separator between two leaves that splits them as well as
 // hi itself does, shares no bytes with either key, and so never keeps a
@@ -88,13 +84,20 @@ func shortest(lo, hi string) string {
 	return hi[:i+1]
 }
 
-// lowerBound returns the smallest i < n.n with keys[i] >= key (n.n if none);
-// p is prefix(key).
+// lowerBound returns the smallest i < n.n with key i >= key (n.n if none);
+// p is word(key).
 func (n *node[V]) lowerBound(key string, p uint64) int {
 	lo, hi := 0, n.n
 	for lo < hi {
 		h := int(uint(lo+hi) >> 1)
-		if q := n.pfx[h]; q < p || q == p && tieLess(n.keys[h], key) {
+		q := n.pfx[h]
+		var less bool
+		if decided(q, p) {
+			less = q < p
+		} else {
+			less = n.key(h) < key
+		}
+		if less {
 			lo = h + 1
 		} else {
 			hi = h
@@ -103,14 +106,21 @@ func (n *node[V]) lowerBound(key string, p uint64) int {
 	return lo
 }
 
-// upperBound returns the smallest i < n.n with keys[i] > key (n.n if none);
-// p is prefix(key). In an inner node it is the index of the child whose range
+// upperBound returns the smallest i < n.n with key i > key (n.n if none);
+// p is word(key). In an inner node it is the index of the child whose range
 // holds key.
 func (n *node[V]) upperBound(key string, p uint64) int {
 	lo, hi := 0, n.n
 	for lo < hi {
 		h := int(uint(lo+hi) >> 1)
-		if q := n.pfx[h]; q < p || q == p && !tieLess(key, n.keys[h]) {
+		q := n.pfx[h]
+		var notAbove bool
+		if decided(q, p) {
+			notAbove = q <= p
+		} else {
+			notAbove = n.key(h) <= key
+		}
+		if notAbove {
 			lo = h + 1
 		} else {
 			hi = h
@@ -123,29 +133,7 @@ func (n *node[V]) upperBound(key string, p uint64) int {
 // not, the index where it belongs).
 func (n *node[V]) find(key string, p uint64) (int, bool) {
 	i := n.lowerBound(key, p)
-	return i, i < n.n && n.pfx[i] == p && tieEqual(n.keys[i], key)
-}
-
-// tieLess reports a < b for two keys with equal prefixes. Keys of at most 8
-// bytes are then ordered by their lengths alone (the shorter is a prefix of the
-// longer, which continues with zero bytes), so the comparison reads only the
-// string headers held in the node, not the key bytes: for short keys (ids of a
-// record map, most numbers) a search never leaves the node until it finds its
-// key.
-func tieLess(a, b string) bool {
-	if len(a) <= 8 && len(b) <= 8 {
-		return len(a) < len(b)
-	}
-	return a < b
-}
-
-// tieEqual reports a == b for two keys with equal prefixes, reading the key
-// bytes only for keys longer than 8 bytes (see tieLess).
-func tieEqual(a, b string) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	return len(a) <= 8 || a == b
+	return i, i < n.n && n.pfx[i] == p && (p&lenMask < prefixLen+1 || n.key(i) == key)
 }
 
 // mut returns n itself if e owns it, and otherwise a copy of n owned by e.
@@ -165,7 +153,7 @@ func (n *node[V]) mut(e *Edit) *node[V] {
 		copy(c.vals[:n.n], n.vals[:n.n])
 	}
 	c.n, c.pfx = n.n, n.pfx
-	copy(c.keys[:n.n], n.keys[:n.n])
+	copy(c.ptrs[:n.n], n.ptrs[:n.n])
 	return c
 }
 

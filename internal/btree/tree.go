@@ -21,7 +21,7 @@ func (t Tree[V]) Get(key string) (V, bool) {
 		var zero V
 		return zero, false
 	}
-	p := prefix(key)
+	p := word(key)
 	for n.kids != nil {
 		n = n.kids[n.upperBound(key, p)]
 	}
@@ -41,12 +41,12 @@ func (t Tree[V]) GetKey(key string) (string, V, bool) {
 		var zero V
 		return "", zero, false
 	}
-	p := prefix(key)
+	p := word(key)
 	for n.kids != nil {
 		n = n.kids[n.upperBound(key, p)]
 	}
 	if i, ok := n.find(key, p); ok {
-		return n.keys[i], n.vals[i], true
+		return n.key(i), n.vals[i], true
 	}
 	var zero V
 	return "", zero, false
@@ -61,7 +61,7 @@ func (t Tree[V]) Min() (key string, v V, ok bool) {
 	for !n.isLeaf() {
 		n = n.kids[0]
 	}
-	return n.keys[0], n.vals[0], true
+	return n.key(0), n.vals[0], true
 }
 
 // Max returns the largest key and its value; ok is false if t is empty.
@@ -74,7 +74,7 @@ func (t Tree[V]) Max() (key string, v V, ok bool) {
 		n = n.kids[n.n]
 	}
 	i := n.n - 1
-	return n.keys[i], n.vals[i], true
+	return n.key(i), n.vals[i], true
 }
 
 // Set returns the tree with key mapped to v (added, or its value replaced).
@@ -85,17 +85,18 @@ func (t Tree[V]) Max() (key string, v V, ok bool) {
 func (t Tree[V]) Set(e *Edit, key string, v V) Tree[V] {
 	// With e == nil every node on the path is copied, once: insert never
 	// asks for a mutable copy of a node it has already copied.
-	p := prefix(key)
+	p := word(key)
 	if t.root == nil {
 		root := newLeaf[V](e)
-		root.n, root.pfx[0], root.keys[0], root.vals[0] = 1, p, key, v
+		root.n, root.vals[0] = 1, v
+		root.setKey(0, key, p)
 		return Tree[V]{root: root, n: 1}
 	}
 	root, s, added := t.root.insert(e, key, p, v, true)
 	if s.right != nil {
 		old := root
 		root = newInner[V](e)
-		root.n, root.pfx[0], root.keys[0] = 1, s.pfx, s.sep
+		root.n, root.pfx[0], root.ptrs[0] = 1, s.pfx, s.sep
 		root.kids[0], root.kids[1] = old, s.right
 	}
 	if added {
@@ -116,7 +117,7 @@ func (t Tree[V]) Delete(e *Edit, key string) (Tree[V], bool) {
 		// nodes this call has already copied; no later call can own them.
 		e = new(Edit)
 	}
-	root, ok := t.root.remove(e, key, prefix(key))
+	root, ok := t.root.remove(e, key, word(key))
 	if !ok {
 		return t, false
 	}
