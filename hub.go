@@ -91,7 +91,7 @@ func recordOf(key string) string {
 	if key == "" {
 		return ""
 	}
-	return index.RecordOf(key)
+	return index.RecordOfID(key)
 }
 
 const entryOverhead = 64

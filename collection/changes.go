@@ -2,7 +2,7 @@ package collection
 
 // Change is one record's change as the record-map keys of its old and new
 // versions ("" for none). A key is the record's encoded id inside its
-// record block, so index.RecordOf(key) is its JSON, and the old and new keys
+// record block, so index.RecordOfID(key) is its JSON, and the old and new keys
 // of one record hold the same bytes.
 type Change struct{ Old, New string }
 

@@ -27,7 +27,7 @@ func (c Collection) Get(id string) (string, bool) {
 	if !ok {
 		return "", false
 	}
-	return index.RecordOf(k), true
+	return index.RecordOfID(k), true
 }
 
 // Has reports whether a record with encoded id id exists.
@@ -38,12 +38,12 @@ func (c Collection) Has(id string) bool {
 
 // Scan visits the records in id order until fn returns false.
 func (c Collection) Scan(fn func(id, rec string) bool) {
-	c.records.AscendAll(func(id string, _ struct{}) bool { return fn(id, index.RecordOf(id)) })
+	c.records.AscendAll(func(id string, _ struct{}) bool { return fn(id, index.RecordOfID(id)) })
 }
 
 // ScanReverse visits the records in reverse id order until fn returns false.
 func (c Collection) ScanReverse(fn func(id, rec string) bool) {
-	c.records.DescendAll(func(id string, _ struct{}) bool { return fn(id, index.RecordOf(id)) })
+	c.records.DescendAll(func(id string, _ struct{}) bool { return fn(id, index.RecordOfID(id)) })
 }
 
 // ScanRange visits the records whose encoded ids are in [from, to) (to ==
@@ -52,7 +52,7 @@ func (c Collection) ScanReverse(fn func(id, rec string) bool) {
 func (c Collection) ScanRange(from, to string, reverse bool, fn func(id, rec string) bool) {
 	if !reverse {
 		c.records.Ascend(from, func(id string, _ struct{}) bool {
-			return (to == "" || id < to) && fn(id, index.RecordOf(id))
+			return (to == "" || id < to) && fn(id, index.RecordOfID(id))
 		})
 		return
 	}
@@ -60,7 +60,7 @@ func (c Collection) ScanRange(from, to string, reverse bool, fn func(id, rec str
 		if id < from {
 			return false
 		}
-		return (to != "" && id >= to) || fn(id, index.RecordOf(id))
+		return (to != "" && id >= to) || fn(id, index.RecordOfID(id))
 	}
 	if to == "" {
 		c.records.DescendAll(step)
@@ -199,7 +199,7 @@ func (c Collection) Put(e *btree.Edit, id, rec string, log *Log) Collection {
 	if !ok {
 		return c.Insert(e, id, rec, log)
 	}
-	old := index.RecordOf(oldKey)
+	old := index.RecordOfID(oldKey)
 	var oldScratch, scratch [keyScratch]byte
 	var oldEndsArr, endsArr [maxStackIndexes]int
 	var outArr [maxStackIndexes]string
@@ -227,7 +227,7 @@ func (c Collection) Delete(e *btree.Edit, id string, log *Log) Collection {
 	if !ok {
 		return c
 	}
-	old := index.RecordOf(oldKey)
+	old := index.RecordOfID(oldKey)
 	log.add(oldKey, "")
 	if len(c.indexes) > 0 {
 		c.ownIndexes(e)

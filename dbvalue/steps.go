@@ -132,7 +132,7 @@ func (t *Txn) undoWrite(name string, c collection.Collection) collection.Collect
 			c = c.Delete(nil, e.New, nil)
 		}
 		if e.Old != "" {
-			c = c.Put(nil, e.Old, index.RecordOf(e.Old), nil)
+			c = c.Put(nil, e.Old, index.RecordOfID(e.Old), nil)
 		}
 	}
 	return c
@@ -228,7 +228,7 @@ func netChanges(es []collection.Logged, name string, scratch *[]collection.Chang
 	}
 	j := 0
 	for _, c := range chs {
-		if c.Old == "" && c.New == "" || c.Old != "" && c.New != "" && index.RecordOf(c.Old) == index.RecordOf(c.New) {
+		if c.Old == "" && c.New == "" || c.Old != "" && c.New != "" && index.RecordOfID(c.Old) == index.RecordOfID(c.New) {
 			continue // inserted and deleted again, or back as it was
 		}
 		chs[j] = c

@@ -57,10 +57,10 @@ func renderStep(s Step) string {
 		for _, ch := range cc.Changes.All() {
 			o, n := "-", "-"
 			if ch.Old != "" {
-				o = index.RecordOf(ch.Old)
+				o = index.RecordOfID(ch.Old)
 			}
 			if ch.New != "" {
-				n = index.RecordOf(ch.New)
+				n = index.RecordOfID(ch.New)
 			}
 			b.WriteString(" " + o + ">" + n)
 		}

@@ -91,7 +91,7 @@ func (ix Index) ReplaceKey(e *btree.Edit, oldKey, newKey string) Index {
 func (ix Index) Scan(from, to string, reverse bool, fn func(comps, id, rec string) bool) {
 	visit := func(key string) bool {
 		id := IDOf(key)
-		return fn(key[:len(key)-len(id)-idLenSize(id)], id, RecordOf(key))
+		return fn(key[:len(key)-len(id)-varSize(len(id))], id, RecordOf(key))
 	}
 	if !reverse {
 		ix.tree.Ascend(from, func(key string, _ struct{}) bool {
@@ -149,7 +149,7 @@ func (ix Index) ScanGroupsReverse(from, to string, fn func(comps, id, rec string
 		start := max(group, from) // the bounds may cut a group
 		ix.tree.Ascend(start, func(key string, _ struct{}) bool {
 			id := IDOf(key)
-			comps := key[:len(key)-len(id)-idLenSize(id)]
+			comps := key[:len(key)-len(id)-varSize(len(id))]
 			if comps != group || (to != "" && key >= to) {
 				return false
 			}
@@ -164,13 +164,6 @@ func (ix Index) ScanGroupsReverse(from, to string, fn func(comps, id, rec string
 		}
 		hi = group
 	}
-}
-
-func idLenSize(id string) int {
-	if len(id) < 0x8000 {
-		return 2
-	}
-	return 4
 }
 
 // Check verifies the index's tree structure.

@@ -291,6 +291,14 @@ func parseRecord(q string, r gjson.Result) (Record, error) {
 	return rec, err
 }
 
+// MaxRecordBytes bounds one record's JSON (256 MiB, the log's largest
+// record): a record and its index keys are one block (index.NewBlock),
+// whose lengths and offsets reach 1 GiB.
+const MaxRecordBytes = 256 << 20
+
+// maxRecordBytes is MaxRecordBytes; tests lower it.
+var maxRecordBytes = MaxRecordBytes
+
 // parseRecordJSON checks a record and returns it without its ID, and its
 // id attribute, which the caller encodes.
 func parseRecordJSON(q string, r gjson.Result) (Record, gjson.Result, error) {
@@ -303,6 +311,9 @@ func parseRecordJSON(q string, r gjson.Result) (Record, gjson.Result, error) {
 	}
 	if id.Type == gjson.Number && (math.IsInf(id.Num, 0) || math.IsNaN(id.Num)) {
 		return Record{}, id, malformed("%s: id %s is out of the range of a double", q, id.Raw)
+	}
+	if len(r.Raw) > maxRecordBytes {
+		return Record{}, id, malformed("%s: record of %d bytes is longer than %d", q, len(r.Raw), maxRecordBytes)
 	}
 	// The JSON may share the request's bytes: the collection copies every
 	// record into a block of its own (index.NewBlock), so nothing keeps
