@@ -170,6 +170,12 @@ func (s *Stream) AppendReceive(dst []byte) ([]byte, error) {
 	return append(dst[:start], value...), nil
 }
 
+// AppendLine reads the next answer's line as the server sent it, without
+// its line end and unparsed, appended to dst: for a caller that checks the
+// answers itself (fleetdb bench recognizes the answers it expects by their
+// bytes, and parses the others with protocol.ParseResponse).
+func (s *Stream) AppendLine(dst []byte) ([]byte, error) { return s.line(dst) }
+
 // Discard reads the next answer and throws it away, whatever its status.
 func (s *Stream) Discard() error {
 	_, err := s.line(nil)
