@@ -25,6 +25,8 @@ func Parse(req []byte) (Query, error) {
 		if err := checkText(s); err != nil {
 			return nil, err
 		}
+	} else if q, ok := parseOneInsert(s); ok {
+		return q, nil
 	}
 	return parseQuery(gjson.Parse(s), "")
 }
@@ -36,6 +38,8 @@ func ParseString(req string) (Query, error) {
 		if err := checkText(req); err != nil {
 			return nil, err
 		}
+	} else if q, ok := parseOneInsert(req); ok {
+		return q, nil
 	}
 	return parseQuery(gjson.Parse(req), "")
 }
@@ -72,7 +76,11 @@ func checkText(req string) error {
 // of the JSON text (validity, UTF-8, depth), which cost about a third of
 // parsing. Any other input must go through Parse.
 func ParseTrusted(req []byte) (Query, error) {
-	return parseQuery(gjson.Parse(string(req)), "")
+	s := string(req)
+	if q, ok := parseOneInsert(s); ok {
+		return q, nil
+	}
+	return parseQuery(gjson.Parse(s), "")
 }
 
 func describeInvalid(req string) string {
