@@ -217,3 +217,18 @@ func TestStreamAppendLine(t *testing.T) {
 		t.Fatalf("Receive after AppendLine: %q, %v", v, err)
 	}
 }
+
+// TestParseAnswer parses lines as Receive would: a value, a server's
+// refusal, and a line that is not an answer.
+func TestParseAnswer(t *testing.T) {
+	if v, err := ParseAnswer([]byte(`[0,{"a":1}]`)); err != nil || string(v) != `{"a":1}` {
+		t.Errorf("value: %q, %v", v, err)
+	}
+	var e *Error
+	if _, err := ParseAnswer([]byte(`[1,"Duplicated id: 1"]`)); !errors.As(err, &e) || e.Status != protocol.StatusRefused || e.Message != "Duplicated id: 1" {
+		t.Errorf("refusal: %v", err)
+	}
+	if _, err := ParseAnswer([]byte(`[0,]`)); !errors.Is(err, ErrOutcomeUnknown) {
+		t.Errorf("not an answer: %v", err)
+	}
+}

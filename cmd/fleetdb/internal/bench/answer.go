@@ -2,12 +2,9 @@ package bench
 
 import (
 	"bytes"
-	"encoding/json"
-	"fmt"
 	"strconv"
 
 	"github.com/fleetdb-go/fleetdb/client"
-	"github.com/fleetdb-go/fleetdb/protocol"
 )
 
 // The answers a bench expects, recognized by their bytes: an insert's
@@ -60,23 +57,12 @@ func hasID(rec []byte, key int64) bool {
 // success with another value than the request's), or a fatal one (not an
 // answer of the protocol: the connection cannot go on).
 func sortAnswer(line []byte) (msg string, fatal error) {
-	status, value, err := protocol.ParseResponse(line)
-	if err != nil {
-		return "", fmt.Errorf("%w: %w", client.ErrOutcomeUnknown, err)
+	_, err := client.ParseAnswer(line)
+	if err == nil {
+		return "unexpected answer: " + string(line[:min(len(line), 160)]), nil
 	}
-	if status != protocol.StatusOK {
-		msg, _ = answerError(&client.Error{Status: status, Message: jsonString(value)})
+	if msg, fatal := answerError(err); !fatal {
 		return msg, nil
 	}
-	return "unexpected answer: " + string(line[:min(len(line), 160)]), nil
-}
-
-// jsonString is the text of the JSON string s, or s itself if it is not
-// one (as the client reads an error's message).
-func jsonString(s []byte) string {
-	var v string
-	if json.Unmarshal(s, &v) != nil {
-		return string(s)
-	}
-	return v
+	return "", err
 }
