@@ -160,15 +160,33 @@ func (s *Stream) AppendReceive(dst []byte) ([]byte, error) {
 	if err != nil {
 		return dst[:start], err
 	}
-	status, value, err := protocol.ParseResponse(line[start:])
+	value, err := ParseAnswer(line[start:])
 	if err != nil {
-		return dst[:start], fmt.Errorf("%w: %w", ErrOutcomeUnknown, err)
-	}
-	if status != protocol.StatusOK {
-		return dst[:start], serverError(status, value)
+		return dst[:start], err
 	}
 	return append(dst[:start], value...), nil
 }
+
+// ParseAnswer parses an answer's line (as AppendLine returns it) as
+// Receive does: the value of status 0, an *Error for status 1 or 2, or an
+// error wrapping ErrOutcomeUnknown for a line that is not an answer. The
+// value shares line's bytes.
+func ParseAnswer(line []byte) (json.RawMessage, error) {
+	status, value, err := protocol.ParseResponse(line)
+	if err != nil {
+		return nil, fmt.Errorf("%w: %w", ErrOutcomeUnknown, err)
+	}
+	if status != protocol.StatusOK {
+		return nil, serverError(status, value)
+	}
+	return value, nil
+}
+
+// AppendLine reads the next answer's line as the server sent it, without
+// its line end and unparsed, appended to dst: for a caller that checks the
+// answers itself (fleetdb bench recognizes the answers it expects by their
+// bytes, and parses the others with protocol.ParseResponse).
+func (s *Stream) AppendLine(dst []byte) ([]byte, error) { return s.line(dst) }
 
 // Discard reads the next answer and throws it away, whatever its status.
 func (s *Stream) Discard() error {

@@ -192,3 +192,43 @@ func TestStreamErrors(t *testing.T) {
 		t.Fatal("the end of ctx did not interrupt the stream")
 	}
 }
+
+// TestStreamAppendLine reads answers as the server sent them, in order,
+// whatever their status, interleaved with parsed ones.
+func TestStreamAppendLine(t *testing.T) {
+	s := newFakeServer(t, "")
+	st := dialStream(t, s)
+	for _, q := range [][]any{{"echo", 1}, {"refuse", "no"}, {"echo", "x"}, {"echo", 2}} {
+		if err := st.Send(q); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := st.Flush(); err != nil {
+		t.Fatal(err)
+	}
+	buf := []byte("keep:")
+	for _, want := range []string{`keep:[0,1]`, `keep:[1,"no"]`, `keep:[0,"x"]`} {
+		var err error
+		if buf, err = st.AppendLine(buf[:5]); err != nil || string(buf) != want {
+			t.Fatalf("AppendLine: %q, %v; want %q", buf, err, want)
+		}
+	}
+	if v, err := st.Receive(); err != nil || string(v) != "2" {
+		t.Fatalf("Receive after AppendLine: %q, %v", v, err)
+	}
+}
+
+// TestParseAnswer parses lines as Receive would: a value, a server's
+// refusal, and a line that is not an answer.
+func TestParseAnswer(t *testing.T) {
+	if v, err := ParseAnswer([]byte(`[0,{"a":1}]`)); err != nil || string(v) != `{"a":1}` {
+		t.Errorf("value: %q, %v", v, err)
+	}
+	var e *Error
+	if _, err := ParseAnswer([]byte(`[1,"Duplicated id: 1"]`)); !errors.As(err, &e) || e.Status != protocol.StatusRefused || e.Message != "Duplicated id: 1" {
+		t.Errorf("refusal: %v", err)
+	}
+	if _, err := ParseAnswer([]byte(`[0,]`)); !errors.Is(err, ErrOutcomeUnknown) {
+		t.Errorf("not an answer: %v", err)
+	}
+}

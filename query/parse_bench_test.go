@@ -61,3 +61,15 @@ func BenchmarkParsePoint(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkParseInsert1 parses the insert of one record that `fleetdb bench
+// --type insert` sends (a pipelined insert is parsed one request at a time).
+func BenchmarkParseInsert1(b *testing.B) {
+	req := []byte(`["insert","fleetdb-bench",{"id":"t4k2m9x-17-123456","v":"` + strings.Repeat("x", 100) + `"}]`)
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := Parse(req); err != nil {
+			b.Fatal(err)
+		}
+	}
+}

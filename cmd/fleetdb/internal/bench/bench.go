@@ -56,7 +56,9 @@ throughput and the latency (mean, p50, p99, p99.9, max) of each query type.
 
 Each connection sends --pipeline requests in one write, then reads their
 answers, and repeats; the latency of a request runs from that write to its
-answer. It stops by itself after --duration.
+answer. It stops by itself after --duration. A request counts only if its
+answer is the one expected ([0,1] for an insert, a get's record); any other
+answer is counted as an error, with the first one's message.
 
 Types: ping (["ping"]), get (["select", coll, {"where": ["=", "id", K]}] on
 random preloaded ids), insert (a new record with a unique string id and a

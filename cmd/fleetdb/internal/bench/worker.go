@@ -60,9 +60,10 @@ type worker struct {
 	*benchConn
 	cfg    benchConfig
 	rng    *rand.Rand
-	kinds  []int // the op of each request of the pipelined batch in flight
+	kinds  []int   // the op of each request of the pipelined batch in flight
+	keys   []int64 // the id each get of the batch asks for
 	req    []byte
-	answer []byte // the value of the last answer
+	answer []byte // the last answer's line
 
 	// Request pieces, built once.
 	getPrefix, insertPrefix, insertSuffix []byte
@@ -85,6 +86,7 @@ func newWorker(ctx context.Context, cfg benchConfig, id int, runID string) (*wor
 		cfg:       cfg,
 		rng:       rand.New(rand.NewPCG(uint64(id), 0x5eed)),
 		kinds:     make([]int, cfg.pipeline),
+		keys:      make([]int64, cfg.pipeline),
 	}
 	w.getPrefix = fmt.Appendf(nil, `["select",%s,{"where":["=","id",`, coll)
 	w.insertPrefix = fmt.Appendf(nil, `["insert",%s,{"id":"%s-%d-`, coll, runID, id)
@@ -108,12 +110,13 @@ func (w *worker) pick() int {
 	return opPing
 }
 
-// request appends the request line of op to dst.
-func (w *worker) request(dst []byte, op int) []byte {
+// request appends the request line of op to dst, the i-th of the batch.
+func (w *worker) request(dst []byte, op, i int) []byte {
 	switch op {
 	case opGet:
+		w.keys[i] = int64(w.rng.IntN(w.cfg.records))
 		dst = append(dst, w.getPrefix...)
-		dst = strconv.AppendInt(dst, int64(w.rng.IntN(w.cfg.records)), 10)
+		dst = strconv.AppendInt(dst, w.keys[i], 10)
 		return append(dst, "]}]"...)
 	case opInsert:
 		w.seq++
@@ -126,7 +129,9 @@ func (w *worker) request(dst []byte, op int) []byte {
 
 // run sends pipelined batches until stop is set: each batch is written at
 // once, then its answers are read; a request's latency runs from the start
-// of its batch to its answer. hard bounds every I/O.
+// of its batch to its answer. Only the answers expected (expected: status
+// 0 and the value the request calls for) count as requests; the others are
+// errors. hard bounds every I/O.
 func (w *worker) run(stop *atomic.Bool, hard time.Time) error {
 	w.SetDeadline(hard)
 	for !stop.Load() {
@@ -134,7 +139,7 @@ func (w *worker) run(stop *atomic.Bool, hard time.Time) error {
 		for i := range w.kinds {
 			op := w.pick()
 			w.kinds[i] = op
-			w.req = w.request(w.req[:0], op)
+			w.req = w.request(w.req[:0], op, i)
 			if err := w.Send(json.RawMessage(w.req)); err != nil {
 				return err
 			}
@@ -142,15 +147,18 @@ func (w *worker) run(stop *atomic.Bool, hard time.Time) error {
 		if err := w.Flush(); err != nil {
 			return err
 		}
-		for _, op := range w.kinds {
+		for i, op := range w.kinds {
 			var err error
-			if w.answer, err = w.AppendReceive(w.answer[:0]); err == nil {
+			if w.answer, err = w.AppendLine(w.answer[:0]); err != nil {
+				return err
+			}
+			if expected(op, w.keys[i], w.answer) {
 				w.hist[op].record(time.Since(t0))
 				continue
 			}
-			msg, fatal := answerError(err)
-			if fatal {
-				return err
+			msg, fatal := sortAnswer(w.answer)
+			if fatal != nil {
+				return fatal
 			}
 			w.errors[op]++
 			if w.firstErr[op] == "" {

@@ -1,0 +1,81 @@
+package query
+
+import (
+	"reflect"
+	"testing"
+
+	"github.com/tidwall/gjson"
+)
+
+// parseGeneral is Parse without the one-record insert's short cut.
+func parseGeneral(req string) (Query, error) {
+	if err := checkText(req); err != nil {
+		return nil, err
+	}
+	return parseQuery(gjson.Parse(req), "")
+}
+
+var oneInsertSeeds = []string{
+	`["insert","c",{"id":"a","v":"x"}]`,
+	`["insert","fleetdb-bench",{"id":"r-1-2","v":"xxxxxxxx"}]` + "\r\n",
+	`["insert","c",{"id":1.5e3,"nested":{"a":[1,{"b":"}]"}],"s":"\"{"}}]`,
+	`["insert","c",{"v":"x","id":-0}]`,
+	`["insert","c",{"id":"\u00e9\"x"}]`,
+	`["insert","c",{"v":1}]`,                // no id: refused
+	`["insert","c",{"id":null}]`,            // null id: refused
+	`["insert","c",{"id":[1]}]`,             // id of the wrong type
+	`["insert","",{"id":1}]`,                // empty collection name
+	`["insert","a\"b",{"id":1}]`,            // escapes in the name
+	`["insert","c",{"id":1},{"id":2}]`,      // too many arguments
+	`["insert","c",[{"id":1},{"id":2}]]`,    // an array of records
+	`["insert","c",{"id":1}`,                // not JSON
+	`["insert", "c", {"id":1}]`,             // spaces: the general way
+	`["insert","c",{"id":1,"id":2}]`,        // a repeated key, as gjson reads it
+	`["insert","c",{"id":"a"}] `,            // trailing space
+	`["insert","c",{"id":"a"}]x`,            // trailing garbage
+	`["insert","c",{"id":"a","big":1e400}]`, // a number out of range
+	`["insert","c",{"id":1e400}]`,           // an id out of range
+	`["insert","c",{"a":{"id":1}}]`,         // id only nested
+	`["put","c",{"id":"a"}]`,                // another query
+}
+
+// TestParseOneInsert: the short cut gives what the general parse gives,
+// query or error, for inserts of one record and their near misses.
+func TestParseOneInsert(t *testing.T) {
+	taken := 0
+	for _, req := range oneInsertSeeds {
+		if _, ok := parseOneInsert(req); ok {
+			taken++
+		}
+		checkSameParse(t, req)
+	}
+	if taken < 6 {
+		t.Errorf("the short cut took %d of the seeds, want the well-formed inserts", taken)
+	}
+}
+
+func FuzzParseOneInsert(f *testing.F) {
+	for _, s := range oneInsertSeeds {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, req string) { checkSameParse(t, req) })
+}
+
+func checkSameParse(t *testing.T, req string) {
+	t.Helper()
+	want, werr := parseGeneral(req)
+	for name, got := range map[string]func() (Query, error){
+		"Parse":       func() (Query, error) { return Parse([]byte(req)) },
+		"ParseString": func() (Query, error) { return ParseString(req) },
+	} {
+		q, err := got()
+		if (err == nil) != (werr == nil) || err != nil && err.Error() != werr.Error() || !reflect.DeepEqual(q, want) {
+			t.Fatalf("%s(%q) = %#v, %v; the general parse: %#v, %v", name, req, q, err, want, werr)
+		}
+	}
+	if werr == nil {
+		if q, err := ParseTrusted([]byte(req)); err != nil || !reflect.DeepEqual(q, want) {
+			t.Fatalf("ParseTrusted(%q) = %#v, %v; want %#v", req, q, err, want)
+		}
+	}
+}
