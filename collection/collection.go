@@ -94,22 +94,43 @@ func (c *Collection) ownIndexes(e *btree.Edit) {
 
 // Insert adds a record whose id is not in the collection.
 func (c Collection) Insert(e *btree.Edit, id, rec string, log *Log) Collection {
+	c, _ = c.insert(e, id, rec, log, true)
+	return c
+}
+
+// InsertNew adds a record if its id is not in the collection and reports
+// whether it did; if the id is taken, c is returned unchanged. One descent
+// of the record map decides and inserts (an insert that first asked Has
+// walked it twice: 9 % of the server's CPU per pipelined insert).
+func (c Collection) InsertNew(e *btree.Edit, id, rec string, log *Log) (Collection, bool) {
+	return c.insert(e, id, rec, log, false)
+}
+
+// insert is Insert (known to be new: Set) or InsertNew (Add).
+func (c Collection) insert(e *btree.Edit, id, rec string, log *Log, known bool) (Collection, bool) {
 	var scratch [keyScratch]byte
 	var endsArr [maxStackIndexes]int
 	var outArr [maxStackIndexes]string
 	keys, ends := c.appendKeys(scratch[:0], endsArr[:0], id, rec)
 	out := keySlots(outArr[:], len(ends))
 	_, bid := index.NewBlock(rec, id, keys, ends, out)
-	c.records = c.records.Set(e, bid, struct{}{})
+	if known {
+		c.records = c.records.Set(e, bid, struct{}{})
+	} else {
+		var added bool
+		if c.records, added = c.records.Add(e, bid, struct{}{}); !added {
+			return c, false
+		}
+	}
 	log.add("", bid)
 	if len(c.indexes) == 0 {
-		return c
+		return c, true
 	}
 	c.ownIndexes(e)
 	for i := range c.indexes {
 		c.indexes[i] = c.indexes[i].InsertKey(e, out[i])
 	}
-	return c
+	return c, true
 }
 
 // Record is a record to insert: its encoded id and its JSON.

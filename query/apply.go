@@ -126,10 +126,19 @@ func checkBatchIDs(recs []Record, has func(id string) bool) error {
 
 func applyInsert(dst []byte, txn *dbvalue.Txn, q Insert, fx *Effects, run collection.Runner) ([]byte, error) {
 	c := txn.Collection(q.Coll)
-	if err := checkBatchIDs(q.Records, c.Has); err != nil {
-		return nil, err
+	if len(q.Records) == 1 {
+		// The commonest write: one descent both checks the id and inserts.
+		r := q.Records[0]
+		var ok bool
+		if c, ok = c.InsertNew(txn.Edit(), r.ID, r.JSON, txn.Log(q.Coll)); !ok {
+			return nil, duplicated(compact(gjson.Get(r.JSON, "id")))
+		}
+	} else {
+		if err := checkBatchIDs(q.Records, c.Has); err != nil {
+			return nil, err
+		}
+		c = c.InsertMany(txn.Edit(), q.Records, run, txn.Log(q.Coll))
 	}
-	c = c.InsertMany(txn.Edit(), q.Records, run, txn.Log(q.Coll))
 	txn.SetCollection(q.Coll, c)
 	if fx != nil {
 		fx.insert("insert", q.Coll, q.Records)

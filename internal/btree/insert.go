@@ -15,7 +15,8 @@ type split[V any] struct {
 // insert maps key (with p = word(key)) to v in the subtree rooted at n. It
 // returns the subtree's new root, how it split if it overflowed, and whether
 // key is new. right says that n is on the right spine of the tree (the root
-// or the last child of a node on it).
+// or the last child of a node on it). Without replace, a key already there
+// is left as it is and nothing is copied.
 //
 // A node on the right spine that overflows because key goes past its last
 // entry splits unevenly: the left part stays full and the new right part
@@ -23,9 +24,12 @@ type split[V any] struct {
 // load, log replay) then fill every leaf instead of half of each. Only the
 // right spine may hold nodes below the minimum fill (see Check); a node
 // leaves the spine only as the full left part of such a split.
-func (n *node[V]) insert(e *Edit, key string, p uint64, v V, right bool) (*node[V], split[V], bool) {
+func (n *node[V]) insert(e *Edit, key string, p uint64, v V, right, replace bool) (*node[V], split[V], bool) {
 	if n.isLeaf() {
 		i, found := n.find(key, p)
+		if found && !replace {
+			return n, split[V]{}, false // nothing copied on the way back up
+		}
 		if found {
 			// The new key string replaces the old one although they are
 			// equal: a caller that allocates a key together with its
@@ -59,7 +63,7 @@ func (n *node[V]) insert(e *Edit, key string, p uint64, v V, right bool) (*node[
 			}
 		}
 	}
-	kid, ks, added := n.kids[i].insert(e, key, p, v, right)
+	kid, ks, added := n.kids[i].insert(e, key, p, v, right, replace)
 	if ks.right == nil {
 		if kid != n.kids[i] {
 			n = n.mut(e)

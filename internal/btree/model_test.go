@@ -248,11 +248,29 @@ func TestModelRandom(t *testing.T) {
 		}
 		what := fmt.Sprintf("step %d", step)
 		switch r := rng.IntN(100); {
-		case r < pSet:
+		case r < pSet && rng.IntN(2) == 0:
 			k, v := key(), step
 			tree = tree.Set(tok, k, v)
 			m = m.set(k, v)
 			what += fmt.Sprintf(": Set(%q)", k)
+		case r < pSet:
+			// Add: like Set for a new key; a key already there keeps its
+			// value and the tree is the same value, nothing copied.
+			k, v := key(), step
+			_, had := m.find(k)
+			before := tree
+			var added bool
+			tree, added = tree.Add(tok, k, v)
+			if added == had {
+				t.Fatalf("%s: Add(%q) = %v, want %v", what, k, added, !had)
+			}
+			if had && tree != before {
+				t.Fatalf("%s: Add(%q) of a present key changed the tree", what, k)
+			}
+			if !had {
+				m = m.set(k, v)
+			}
+			what += fmt.Sprintf(": Add(%q)", k)
 		case r < pSet+pRun:
 			// An ascending run of new keys after an existing key (in the
 			// middle of the tree) or after every key (on the right spine):

@@ -83,6 +83,21 @@ func (t Tree[V]) Max() (key string, v V, ok bool) {
 // copied and the copies are owned by e. With e == nil the edit is fully
 // persistent: t and every tree sharing nodes with it stay unchanged.
 func (t Tree[V]) Set(e *Edit, key string, v V) Tree[V] {
+	t, _ = t.put(e, key, v, true)
+	return t
+}
+
+// Add returns the tree with key mapped to v and true if key was not in t;
+// otherwise t itself and false, with nothing copied. The ownership rule is
+// that of Set. It is Set for a caller that must refuse a key already
+// present (an insert of a record whose id is taken), in one descent
+// instead of a Get and a Set.
+func (t Tree[V]) Add(e *Edit, key string, v V) (Tree[V], bool) {
+	return t.put(e, key, v, false)
+}
+
+// put is Set (replace) or Add; it reports whether key is new.
+func (t Tree[V]) put(e *Edit, key string, v V, replace bool) (Tree[V], bool) {
 	// With e == nil every node on the path is copied, once: insert never
 	// asks for a mutable copy of a node it has already copied.
 	p := word(key)
@@ -90,9 +105,12 @@ func (t Tree[V]) Set(e *Edit, key string, v V) Tree[V] {
 		root := newLeaf[V](e)
 		root.n, root.vals[0] = 1, v
 		root.setKey(0, key, p)
-		return Tree[V]{root: root, n: 1}
+		return Tree[V]{root: root, n: 1}, true
 	}
-	root, s, added := t.root.insert(e, key, p, v, true)
+	root, s, added := t.root.insert(e, key, p, v, true, replace)
+	if !added && !replace {
+		return t, false
+	}
 	if s.right != nil {
 		old := root
 		root = newInner[V](e)
@@ -100,9 +118,9 @@ func (t Tree[V]) Set(e *Edit, key string, v V) Tree[V] {
 		root.kids[0], root.kids[1] = old, s.right
 	}
 	if added {
-		return Tree[V]{root: root, n: t.n + 1}
+		return Tree[V]{root: root, n: t.n + 1}, true
 	}
-	return Tree[V]{root: root, n: t.n}
+	return Tree[V]{root: root, n: t.n}, false
 }
 
 // Delete returns the tree without key, and whether key was present. When it
