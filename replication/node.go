@@ -78,6 +78,7 @@ func Open(ctx context.Context, cfg Config) (_ *Node, err error) {
 	n.leaderReads = newRounds(n, n.leaderRound)
 	n.followerReads = newRounds(n, n.followerRound)
 	n.followerReads.async = n.followerRoundAsync
+	n.leaderReads.async = n.leaderRoundAsync
 	n.beats = newBeats(n)
 	n.fsm = newFSM(cfg.Env, cfg.Publish, n.log)
 	n.fsm.changes = cfg.Changes
