@@ -5,6 +5,8 @@ import (
 	"encoding/binary"
 	"fmt"
 	"time"
+
+	"github.com/hashicorp/raft"
 )
 
 // The leader's read-index rounds without a goroutine (rounds.async of
@@ -56,6 +58,31 @@ func (n *Node) leaderRoundAsync(cur *round, finish func()) bool {
 		finish()
 		return true
 	}
+	if n.ride(cur, term, index, finish) {
+		return true // echo.go
+	}
+	return n.askConfirmOf(cur, term, index, others, finish)
+}
+
+// askConfirm is askConfirmOf the voters that can be asked now, and when
+// none can be asked without waiting, confirmLeader on a goroutine of its
+// own: cur's index was recorded as the leader of term.
+func (n *Node) askConfirm(cur *round, term, index uint64, finish func()) {
+	if need, others, err := n.confirmers(); err == nil && need == 1 && n.askConfirmOf(cur, term, index, others, finish) {
+		return
+	}
+	cur.index = index
+	if !n.goOwned(func() { cur.err = n.confirmRecorded(term); finish() }) {
+		cur.err = ErrClosed
+		finish()
+	}
+}
+
+// askConfirmOf sends opConfirm of term to one of others, without waiting:
+// its answer ends cur (index recorded as the leader of term) on the link's
+// reader goroutine. False, having sent nothing, when no connection to any
+// of them is open.
+func (n *Node) askConfirmOf(cur *round, term, index uint64, others []raft.Server, finish func()) bool {
 	first := int(n.beats.turn.Add(1) % uint64(len(others)))
 	for k := range others {
 		s := others[(first+k)%len(others)]
