@@ -24,30 +24,7 @@ func (db *DB) startClusterQuery(ctx context.Context, req []byte, done func(out [
 		return false
 	}
 	if p, ok := query.ParsePoint(req); ok {
-		return c.n.StartReadBarrier(ctx, func(err error) {
-			switch {
-			case db.closed.Load():
-				done(nil, ErrClosed)
-			case err != nil:
-				done(nil, clusterErr(err))
-			default:
-				v := db.cur.Load()
-				if out, ok := p.Select(nil, v); ok {
-					done(out, nil)
-					return
-				}
-				// No index answers it: the general path, which may scan,
-				// on a goroutine of its own.
-				go func() {
-					q, err := query.Parse(req)
-					if err != nil {
-						done(nil, err)
-						return
-					}
-					done(query.Execute(nil, v, q, &db.env))
-				}()
-			}
-		})
+		return c.n.StartReadBarrier(ctx, db.pointAfterBarrier(p, req, done, false))
 	}
 	q, err := query.Parse(req)
 	if err != nil || !q.IsWrite() {
@@ -58,4 +35,39 @@ func (db *DB) startClusterQuery(ctx context.Context, req []byte, done func(out [
 		return false
 	}
 	return c.n.StartWrite(req, q, func(out []byte, err error) { done(out, clusterErr(err)) })
+}
+
+// pointAfterBarrier returns the read barrier's callback of a point select
+// p (req): once the barrier passed it answers p on the published value.
+// A point select that no index answers takes the general path, which may
+// scan: on a goroutine of its own, or, with inOrder (a batch, whose
+// answers must keep their order), right there.
+func (db *DB) pointAfterBarrier(p query.Point, req []byte, done func([]byte, error), inOrder bool) func(error) {
+	return func(err error) {
+		switch {
+		case db.closed.Load():
+			done(nil, ErrClosed)
+		case err != nil:
+			done(nil, clusterErr(err))
+		default:
+			v := db.cur.Load()
+			if out, ok := p.Select(nil, v); ok {
+				done(out, nil)
+				return
+			}
+			general := func() {
+				q, err := query.Parse(req)
+				if err != nil {
+					done(nil, err)
+					return
+				}
+				done(query.Execute(nil, v, q, &db.env))
+			}
+			if inOrder {
+				general()
+			} else {
+				go general()
+			}
+		}
+	}
 }

@@ -163,7 +163,12 @@ type QueryBatch = interface {
 
 // NewQueryBatch returns an empty batch of writes for one event loop. It
 // implements server.BatchExecutor.
-func (db *DB) NewQueryBatch() QueryBatch { return &writeBatch{db: db} }
+func (db *DB) NewQueryBatch() QueryBatch {
+	if db.repl != nil {
+		return &clusterBatch{db: db} // cluster_batch.go
+	}
+	return &writeBatch{db: db}
+}
 
 // writeBatch is DB's QueryBatch. When the single writer is idle, Commit
 // applies, persists and publishes the batch on the caller's goroutine

@@ -102,7 +102,7 @@ func readIndexAnswer(index, term uint64) []byte {
 // parseReadIndexAnswer decodes a leader's read-index answer and, when it
 // carries a term, checks that this node's current term is still that
 // term (ErrNotLeader otherwise): it must be called after the answer
-// arrived.
+// arrived. A numbered answer (echo.go) is recorded as seen.
 func (n *Node) parseReadIndexAnswer(answer []byte) (uint64, error) {
 	index, k := binary.Uvarint(answer)
 	if k <= 0 {
@@ -112,6 +112,11 @@ func (n *Node) parseReadIndexAnswer(answer []byte) (uint64, error) {
 		term, k := binary.Uvarint(rest)
 		if k <= 0 {
 			return 0, fmt.Errorf("%w: read index answer's term", ErrCorrupt)
+		}
+		if rest = rest[k:]; len(rest) > 0 {
+			if seq, k := binary.Uvarint(rest); k > 0 {
+				n.sawAnswer(term, seq)
+			}
 		}
 		if now := n.raft.CurrentTerm(); now != term {
 			return 0, fmt.Errorf("%w: the term changed (%d, read index of term %d)", ErrNotLeader, now, term)

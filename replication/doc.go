@@ -100,7 +100,35 @@
 // reader's goroutine sends the request when fewer than two rounds run,
 // and the answer, on the link's reader goroutine (tcpLink.start), ends
 // the round, starts the next one for the readers who arrived meanwhile,
-// and runs the round's reads when this node has applied the index.
+// and runs the round's reads when this node has applied the index. The
+// leader's own rounds do the same (leaderasync.go): the round records the
+// commit index on the goroutine that starts it and asks one other voter
+// for the confirmation (opConfirm) without waiting, or, while followers
+// read, waits for an echo instead (below).
+//
+// # Batches of reads: a server loop's turn
+//
+// StartReadBarriers (readbatch.go) joins several reads to the next round
+// at once and only then starts it (if fewer than two run): the root
+// package's QueryBatch of a member hands it the gets an event loop read
+// in one turn, at the end of the turn. StartReadBarrier, once per get,
+// started a round for the first get of a turn and a second one for the
+// next before the turn's other gets had arrived. The reads of a batch
+// all began before the call and join a round that has not started, so
+// nothing changes for linearizability.
+//
+// # Echoes: the leader's confirmation riding on followers' requests
+//
+// The leader numbers its answers to the followers' read-index requests
+// and a follower's next request echoes the term and number of the last
+// answer it received and, read after that, its own term (echo.go): an
+// echo of an answer numbered after a leader's round recorded its index,
+// of the round's term, from a voter whose term is still that term, proves
+// what an opConfirm answer proves (that voter had not voted in a later
+// term at a moment after the round's reads began), without a frame of
+// its own. The leader's round waits for an echo only while they arrive
+// (one within the last millisecond), and asks with opConfirm after 2 ms
+// without one. The argument is in echo.go.
 //
 // # A follower's read index: the asker is one of the majority
 //
@@ -169,11 +197,24 @@
 // 48.9k → 59.2k gets/s, medians of five). Of that, dropping the leader's confirmation for followers'
 // requests was about half (18.8 → 16.1 µs in one pair), the quick
 // answers and the follower's rounds without goroutines the rest. Tried
-// and dropped, within the noise: the leader's own rounds without
-// goroutines (opConfirm through tcpLink.start: more, emptier rounds),
-// one round in flight instead of two (fuller rounds: 8.5 instead of 5.5
-// reads each on a follower, the same CPU), running a leader round's
-// reads on the round's goroutine.
+// and dropped then, within the noise: the leader's own rounds without
+// goroutines (opConfirm through tcpLink.start: more, emptier rounds;
+// taken later with the batches, below), one round in flight instead of
+// two (fuller rounds: 8.5 instead of 5.5 reads each on a follower, the
+// same CPU), running a leader round's reads on the round's goroutine.
+//
+// Batches, the leader's rounds without goroutines and echoes (eighth
+// round; docs/cluster-cpu.sh BIN get, interleaved, README "Linearizable
+// gets in batches"): on a quiet machine main spent 11.8 µs of the
+// members' CPU per get at 92.7k gets/s; batches alone 7.9-11.3 µs
+// against main's 10.4-13.1 µs in the same (loaded) sessions, with a
+// follower's round serving 7.5-9.4 gets instead of 5.4-5.6; the leader's
+// rounds without goroutines on top 8.3-10.8 µs against 9.3-11.3; echoes
+// 8.8-9.2 against 9.5 µs (the leader's own 3.2-3.4 against 3.8 µs). All
+// of it against main, three pairs: 12.0-12.2 → 9.0-9.3 µs per get,
+// 99.8-101.6k → 115.5-120.1k gets/s, inserts unchanged (29.4-30.3k
+// against 29.8-30.4k): gets at 3.8-4.0 × the inserts, not the 5 × of the
+// issue (see README).
 //
 // # Ready
 //
@@ -235,8 +276,9 @@
 //	uvarint length | uvarint request id | code byte | payload
 //
 // where code is the operation of a request (W write entry, R read index:
-// the asker's id, answered with the index and, when the asker must check
-// it, the term; J join, X remove, M member entry, P ping, C confirm: the
+// the asker's id and, after a zero byte, its echo, answered with the
+// index and, when the asker must check it, the term and the answer's
+// number; J join, X remove, M member entry, P ping, C confirm: the
 // receiver's current term) and the status of an answer (0 ok,
 // 1 not the leader, 2 outcome unknown, 3 failed). Requests are pipelined
 // on one connection per member and answered out of order. The package's

@@ -13,7 +13,7 @@ import (
 // Operations of the forwarding protocol: what a member asks the leader.
 const (
 	opWrite     = 'W' // payload: a writes entry; answer: index and results
-	opReadIndex = 'R' // payload: the asker's id (or empty); answer: the leader's read index [, its term to check] (askerindex.go)
+	opReadIndex = 'R' // payload: the asker's id (or empty) [, 0, its echo]; answer: the leader's read index [, its term to check [, the answer's number]] (askerindex.go, echo.go)
 	opJoin      = 'J' // payload: id, raft address, client address
 	opRemove    = 'X' // payload: id
 	opMember    = 'M' // payload: a member entry to commit

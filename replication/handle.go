@@ -4,8 +4,6 @@ import (
 	"context"
 	"encoding/binary"
 	"fmt"
-
-	"github.com/hashicorp/raft"
 )
 
 // handleQuick answers, on the connection's goroutine and without waiting,
@@ -22,8 +20,14 @@ func (n *Node) handleQuick(op byte, payload []byte) (status byte, answer []byte,
 	case opConfirm:
 		return stOK, binary.AppendUvarint(nil, n.raft.CurrentTerm()), true
 	case opReadIndex:
-		if index, term, ok := n.quickReadIndex(raft.ServerID(payload)); ok {
-			return stOK, readIndexAnswer(index, term), true
+		asker, echo := splitAsk(payload)
+		if index, term, ok := n.quickReadIndex(asker); ok {
+			if echo == nil {
+				return stOK, readIndexAnswer(index, term), true
+			}
+			answer := n.numberedAnswer(index, term)
+			n.echoed(term, echo)
+			return stOK, answer, true
 		}
 	}
 	return 0, nil, false
@@ -73,9 +77,17 @@ func (n *Node) handle(ctx context.Context, op byte, payload []byte) (byte, []byt
 		_, _, err := n.applyEntry(ctx, payload)
 		return statusOf(err)
 	case opReadIndex:
-		index, term, err := n.askedReadIndex(ctx, raft.ServerID(payload))
+		asker, echo := splitAsk(payload)
+		index, term, err := n.askedReadIndex(ctx, asker)
 		if err != nil {
 			return statusOf(err)
+		}
+		if term != 0 && echo != nil {
+			// The asker completes a majority with this node (askedReadIndex
+			// gave a term to check): its echo counts (echo.go).
+			answer := n.numberedAnswer(index, term)
+			n.echoed(term, echo)
+			return stOK, answer
 		}
 		return stOK, readIndexAnswer(index, term)
 	case opJoin:

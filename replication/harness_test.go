@@ -233,6 +233,43 @@ func (c *testCluster) readAsync(ctx context.Context, tn *testNode, req string) (
 	return r.out, r.err
 }
 
+// readBatch is read through StartReadBarriers, as a server's event loop
+// starts the gets of a turn (ReadBarrier when it declines), in a batch
+// with extra reads of the same request before it, which must be answered
+// first; the read runs in the callback, on the value published then.
+func (c *testCluster) readBatch(ctx context.Context, tn *testNode, req string, extra int) ([]byte, error) {
+	n, q := c.parsed(tn, req)
+	if n == nil {
+		return nil, ErrClosed
+	}
+	ch := make(chan asyncResult, 1)
+	var order atomic.Int64
+	fns := make([]func(error), 0, extra+1)
+	for i := range extra {
+		fns = append(fns, func(error) {
+			if got := order.Add(1); got != int64(i+1) {
+				c.t.Errorf("batch read %d answered as number %d", i+1, got)
+			}
+		})
+	}
+	fns = append(fns, func(err error) {
+		if got := order.Add(1); got != int64(extra+1) {
+			c.t.Errorf("batch read %d answered as number %d", extra+1, got)
+		}
+		if err != nil {
+			ch <- asyncResult{nil, err}
+			return
+		}
+		out, err := query.Execute(nil, tn.cur.Load(), q, nil)
+		ch <- asyncResult{out, err}
+	})
+	if !n.StartReadBarriers(ctx, fns) {
+		return c.read(ctx, tn, req)
+	}
+	r := <-ch
+	return r.out, r.err
+}
+
 func (c *testCluster) mustRead(tn *testNode, req string) string {
 	c.t.Helper()
 	out, err := c.read(context.Background(), tn, req)

@@ -49,38 +49,9 @@ import (
 // sent during the call; ErrNotLeader when a majority cannot or did not;
 // ctx's error or ErrClosed.
 func (n *Node) confirmLeader(ctx context.Context, term uint64) error {
-	cf := n.raft.GetConfiguration()
-	if err := cf.Error(); err != nil {
-		return fmt.Errorf("%w: %w", ErrNotLeader, err)
-	}
-	var (
-		voters int
-		self   bool
-		others []raft.Server
-	)
-	for _, s := range cf.Configuration().Servers {
-		if s.Suffrage != raft.Voter {
-			continue
-		}
-		voters++
-		if s.ID == n.self {
-			self = true
-			continue
-		}
-		if p, ok := n.peers.get(s.ID); ok && !p.failingSince.IsZero() {
-			continue // unreachable as of raft's last call: it cannot count
-		}
-		others = append(others, s)
-	}
-	if !self {
-		return fmt.Errorf("%w: not a voter", ErrNotLeader)
-	}
-	need := voters / 2 // acknowledgements from others: with this node's own, a majority
-	if need <= 0 {
-		return nil
-	}
-	if len(others) < need {
-		return fmt.Errorf("%w: %d of %d other voters reachable, %d needed", ErrNotLeader, len(others), voters-1, need)
+	need, others, err := n.confirmers()
+	if err != nil || need <= 0 {
+		return err
 	}
 	acks := make(chan bool, len(others))
 	// Ask the others in turn, from a member that changes with every call.
@@ -129,6 +100,41 @@ func (n *Node) confirmLeader(ctx context.Context, term uint64) error {
 		}
 	}
 	return nil
+}
+
+// confirmers returns how many other voters must acknowledge this node's
+// leadership (with its own, a majority of the voters of its latest
+// configuration) and the other voters that can be asked (those raft does
+// not see failing); ErrNotLeader when this node is no voter or too few
+// others are reachable.
+func (n *Node) confirmers() (need int, others []raft.Server, err error) {
+	cf := n.raft.GetConfiguration()
+	if err := cf.Error(); err != nil {
+		return 0, nil, fmt.Errorf("%w: %w", ErrNotLeader, err)
+	}
+	voters, self := 0, false
+	for _, s := range cf.Configuration().Servers {
+		if s.Suffrage != raft.Voter {
+			continue
+		}
+		voters++
+		if s.ID == n.self {
+			self = true
+			continue
+		}
+		if p, ok := n.peers.get(s.ID); ok && !p.failingSince.IsZero() {
+			continue // unreachable as of raft's last call: it cannot count
+		}
+		others = append(others, s)
+	}
+	if !self {
+		return 0, nil, fmt.Errorf("%w: not a voter", ErrNotLeader)
+	}
+	need = voters / 2
+	if need > 0 && len(others) < need {
+		return 0, nil, fmt.Errorf("%w: %d of %d other voters reachable, %d needed", ErrNotLeader, len(others), voters-1, need)
+	}
+	return need, others, nil
 }
 
 // hedgeDelay is how long confirmLeader waits for the voters it asked first

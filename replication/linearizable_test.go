@@ -78,7 +78,8 @@ var kvModel = porcupine.Model{
 //	go test -run TestLinearizable -lin.seeds 20 ./replication/   # soak
 //
 // Odd clients use the asynchronous forms (StartWrite, StartReadBarrier),
-// as a server's event loop does, even ones Write and ReadBarrier.
+// as a server's event loop does, even ones Write and ReadBarrier; every
+// third client reads in batches (StartReadBarriers, as a loop's turn).
 //
 // The seeds run with the Raft log on disk in raft-wal (the default log
 // store; a restarted leader reopens it), and seed 1 again with bolt.
@@ -119,6 +120,13 @@ func runLinearizable(t *testing.T, seed uint64, store LogStore) {
 		write, read := c.write, c.read
 		if cl%2 == 1 {
 			write, read = c.writeAsync, c.readAsync
+		}
+		if cl%3 == 2 {
+			// The gets of an event loop's turn: a batch of one to three
+			// reads joining one round (StartReadBarriers).
+			read = func(ctx context.Context, tn *testNode, req string) ([]byte, error) {
+				return c.readBatch(ctx, tn, req, crng.IntN(3))
+			}
 		}
 		wg.Go(func() {
 			for !stop.Load() {

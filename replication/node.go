@@ -39,6 +39,7 @@ type Node struct {
 	sent          *commitSent // the commit index sent to each member
 	notices       *commitNotices
 	beats         *beats        // leadership checks of read indexes
+	echo          echoes        // confirmations riding on read-index requests (echo.go)
 	ready         chan struct{} // closed once caught up (see awaitReady)
 
 	// ctx ends when Close begins; every goroutine of the node watches it.
@@ -78,6 +79,7 @@ func Open(ctx context.Context, cfg Config) (_ *Node, err error) {
 	n.leaderReads = newRounds(n, n.leaderRound)
 	n.followerReads = newRounds(n, n.followerRound)
 	n.followerReads.async = n.followerRoundAsync
+	n.leaderReads.async = n.leaderRoundAsync
 	n.beats = newBeats(n)
 	n.fsm = newFSM(cfg.Env, cfg.Publish, n.log)
 	n.fsm.changes = cfg.Changes
@@ -235,7 +237,8 @@ func (n *Node) Close() error {
 		n.log.Info("replication: closing", "writes", st.Writes, "entries", st.Entries,
 			"fsm-batches", n.fsm.batches.Load(), "fsm-entries", n.fsm.entries.Load(),
 			"leader-rounds", n.leaderReads.count.Load(), "leader-round-reads", n.leaderReads.joined.Load(),
-			"follower-rounds", n.followerReads.count.Load(), "follower-round-reads", n.followerReads.joined.Load())
+			"follower-rounds", n.followerReads.count.Load(), "follower-round-reads", n.followerReads.joined.Load(),
+			"leader-rounds-echoed", n.echo.rode.Load())
 		// Raft first (its shutdown ends the futures writes wait on), then
 		// the node's goroutines, then the transport and the stores.
 		if n.raft != nil {

@@ -121,7 +121,7 @@ func (n *Node) followerRound(ctx context.Context) (uint64, error) {
 	if id == "" || id == n.self {
 		return 0, ErrNotLeader
 	}
-	status, answer, err := n.link.call(ctx, string(addr), opReadIndex, []byte(n.self))
+	status, answer, err := n.link.call(ctx, string(addr), opReadIndex, n.askPayload())
 	if err != nil {
 		return 0, err
 	}

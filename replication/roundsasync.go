@@ -81,7 +81,7 @@ func (n *Node) followerRoundAsync(cur *round, finish func()) bool {
 	if id == "" || id == n.self {
 		return false
 	}
-	return n.link.start(string(addr), opReadIndex, []byte(n.self), n.cfg.ApplyTimeout, func(status byte, answer []byte, err error) {
+	return n.link.start(string(addr), opReadIndex, n.askPayload(), n.cfg.ApplyTimeout, func(status byte, answer []byte, err error) {
 		switch {
 		case err != nil:
 			cur.err = err
