@@ -203,7 +203,7 @@
 // two (fuller rounds: 8.5 instead of 5.5 reads each on a follower, the
 // same CPU), running a leader round's reads on the round's goroutine.
 //
-// Batches, the leader's rounds without goroutines and echoes (eighth
+// Batches, the leader's rounds without goroutines and echoes (seventh
 // round; docs/cluster-cpu.sh BIN get, interleaved, README "Linearizable
 // gets in batches"): on a quiet machine main spent 11.8 µs of the
 // members' CPU per get at 92.7k gets/s; batches alone 7.9-11.3 µs
