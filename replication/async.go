@@ -51,17 +51,25 @@ func (n *Node) StartReadBarrier(ctx context.Context, fn func(error)) bool {
 		fn(nil)
 		return true
 	}
+	r, ok := n.readRounds()
+	return ok && r.start(fn)
+}
+
+// readRounds returns the rounds a read barrier joins: the leader's own if
+// this node leads, else the follower's; false when the node is closed or
+// knows no leader.
+func (n *Node) readRounds() (*rounds, bool) {
 	if n.ctx.Err() != nil {
-		return false
+		return nil, false
 	}
 	_, id := n.raft.LeaderWithID()
 	if id == "" {
-		return false
+		return nil, false
 	}
 	if id == n.self {
-		return n.leaderReads.start(fn)
+		return n.leaderReads, true
 	}
-	return n.followerReads.start(fn)
+	return n.followerReads, true
 }
 
 // finishRound answers the read barriers started in a round (rounds.start)

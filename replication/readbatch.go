@@ -41,19 +41,11 @@ func (n *Node) StartReadBarriers(ctx context.Context, fns []func(error)) bool {
 		}
 		return true
 	}
-	if n.ctx.Err() != nil {
-		return false
+	r, ok := n.readRounds()
+	if ok {
+		r.startAll(fns)
 	}
-	_, id := n.raft.LeaderWithID()
-	if id == "" {
-		return false
-	}
-	r := n.followerReads
-	if id == n.self {
-		r = n.leaderReads
-	}
-	r.startAll(fns)
-	return true
+	return ok
 }
 
 // startAll joins fns to the next round (never one already running) and
