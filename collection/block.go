@@ -3,10 +3,11 @@ package collection
 import "unsafe"
 
 // Every record is stored as one string, its block (see index.NewBlock): the
-// JSON, the encoded id and the record's entry key in every index, each key
-// preceded by its offset in the block. The record map and the indexes hold
-// only keys, substrings of the blocks, and find the JSON from a key's
-// address (index.RecordOf). A later version of a record gets a new block and
+// JSON, the encoded id and the record's entry key in every index, each
+// entry key preceded by its offset from the id. The record map and the
+// indexes hold only keys, substrings of the blocks, and find the JSON from
+// a key's address (index.RecordOfID for the record map's, index.RecordOf
+// for an index's). A later version of a record gets a new block and
 // replaces every key of the old one (btree.Set stores the new key string
 // even when the key is unchanged, and the trees' separators are copies), so
 // an old block is garbage once its record is replaced or deleted.
