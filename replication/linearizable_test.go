@@ -216,8 +216,10 @@ func runLinearizable(t *testing.T, seed uint64, store LogStore) {
 	wg.Wait()
 	t.Logf("writes ok %d, unknown %d, failed %d; reads %d", counts[0].Load(), counts[1].Load(), counts[2].Load(), counts[3].Load())
 	errSeen.Range(func(k, _ any) bool { t.Logf("failed write: %s", k); return true })
+	history, dropped := dropUnseenUnknown(history)
 	checkStart := time.Now()
 	res, info := porcupine.CheckOperationsVerbose(kvModel, history, time.Minute)
+	t.Logf("porcupine: %d writes of unknown outcome whose value no read returned left out", dropped)
 	t.Logf("porcupine: %d operations checked in %v: %v", len(history), time.Since(checkStart).Round(time.Millisecond), res)
 	if res == porcupine.Illegal {
 		path := filepath.Join(t.TempDir(), "history.html")
@@ -233,4 +235,31 @@ func runLinearizable(t *testing.T, seed uint64, store LogStore) {
 	if counts[0].Load() == 0 || counts[3].Load() == 0 {
 		t.Fatalf("no successful writes or reads")
 	}
+}
+
+// dropUnseenUnknown returns history without the writes of unknown outcome
+// whose value no read returned, and how many it left out. The check is as
+// strong without them: values are unique, so such a write, if it took
+// effect, was overwritten before any read saw it (a read after it and
+// before the next write would have returned its value), and taking it out
+// leaves a history that is linearizable exactly when the whole one is (a
+// write whose answer never came may also be placed after everything). Each
+// one kept would be an operation porcupine must try at every point after
+// its call: with 60 of them (a leader isolated while 30 % of forwarded
+// answers are lost) a check ran past its one minute once in ~75 seeds.
+func dropUnseenUnknown(history []porcupine.Operation) ([]porcupine.Operation, int) {
+	seen := map[string]bool{}
+	for _, op := range history {
+		if in := op.Input.(kvInput); !in.put {
+			seen[op.Output.(kvOutput).value] = true
+		}
+	}
+	kept := history[:0:0]
+	for _, op := range history {
+		if in := op.Input.(kvInput); in.put && op.Return == math.MaxInt64 && !seen[in.value] {
+			continue
+		}
+		kept = append(kept, op)
+	}
+	return kept, len(history) - len(kept)
 }
