@@ -21,12 +21,7 @@ import (
 // the index alone, as before.
 func TestAskedReadIndexNeedsNoConfirmation(t *testing.T) {
 	c := newTestCluster(t, 3, nil)
-	leader := c.waitLeader()
-	for _, tn := range c.nodes {
-		if err := c.get(tn).WaitReady(context.Background()); err != nil {
-			t.Fatal(err)
-		}
-	}
+	leader := c.waitReady()
 	c.mustWrite(leader, `["put","kv",{"id":1,"v":"a"}]`)
 	ln := c.get(leader)
 	term := ln.raft.CurrentTerm()
@@ -90,12 +85,7 @@ func TestAskedReadIndexRefusedAfterTermChange(t *testing.T) {
 // with a follower round (waiting or not) that returns its error.
 func testRefusedAfterTermChange(t *testing.T, followerRound func(*Node) error) {
 	c := newTestCluster(t, 3, nil)
-	leader := c.waitLeader()
-	for _, tn := range c.nodes {
-		if err := c.get(tn).WaitReady(context.Background()); err != nil {
-			t.Fatal(err)
-		}
-	}
+	leader := c.waitReady()
 	c.mustWrite(leader, `["put","kv",{"id":1,"v":"old"}]`)
 	f := c.followers(leader)[0]
 	fn, ln := c.get(f), c.get(leader)

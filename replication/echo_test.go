@@ -102,12 +102,7 @@ func TestEchoConfirmsOnlyLaterAnswers(t *testing.T) {
 // stale index.
 func TestEchoAfterTermChange(t *testing.T) {
 	c := newTestCluster(t, 3, nil)
-	leader := c.waitLeader()
-	for _, tn := range c.nodes {
-		if err := c.get(tn).WaitReady(context.Background()); err != nil {
-			t.Fatal(err)
-		}
-	}
+	leader := c.waitReady()
 	ln := c.get(leader)
 	term := ln.raft.CurrentTerm()
 	c.net.Isolate(leader.addr)
@@ -149,12 +144,7 @@ func TestEchoAfterTermChange(t *testing.T) {
 // and see every write acknowledged before them through any member.
 func TestLeaderReadsRideOnEchoes(t *testing.T) {
 	c := newTestCluster(t, 3, nil)
-	leader := c.waitLeader()
-	for _, tn := range c.nodes {
-		if err := c.get(tn).WaitReady(context.Background()); err != nil {
-			t.Fatal(err)
-		}
-	}
+	leader := c.waitReady()
 	ln := c.get(leader)
 	var stop atomic.Bool
 	done := make(chan struct{})

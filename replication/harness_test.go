@@ -137,6 +137,19 @@ func (c *testCluster) waitLeader() *testNode {
 	return nil
 }
 
+// waitReady waits for a leader and then for every member to be ready
+// (WaitReady), and returns the leader.
+func (c *testCluster) waitReady() *testNode {
+	c.t.Helper()
+	leader := c.waitLeader()
+	for _, tn := range c.nodes {
+		if err := c.get(tn).WaitReady(context.Background()); err != nil {
+			c.t.Fatal(err)
+		}
+	}
+	return leader
+}
+
 func (c *testCluster) followers(leader *testNode) []*testNode {
 	var fs []*testNode
 	for _, tn := range c.nodes {

@@ -18,12 +18,7 @@ import (
 // leader that no other voter confirms answers no read.
 func TestLeaderRoundAsync(t *testing.T) {
 	c := newTestCluster(t, 3, nil)
-	leader := c.waitLeader()
-	for _, tn := range c.nodes {
-		if err := c.get(tn).WaitReady(context.Background()); err != nil {
-			t.Fatal(err)
-		}
-	}
+	leader := c.waitReady()
 	ln := c.get(leader)
 	var beats atomic.Int64
 	var beatOK atomic.Bool

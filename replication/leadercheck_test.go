@@ -180,13 +180,7 @@ func TestConfirmFallsBackToRaftHeartbeat(t *testing.T) {
 // (hedgeDelay), and then its answer counts.
 func TestConfirmLeaderAsksFewFirst(t *testing.T) {
 	c := newTestCluster(t, 3, nil)
-	leader := c.waitLeader()
-	for _, tn := range c.nodes {
-		// Then no check runs any more: the beats may be changed.
-		if err := c.get(tn).WaitReady(context.Background()); err != nil {
-			t.Fatal(err)
-		}
-	}
+	leader := c.waitReady() // then no check runs any more: the beats may be changed
 	ln := c.get(leader)
 	term := ln.raft.CurrentTerm()
 	ln.beats.hedge = time.Minute // no hedging unless asked below

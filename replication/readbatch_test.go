@@ -17,12 +17,7 @@ import (
 // order, each answered once, and the batch costs one more round.
 func TestReadBarriersBatchNeverJoinsARunningRound(t *testing.T) {
 	c := newTestCluster(t, 3, nil)
-	leader := c.waitLeader()
-	for _, tn := range c.nodes {
-		if err := c.get(tn).WaitReady(context.Background()); err != nil {
-			t.Fatal(err)
-		}
-	}
+	leader := c.waitReady()
 	c.mustWrite(leader, `["put","kv",{"id":1,"v":"old"}]`)
 	f := c.followers(leader)[0]
 	fn := c.get(f)
