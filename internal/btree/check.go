@@ -6,7 +6,7 @@ import "fmt"
 // violation found, or nil: keys strictly ascending, every key within the range
 // its ancestors' separators allow, leaves all at one depth, every node off the
 // right spine filled within bounds (a node on it holds at least one key, an
-// inner one two children), prefixes matching keys, unused slots zero, and
+// inner one two children), words matching keys, unused slots zero, and
 // Len equal to the number of keys. It walks the whole tree; it is meant for
 // tests.
 func (t Tree[V]) Check() error {
@@ -52,13 +52,13 @@ func (c *checker[V]) node(n *node[V], depth int, root bool, lo string, hasLo boo
 		if hasHi && k >= hi {
 			return fmt.Errorf("btree: key %q not below its upper bound %q at depth %d", k, hi, depth)
 		}
-		if n.pfx[i] != word(k) {
-			return fmt.Errorf("btree: key %q has word %#x, want %#x", k, n.pfx[i], word(k))
+		if n.words[i] != word(k) {
+			return fmt.Errorf("btree: key %q has word %#x, want %#x", k, n.words[i], word(k))
 		}
 	}
 	for i := n.n; i < maxKeys; i++ {
-		if n.ptrs[i] != nil || n.pfx[i] != 0 {
-			return fmt.Errorf("btree: unused slot %d of a node at depth %d holds %#x", i, depth, n.pfx[i])
+		if n.ptrs[i] != nil || n.words[i] != 0 {
+			return fmt.Errorf("btree: unused slot %d of a node at depth %d holds %#x", i, depth, n.words[i])
 		}
 	}
 	if n.isLeaf() {

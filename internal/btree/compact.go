@@ -83,7 +83,7 @@ func (b *Builder[V]) addLeaves(n *node[V]) {
 		c := b.leafWithRoom()
 		k := min(n.n-i, leafMax-c.n)
 		copy(c.ptrs[c.n:], n.ptrs[i:i+k])
-		copy(c.pfx[c.n:], n.pfx[i:i+k])
+		copy(c.words[c.n:], n.words[i:i+k])
 		copy(c.vals[c.n:], n.vals[i:i+k])
 		c.n += k
 		b.n += k

@@ -13,7 +13,7 @@ func (n *node[V]) remove(e *Edit, key string, p uint64) (*node[V], bool) {
 			return n, false
 		}
 		n = n.mut(e)
-		removeAt(n.pfx[:], n.n, i)
+		removeAt(n.words[:], n.n, i)
 		removeAt(n.ptrs[:], n.n, i)
 		removeAt(n.vals[:], n.n, i)
 		n.n--
@@ -48,16 +48,16 @@ func (n *node[V]) rebalance(e *Edit, i int) {
 	l, r := n.kids[j], n.kids[j+1]
 	if l.isLeaf() && l.n+r.n <= leafMax || !l.isLeaf() && l.n+r.n+2 <= innerMax {
 		l = l.mut(e)
-		l.merge(r, n.ptrs[j], n.pfx[j])
+		l.merge(r, n.ptrs[j], n.words[j])
 		n.kids[j] = l
-		removeAt(n.pfx[:], n.n, j)
+		removeAt(n.words[:], n.n, j)
 		removeAt(n.ptrs[:], n.n, j)
 		removeAt(n.kids[:], n.n+1, j+1)
 		n.n--
 		return
 	}
 	l, r = l.mut(e), r.mut(e)
-	n.pfx[j], n.ptrs[j] = l.share(r, n.ptrs[j], n.pfx[j])
+	n.words[j], n.ptrs[j] = l.share(r, n.ptrs[j], n.words[j])
 	n.kids[j], n.kids[j+1] = l, r
 }
 
@@ -66,15 +66,15 @@ func (n *node[V]) rebalance(e *Edit, i int) {
 // pointer).
 func (l *node[V]) merge(r *node[V], sep unsafe.Pointer, p uint64) {
 	if l.isLeaf() {
-		copy(l.pfx[l.n:], r.pfx[:r.n])
+		copy(l.words[l.n:], r.words[:r.n])
 		copy(l.ptrs[l.n:], r.ptrs[:r.n])
 		copy(l.vals[l.n:], r.vals[:r.n])
 		l.n += r.n
 		return
 	}
 	// sep comes down between the children of l and those of r.
-	l.pfx[l.n], l.ptrs[l.n] = p, sep
-	copy(l.pfx[l.n+1:], r.pfx[:r.n])
+	l.words[l.n], l.ptrs[l.n] = p, sep
+	copy(l.words[l.n+1:], r.words[:r.n])
 	copy(l.ptrs[l.n+1:], r.ptrs[:r.n])
 	copy(l.kids[l.n+1:], r.kids[:r.n+1])
 	l.n += r.n + 1
@@ -87,12 +87,12 @@ func (l *node[V]) share(r *node[V], sep unsafe.Pointer, p uint64) (uint64, unsaf
 	if l.isLeaf() {
 		nl := (l.n + r.n) / 2
 		if c := l.n - nl; c > 0 {
-			moveRight(l.pfx[:], r.pfx[:], l.n, r.n, c)
+			moveRight(l.words[:], r.words[:], l.n, r.n, c)
 			moveRight(l.ptrs[:], r.ptrs[:], l.n, r.n, c)
 			moveRight(l.vals[:], r.vals[:], l.n, r.n, c)
 			l.n, r.n = l.n-c, r.n+c
 		} else if c < 0 {
-			moveLeft(l.pfx[:], r.pfx[:], l.n, r.n, -c)
+			moveLeft(l.words[:], r.words[:], l.n, r.n, -c)
 			moveLeft(l.ptrs[:], r.ptrs[:], l.n, r.n, -c)
 			moveLeft(l.vals[:], r.vals[:], l.n, r.n, -c)
 			l.n, r.n = l.n-c, r.n+c
@@ -107,23 +107,23 @@ func (l *node[V]) share(r *node[V], sep unsafe.Pointer, p uint64) (uint64, unsaf
 		// l's last c children move to r; the keys between them and sep
 		// go with them, l's key before them goes up.
 		moveRight(l.kids[:], r.kids[:], l.n+1, r.n+1, c)
-		insertAt(r.pfx[:], r.n, 0, p)
+		insertAt(r.words[:], r.n, 0, p)
 		insertAt(r.ptrs[:], r.n, 0, sep)
-		moveRight(l.pfx[:], r.pfx[:], l.n, r.n+1, c-1)
+		moveRight(l.words[:], r.words[:], l.n, r.n+1, c-1)
 		moveRight(l.ptrs[:], r.ptrs[:], l.n, r.n+1, c-1)
 		l.n, r.n = l.n-c, r.n+c
-		up, upp := l.ptrs[l.n], l.pfx[l.n]
-		l.ptrs[l.n], l.pfx[l.n] = nil, 0
+		up, upp := l.ptrs[l.n], l.words[l.n]
+		l.ptrs[l.n], l.words[l.n] = nil, 0
 		return upp, up
 	} else if c < 0 {
 		// r's first -c children move to l, after sep.
 		c = -c
 		moveLeft(l.kids[:], r.kids[:], l.n+1, r.n+1, c)
-		l.pfx[l.n], l.ptrs[l.n] = p, sep
-		moveLeft(l.pfx[:], r.pfx[:], l.n+1, r.n, c-1)
+		l.words[l.n], l.ptrs[l.n] = p, sep
+		moveLeft(l.words[:], r.words[:], l.n+1, r.n, c-1)
 		moveLeft(l.ptrs[:], r.ptrs[:], l.n+1, r.n, c-1)
-		up, upp := r.ptrs[0], r.pfx[0]
-		removeAt(r.pfx[:], r.n-(c-1), 0)
+		up, upp := r.ptrs[0], r.words[0]
+		removeAt(r.words[:], r.n-(c-1), 0)
 		removeAt(r.ptrs[:], r.n-(c-1), 0)
 		l.n, r.n = l.n+c, r.n-c
 		return upp, up

@@ -152,7 +152,7 @@
 // benchmark's get-by-id loop (pprof), mostly the miss on the record's block
 // where the key lives, which RecordOf now takes instead.
 //
-// Key prefixes help only where keys differ in their first 8 bytes; keys that
+// Key words help only where keys differ in their first 7 bytes; keys that
 // share a long prefix (index keys of one attribute value) fall back to string
 // comparisons, which are correct but slower.
 //

@@ -3,13 +3,13 @@ package btree
 import "unsafe"
 
 // split describes a node that split in two: right is the new right half and
-// sep (with pfx = word(sep), as a slot pointer) the separator between the halves, greater than
-// every key under the left half and not greater than any under right. right
-// is nil when the node did not split.
+// sep (a slot pointer, with its word w) the separator between the halves,
+// greater than every key under the left half and not greater than any under
+// right. right is nil when the node did not split.
 type split[V any] struct {
 	right *node[V]
 	sep   unsafe.Pointer
-	pfx   uint64
+	w     uint64
 }
 
 // insert maps key (with p = word(key)) to v in the subtree rooted at n. It
@@ -105,13 +105,13 @@ func (n *node[V]) roomBeside(i int) (int, bool) {
 // n, which e owns, and updates their separator.
 func (n *node[V]) shareLeaves(e *Edit, j int) {
 	l, r := n.kids[j].mut(e), n.kids[j+1].mut(e)
-	n.pfx[j], n.ptrs[j] = l.share(r, n.ptrs[j], n.pfx[j])
+	n.words[j], n.ptrs[j] = l.share(r, n.ptrs[j], n.words[j])
 	n.kids[j], n.kids[j+1] = l, r
 }
 
 // insertLeaf inserts key at index i of the leaf n, which has room.
 func (n *node[V]) insertLeaf(i int, key string, p uint64, v V) {
-	insertAt(n.pfx[:], n.n, i, p)
+	insertAt(n.words[:], n.n, i, p)
 	insertAt(n.ptrs[:], n.n, i, slotPtr(key))
 	insertAt(n.vals[:], n.n, i, v)
 	n.n++
@@ -120,7 +120,7 @@ func (n *node[V]) insertLeaf(i int, key string, p uint64, v V) {
 // insertInner inserts the separator of s at index i and s.right as child i+1
 // of the inner node n, which has room.
 func (n *node[V]) insertInner(i int, s split[V]) {
-	insertAt(n.pfx[:], n.n, i, s.pfx)
+	insertAt(n.words[:], n.n, i, s.w)
 	insertAt(n.ptrs[:], n.n, i, s.sep)
 	insertAt(n.kids[:], n.n+1, i+1, s.right)
 	n.n++
@@ -138,12 +138,12 @@ func (n *node[V]) splitLeaf(e *Edit, i int, key string, p uint64, v V, appending
 	if appending {
 		nl = n.n
 	}
-	splitInsert(n.pfx[:], r.pfx[:], n.n, i, p, nl)
+	splitInsert(n.words[:], r.words[:], n.n, i, p, nl)
 	splitInsert(n.ptrs[:], r.ptrs[:], n.n, i, slotPtr(key), nl)
 	splitInsert(n.vals[:], r.vals[:], n.n, i, v, nl)
 	n.n, r.n = nl, total-nl
 	sep := separator(n.key(n.n-1), r.key(0))
-	return n, split[V]{right: r, sep: slotPtr(sep), pfx: word(sep)}, true
+	return n, split[V]{right: r, sep: slotPtr(sep), w: word(sep)}, true
 }
 
 // splitInner splits the full inner node n, owned by e, with the separator of
@@ -160,11 +160,11 @@ func (n *node[V]) splitInner(e *Edit, i int, s split[V], appending bool) (*node[
 	}
 	// The n.n+1 keys split as children do: the left node keeps nl of them,
 	// the last of which moves up.
-	splitInsert(n.pfx[:], r.pfx[:], n.n, i, s.pfx, nl)
+	splitInsert(n.words[:], r.words[:], n.n, i, s.w, nl)
 	splitInsert(n.ptrs[:], r.ptrs[:], n.n, i, s.sep, nl)
 	splitInsert(n.kids[:], r.kids[:], n.n+1, i+1, s.right, nl)
-	up := split[V]{right: r, sep: n.ptrs[nl-1], pfx: n.pfx[nl-1]}
-	n.ptrs[nl-1], n.pfx[nl-1] = nil, 0
+	up := split[V]{right: r, sep: n.ptrs[nl-1], w: n.words[nl-1]}
+	n.ptrs[nl-1], n.words[nl-1] = nil, 0
 	n.n, r.n = nl-1, total-nl-1
 	return n, up
 }

@@ -21,7 +21,7 @@ const (
 // key under kids[i] is >= key i-1 (for i > 0) and < key i (for i < n). A
 // separator need not be a key present in the tree.
 //
-// Key i is held in two words (slot.go): pfx[i], its first 7 bytes and its
+// Key i is held in two words (slot.go): words[i], its first 7 bytes and its
 // length, so that searches compare integers held in the node and rarely
 // follow a key to its bytes, and ptrs[i], the address of its bytes. A key
 // costs 16 bytes of a node, where a string header next to a prefix cost 24.
@@ -35,21 +35,21 @@ const (
 // kids array is allocated with it (see inner) and belongs to it alone, so
 // the owner of a node may write it.
 type node[V any] struct {
-	edit *Edit               // the owner: only operations given it modify the node
-	kids *[innerMax]*node[V] // inner nodes only
-	n    int                 // keys in use
-	pfx  [maxKeys]uint64     // pfx[i] = word(key i)
-	ptrs [maxKeys]unsafe.Pointer
-	vals [leafMax]V // leaves only; zero in an inner node
+	edit  *Edit               // the owner: only operations given it modify the node
+	kids  *[innerMax]*node[V] // inner nodes only
+	n     int                 // keys in use
+	words [maxKeys]uint64     // words[i] = word(key i)
+	ptrs  [maxKeys]unsafe.Pointer
+	vals  [leafMax]V // leaves only; zero in an inner node
 }
 
 func (n *node[V]) isLeaf() bool { return n.kids == nil }
 
 // key returns key i of n.
-func (n *node[V]) key(i int) string { return slotKey(n.pfx[i], n.ptrs[i]) }
+func (n *node[V]) key(i int) string { return slotKey(n.words[i], n.ptrs[i]) }
 
 // setKey stores key k, whose word is w, in slot i of n.
-func (n *node[V]) setKey(i int, k string, w uint64) { n.pfx[i], n.ptrs[i] = w, slotPtr(k) }
+func (n *node[V]) setKey(i int, k string, w uint64) { n.words[i], n.ptrs[i] = w, slotPtr(k) }
 
 func newLeaf[V any](e *Edit) *node[V] {
 	return &node[V]{edit: e}
@@ -90,7 +90,7 @@ func (n *node[V]) lowerBound(key string, p uint64) int {
 	lo, hi := 0, n.n
 	for lo < hi {
 		h := int(uint(lo+hi) >> 1)
-		q := n.pfx[h]
+		q := n.words[h]
 		var less bool
 		if decided(q, p) {
 			less = q < p
@@ -113,7 +113,7 @@ func (n *node[V]) upperBound(key string, p uint64) int {
 	lo, hi := 0, n.n
 	for lo < hi {
 		h := int(uint(lo+hi) >> 1)
-		q := n.pfx[h]
+		q := n.words[h]
 		var notAbove bool
 		if decided(q, p) {
 			notAbove = q <= p
@@ -133,7 +133,7 @@ func (n *node[V]) upperBound(key string, p uint64) int {
 // not, the index where it belongs).
 func (n *node[V]) find(key string, p uint64) (int, bool) {
 	i := n.lowerBound(key, p)
-	return i, i < n.n && n.pfx[i] == p && (p&lenMask < prefixLen+1 || n.key(i) == key)
+	return i, i < n.n && n.words[i] == p && (p&lenMask < prefixLen+1 || n.key(i) == key)
 }
 
 // mut returns n itself if e owns it, and otherwise a copy of n owned by e.
@@ -152,7 +152,7 @@ func (n *node[V]) mut(e *Edit) *node[V] {
 		c = newLeaf[V](e)
 		copy(c.vals[:n.n], n.vals[:n.n])
 	}
-	c.n, c.pfx = n.n, n.pfx
+	c.n, c.words = n.n, n.words
 	copy(c.ptrs[:n.n], n.ptrs[:n.n])
 	return c
 }

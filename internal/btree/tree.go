@@ -114,7 +114,7 @@ func (t Tree[V]) put(e *Edit, key string, v V, replace bool) (Tree[V], bool) {
 	if s.right != nil {
 		old := root
 		root = newInner[V](e)
-		root.n, root.pfx[0], root.ptrs[0] = 1, s.pfx, s.sep
+		root.n, root.words[0], root.ptrs[0] = 1, s.w, s.sep
 		root.kids[0], root.kids[1] = old, s.right
 	}
 	if added {
