@@ -90,8 +90,8 @@ func (ix Index) ReplaceKey(e *btree.Edit, oldKey, newKey string) Index {
 // group entries that tie on a prefix), the encoded id and the record.
 func (ix Index) Scan(from, to string, reverse bool, fn func(comps, id, rec string) bool) {
 	visit := func(key string) bool {
-		id := IDOf(key)
-		return fn(key[:len(key)-len(id)-varSize(len(id))], id, RecordOf(key))
+		comps, id := splitKey(key)
+		return fn(comps, id, RecordOf(key))
 	}
 	if !reverse {
 		ix.tree.Ascend(from, func(key string, _ struct{}) bool {
@@ -148,8 +148,7 @@ func (ix Index) ScanGroupsReverse(from, to string, fn func(comps, id, rec string
 		stopped := false
 		start := max(group, from) // the bounds may cut a group
 		ix.tree.Ascend(start, func(key string, _ struct{}) bool {
-			id := IDOf(key)
-			comps := key[:len(key)-len(id)-varSize(len(id))]
+			comps, id := splitKey(key)
 			if comps != group || (to != "" && key >= to) {
 				return false
 			}

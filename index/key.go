@@ -44,12 +44,20 @@ func AppendEncoded(dst []byte, c Component, enc string) []byte {
 
 // IDOf returns the encoded id inside an entry key.
 func IDOf(key string) string {
-	l, sz := readBackString(key, len(key))
-	return key[len(key)-sz-l : len(key)-sz]
+	_, id := splitKey(key)
+	return id
 }
 
 // ComponentsOf returns the component part of an entry key.
 func ComponentsOf(key string) string {
+	comps, _ := splitKey(key)
+	return comps
+}
+
+// splitKey returns the component part and the encoded id of an entry key,
+// reading the trailing id length once.
+func splitKey(key string) (comps, id string) {
 	l, sz := readBackString(key, len(key))
-	return key[:len(key)-sz-l]
+	end := len(key) - sz
+	return key[:end-l], key[end-l : end]
 }

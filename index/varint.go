@@ -52,7 +52,10 @@ func readBack(p unsafe.Pointer) (int, int) {
 }
 
 // readBackString reads the value that ends at s[end] (exclusive), as
-// readBack does, from a string.
+// readBack does, from a string. Both are needed: an entry key often ends
+// where its block ends, and a pointer to the byte after it points past the
+// allocation (checkptr refuses it under -race), while RecordOf reads before
+// a key, in bytes of its block that no string of the key covers.
 func readBackString(s string, end int) (int, int) {
 	b := s[end-1]
 	switch {
