@@ -20,15 +20,8 @@ const MaxDepth = 64
 // Parse parses one request (a JSON array) into a validated query. Errors
 // are *Error with the messages of docs/protocol.md.
 func Parse(req []byte) (Query, error) {
-	s := string(req)
-	if !wellFormed(req) {
-		if err := checkText(s); err != nil {
-			return nil, err
-		}
-	} else if q, ok := parseOneInsert(s); ok {
-		return q, nil
-	}
-	return parseQuery(gjson.Parse(s), "")
+	// A copy: the query keeps substrings of the request (records, names).
+	return ParseString(string(req))
 }
 
 // ParseString is Parse on a string.
