@@ -17,7 +17,7 @@ import (
 // A Builder is used by one goroutine; Collection empties it.
 type Builder struct {
 	specs   []index.Spec
-	records btree.Builder[struct{}]
+	records btree.SetBuilder
 	keys    [][]string // per index, the entry keys in id order
 	buf     []byte
 	ends    []int
@@ -61,7 +61,7 @@ func (b *Builder) add(id, rec string) {
 		b.ends = append(b.ends, len(b.buf))
 	}
 	_, bid := index.NewBlock(rec, id, b.buf, b.ends, b.out)
-	if err := b.records.Add(bid, struct{}{}); err != nil {
+	if err := b.records.Add(bid); err != nil {
 		panic(fmt.Sprintf("collection: builder given ids out of order: %v", err))
 	}
 	for i, k := range b.out {
@@ -73,7 +73,7 @@ func (b *Builder) add(id, rec string) {
 
 // Collection returns the collection holding every record added.
 func (b *Builder) Collection() Collection {
-	c := Collection{records: b.records.Tree()}
+	c := Collection{records: b.records.Set()}
 	for i, s := range b.specs {
 		keys := b.keys[i]
 		b.keys[i] = nil

@@ -9,7 +9,7 @@ import (
 
 // Collection is an immutable collection value. The zero value is empty.
 type Collection struct {
-	records btree.Tree[struct{}] // encoded ids, each in its record's block (see block.go)
+	records btree.Set // encoded ids, each in its record's block (see block.go)
 	indexes []index.Index        // in creation order
 	owner   *btree.Edit          // the edit that may change indexes in place
 }
@@ -23,7 +23,7 @@ func (c Collection) IsEmpty() bool { return c.records.Len() == 0 && len(c.indexe
 
 // Get returns the record with encoded id id.
 func (c Collection) Get(id string) (string, bool) {
-	k, _, ok := c.records.GetKey(id)
+	k, ok := c.records.GetKey(id)
 	if !ok {
 		return "", false
 	}
@@ -32,18 +32,17 @@ func (c Collection) Get(id string) (string, bool) {
 
 // Has reports whether a record with encoded id id exists.
 func (c Collection) Has(id string) bool {
-	_, ok := c.records.Get(id)
-	return ok
+	return c.records.Has(id)
 }
 
 // Scan visits the records in id order until fn returns false.
 func (c Collection) Scan(fn func(id, rec string) bool) {
-	c.records.AscendAll(func(id string, _ struct{}) bool { return fn(id, index.RecordOfID(id)) })
+	c.records.AscendAll(func(id string) bool { return fn(id, index.RecordOfID(id)) })
 }
 
 // ScanReverse visits the records in reverse id order until fn returns false.
 func (c Collection) ScanReverse(fn func(id, rec string) bool) {
-	c.records.DescendAll(func(id string, _ struct{}) bool { return fn(id, index.RecordOfID(id)) })
+	c.records.DescendAll(func(id string) bool { return fn(id, index.RecordOfID(id)) })
 }
 
 // ScanRange visits the records whose encoded ids are in [from, to) (to ==
@@ -51,12 +50,12 @@ func (c Collection) ScanReverse(fn func(id, rec string) bool) {
 // order, until fn returns false.
 func (c Collection) ScanRange(from, to string, reverse bool, fn func(id, rec string) bool) {
 	if !reverse {
-		c.records.Ascend(from, func(id string, _ struct{}) bool {
+		c.records.Ascend(from, func(id string) bool {
 			return (to == "" || id < to) && fn(id, index.RecordOfID(id))
 		})
 		return
 	}
-	step := func(id string, _ struct{}) bool {
+	step := func(id string) bool {
 		if id < from {
 			return false
 		}
@@ -115,10 +114,10 @@ func (c Collection) insert(e *btree.Edit, id, rec string, log *Log, known bool) 
 	out := keySlots(outArr[:], len(ends))
 	_, bid := index.NewBlock(rec, id, keys, ends, out)
 	if known {
-		c.records = c.records.Set(e, bid, struct{}{})
+		c.records = c.records.Put(e, bid)
 	} else {
 		var added bool
-		if c.records, added = c.records.Add(e, bid, struct{}{}); !added {
+		if c.records, added = c.records.Add(e, bid); !added {
 			return c, false
 		}
 	}
@@ -191,18 +190,12 @@ func (c Collection) insertSorted(e *btree.Edit, recs []Record, run Runner, log *
 	run.run(n, 1+len(keys), func(t int) {
 		if t == 0 {
 			slices.Sort(ids)
-			for _, id := range ids {
-				c.records = c.records.Set(e, id, struct{}{})
-			}
+			c.records = c.records.PutSorted(e, ids)
 			return
 		}
 		ks := keys[t-1]
 		slices.Sort(ks)
-		ix := c.indexes[t-1]
-		for _, k := range ks {
-			ix = ix.InsertKey(e, k)
-		}
-		c.indexes[t-1] = ix
+		c.indexes[t-1] = c.indexes[t-1].InsertSorted(e, ks)
 	})
 	for _, id := range ids { // sorted by now
 		log.add("", id)
@@ -216,7 +209,7 @@ const minSortedBatch = 16
 
 // Put inserts the record or replaces the record with the same id.
 func (c Collection) Put(e *btree.Edit, id, rec string, log *Log) Collection {
-	oldKey, _, ok := c.records.GetKey(id)
+	oldKey, ok := c.records.GetKey(id)
 	if !ok {
 		return c.Insert(e, id, rec, log)
 	}
@@ -228,7 +221,7 @@ func (c Collection) Put(e *btree.Edit, id, rec string, log *Log) Collection {
 	keys, ends := c.appendKeys(scratch[:0], endsArr[:0], id, rec)
 	out := keySlots(outArr[:], len(ends))
 	_, bid := index.NewBlock(rec, id, keys, ends, out)
-	c.records = c.records.Set(e, bid, struct{}{}) // the new block's id replaces the old one's
+	c.records = c.records.Put(e, bid) // the new block's id replaces the old one's
 	log.add(oldKey, bid)
 	if len(c.indexes) == 0 {
 		return c
@@ -244,7 +237,7 @@ func (c Collection) Put(e *btree.Edit, id, rec string, log *Log) Collection {
 
 // Delete removes the record with encoded id id, if present.
 func (c Collection) Delete(e *btree.Edit, id string, log *Log) Collection {
-	oldKey, _, ok := c.records.GetKey(id)
+	oldKey, ok := c.records.GetKey(id)
 	if !ok {
 		return c
 	}
@@ -314,7 +307,7 @@ func FromRecords(records btree.Tree[string], specs []index.Spec) Collection {
 // Compact returns the collection with its record map and indexes copied into fresh, full
 // nodes of size class variant class (btree.Tree.Compact): the same records, keys and blocks.
 func (c Collection) Compact(class uint8) Collection {
-	out := Collection{records: c.records.Compact(class), indexes: make([]index.Index, len(c.indexes))}
+	out := Collection{records: c.records.Compact(), indexes: make([]index.Index, len(c.indexes))}
 	for i, ix := range c.indexes {
 		out.indexes[i] = ix.Compact(class)
 	}

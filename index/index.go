@@ -13,7 +13,7 @@ import (
 // token passed in (see package btree).
 type Index struct {
 	spec Spec
-	tree btree.Tree[struct{}]
+	tree btree.Set
 }
 
 // New returns an empty index with the given spec.
@@ -61,7 +61,15 @@ func ownBlock(rec, id string, key []byte) string {
 // InsertKey adds the entry key, which must be a key returned by NewBlock:
 // the index finds the record through it.
 func (ix Index) InsertKey(e *btree.Edit, key string) Index {
-	ix.tree = ix.tree.Set(e, key, struct{}{})
+	ix.tree = ix.tree.Put(e, key)
+	return ix
+}
+
+// InsertSorted adds the entries keys, which must ascend and be keys
+// returned by NewBlock (a batch's, sorted: their places in the tree are
+// found in one pass).
+func (ix Index) InsertSorted(e *btree.Edit, keys []string) Index {
+	ix.tree = ix.tree.PutSorted(e, keys)
 	return ix
 }
 
@@ -80,7 +88,7 @@ func (ix Index) ReplaceKey(e *btree.Edit, oldKey, newKey string) Index {
 	if oldKey != newKey {
 		ix.tree, _ = ix.tree.Delete(e, oldKey)
 	}
-	ix.tree = ix.tree.Set(e, newKey, struct{}{})
+	ix.tree = ix.tree.Put(e, newKey)
 	return ix
 }
 
@@ -94,7 +102,7 @@ func (ix Index) Scan(from, to string, reverse bool, fn func(comps, id, rec strin
 		return fn(comps, id, RecordOf(key))
 	}
 	if !reverse {
-		ix.tree.Ascend(from, func(key string, _ struct{}) bool {
+		ix.tree.Ascend(from, func(key string) bool {
 			if to != "" && key >= to {
 				return false
 			}
@@ -102,7 +110,7 @@ func (ix Index) Scan(from, to string, reverse bool, fn func(comps, id, rec strin
 		})
 		return
 	}
-	step := func(key string, _ struct{}) bool {
+	step := func(key string) bool {
 		if key < from {
 			return false
 		}
@@ -127,7 +135,7 @@ func (ix Index) ScanGroupsReverse(from, to string, fn func(comps, id, rec string
 	for {
 		var last string
 		found := false
-		step := func(key string, _ struct{}) bool {
+		step := func(key string) bool {
 			if hi != "" && key >= hi {
 				return true
 			}
@@ -147,7 +155,7 @@ func (ix Index) ScanGroupsReverse(from, to string, fn func(comps, id, rec string
 		group := ComponentsOf(last)
 		stopped := false
 		start := max(group, from) // the bounds may cut a group
-		ix.tree.Ascend(start, func(key string, _ struct{}) bool {
+		ix.tree.Ascend(start, func(key string) bool {
 			comps, id := splitKey(key)
 			if comps != group || (to != "" && key >= to) {
 				return false
@@ -171,30 +179,30 @@ func (ix Index) Check() error { return ix.tree.Check() }
 // Entries visits every entry key with its record, in order (for
 // consistency checks).
 func (ix Index) Entries(fn func(key, rec string) bool) {
-	ix.tree.AscendAll(func(k string, _ struct{}) bool { return fn(k, RecordOf(k)) })
+	ix.tree.AscendAll(func(k string) bool { return fn(k, RecordOf(k)) })
 }
 
 // Keys visits every entry key in order (for consistency checks).
 func (ix Index) Keys(fn func(key string) bool) {
-	ix.tree.AscendAll(func(k string, _ struct{}) bool { return fn(k) })
+	ix.tree.AscendAll(func(k string) bool { return fn(k) })
 }
 
 // FromSortedKeys returns an index with the given spec holding keys, which
 // must be ascending, distinct and returned by NewBlock; it bulk loads a tree
 // with packed nodes.
 func FromSortedKeys(spec Spec, keys []string) (Index, error) {
-	var b btree.Builder[struct{}]
+	var b btree.SetBuilder
 	for _, k := range keys {
-		if err := b.Add(k, struct{}{}); err != nil {
+		if err := b.Add(k); err != nil {
 			return Index{}, err
 		}
 	}
-	return Index{spec: spec, tree: b.Tree()}, nil
+	return Index{spec: spec, tree: b.Set()}, nil
 }
 
 // Compact returns the index with its tree copied into fresh, full nodes of size class variant
 // class (btree.Tree.Compact); the keys are the same strings.
 func (ix Index) Compact(class uint8) Index {
-	ix.tree = ix.tree.Compact(class)
+	ix.tree = ix.tree.Compact()
 	return ix
 }

@@ -1,0 +1,182 @@
+package btree
+
+import (
+	"fmt"
+	"unsafe"
+)
+
+// run is the dense part of a Set: its keys in ascending order, as the two
+// words of a node slot each (slot.go), in two arrays of exactly the keys'
+// length. A run is never modified once built: a Set's writes go to its
+// delta tree, and a merge builds a new run. Each array is one allocation,
+// so a run has no per-node header, no free slots and, when it dies, leaves
+// no holes among live objects: its pages go back to the heap whole.
+type run struct {
+	words []uint64         // words[i] = word(key i); holds no pointers
+	ptrs  []unsafe.Pointer // the slot pointers
+}
+
+// len returns the number of keys; a nil run has none.
+func (r *run) len() int {
+	if r == nil {
+		return 0
+	}
+	return len(r.words)
+}
+
+// key returns key i.
+func (r *run) key(i int) string { return slotKey(r.words[i], r.ptrs[i]) }
+
+// less reports whether key i is below key (p = word(key)).
+func (r *run) less(i int, key string, p uint64) bool {
+	if q := r.words[i]; decided(q, p) {
+		return q < p
+	}
+	return r.key(i) < key
+}
+
+// lowerBound returns the smallest i in [lo, hi) whose key is >= key, or hi.
+func (r *run) lowerBound(lo, hi int, key string, p uint64) int {
+	for lo < hi {
+		h := int(uint(lo+hi) >> 1)
+		if r.less(h, key, p) {
+			lo = h + 1
+		} else {
+			hi = h
+		}
+	}
+	return lo
+}
+
+// upperBound returns the smallest i in [lo, hi) whose key is > key, or hi.
+func (r *run) upperBound(lo, hi int, key string, p uint64) int {
+	for lo < hi {
+		h := int(uint(lo+hi) >> 1)
+		if r.above(h, key, p) {
+			hi = h
+		} else {
+			lo = h + 1
+		}
+	}
+	return lo
+}
+
+// above reports whether key i is above key.
+func (r *run) above(i int, key string, p uint64) bool {
+	if q := r.words[i]; decided(q, p) {
+		return q > p
+	}
+	return r.key(i) > key
+}
+
+// seek returns lowerBound(i, len, key) for a key expected near i: it gallops
+// forward from i, so that visiting sorted keys costs the log of the gaps
+// between them rather than of the run's length.
+func (r *run) seek(i int, key string, p uint64) int {
+	n := r.len()
+	step := 1
+	lo := i
+	for {
+		j := lo + step - 1
+		if j >= n {
+			return r.lowerBound(lo, n, key, p)
+		}
+		if !r.less(j, key, p) {
+			return r.lowerBound(lo, j, key, p)
+		}
+		lo = j + 1
+		step *= 2
+	}
+}
+
+// seekBack returns upperBound(0, hi, key) for a key expected near hi: it
+// gallops backward from hi (the mirror of seek).
+func (r *run) seekBack(hi int, key string, p uint64) int {
+	step := 1
+	top := hi
+	for {
+		j := top - step
+		if j < 0 {
+			return r.upperBound(0, top, key, p)
+		}
+		if !r.above(j, key, p) {
+			return r.upperBound(j+1, top, key, p)
+		}
+		top = j
+		step *= 2
+	}
+}
+
+// find returns the index of key and whether it is there (if not, the index
+// where it belongs).
+func (r *run) find(key string, p uint64) (int, bool) {
+	n := r.len()
+	if n == 0 {
+		return 0, false
+	}
+	i := r.lowerBound(0, n, key, p)
+	return i, i < n && r.isKey(i, key, p)
+}
+
+// isKey reports whether key i is key.
+func (r *run) isKey(i int, key string, p uint64) bool {
+	return r.words[i] == p && (p&lenMask < prefixLen+1 || r.key(i) == key)
+}
+
+// check verifies that the keys ascend strictly and that every word is its
+// key's.
+func (r *run) check() error {
+	if r == nil {
+		return nil
+	}
+	if len(r.words) == 0 || len(r.words) != len(r.ptrs) {
+		return fmt.Errorf("btree: run of %d words and %d pointers", len(r.words), len(r.ptrs))
+	}
+	for i := range r.words {
+		k := r.key(i)
+		if word(k) != r.words[i] {
+			return fmt.Errorf("btree: run key %d %q has word %#x, want %#x", i, k, r.words[i], word(k))
+		}
+		if i > 0 && r.key(i-1) >= k {
+			return fmt.Errorf("btree: run keys %d and %d out of order: %q, %q", i-1, i, r.key(i-1), k)
+		}
+	}
+	return nil
+}
+
+// SetBuilder bulk-loads a Set from keys given in strictly ascending order.
+// The zero value is ready to use.
+type SetBuilder struct {
+	words []uint64
+	ptrs  []unsafe.Pointer
+}
+
+// Add appends key, which must be greater than every key added before; if it
+// is not, Add returns an error wrapping ErrOutOfOrder and adds nothing.
+func (b *SetBuilder) Add(key string) error {
+	if n := len(b.words); n > 0 {
+		if prev := slotKey(b.words[n-1], b.ptrs[n-1]); key <= prev {
+			return fmt.Errorf("%w: %q after %q", ErrOutOfOrder, key, prev)
+		}
+	}
+	b.words = append(b.words, word(key))
+	b.ptrs = append(b.ptrs, slotPtr(key))
+	return nil
+}
+
+// Set returns the set of the keys added and resets the builder.
+func (b *SetBuilder) Set() Set {
+	n := len(b.words)
+	if n == 0 {
+		return Set{}
+	}
+	r := &run{words: b.words, ptrs: b.ptrs}
+	if cap(b.words) > n+n/16 {
+		// Appending left up to twice the room: keep exactly the keys.
+		r = &run{words: make([]uint64, n), ptrs: make([]unsafe.Pointer, n)}
+		copy(r.words, b.words)
+		copy(r.ptrs, b.ptrs)
+	}
+	*b = SetBuilder{}
+	return Set{run: r, n: n}
+}

@@ -1,0 +1,252 @@
+package btree
+
+import (
+	"fmt"
+	"unsafe"
+)
+
+// Set is a persistent sorted set of strings (byte-wise order), the shape
+// of the database's record maps and indexes: a run, all keys as of the
+// last merge in two dense arrays (run.go), and a delta, a Tree of the
+// changes since (true: the key is present, added or stored anew; false: a
+// key of the run deleted). Writes go to the delta with the ownership rule
+// of Tree (Edit); once the delta outgrows a share of the run, a write
+// merges both into a new run and starts an empty delta.
+//
+// Why two parts (doc.go, "Memory"): a B+tree's leaves are about 80 % full
+// and every write copies a path, so after a load of random keys the
+// pages of its nodes hold about as many dead copies as live nodes. A run
+// costs exactly 16 bytes per key, in two allocations that die whole, and
+// the delta, small, is where the copying happens. A merge copies the run
+// (a memmove between the delta's keys), once per run/deltaShare writes.
+//
+// The zero Set is empty. A Set is a small value; copying it shares
+// everything.
+type Set struct {
+	run   *run       // nil when empty
+	delta Tree[bool] // keys changed since the run was built
+	n     int        // keys in the set
+}
+
+// deltaShare and deltaMin bound the delta: a write that leaves it with
+// more than max(deltaMin, run length/deltaShare) keys merges it into the
+// run. deltaMin is a variable so that tests can make merges frequent.
+const deltaShare = 16
+
+var deltaMin = 64
+
+// Len returns the number of keys in s.
+func (s Set) Len() int { return s.n }
+
+// Has reports whether key is in s.
+func (s Set) Has(key string) bool {
+	_, ok := s.GetKey(key)
+	return ok
+}
+
+// GetKey returns the string stored in s that equals key, and whether there
+// is one. Its bytes are those it was stored with (package index finds a
+// record from its key's address).
+func (s Set) GetKey(key string) (string, bool) {
+	if s.delta.root != nil {
+		if k, live, ok := s.delta.GetKey(key); ok {
+			return k, live
+		}
+	}
+	r := s.run
+	if i, ok := r.find(key, word(key)); ok {
+		return r.key(i), true
+	}
+	return "", false
+}
+
+// Put returns the set with key in it, stored as the given string even if
+// an equal key was there (so that nothing refers to the old one's bytes).
+// Nodes owned by e are modified in place; see Tree.Set.
+func (s Set) Put(e *Edit, key string) Set {
+	p := word(key)
+	_, inRun := s.run.find(key, p)
+	return s.put(e, key, inRun)
+}
+
+// put is Put for a key whose presence in the run is known.
+func (s Set) put(e *Edit, key string, inRun bool) Set {
+	if !inRun {
+		// No tombstone can exist for a key the run lacks.
+		var added bool
+		s.delta, added = s.delta.put(e, key, true, true)
+		if added {
+			s.n++
+		}
+		return s.settle(e)
+	}
+	if _, live, ok := s.delta.GetKey(key); ok && !live {
+		s.n++ // a deleted run key comes back
+	}
+	s.delta = s.delta.Set(e, key, true)
+	return s.settle(e)
+}
+
+// Add returns the set with key added and true if key was not in s;
+// otherwise s itself and false, with nothing copied.
+func (s Set) Add(e *Edit, key string) (Set, bool) {
+	p := word(key)
+	inRun := false
+	if n := s.run.len(); n > 0 && !s.run.less(n-1, key, p) {
+		// Not past the end, where an ascending load adds its keys.
+		_, inRun = s.run.find(key, p)
+	}
+	if !inRun {
+		var added bool
+		if s.delta, added = s.delta.Add(e, key, true); !added {
+			return s, false
+		}
+		s.n++
+		return s.settle(e), true
+	}
+	if _, live, ok := s.delta.GetKey(key); !ok || live {
+		return s, false
+	}
+	s.delta = s.delta.Set(e, key, true)
+	s.n++
+	return s.settle(e), true
+}
+
+// PutSorted is Put of each of keys, which must ascend: it finds their
+// places in the run in one forward pass.
+func (s Set) PutSorted(e *Edit, keys []string) Set {
+	i := 0
+	for _, k := range keys {
+		p := word(k)
+		r := s.run
+		i = r.seek(i, k, p)
+		inRun := i < r.len() && r.isKey(i, k, p)
+		before := r
+		s = s.put(e, k, inRun)
+		if s.run != before {
+			i = 0 // merged: the next key's place is in the new run
+		}
+	}
+	return s
+}
+
+// Delete returns the set without key, and whether key was present. When
+// it was not, s itself is returned and nothing is copied. key is not kept:
+// it may be a view of a scratch buffer.
+func (s Set) Delete(e *Edit, key string) (Set, bool) {
+	p := word(key)
+	i, inRun := s.run.find(key, p)
+	_, live, inDelta := s.delta.GetKey(key)
+	switch {
+	case inDelta && !live:
+		return s, false
+	case inDelta && !inRun:
+		s.delta, _ = s.delta.Delete(e, key)
+	case inRun:
+		// A tombstone, keyed by the run's own string: the run keeps its
+		// bytes alive until the next merge anyway.
+		s.delta = s.delta.Set(e, s.run.key(i), false)
+	default:
+		return s, false
+	}
+	s.n--
+	return s.settle(e), true
+}
+
+// settle merges the delta into a new run if it outgrew its bound.
+func (s Set) settle(e *Edit) Set {
+	if s.delta.n <= max(deltaMin, s.run.len()/deltaShare) {
+		return s
+	}
+	return s.merge()
+}
+
+// Compact returns s with its delta merged into a new run (s itself when
+// the delta is empty): every key then sits in the run's two arrays.
+func (s Set) Compact() Set {
+	if s.delta.root == nil {
+		return s
+	}
+	return s.merge()
+}
+
+// merge returns s as one run and an empty delta.
+func (s Set) merge() Set {
+	if s.n == 0 {
+		return Set{}
+	}
+	r := s.run
+	if r == nil {
+		r = &run{}
+	}
+	out := &run{words: make([]uint64, 0, s.n), ptrs: make([]unsafe.Pointer, 0, s.n)}
+	i := 0
+	s.delta.root.eachLeaf(func(l *node[bool]) {
+		for x := range l.n {
+			w, k := l.words[x], l.key(x)
+			j := r.seek(i, k, w)
+			out.words = append(out.words, r.words[i:j]...)
+			out.ptrs = append(out.ptrs, r.ptrs[i:j]...)
+			i = j
+			if i < r.len() && r.isKey(i, k, w) {
+				i++ // the delta's entry replaces or deletes it
+			}
+			if l.vals[x] {
+				out.words = append(out.words, w)
+				out.ptrs = append(out.ptrs, l.ptrs[x])
+			}
+		}
+	})
+	if i < r.len() {
+		out.words = append(out.words, r.words[i:]...)
+		out.ptrs = append(out.ptrs, r.ptrs[i:]...)
+	}
+	return Set{run: out, n: s.n}
+}
+
+// eachLeaf calls fn with every leaf of the subtree n, in key order.
+func (n *node[V]) eachLeaf(fn func(*node[V])) {
+	if n == nil {
+		return
+	}
+	if n.isLeaf() {
+		fn(n)
+		return
+	}
+	for _, k := range n.kids[:n.n+1] {
+		k.eachLeaf(fn)
+	}
+}
+
+// Check verifies the set's invariants: a sorted run, a valid delta whose
+// deletions are all of run keys, and the count.
+func (s Set) Check() error {
+	if err := s.run.check(); err != nil {
+		return err
+	}
+	if err := s.delta.Check(); err != nil {
+		return err
+	}
+	n := s.run.len()
+	var err error
+	s.delta.AscendAll(func(k string, live bool) bool {
+		_, inRun := s.run.find(k, word(k))
+		switch {
+		case !live && !inRun:
+			err = fmt.Errorf("btree: set deletes %q, which its run lacks", k)
+			return false
+		case !live:
+			n--
+		case !inRun:
+			n++
+		}
+		return true
+	})
+	if err != nil {
+		return err
+	}
+	if n != s.n {
+		return fmt.Errorf("btree: set of %d keys says it has %d", n, s.n)
+	}
+	return nil
+}

@@ -1,0 +1,246 @@
+package btree
+
+import (
+	"math/rand/v2"
+	"slices"
+	"strings"
+	"testing"
+	"unsafe"
+)
+
+// setModel is the reference for a Set: the keys, sorted, each with the
+// string it was stored as (Put stores the string given, and GetKey must
+// return those very bytes).
+type setModel struct {
+	keys   []string
+	stored map[string]string
+}
+
+func (m *setModel) clone() *setModel {
+	c := &setModel{keys: slices.Clone(m.keys), stored: make(map[string]string, len(m.stored))}
+	for k, v := range m.stored {
+		c.stored[k] = v
+	}
+	return c
+}
+
+func (m *setModel) put(k string) {
+	if i, ok := slices.BinarySearch(m.keys, k); !ok {
+		m.keys = slices.Insert(m.keys, i, k)
+	}
+	m.stored[k] = k
+}
+
+func (m *setModel) del(k string) bool {
+	i, ok := slices.BinarySearch(m.keys, k)
+	if ok {
+		m.keys = slices.Delete(m.keys, i, i+1)
+		delete(m.stored, k)
+	}
+	return ok
+}
+
+// sameSet compares s with m: count, order both ways, bounded walks with
+// early stops, lookups (and the stored strings' identity), Min, Max, Check.
+func sameSet(t testing.TB, rng *rand.Rand, pool []string, s Set, m *setModel, what string) {
+	t.Helper()
+	if err := s.Check(); err != nil {
+		t.Fatalf("%s: %v", what, err)
+	}
+	if s.Len() != len(m.keys) {
+		t.Fatalf("%s: Len %d, want %d", what, s.Len(), len(m.keys))
+	}
+	var got []string
+	s.AscendAll(func(k string) bool { got = append(got, k); return true })
+	if !slices.Equal(got, m.keys) {
+		t.Fatalf("%s: AscendAll\n got %q\nwant %q", what, got, m.keys)
+	}
+	got = got[:0]
+	s.DescendAll(func(k string) bool { got = append(got, k); return true })
+	if want := reversed(m.keys); !slices.Equal(got, want) && len(want) > 0 {
+		t.Fatalf("%s: DescendAll\n got %q\nwant %q", what, got, want)
+	}
+	for range 8 {
+		start := pool[rng.IntN(len(pool))]
+		if rng.IntN(4) == 0 {
+			start += "\x00"
+		}
+		limit := 1 + rng.IntN(20)
+		i, _ := slices.BinarySearch(m.keys, start)
+		want := m.keys[i:min(len(m.keys), i+limit)]
+		got = got[:0]
+		s.Ascend(start, func(k string) bool { got = append(got, k); return len(got) < limit })
+		if !slices.Equal(got, want) {
+			t.Fatalf("%s: Ascend(%q) limit %d\n got %q\nwant %q", what, start, limit, got, want)
+		}
+		j, ok := slices.BinarySearch(m.keys, start)
+		if ok {
+			j++
+		}
+		want = reversed(m.keys[max(0, j-limit):j])
+		got = got[:0]
+		s.Descend(start, func(k string) bool { got = append(got, k); return len(got) < limit })
+		if !slices.Equal(got, want) && len(want) > 0 {
+			t.Fatalf("%s: Descend(%q) limit %d\n got %q\nwant %q", what, start, limit, got, want)
+		}
+		k := pool[rng.IntN(len(pool))]
+		stored, ok := s.GetKey(k)
+		wantStored, wantOK := m.stored[k]
+		if ok != wantOK || s.Has(k) != wantOK {
+			t.Fatalf("%s: GetKey(%q) present %v, want %v", what, k, ok, wantOK)
+		}
+		if ok && unsafe.StringData(stored) != unsafe.StringData(wantStored) {
+			t.Fatalf("%s: GetKey(%q) returned other bytes than those stored", what, k)
+		}
+	}
+	mn, okMin := s.Min()
+	mx, okMax := s.Max()
+	if okMin != (len(m.keys) > 0) || okMax != okMin {
+		t.Fatalf("%s: Min/Max ok %v %v on %d keys", what, okMin, okMax, len(m.keys))
+	}
+	if okMin && (mn != m.keys[0] || mx != m.keys[len(m.keys)-1]) {
+		t.Fatalf("%s: Min %q Max %q, want %q %q", what, mn, mx, m.keys[0], m.keys[len(m.keys)-1])
+	}
+}
+
+// TestSetModelRandom applies random writes to a Set and to a model, in
+// segments with a long-lived Edit, nil edits and short batches; every
+// segment's final Set is kept with its model and checked again later, so
+// that no later write (a merge included) changes a published Set. deltaMin
+// is small so that merges happen every few dozen writes.
+func TestSetModelRandom(t *testing.T) {
+	defer func(v int) { deltaMin = v }(deltaMin)
+	seed := testSeed(t)
+	rng := rand.New(rand.NewPCG(seed, seed^0x51ed2701))
+	steps := 20000
+	if testing.Short() {
+		steps = 5000
+	}
+	if *stepsFlag > 0 {
+		steps = *stepsFlag
+	}
+	type kept struct {
+		s Set
+		m *setModel
+	}
+	var olds []kept
+	for _, poolSize := range []int{40, 600} {
+		for _, dm := range []int{1, 8, 64} {
+			deltaMin = dm
+			pool := keyPool(rng, poolSize)
+			var s Set
+			m := &setModel{stored: map[string]string{}}
+			for step := 0; step < steps/6; {
+				var e *Edit
+				if rng.IntN(3) > 0 {
+					e = NewEdit()
+				}
+				for n := 1 + rng.IntN(50); n > 0 && step < steps/6; n-- {
+					step++
+					// A fresh copy of the key's bytes, so that GetKey's
+					// identity check sees which string was stored.
+					k := strings.Clone(pool[rng.IntN(len(pool))])
+					switch op := rng.IntN(10); {
+					case op < 4:
+						s = s.Put(e, k)
+						m.put(k)
+					case op < 6:
+						var added bool
+						s, added = s.Add(e, k)
+						_, had := m.stored[k]
+						if added == had {
+							t.Fatalf("step %d: Add(%q) = %v with the key present: %v", step, k, added, had)
+						}
+						if added {
+							m.put(k)
+						}
+					case op < 9:
+						// Deleting with a scratch view that is then overwritten:
+						// the set must not keep it.
+						buf := []byte(k)
+						var ok bool
+						s, ok = s.Delete(e, unsafe.String(unsafe.SliceData(buf), len(buf)))
+						clear(buf)
+						if ok != m.del(k) {
+							t.Fatalf("step %d: Delete(%q) = %v, model disagrees", step, k, ok)
+						}
+					default:
+						ks := make([]string, 1+rng.IntN(30))
+						for i := range ks {
+							ks[i] = strings.Clone(pool[rng.IntN(len(pool))])
+						}
+						slices.Sort(ks)
+						ks = slices.Compact(ks)
+						s = s.PutSorted(e, ks)
+						for _, k := range ks {
+							m.put(k)
+						}
+					}
+				}
+				if rng.IntN(10) == 0 {
+					s = s.Compact()
+				}
+				sameSet(t, rng, pool, s, m, "current")
+				if rng.IntN(8) == 0 {
+					olds = append(olds, kept{s, m.clone()})
+				}
+				if len(olds) > 0 && rng.IntN(4) == 0 {
+					o := olds[rng.IntN(len(olds))]
+					sameSet(t, rng, pool, o.s, o.m, "kept")
+				}
+			}
+		}
+	}
+	for _, o := range olds {
+		sameSet(t, rng, keyPool(rng, 10), o.s, o.m, "kept at the end")
+	}
+}
+
+// TestSetBuilder loads sorted keys, refuses unsorted ones, and gives a Set
+// that writes then change like any other.
+func TestSetBuilder(t *testing.T) {
+	var b SetBuilder
+	keys := []string{"", "a", "ab", "abcdefgh", "abcdefgi", strings.Repeat("z", 300)}
+	for _, k := range keys {
+		if err := b.Add(k); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := b.Add("b"); err == nil {
+		t.Fatal("Add out of order: no error")
+	}
+	s := b.Set()
+	if err := s.Check(); err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	s.AscendAll(func(k string) bool { got = append(got, k); return true })
+	if !slices.Equal(got, keys) {
+		t.Fatalf("built %q, want %q", got, keys)
+	}
+	if (b.Set() != Set{}) {
+		t.Fatal("the builder was not reset")
+	}
+	s2, ok := s.Delete(nil, "ab")
+	if !ok || s2.Len() != len(keys)-1 || s.Len() != len(keys) || !s.Has("ab") || s2.Has("ab") {
+		t.Fatal("Delete on a built set")
+	}
+}
+
+// TestSetIterationDoesNotAllocate: scans sit on every read path.
+func TestSetIterationDoesNotAllocate(t *testing.T) {
+	var s Set
+	e := NewEdit()
+	for i := range 5000 {
+		s = s.Put(e, strings.Repeat("k", i%7)+string(rune('a'+i%26))+strings.Repeat("x", i%13))
+	}
+	n := 0
+	allocs := testing.AllocsPerRun(10, func() {
+		s.Ascend("k", func(string) bool { n++; return n%50 != 0 })
+		s.Descend("kk", func(string) bool { n++; return n%50 != 0 })
+		s.AscendAll(func(string) bool { n++; return true })
+	})
+	if allocs != 0 {
+		t.Fatalf("%v allocations per scan", allocs)
+	}
+}

@@ -1,0 +1,130 @@
+package btree
+
+// Iteration over a Set walks the delta with its own iterators and, between
+// two of its keys, the run by index: every key of the run up to a delta key
+// comes first (seek gallops to it), then the delta's entry, which replaces
+// an equal run key or, deleted, hides it.
+
+// Ascend calls fn for every key >= start, in ascending order, until fn
+// returns false.
+func (s Set) Ascend(start string, fn func(key string) bool) {
+	r := s.run
+	i := 0
+	if r.len() > 0 {
+		i = r.lowerBound(0, r.len(), start, word(start))
+	}
+	s.ascendFrom(i, start, true, fn)
+}
+
+// AscendAll calls fn for every key, in ascending order, until fn returns
+// false.
+func (s Set) AscendAll(fn func(key string) bool) { s.ascendFrom(0, "", false, fn) }
+
+// ascendFrom visits the run from index i and the delta from start (all of
+// it without bounded).
+func (s Set) ascendFrom(i int, start string, bounded bool, fn func(key string) bool) {
+	r := s.run
+	stopped := false
+	step := func(k string, live bool) bool {
+		p := word(k)
+		j := r.seek(i, k, p)
+		for ; i < j; i++ {
+			if !fn(r.key(i)) {
+				stopped = true
+				return false
+			}
+		}
+		if i < r.len() && r.isKey(i, k, p) {
+			i++
+		}
+		if live && !fn(k) {
+			stopped = true
+			return false
+		}
+		return true
+	}
+	if bounded {
+		s.delta.Ascend(start, step)
+	} else {
+		s.delta.AscendAll(step)
+	}
+	if stopped {
+		return
+	}
+	for n := r.len(); i < n; i++ {
+		if !fn(r.key(i)) {
+			return
+		}
+	}
+}
+
+// Descend calls fn for every key <= start, in descending order, until fn
+// returns false.
+func (s Set) Descend(start string, fn func(key string) bool) {
+	r := s.run
+	hi := r.len()
+	if hi > 0 {
+		hi = r.upperBound(0, hi, start, word(start))
+	}
+	s.descendFrom(hi, start, true, fn)
+}
+
+// DescendAll calls fn for every key, in descending order, until fn returns
+// false.
+func (s Set) DescendAll(fn func(key string) bool) { s.descendFrom(s.run.len(), "", false, fn) }
+
+// descendFrom visits the run below index hi, backward, and the delta from
+// start down (all of it without bounded).
+func (s Set) descendFrom(hi int, start string, bounded bool, fn func(key string) bool) {
+	r := s.run
+	stopped := false
+	step := func(k string, live bool) bool {
+		p := word(k)
+		j := r.seekBack(hi, k, p) // the run's keys from j on are above k
+		for ; hi > j; hi-- {
+			if !fn(r.key(hi - 1)) {
+				stopped = true
+				return false
+			}
+		}
+		if hi > 0 && r.isKey(hi-1, k, p) {
+			hi--
+		}
+		if live && !fn(k) {
+			stopped = true
+			return false
+		}
+		return true
+	}
+	if bounded {
+		s.delta.Descend(start, step)
+	} else {
+		s.delta.DescendAll(step)
+	}
+	if stopped {
+		return
+	}
+	for ; hi > 0; hi-- {
+		if !fn(r.key(hi - 1)) {
+			return
+		}
+	}
+}
+
+// Min returns the smallest key; ok is false if s is empty.
+func (s Set) Min() (key string, ok bool) {
+	s.AscendAll(func(k string) bool {
+		key, ok = k, true
+		return false
+	})
+	return key, ok
+}
+
+// Max returns the largest key; ok is false if s is empty.
+func (s Set) Max() (key string, ok bool) {
+	s.DescendAll(func(k string) bool {
+		key, ok = k, true
+		return false
+	})
+	return key, ok
+}
