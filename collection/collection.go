@@ -9,9 +9,9 @@ import (
 
 // Collection is an immutable collection value. The zero value is empty.
 type Collection struct {
-	records btree.Set // encoded ids, each in its record's block (see block.go)
-	indexes []index.Index        // in creation order
-	owner   *btree.Edit          // the edit that may change indexes in place
+	records btree.Set     // encoded ids, each in its record's block (see block.go)
+	indexes []index.Index // in creation order
+	owner   *btree.Edit   // the edit that may change indexes in place
 }
 
 // Len returns the number of records.
