@@ -14,6 +14,23 @@ import (
 type run struct {
 	words []uint64         // words[i] = word(key i); holds no pointers
 	ptrs  []unsafe.Pointer // the slot pointers
+	fence []uint64         // fence[b] = words[b*fenceEvery]: see find
+}
+
+// fenceEvery is the stride of a run's fence. A lookup searches the fence
+// (a sixteenth of the words, so its upper levels stay in the cache), then
+// the fenceEvery words of one block (two cache lines), where a binary
+// search over all words would touch a new cache line at each of its last
+// dozen steps.
+const fenceEvery = 16
+
+// newRun returns the run of the given arrays, with its fence.
+func newRun(words []uint64, ptrs []unsafe.Pointer) *run {
+	r := &run{words: words, ptrs: ptrs, fence: make([]uint64, (len(words)+fenceEvery-1)/fenceEvery)}
+	for b := range r.fence {
+		r.fence[b] = words[b*fenceEvery]
+	}
+	return r
 }
 
 // len returns the number of keys; a nil run has none.
@@ -114,7 +131,29 @@ func (r *run) find(key string, p uint64) (int, bool) {
 	if n == 0 {
 		return 0, false
 	}
-	i := r.lowerBound(0, n, key, p)
+	// The first block whose first key is above key; key belongs in the
+	// block before it.
+	lo, hi := 0, len(r.fence)
+	for lo < hi {
+		h := int(uint(lo+hi) >> 1)
+		q := r.fence[h]
+		var above bool
+		if decided(q, p) {
+			above = q > p
+		} else {
+			above = r.key(h*fenceEvery) > key
+		}
+		if above {
+			hi = h
+		} else {
+			lo = h + 1
+		}
+	}
+	if lo == 0 {
+		return 0, false // below the first key
+	}
+	start := (lo - 1) * fenceEvery
+	i := r.lowerBound(start, min(start+fenceEvery, n), key, p)
 	return i, i < n && r.isKey(i, key, p)
 }
 
@@ -131,6 +170,14 @@ func (r *run) check() error {
 	}
 	if len(r.words) == 0 || len(r.words) != len(r.ptrs) {
 		return fmt.Errorf("btree: run of %d words and %d pointers", len(r.words), len(r.ptrs))
+	}
+	if len(r.fence) != (len(r.words)+fenceEvery-1)/fenceEvery {
+		return fmt.Errorf("btree: run of %d keys with a fence of %d", len(r.words), len(r.fence))
+	}
+	for b, w := range r.fence {
+		if w != r.words[b*fenceEvery] {
+			return fmt.Errorf("btree: fence %d is %#x, word %d is %#x", b, w, b*fenceEvery, r.words[b*fenceEvery])
+		}
 	}
 	for i := range r.words {
 		k := r.key(i)
@@ -170,13 +217,14 @@ func (b *SetBuilder) Set() Set {
 	if n == 0 {
 		return Set{}
 	}
-	r := &run{words: b.words, ptrs: b.ptrs}
-	if cap(b.words) > n+n/16 {
+	words, ptrs := b.words, b.ptrs
+	if cap(words) > n+n/16 {
 		// Appending left up to twice the room: keep exactly the keys.
-		r = &run{words: make([]uint64, n), ptrs: make([]unsafe.Pointer, n)}
-		copy(r.words, b.words)
-		copy(r.ptrs, b.ptrs)
+		words, ptrs = make([]uint64, n), make([]unsafe.Pointer, n)
+		copy(words, b.words)
+		copy(ptrs, b.ptrs)
 	}
+	r := newRun(words, ptrs)
 	*b = SetBuilder{}
 	return Set{run: r, n: n}
 }

@@ -201,7 +201,7 @@ func (s Set) merge() Set {
 		out.words = append(out.words, r.words[i:]...)
 		out.ptrs = append(out.ptrs, r.ptrs[i:]...)
 	}
-	return Set{run: out, n: s.n}
+	return Set{run: newRun(out.words, out.ptrs), n: s.n}
 }
 
 // eachLeaf calls fn with every leaf of the subtree n, in key order.
