@@ -84,7 +84,7 @@ func benchSetup(b testing.TB) *DB {
 		benchHeap = after.HeapAlloc - before.HeapAlloc
 		benchHeapInuse = after.HeapInuse - before.HeapInuse
 		benchRSS = processRSS()
-		if ok, err := db.defragNow(1); err != nil || !ok {
+		if ok, err := db.defragNow(); err != nil || !ok {
 			b.Fatal("defragmentation not installed", err)
 		}
 		runtime.GC()

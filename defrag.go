@@ -9,25 +9,24 @@ import (
 	"github.com/fleetdb-go/fleetdb/dbvalue"
 )
 
-// Defragmentation of the in-memory value (doc.go of internal/btree, "Memory"). Every write
-// copies the tree nodes it changes, and the copies it supersedes die among live nodes in the
-// same pages of the heap, which Go's collector never moves: after a load of random keys the
-// pages of tree nodes are about half used. Once the writer has been idle for a while after
-// enough writes, a background goroutine copies the current value into fresh, full nodes of a
-// size class of their own (btree.Tree.Compact), and the writer installs the copy if nothing
-// was written meanwhile. The old nodes then die together and their pages go back to the heap.
-// The copy holds the same records and keys (the record blocks are shared, not copied), so
-// readers, feeds and the log see no change.
+// Defragmentation of the in-memory value (doc.go of internal/btree, "Sets"). The record maps
+// and indexes are btree.Sets: a dense run plus a delta, a small copy-on-write B+tree of the
+// changes since the run was built, whose node copies die among live nodes in the same pages
+// of the heap (Go's collector never moves objects). Once the writer has been idle for a while
+// after enough writes, a background goroutine merges every delta into a new run
+// (btree.Set.Compact), and the writer installs the copy if nothing was written meanwhile.
+// The deltas' nodes then die together, and lookups search the runs alone. The copy holds the
+// same records and keys (the record blocks are shared, not copied), so readers, feeds and the
+// log see no change.
 
 const (
 	// defragIdle is how long the writer must have been idle before a defragmentation.
 	defragIdle = time.Second
 	// defragMinWrites is the fewest records changed since the last defragmentation that
 	// start one, and defragShare the least share of all records they must make up. A copy
-	// costs ~0.35-0.6 µs per record (four trees; BenchmarkCompact), so with half the records
-	// changed in between it adds at most ~1 µs to each write (a durable write costs 8 µs of
-	// CPU over TCP), while the holes it returns grow with the writes only up to about half
-	// of the nodes' pages.
+	// costs a memmove of 16 bytes per key of every set and a search per key of each delta, far
+	// less than the writes that made the deltas; a delta never exceeds a sixteenth of its
+	// run (btree.Set), so the defragmentation is worth the wait only for the lookups.
 	defragMinWrites = 1000
 	defragShare     = 0.5
 )
@@ -40,7 +39,6 @@ type defragger struct {
 	timer   *time.Timer
 	running bool          // a copy is being made
 	stopped bool          // Close began
-	class   uint8         // the size class variant of the last copy (0: none yet)
 	idle    time.Duration // Options.DefragIdle: 0 means defragIdle, negative never
 	done    int64         // defragmentations installed (tests, metrics)
 }
@@ -110,17 +108,15 @@ func (db *DB) defragTick() {
 		return // few writes for its size: the next ones arm the timer again
 	}
 	d.running = true
-	d.class = d.class%2 + 1 // 1, 2, 1, ...: never the class the live copy is in
-	class := d.class
 	db.bg.Add(1)
 	d.mu.Unlock()
-	go db.runDefrag(v, class)
+	go db.runDefrag(v)
 }
 
 // runDefrag copies v and hands the copy to the writer.
-func (db *DB) runDefrag(v *dbvalue.Value, class uint8) {
+func (db *DB) runDefrag(v *dbvalue.Value) {
 	defer db.bg.Done()
-	w := &writeReq{defrag: &defragReq{before: v, after: v.Compact(class)}}
+	w := &writeReq{defrag: &defragReq{before: v, after: v.Compact()}}
 	err := db.queue.Submit(db.bgCtx, w)
 	d := &db.defrag
 	d.mu.Lock()
@@ -171,9 +167,9 @@ func recordsOf(v *dbvalue.Value) int {
 
 // defragNow copies the published value and installs the copy now (tests and benchmarks); it
 // reports whether the copy was installed (false if a write came first).
-func (db *DB) defragNow(class uint8) (bool, error) {
+func (db *DB) defragNow() (bool, error) {
 	v := db.cur.Load()
-	w := &writeReq{defrag: &defragReq{before: v, after: v.Compact(class)}}
+	w := &writeReq{defrag: &defragReq{before: v, after: v.Compact()}}
 	if err := db.submit(context.Background(), w); err != nil {
 		return false, err
 	}

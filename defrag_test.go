@@ -76,9 +76,6 @@ func TestDefragAfterIdle(t *testing.T) {
 	hist := historyLen(db)
 	before := answersOf(t, db)
 	waitDefrags(t, db, 1)
-	if c := defragClass(db); c != 1 {
-		t.Fatalf("the first defragmentation used size class variant %d, want 1", c)
-	}
 	v1 := db.value()
 	if v1 == v0 || v1.Seq != v0.Seq {
 		t.Fatalf("defragmented value %p seq %d, before %p seq %d", v1, v1.Seq, v0, v0.Seq)
@@ -92,29 +89,19 @@ func TestDefragAfterIdle(t *testing.T) {
 	if h := historyLen(db); h != hist {
 		t.Fatalf("change history %d entries after the defragmentation, %d before", h, hist)
 	}
-	// Writes go on over the compacted trees, and a second round (the other size class)
-	// follows them.
+	// Writes go on over the compacted sets, and a second round follows them.
 	mustQuery(t, db, `["delete","p",{"where":["=","city","c4"]}]`)
 	for i := 0; i < 6000; i++ {
 		mustQuery(t, db, fmt.Sprintf(`["insert","q",{"id":%d}]`, 100000+i))
 	}
 	before = answersOf(t, db)
 	waitDefrags(t, db, 2)
-	if c := defragClass(db); c != 2 {
-		t.Fatalf("the second defragmentation used size class variant %d, want 2 (not the live copy's)", c)
-	}
 	if err := db.value().Check(); err != nil {
 		t.Fatal(err)
 	}
 	if got := answersOf(t, db); fmt.Sprint(got) != fmt.Sprint(before) {
 		t.Fatalf("answers changed by the second defragmentation:\n%v\nwant\n%v", got, before)
 	}
-}
-
-func defragClass(db *DB) uint8 {
-	db.defrag.mu.Lock()
-	defer db.defrag.mu.Unlock()
-	return db.defrag.class
 }
 
 func historyLen(db *DB) int {
@@ -149,7 +136,7 @@ func TestDefragLosesToWrites(t *testing.T) {
 	defer db.Close()
 	defragLoad(t, db, rand.New(rand.NewPCG(3, 4)), 500)
 	v := db.value()
-	w := &writeReq{defrag: &defragReq{before: v, after: v.Compact(1)}}
+	w := &writeReq{defrag: &defragReq{before: v, after: v.Compact()}}
 	mustQuery(t, db, `["insert","q",{"id":"late"}]`)
 	if err := db.submit(context.Background(), w); err != nil {
 		t.Fatal(err)
@@ -160,7 +147,7 @@ func TestDefragLosesToWrites(t *testing.T) {
 	if out := mustQuery(t, db, `["count","q",{"where":["=","id","late"]}]`); string(out) != "1" {
 		t.Fatalf("the write made before the defragmentation: count %s", out)
 	}
-	if ok, err := db.defragNow(2); err != nil || !ok {
+	if ok, err := db.defragNow(); err != nil || !ok {
 		t.Fatalf("defragNow with no write in between: %v %v", ok, err)
 	}
 }
@@ -209,8 +196,8 @@ func TestDefragReadersAndLog(t *testing.T) {
 			}
 		}()
 	}
-	for i := range 6 {
-		if ok, err := db.defragNow(uint8(1 + i%2)); err != nil || !ok {
+	for range 6 {
+		if ok, err := db.defragNow(); err != nil || !ok {
 			t.Fatalf("defragNow: %v %v", ok, err)
 		}
 	}

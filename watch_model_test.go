@@ -200,13 +200,13 @@ func runWatchModel(t *testing.T, persistent bool) {
 		defragDone := make(chan struct{})
 		go func() {
 			defer close(defragDone)
-			for class := uint8(1); ; class = 3 - class {
+			for {
 				select {
 				case <-stopDefrag:
 					return
 				case <-time.After(2 * time.Millisecond):
 				}
-				ok, err := db.defragNow(class)
+				ok, err := db.defragNow()
 				if err != nil {
 					t.Errorf("defragNow: %v", err)
 					return

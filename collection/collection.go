@@ -304,12 +304,12 @@ func FromRecords(records btree.Tree[string], specs []index.Spec) Collection {
 	return b.Collection()
 }
 
-// Compact returns the collection with its record map and indexes copied into fresh, full
-// nodes of size class variant class (btree.Tree.Compact): the same records, keys and blocks.
-func (c Collection) Compact(class uint8) Collection {
+// Compact returns the collection with the delta of its record map and of every index merged
+// into their runs (btree.Set.Compact): the same records, keys and blocks.
+func (c Collection) Compact() Collection {
 	out := Collection{records: c.records.Compact(), indexes: make([]index.Index, len(c.indexes))}
 	for i, ix := range c.indexes {
-		out.indexes[i] = ix.Compact(class)
+		out.indexes[i] = ix.Compact()
 	}
 	return out
 }

@@ -1,5 +1,5 @@
 // Package collection owns one collection value: the record map (encoded
-// ids in a persistent B+tree, each leading to its record's JSON) and the
+// ids in a persistent sorted set (btree.Set), each leading to its record's JSON) and the
 // collection's indexes. Every change returns a new Collection and maintains
 // every index.
 //

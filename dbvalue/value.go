@@ -177,12 +177,13 @@ func (t *Txn) Commit() *Value {
 	return v
 }
 
-// Compact returns a value holding the same collections and position as v, each copied into
-// fresh, full nodes of size class variant class (collection.Collection.Compact). v is unchanged.
-func (v *Value) Compact(class uint8) *Value {
+// Compact returns a value holding the same collections and position as v, each with its
+// record map and indexes merged into their dense runs (collection.Collection.Compact). v is
+// unchanged.
+func (v *Value) Compact() *Value {
 	var b btree.Builder[collection.Collection]
 	v.colls.AscendAll(func(name string, c collection.Collection) bool {
-		b.Add(name, c.Compact(class)) // in order: the names come from a tree
+		b.Add(name, c.Compact()) // in order: the names come from a tree
 		return true
 	})
 	return &Value{colls: b.Tree(), Seq: v.Seq}

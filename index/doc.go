@@ -34,11 +34,12 @@
 // component are therefore ordered by id, and a lookup on a prefix of the
 // components is one contiguous range of keys (PrefixRange, ComponentRange).
 //
-// # Storage: a persistent B+tree with transient edits
+// # Storage: a persistent set with transient edits
 //
-// The set lives in internal/btree, a persistent B+tree keyed by strings in
-// which an edit token lets one batch of writes mutate the nodes it already
-// copied instead of copying them again. immutable.SortedMap (a persistent
+// The set is an internal/btree Set: a dense sorted run of the keys as of its
+// last merge plus a small persistent B+tree of the changes since, in which an
+// edit token lets one batch of writes mutate the nodes it already copied
+// instead of copying them again (internal/btree's doc, "Sets"). immutable.SortedMap (a persistent
 // B+tree without ownership) costs ~4.7 µs and ~3 KB of garbage per Set on
 // a 1M-key map, which is over the per-write budget once three indexes and
 // the record map are maintained; the builder API of that library only

@@ -5,7 +5,7 @@ import (
 )
 
 // Index is one sorted index of a collection: its entry keys (see
-// AppendKey) in a persistent B+tree. Each key is stored inside its record's
+// AppendKey) in a persistent sorted set (btree.Set). Each key is stored inside its record's
 // block (see NewBlock), so a scan reads the record from the key's address
 // without a second lookup in the record map, and the tree holds no values.
 // An Index is a value; the methods that change it return a new Index and
@@ -200,9 +200,9 @@ func FromSortedKeys(spec Spec, keys []string) (Index, error) {
 	return Index{spec: spec, tree: b.Set()}, nil
 }
 
-// Compact returns the index with its tree copied into fresh, full nodes of size class variant
-// class (btree.Tree.Compact); the keys are the same strings.
-func (ix Index) Compact(class uint8) Index {
+// Compact returns the index with its delta merged into its run (btree.Set.Compact); the keys
+// are the same strings.
+func (ix Index) Compact() Index {
 	ix.tree = ix.tree.Compact()
 	return ix
 }

@@ -275,15 +275,3 @@ func BenchmarkGetSmall(b *testing.B) {
 		sinkBool = ok
 	}
 }
-
-// BenchmarkCompact copies the 1M-key tree into padded nodes (per key).
-func BenchmarkCompact(b *testing.B) {
-	d := benchTree(b)
-	b.ReportAllocs()
-	n := 0
-	for i := 0; b.Loop(); i++ {
-		sinkTree = d.tree.Compact(uint8(1 + i%2))
-		n += d.tree.Len()
-	}
-	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(n), "ns/key")
-}

@@ -14,7 +14,6 @@ type Builder[V any] struct {
 	leaves []*node[V] // completed leaves, in key order
 	cur    *node[V]   // the leaf being filled, or nil
 	n      int
-	class  uint8 // the size class variant of the nodes (compact.go)
 }
 
 // Add appends key with value v. It returns an error wrapping ErrOutOfOrder,
@@ -49,7 +48,7 @@ func (b *Builder[V]) leafWithRoom() *node[V] {
 		if b.edit == nil {
 			b.edit = NewEdit()
 		}
-		b.cur = allocLeaf[V](b.edit, b.class)
+		b.cur = newLeaf[V](b.edit)
 	}
 	return b.cur
 }
@@ -61,7 +60,7 @@ func (b *Builder[V]) Tree() Tree[V] {
 	if b.cur == nil {
 		return Tree[V]{}
 	}
-	level, n, edit, class := append(b.leaves, b.cur), b.n, b.edit, b.class
+	level, n, edit := append(b.leaves, b.cur), b.n, b.edit
 	*b = Builder[V]{} // a fresh Edit next time: these nodes are never touched again
 	if k := len(level); k > 1 && level[k-1].underfull() {
 		// Only the last leaf can be short: even it out with the one before.
@@ -78,7 +77,7 @@ func (b *Builder[V]) Tree() Tree[V] {
 		mins[i] = separator(prev.key(prev.n-1), level[i].key(0))
 	}
 	for len(level) > 1 {
-		level, mins = parents(edit, class, level, mins)
+		level, mins = parents(edit, level, mins)
 	}
 	return Tree[V]{root: level[0], n: n}
 }
@@ -86,7 +85,7 @@ func (b *Builder[V]) Tree() Tree[V] {
 // parents groups the nodes of one level, separated by mins, under
 // full inner nodes (the last two share what is left so that neither is
 // underfull) and returns the parents and the separators before each.
-func parents[V any](edit *Edit, class uint8, level []*node[V], mins []string) ([]*node[V], []string) {
+func parents[V any](edit *Edit, level []*node[V], mins []string) ([]*node[V], []string) {
 	groups := (len(level) + innerMax - 1) / innerMax
 	out := make([]*node[V], 0, groups)
 	pmins := make([]string, 0, groups)
@@ -97,7 +96,7 @@ func parents[V any](edit *Edit, class uint8, level []*node[V], mins []string) ([
 		} else if rest < innerMax+innerMin {
 			size = rest - rest/2 // the last two groups share rest
 		}
-		p := allocInner[V](edit, class)
+		p := newInner[V](edit)
 		p.n = size - 1
 		copy(p.kids[:], level[start:start+size])
 		for i, k := range mins[start+1 : start+size] {

@@ -1,11 +1,12 @@
-// Package btree is a persistent (immutable) B+tree from string keys to values
-// of any type, with transient edits for cheap batches of writes.
+// Package btree holds the database's persistent (immutable) sorted
+// structures, with transient edits for cheap batches of writes.
 //
-// It owns one data structure: Tree[V], a sorted map with byte-wise key order
-// (Go string comparison), and its bulk loader, Builder[V]. The database uses
-// it for the record map and the indexes of every collection (V is struct{} for
-// an index set: values then cost nothing). It does no I/O, starts no
-// goroutines and takes no locks.
+// Tree[V] is a B+tree, a sorted map with byte-wise key order (Go string
+// comparison), with its bulk loader Builder[V]. Set is a sorted set of
+// strings built of a Tree and a dense run (see "Sets" below), with its bulk
+// loader SetBuilder: the record map and the indexes of every collection are
+// Sets (package index), and a Tree maps the names of the collections. The
+// package does no I/O, starts no goroutines and takes no locks.
 //
 // # Shape
 //
@@ -191,30 +192,43 @@
 // and the three indexes went from 335 B per record (416-B nodes plus 256-B
 // value arrays, leaves 50-69% full) to 133 B (416-B leaves, 88% full).
 //
-// # Compaction: giving back the pages that superseded nodes leave
+// # Sets: a dense run and a small delta (eighth round)
 //
 // Path copying leaves garbage: a 200,000-record load allocates ~8 leaves for
 // every one that survives, and each copy takes a free slot wherever the
 // allocator has one, so the survivors end up spread over pages that are about
 // half used. Go's collector never moves objects, so those pages stay in use
-// (HeapInuse) as long as one node on them lives. Copying the live nodes into
-// the same size class would not help: the copies fill the same holes.
+// (HeapInuse) as long as one node on them lives. Until the seventh round a
+// background compaction copied the trees into nodes of a padded size class
+// once the writer had been idle; a load measured right after it ended still
+// paid for the holes, and the leaves' free slots and inner nodes besides.
 //
-// Compact (compact.go) copies a tree into new, full nodes of a padded variant
-// of the node whose size falls into the next size class (a set's leaf: 288 B
-// plain, 320 and 352 padded; an inner node 416, 480 and 576). Every page of
-// that class is then new and full, and once the old tree is unreachable the
-// pages of the plain class empty out whole. Successive compactions alternate
-// between the two padded classes, because the live copy occupies one of them
-// (writes made in between copy nodes into the plain class, as always). The
-// price is the padding: 7-15% more per leaf, which full leaves more than pay
-// for. The database compacts its whole value when the writer has been idle
-// for a second after changing half of its records (defrag.go in package
-// fleetdb).
+// A Set (set.go) keeps its keys as of its last merge in a run (run.go): the
+// slot words in one array (no pointers: the collector skips it) and the slot
+// pointers in another, exactly sized, 16 bytes per key, plus a fence of every
+// 16th word. The changes since are a Tree[bool] (false: a run key deleted,
+// keyed by the run's own string so that the tombstone keeps nothing else
+// alive). A write that leaves the delta above max(64, run/16) keys merges it
+// into a new run: a memmove of the runs between the delta's keys, found by
+// galloping. Lookups ask the delta, then search the fence (its upper levels
+// stay in the cache) and one block of 16 words (two cache lines); scans walk
+// the delta with its iterators and the run by index between its keys. The
+// database's defragmentation (defrag.go in package fleetdb) merges every
+// delta once the writer has been idle, which costs a memmove per set.
 //
-// Measured in one process (the probe of this round; go test -bench Memory
-// for 1M): 200,000 records of ~125 B in batches of 1,000 with the three
-// indexes, HeapInuse 492 -> 375 B per record and HeapAlloc 375 -> 361 after
-// one compaction (the second, into the other class: 383 and 370); at
-// 1,000,000 records HeapInuse 472 -> 365 and HeapAlloc 357 -> 352.
+// Measured with the in-process comparison (200,000 records of ~126 B, three
+// indexes, batches of 1,000; same session, one run each): memory after the
+// load 476 -> 309-314 B per record (HeapInuse; 1.47-1.49 x SQLite's pages,
+// from 2.26 x), typed get 0.48 -> 0.43-0.47 x buntdb, get through db.Query
+// 0.62 -> 0.54-0.60, bulk load 1.97 -> 1.70-1.85 x SQLite's rate (the merges
+// are ~20% of a load's profile, half of it the write barriers of copying
+// pointer arrays while the collector runs). At 1M records (go test -bench
+// Memory, after the idle merge): HeapInuse 289 B per record, 2.34 x the JSON.
+// On 1M random 16-byte keys: BenchmarkSetGetCompact 173 ns, BenchmarkSetGet
+// (with the delta a load leaves) 279 ns, the B+tree's BenchmarkGet 289 ns.
+//
+// Deltas of run/8 and run/4 loaded ~7% faster in BenchmarkBulkInsert but
+// left more delta nodes at the end of a load (314 B per record at run/8).
+// A merge of a large set is one long write: ~16 MB copied per set of 1M keys,
+// once every 62,500 writes to it.
 package btree

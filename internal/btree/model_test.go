@@ -234,11 +234,6 @@ func TestModelRandom(t *testing.T) {
 		if tok == nil && rng.IntN(200) == 0 {
 			keep(step) // all owners are retired in a persistent segment
 		}
-		if rng.IntN(400) == 0 {
-			// Defragmentation: go on with a packed copy in a padded size
-			// class (the edits that follow copy its nodes, whatever tok is).
-			tree = tree.Compact(uint8(1 + rng.IntN(2)))
-		}
 
 		// Grow for a while, then shrink, so that the tree both deepens
 		// and collapses back to a single leaf or nothing.
