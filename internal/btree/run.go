@@ -12,9 +12,15 @@ import (
 // so a run has no per-node header, no free slots and, when it dies, leaves
 // no holes among live objects: its pages go back to the heap whole.
 type run struct {
-	words []uint64         // words[i] = word(key i); holds no pointers
-	ptrs  []unsafe.Pointer // the slot pointers
-	fence []uint64         // fence[b] = words[b*fenceEvery]: see find
+	slots []slot
+	fence []uint64 // fence[b] = slots[b*fenceEvery].w: see find
+}
+
+// slot is one key of a run: its word and the slot pointer, side by side,
+// so that the search's last step and the key it finds share a cache line.
+type slot struct {
+	w uint64
+	p unsafe.Pointer
 }
 
 // fenceEvery is the stride of a run's fence. A lookup searches the fence
@@ -24,11 +30,11 @@ type run struct {
 // dozen steps.
 const fenceEvery = 16
 
-// newRun returns the run of the given arrays, with its fence.
-func newRun(words []uint64, ptrs []unsafe.Pointer) *run {
-	r := &run{words: words, ptrs: ptrs, fence: make([]uint64, (len(words)+fenceEvery-1)/fenceEvery)}
+// newRun returns the run of the given slots, with its fence.
+func newRun(slots []slot) *run {
+	r := &run{slots: slots, fence: make([]uint64, (len(slots)+fenceEvery-1)/fenceEvery)}
 	for b := range r.fence {
-		r.fence[b] = words[b*fenceEvery]
+		r.fence[b] = slots[b*fenceEvery].w
 	}
 	return r
 }
@@ -38,15 +44,15 @@ func (r *run) len() int {
 	if r == nil {
 		return 0
 	}
-	return len(r.words)
+	return len(r.slots)
 }
 
 // key returns key i.
-func (r *run) key(i int) string { return slotKey(r.words[i], r.ptrs[i]) }
+func (r *run) key(i int) string { return slotKey(r.slots[i].w, r.slots[i].p) }
 
 // less reports whether key i is below key (p = word(key)).
 func (r *run) less(i int, key string, p uint64) bool {
-	if q := r.words[i]; decided(q, p) {
+	if q := r.slots[i].w; decided(q, p) {
 		return q < p
 	}
 	return r.key(i) < key
@@ -80,7 +86,7 @@ func (r *run) upperBound(lo, hi int, key string, p uint64) int {
 
 // above reports whether key i is above key.
 func (r *run) above(i int, key string, p uint64) bool {
-	if q := r.words[i]; decided(q, p) {
+	if q := r.slots[i].w; decided(q, p) {
 		return q > p
 	}
 	return r.key(i) > key
@@ -159,7 +165,7 @@ func (r *run) find(key string, p uint64) (int, bool) {
 
 // isKey reports whether key i is key.
 func (r *run) isKey(i int, key string, p uint64) bool {
-	return r.words[i] == p && (p&lenMask < prefixLen+1 || r.key(i) == key)
+	return r.slots[i].w == p && (p&lenMask < prefixLen+1 || r.key(i) == key)
 }
 
 // check verifies that the keys ascend strictly and that every word is its
@@ -168,21 +174,21 @@ func (r *run) check() error {
 	if r == nil {
 		return nil
 	}
-	if len(r.words) == 0 || len(r.words) != len(r.ptrs) {
-		return fmt.Errorf("btree: run of %d words and %d pointers", len(r.words), len(r.ptrs))
+	if len(r.slots) == 0 {
+		return fmt.Errorf("btree: empty run")
 	}
-	if len(r.fence) != (len(r.words)+fenceEvery-1)/fenceEvery {
-		return fmt.Errorf("btree: run of %d keys with a fence of %d", len(r.words), len(r.fence))
+	if len(r.fence) != (len(r.slots)+fenceEvery-1)/fenceEvery {
+		return fmt.Errorf("btree: run of %d keys with a fence of %d", len(r.slots), len(r.fence))
 	}
 	for b, w := range r.fence {
-		if w != r.words[b*fenceEvery] {
-			return fmt.Errorf("btree: fence %d is %#x, word %d is %#x", b, w, b*fenceEvery, r.words[b*fenceEvery])
+		if w != r.slots[b*fenceEvery].w {
+			return fmt.Errorf("btree: fence %d is %#x, word %d is %#x", b, w, b*fenceEvery, r.slots[b*fenceEvery].w)
 		}
 	}
-	for i := range r.words {
+	for i := range r.slots {
 		k := r.key(i)
-		if word(k) != r.words[i] {
-			return fmt.Errorf("btree: run key %d %q has word %#x, want %#x", i, k, r.words[i], word(k))
+		if word(k) != r.slots[i].w {
+			return fmt.Errorf("btree: run key %d %q has word %#x, want %#x", i, k, r.slots[i].w, word(k))
 		}
 		if i > 0 && r.key(i-1) >= k {
 			return fmt.Errorf("btree: run keys %d and %d out of order: %q, %q", i-1, i, r.key(i-1), k)
@@ -194,37 +200,34 @@ func (r *run) check() error {
 // SetBuilder bulk-loads a Set from keys given in strictly ascending order.
 // The zero value is ready to use.
 type SetBuilder struct {
-	words []uint64
-	ptrs  []unsafe.Pointer
+	slots []slot
 }
 
 // Add appends key, which must be greater than every key added before; if it
 // is not, Add returns an error wrapping ErrOutOfOrder and adds nothing.
 func (b *SetBuilder) Add(key string) error {
-	if n := len(b.words); n > 0 {
-		if prev := slotKey(b.words[n-1], b.ptrs[n-1]); key <= prev {
+	if n := len(b.slots); n > 0 {
+		if prev := slotKey(b.slots[n-1].w, b.slots[n-1].p); key <= prev {
 			return fmt.Errorf("%w: %q after %q", ErrOutOfOrder, key, prev)
 		}
 	}
-	b.words = append(b.words, word(key))
-	b.ptrs = append(b.ptrs, slotPtr(key))
+	b.slots = append(b.slots, slot{word(key), slotPtr(key)})
 	return nil
 }
 
 // Set returns the set of the keys added and resets the builder.
 func (b *SetBuilder) Set() Set {
-	n := len(b.words)
+	n := len(b.slots)
 	if n == 0 {
 		return Set{}
 	}
-	words, ptrs := b.words, b.ptrs
-	if cap(words) > n+n/16 {
+	slots := b.slots
+	if cap(slots) > n+n/16 {
 		// Appending left up to twice the room: keep exactly the keys.
-		words, ptrs = make([]uint64, n), make([]unsafe.Pointer, n)
-		copy(words, b.words)
-		copy(ptrs, b.ptrs)
+		slots = make([]slot, n)
+		copy(slots, b.slots)
 	}
-	r := newRun(words, ptrs)
+	r := newRun(slots)
 	*b = SetBuilder{}
 	return Set{run: r, n: n}
 }

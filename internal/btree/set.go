@@ -2,7 +2,6 @@ package btree
 
 import (
 	"fmt"
-	"unsafe"
 )
 
 // Set is a persistent sorted set of strings (byte-wise order), the shape
@@ -179,29 +178,26 @@ func (s Set) merge() Set {
 	if r == nil {
 		r = &run{}
 	}
-	out := &run{words: make([]uint64, 0, s.n), ptrs: make([]unsafe.Pointer, 0, s.n)}
+	out := make([]slot, 0, s.n)
 	i := 0
 	s.delta.root.eachLeaf(func(l *node[bool]) {
 		for x := range l.n {
 			w, k := l.words[x], l.key(x)
 			j := r.seek(i, k, w)
-			out.words = append(out.words, r.words[i:j]...)
-			out.ptrs = append(out.ptrs, r.ptrs[i:j]...)
+			out = append(out, r.slots[i:j]...)
 			i = j
 			if i < r.len() && r.isKey(i, k, w) {
 				i++ // the delta's entry replaces or deletes it
 			}
 			if l.vals[x] {
-				out.words = append(out.words, w)
-				out.ptrs = append(out.ptrs, l.ptrs[x])
+				out = append(out, slot{w, l.ptrs[x]})
 			}
 		}
 	})
 	if i < r.len() {
-		out.words = append(out.words, r.words[i:]...)
-		out.ptrs = append(out.ptrs, r.ptrs[i:]...)
+		out = append(out, r.slots[i:]...)
 	}
-	return Set{run: newRun(out.words, out.ptrs), n: s.n}
+	return Set{run: newRun(out), n: s.n}
 }
 
 // eachLeaf calls fn with every leaf of the subtree n, in key order.
