@@ -112,24 +112,6 @@ func (r *run) seek(i int, key string, p uint64) int {
 	}
 }
 
-// seekBack returns upperBound(0, hi, key) for a key expected near hi: it
-// gallops backward from hi (the mirror of seek).
-func (r *run) seekBack(hi int, key string, p uint64) int {
-	step := 1
-	top := hi
-	for {
-		j := top - step
-		if j < 0 {
-			return r.upperBound(0, top, key, p)
-		}
-		if !r.above(j, key, p) {
-			return r.upperBound(j+1, top, key, p)
-		}
-		top = j
-		step *= 2
-	}
-}
-
 // find returns the index of key and whether it is there (if not, the index
 // where it belongs).
 func (r *run) find(key string, p uint64) (int, bool) {

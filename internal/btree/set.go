@@ -23,8 +23,18 @@ import (
 // everything.
 type Set struct {
 	run   *run       // nil when empty
-	delta Tree[bool] // keys changed since the run was built
+	delta Tree[mark] // keys changed since the run was built
 	n     int        // keys in the set
+}
+
+// mark is what the delta knows of a key: whether it is in the set (live)
+// and where it sits in the run: pos is the index of the first run key not
+// below it, and inRun whether that key is this one. A write computes both
+// anyway, and with them a merge and a scan place the delta's keys among the
+// run's without comparing any. A run holds fewer than 2^31 keys.
+type mark struct {
+	pos         int32
+	live, inRun bool
 }
 
 // deltaShare and deltaMin bound the delta: a write that leaves it with
@@ -48,8 +58,8 @@ func (s Set) Has(key string) bool {
 // record from its key's address).
 func (s Set) GetKey(key string) (string, bool) {
 	if s.delta.root != nil {
-		if k, live, ok := s.delta.GetKey(key); ok {
-			return k, live
+		if k, m, ok := s.delta.GetKey(key); ok {
+			return k, m.live
 		}
 	}
 	r := s.run
@@ -63,26 +73,27 @@ func (s Set) GetKey(key string) (string, bool) {
 // an equal key was there (so that nothing refers to the old one's bytes).
 // Nodes owned by e are modified in place; see Tree.Set.
 func (s Set) Put(e *Edit, key string) Set {
-	p := word(key)
-	_, inRun := s.run.find(key, p)
-	return s.put(e, key, inRun)
+	i, inRun := s.run.find(key, word(key))
+	return s.put(e, key, i, inRun)
 }
 
-// put is Put for a key whose presence in the run is known.
-func (s Set) put(e *Edit, key string, inRun bool) Set {
+// put is Put for a key whose place in the run is known: i, its lower bound,
+// is key itself with inRun.
+func (s Set) put(e *Edit, key string, i int, inRun bool) Set {
+	m := mark{pos: int32(i), live: true, inRun: inRun}
 	if !inRun {
 		// No tombstone can exist for a key the run lacks.
 		var added bool
-		s.delta, added = s.delta.put(e, key, true, true)
+		s.delta, added = s.delta.put(e, key, m, true)
 		if added {
 			s.n++
 		}
 		return s.settle(e)
 	}
-	if _, live, ok := s.delta.GetKey(key); ok && !live {
+	if _, old, ok := s.delta.GetKey(key); ok && !old.live {
 		s.n++ // a deleted run key comes back
 	}
-	s.delta = s.delta.Set(e, key, true)
+	s.delta = s.delta.Set(e, key, m)
 	return s.settle(e)
 }
 
@@ -90,23 +101,24 @@ func (s Set) put(e *Edit, key string, inRun bool) Set {
 // otherwise s itself and false, with nothing copied.
 func (s Set) Add(e *Edit, key string) (Set, bool) {
 	p := word(key)
-	inRun := false
-	if n := s.run.len(); n > 0 && !s.run.less(n-1, key, p) {
+	i, inRun := s.run.len(), false
+	if i > 0 && !s.run.less(i-1, key, p) {
 		// Not past the end, where an ascending load adds its keys.
-		_, inRun = s.run.find(key, p)
+		i, inRun = s.run.find(key, p)
 	}
+	m := mark{pos: int32(i), live: true, inRun: inRun}
 	if !inRun {
 		var added bool
-		if s.delta, added = s.delta.Add(e, key, true); !added {
+		if s.delta, added = s.delta.Add(e, key, m); !added {
 			return s, false
 		}
 		s.n++
 		return s.settle(e), true
 	}
-	if _, live, ok := s.delta.GetKey(key); !ok || live {
+	if _, old, ok := s.delta.GetKey(key); !ok || old.live {
 		return s, false
 	}
-	s.delta = s.delta.Set(e, key, true)
+	s.delta = s.delta.Set(e, key, m)
 	s.n++
 	return s.settle(e), true
 }
@@ -121,7 +133,7 @@ func (s Set) PutSorted(e *Edit, keys []string) Set {
 		i = r.seek(i, k, p)
 		inRun := i < r.len() && r.isKey(i, k, p)
 		before := r
-		s = s.put(e, k, inRun)
+		s = s.put(e, k, i, inRun)
 		if s.run != before {
 			i = 0 // merged: the next key's place is in the new run
 		}
@@ -135,16 +147,16 @@ func (s Set) PutSorted(e *Edit, keys []string) Set {
 func (s Set) Delete(e *Edit, key string) (Set, bool) {
 	p := word(key)
 	i, inRun := s.run.find(key, p)
-	_, live, inDelta := s.delta.GetKey(key)
+	_, old, inDelta := s.delta.GetKey(key)
 	switch {
-	case inDelta && !live:
+	case inDelta && !old.live:
 		return s, false
 	case inDelta && !inRun:
 		s.delta, _ = s.delta.Delete(e, key)
 	case inRun:
 		// A tombstone, keyed by the run's own string: the run keeps its
 		// bytes alive until the next merge anyway.
-		s.delta = s.delta.Set(e, s.run.key(i), false)
+		s.delta = s.delta.Set(e, s.run.key(i), mark{pos: int32(i), inRun: true})
 	default:
 		return s, false
 	}
@@ -180,17 +192,15 @@ func (s Set) merge() Set {
 	}
 	out := make([]slot, 0, s.n)
 	i := 0
-	s.delta.root.eachLeaf(func(l *node[bool]) {
-		for x := range l.n {
-			w, k := l.words[x], l.key(x)
-			j := r.seek(i, k, w)
-			out = append(out, r.slots[i:j]...)
-			i = j
-			if i < r.len() && r.isKey(i, k, w) {
+	s.delta.root.eachLeaf(func(l *node[mark]) {
+		for x, m := range l.vals[:l.n] {
+			out = append(out, r.slots[i:m.pos]...)
+			i = int(m.pos)
+			if m.inRun {
 				i++ // the delta's entry replaces or deletes it
 			}
-			if l.vals[x] {
-				out = append(out, slot{w, l.ptrs[x]})
+			if m.live {
+				out = append(out, slot{l.words[x], l.ptrs[x]})
 			}
 		}
 	})
@@ -225,13 +235,16 @@ func (s Set) Check() error {
 	}
 	n := s.run.len()
 	var err error
-	s.delta.AscendAll(func(k string, live bool) bool {
-		_, inRun := s.run.find(k, word(k))
+	s.delta.AscendAll(func(k string, m mark) bool {
+		i, inRun := s.run.find(k, word(k))
 		switch {
-		case !live && !inRun:
+		case int(m.pos) != i || m.inRun != inRun:
+			err = fmt.Errorf("btree: set marks %q at %d (in the run: %v), not %d (%v)", k, m.pos, m.inRun, i, inRun)
+			return false
+		case !m.live && !inRun:
 			err = fmt.Errorf("btree: set deletes %q, which its run lacks", k)
 			return false
-		case !live:
+		case !m.live:
 			n--
 		case !inRun:
 			n++

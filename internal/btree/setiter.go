@@ -1,9 +1,10 @@
 package btree
 
 // Iteration over a Set walks the delta with its own iterators and, between
-// two of its keys, the run by index: every key of the run up to a delta key
-// comes first (seek gallops to it), then the delta's entry, which replaces
-// an equal run key or, deleted, hides it.
+// two of its keys, the run by index: every key of the run up to a delta
+// key's place (its mark) comes first, then the delta's entry, which
+// replaces an equal run key or, deleted, hides it. No key is compared but
+// the bound.
 
 // Ascend calls fn for every key >= start, in ascending order, until fn
 // returns false.
@@ -25,19 +26,17 @@ func (s Set) AscendAll(fn func(key string) bool) { s.ascendFrom(0, "", false, fn
 func (s Set) ascendFrom(i int, start string, bounded bool, fn func(key string) bool) {
 	r := s.run
 	stopped := false
-	step := func(k string, live bool) bool {
-		p := word(k)
-		j := r.seek(i, k, p)
-		for ; i < j; i++ {
+	step := func(k string, m mark) bool {
+		for ; i < int(m.pos); i++ {
 			if !fn(r.key(i)) {
 				stopped = true
 				return false
 			}
 		}
-		if i < r.len() && r.isKey(i, k, p) {
+		if m.inRun {
 			i++
 		}
-		if live && !fn(k) {
+		if m.live && !fn(k) {
 			stopped = true
 			return false
 		}
@@ -78,19 +77,19 @@ func (s Set) DescendAll(fn func(key string) bool) { s.descendFrom(s.run.len(), "
 func (s Set) descendFrom(hi int, start string, bounded bool, fn func(key string) bool) {
 	r := s.run
 	stopped := false
-	step := func(k string, live bool) bool {
-		p := word(k)
-		j := r.seekBack(hi, k, p) // the run's keys from j on are above k
+	step := func(k string, m mark) bool {
+		j := int(m.pos) // the run's keys from j on are above k, but for k itself
+		if m.inRun {
+			j++
+		}
 		for ; hi > j; hi-- {
 			if !fn(r.key(hi - 1)) {
 				stopped = true
 				return false
 			}
 		}
-		if hi > 0 && r.isKey(hi-1, k, p) {
-			hi--
-		}
-		if live && !fn(k) {
+		hi = int(m.pos)
+		if m.live && !fn(k) {
 			stopped = true
 			return false
 		}
