@@ -234,6 +234,14 @@
 // loading the in-process comparison's records and reading its 4,096 ids).
 // Fences of every 8th word measured the same, every 32nd slower.
 //
+// A run leaves the prefix all its keys share out of their words (run.prefix,
+// kept as a copy): an index of e-mail addresses, whose keys all begin with a
+// type tag and "user", had words that told keys apart by two digits only,
+// so most steps of a search compared strings, each a cache miss on the
+// key's record block. inproc/run.sh, same session: email = x 940 -> 654 ns
+// (0.28 -> 0.19 x the best peer). Keys that tie on 7 bytes past the prefix
+// (a city's entries in the (city, age) index) still compare strings.
+//
 // What a load of 200,000 records costs now (pprof of a probe loading the
 // in-process comparison's records): the merges ~24% (their memmoves and, while
 // the collector runs, the write barriers of copying slot pointers), putting

@@ -2,41 +2,73 @@ package btree
 
 import (
 	"fmt"
+	"strings"
 	"unsafe"
 )
 
-// run is the dense part of a Set: its keys in ascending order, as the two
-// words of a node slot each (slot.go), in two arrays of exactly the keys'
-// length. A run is never modified once built: a Set's writes go to its
-// delta tree, and a merge builds a new run. Each array is one allocation,
-// so a run has no per-node header, no free slots and, when it dies, leaves
-// no holes among live objects: its pages go back to the heap whole.
+// run is the dense part of a Set: its keys in ascending order, in one
+// exactly sized array of slots. A run is never modified once built: a Set's
+// writes go to its delta tree, and a merge builds a new run. Its arrays are
+// allocations of their own, so a run has no per-node header, no free slots
+// and, when it dies, leaves no holes among live objects: its pages go back
+// to the heap whole.
+//
+// A run's slots leave out the prefix all its keys share: a slot's word is
+// that of the key's suffix past the prefix (slot.go), so the words of keys
+// that share a long prefix (an index of e-mail addresses: a type tag and
+// "user") still tell them apart, and a search rarely reads a key's bytes,
+// each a cache miss in its record's block.
 type run struct {
-	slots []slot
-	fence []uint64 // fence[b] = slots[b*fenceEvery].w: see find
+	slots  []slot
+	fence  []uint64 // fence[b] = slots[b*fenceEvery].w: see find
+	prefix string   // the prefix every key has (a copy), the longest
 }
 
-// slot is one key of a run: its word and the slot pointer, side by side,
-// so that the search's last step and the key it finds share a cache line.
+// slot is one key of a run: the word of its suffix past the run's prefix,
+// and a pointer, side by side, so that the search's last step and the key
+// it finds share a cache line. The pointer is the key's address, or that of
+// a string header holding the key when its suffix is longKey bytes or more.
 type slot struct {
 	w uint64
 	p unsafe.Pointer
 }
 
+// runSlot returns the slot of key in a run whose prefix has lcp bytes.
+func runSlot(key string, lcp int) slot {
+	suf := key[lcp:]
+	if len(suf) >= longKey {
+		h := new(string)
+		*h = key
+		return slot{word(suf), unsafe.Pointer(h)}
+	}
+	return slot{word(suf), unsafe.Pointer(unsafe.StringData(key))}
+}
+
 // fenceEvery is the stride of a run's fence. A lookup searches the fence
 // (a sixteenth of the words, so its upper levels stay in the cache), then
-// the fenceEvery words of one block (two cache lines), where a binary
-// search over all words would touch a new cache line at each of its last
-// dozen steps.
+// the fenceEvery slots of one block, where a binary search over all slots
+// would touch a new cache line at each of its last dozen steps.
 const fenceEvery = 16
 
-// newRun returns the run of the given slots, with its fence.
-func newRun(slots []slot) *run {
-	r := &run{slots: slots, fence: make([]uint64, (len(slots)+fenceEvery-1)/fenceEvery)}
+// newRun returns the run of the given slots, made with prefix, and its
+// fence.
+func newRun(slots []slot, prefix string) *run {
+	r := &run{slots: slots, fence: make([]uint64, (len(slots)+fenceEvery-1)/fenceEvery), prefix: prefix}
 	for b := range r.fence {
 		r.fence[b] = slots[b*fenceEvery].w
 	}
 	return r
+}
+
+// commonPrefix returns the length of the longest common prefix of a and b.
+func commonPrefix(a, b string) int {
+	n := min(len(a), len(b))
+	for i := range n {
+		if a[i] != b[i] {
+			return i
+		}
+	}
+	return n
 }
 
 // len returns the number of keys; a nil run has none.
@@ -48,21 +80,73 @@ func (r *run) len() int {
 }
 
 // key returns key i.
-func (r *run) key(i int) string { return slotKey(r.slots[i].w, r.slots[i].p) }
-
-// less reports whether key i is below key (p = word(key)).
-func (r *run) less(i int, key string, p uint64) bool {
-	if q := r.slots[i].w; decided(q, p) {
-		return q < p
+func (r *run) key(i int) string {
+	s := r.slots[i]
+	n := int(s.w & lenMask)
+	if n == longKey {
+		return *(*string)(s.p)
 	}
-	return r.key(i) < key
+	return unsafe.String((*byte)(s.p), len(r.prefix)+n)
 }
 
-// lowerBound returns the smallest i in [lo, hi) whose key is >= key, or hi.
-func (r *run) lowerBound(lo, hi int, key string, p uint64) int {
+// suffix returns key i past the run's prefix.
+func (r *run) suffix(i int) string { return r.key(i)[len(r.prefix):] }
+
+// probe is a key prepared for a search of one run: its suffix past the
+// run's prefix and that suffix's word, or, for a key without the prefix,
+// which side of all the run's keys it falls on (out -1 below, +1 above).
+type probe struct {
+	suf string
+	w   uint64
+	out int
+}
+
+// probe prepares key for searches of r.
+func (r *run) probe(key string) probe {
+	if r == nil || r.prefix == "" {
+		return probe{suf: key, w: word(key)}
+	}
+	pre := r.prefix
+	if len(key) >= len(pre) && key[:len(pre)] == pre {
+		suf := key[len(pre):]
+		return probe{suf: suf, w: word(suf)}
+	}
+	// key differs from the prefix before its end, or is a prefix of it:
+	// every key of the run is on one side of it.
+	if key < pre {
+		return probe{out: -1}
+	}
+	return probe{out: 1}
+}
+
+// less reports whether key i is below the probe's key (out must be 0).
+func (r *run) less(i int, pr probe) bool {
+	if q := r.slots[i].w; decided(q, pr.w) {
+		return q < pr.w
+	}
+	return r.suffix(i) < pr.suf
+}
+
+// above reports whether key i is above the probe's key (out must be 0).
+func (r *run) above(i int, pr probe) bool {
+	if q := r.slots[i].w; decided(q, pr.w) {
+		return q > pr.w
+	}
+	return r.suffix(i) > pr.suf
+}
+
+// lowerBound returns the smallest i in [lo, hi) whose key is >= the
+// probe's, or hi.
+func (r *run) lowerBound(lo, hi int, pr probe) int {
+	switch {
+	case pr.out < 0:
+		return lo
+	case pr.out > 0:
+		return hi
+	}
 	for lo < hi {
 		h := int(uint(lo+hi) >> 1)
-		if r.less(h, key, p) {
+		if r.less(h, pr) {
 			lo = h + 1
 		} else {
 			hi = h
@@ -71,11 +155,18 @@ func (r *run) lowerBound(lo, hi int, key string, p uint64) int {
 	return lo
 }
 
-// upperBound returns the smallest i in [lo, hi) whose key is > key, or hi.
-func (r *run) upperBound(lo, hi int, key string, p uint64) int {
+// upperBound returns the smallest i in [lo, hi) whose key is > the
+// probe's, or hi.
+func (r *run) upperBound(lo, hi int, pr probe) int {
+	switch {
+	case pr.out < 0:
+		return lo
+	case pr.out > 0:
+		return hi
+	}
 	for lo < hi {
 		h := int(uint(lo+hi) >> 1)
-		if r.above(h, key, p) {
+		if r.above(h, pr) {
 			hi = h
 		} else {
 			lo = h + 1
@@ -84,52 +175,50 @@ func (r *run) upperBound(lo, hi int, key string, p uint64) int {
 	return lo
 }
 
-// above reports whether key i is above key.
-func (r *run) above(i int, key string, p uint64) bool {
-	if q := r.slots[i].w; decided(q, p) {
-		return q > p
-	}
-	return r.key(i) > key
-}
-
-// seek returns lowerBound(i, len, key) for a key expected near i: it gallops
-// forward from i, so that visiting sorted keys costs the log of the gaps
-// between them rather than of the run's length.
-func (r *run) seek(i int, key string, p uint64) int {
+// seek returns lowerBound(i, len, probe) for a key expected near i: it
+// gallops forward from i, so that visiting sorted keys costs the log of the
+// gaps between them rather than of the run's length.
+func (r *run) seek(i int, pr probe) int {
 	n := r.len()
+	if pr.out != 0 {
+		return r.lowerBound(i, n, pr)
+	}
 	step := 1
 	lo := i
 	for {
 		j := lo + step - 1
 		if j >= n {
-			return r.lowerBound(lo, n, key, p)
+			return r.lowerBound(lo, n, pr)
 		}
-		if !r.less(j, key, p) {
-			return r.lowerBound(lo, j, key, p)
+		if !r.less(j, pr) {
+			return r.lowerBound(lo, j, pr)
 		}
 		lo = j + 1
 		step *= 2
 	}
 }
 
-// find returns the index of key and whether it is there (if not, the index
-// where it belongs).
-func (r *run) find(key string, p uint64) (int, bool) {
+// find returns the index of the probe's key and whether it is there (if
+// not, the index where it belongs).
+func (r *run) find(pr probe) (int, bool) {
 	n := r.len()
-	if n == 0 {
+	switch {
+	case n == 0 || pr.out < 0:
 		return 0, false
+	case pr.out > 0:
+		return n, false
 	}
-	// The first block whose first key is above key; key belongs in the
-	// block before it.
+	// The first block whose first key is above the probe's; the key belongs
+	// in the block before it.
 	lo, hi := 0, len(r.fence)
 	for lo < hi {
 		h := int(uint(lo+hi) >> 1)
 		q := r.fence[h]
 		var above bool
-		if decided(q, p) {
-			above = q > p
+		if decided(q, pr.w) {
+			above = q > pr.w
 		} else {
-			above = r.key(h*fenceEvery) > key
+			above = r.suffix(h*fenceEvery) > pr.suf
 		}
 		if above {
 			hi = h
@@ -141,36 +230,52 @@ func (r *run) find(key string, p uint64) (int, bool) {
 		return 0, false // below the first key
 	}
 	start := (lo - 1) * fenceEvery
-	i := r.lowerBound(start, min(start+fenceEvery, n), key, p)
-	return i, i < n && r.isKey(i, key, p)
+	i := r.lowerBound(start, min(start+fenceEvery, n), pr)
+	return i, i < n && r.isKey(i, pr)
 }
 
-// isKey reports whether key i is key.
-func (r *run) isKey(i int, key string, p uint64) bool {
-	return r.slots[i].w == p && (p&lenMask < prefixLen+1 || r.key(i) == key)
+// place is find for a write: a key past the last one (ascending loads add
+// theirs there) is placed without searching.
+func (r *run) place(pr probe) (int, bool) {
+	if n := r.len(); n > 0 && pr.out == 0 && r.less(n-1, pr) {
+		return n, false
+	}
+	return r.find(pr)
 }
 
-// check verifies that the keys ascend strictly and that every word is its
-// key's.
+// isKey reports whether key i is the probe's key.
+func (r *run) isKey(i int, pr probe) bool {
+	return pr.out == 0 && r.slots[i].w == pr.w && (pr.w&lenMask < prefixLen+1 || r.suffix(i) == pr.suf)
+}
+
+// check verifies that the keys ascend strictly, share the prefix (and no
+// longer one), and that every word is its key's suffix's.
 func (r *run) check() error {
 	if r == nil {
 		return nil
 	}
-	if len(r.slots) == 0 {
+	n := len(r.slots)
+	if n == 0 {
 		return fmt.Errorf("btree: empty run")
 	}
-	if len(r.fence) != (len(r.slots)+fenceEvery-1)/fenceEvery {
-		return fmt.Errorf("btree: run of %d keys with a fence of %d", len(r.slots), len(r.fence))
+	if len(r.fence) != (n+fenceEvery-1)/fenceEvery {
+		return fmt.Errorf("btree: run of %d keys with a fence of %d", n, len(r.fence))
 	}
 	for b, w := range r.fence {
 		if w != r.slots[b*fenceEvery].w {
 			return fmt.Errorf("btree: fence %d is %#x, word %d is %#x", b, w, b*fenceEvery, r.slots[b*fenceEvery].w)
 		}
 	}
+	if lcp := commonPrefix(r.key(0), r.key(n-1)); lcp != len(r.prefix) {
+		return fmt.Errorf("btree: run keys share %d bytes, its prefix has %d", lcp, len(r.prefix))
+	}
 	for i := range r.slots {
 		k := r.key(i)
-		if word(k) != r.slots[i].w {
-			return fmt.Errorf("btree: run key %d %q has word %#x, want %#x", i, k, r.slots[i].w, word(k))
+		if len(k) < len(r.prefix) || k[:len(r.prefix)] != r.prefix {
+			return fmt.Errorf("btree: run key %d %q lacks the prefix %q", i, k, r.prefix)
+		}
+		if s := runSlot(k, len(r.prefix)); s.w != r.slots[i].w {
+			return fmt.Errorf("btree: run key %d %q has word %#x, want %#x", i, k, r.slots[i].w, s.w)
 		}
 		if i > 0 && r.key(i-1) >= k {
 			return fmt.Errorf("btree: run keys %d and %d out of order: %q, %q", i-1, i, r.key(i-1), k)
@@ -182,7 +287,7 @@ func (r *run) check() error {
 // SetBuilder bulk-loads a Set from keys given in strictly ascending order.
 // The zero value is ready to use.
 type SetBuilder struct {
-	slots []slot
+	slots []slot // as a node holds them (word and slotPtr of the whole key) until Set
 }
 
 // Add appends key, which must be greater than every key added before; if it
@@ -203,13 +308,20 @@ func (b *SetBuilder) Set() Set {
 	if n == 0 {
 		return Set{}
 	}
+	first := slotKey(b.slots[0].w, b.slots[0].p)
+	lcp := commonPrefix(first, slotKey(b.slots[n-1].w, b.slots[n-1].p))
 	slots := b.slots
 	if cap(slots) > n+n/16 {
 		// Appending left up to twice the room: keep exactly the keys.
 		slots = make([]slot, n)
 		copy(slots, b.slots)
 	}
-	r := newRun(slots)
+	if lcp > 0 {
+		for i, s := range slots {
+			slots[i] = runSlot(slotKey(s.w, s.p), lcp)
+		}
+	}
+	r := newRun(slots, strings.Clone(first[:lcp]))
 	*b = SetBuilder{}
 	return Set{run: r, n: n}
 }

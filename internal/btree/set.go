@@ -2,6 +2,7 @@ package btree
 
 import (
 	"fmt"
+	"strings"
 )
 
 // Set is a persistent sorted set of strings (byte-wise order), the shape
@@ -63,7 +64,7 @@ func (s Set) GetKey(key string) (string, bool) {
 		}
 	}
 	r := s.run
-	if i, ok := r.find(key, word(key)); ok {
+	if i, ok := r.find(r.probe(key)); ok {
 		return r.key(i), true
 	}
 	return "", false
@@ -73,7 +74,7 @@ func (s Set) GetKey(key string) (string, bool) {
 // an equal key was there (so that nothing refers to the old one's bytes).
 // Nodes owned by e are modified in place; see Tree.Set.
 func (s Set) Put(e *Edit, key string) Set {
-	i, inRun := s.run.find(key, word(key))
+	i, inRun := s.run.place(s.run.probe(key))
 	return s.put(e, key, i, inRun)
 }
 
@@ -100,12 +101,7 @@ func (s Set) put(e *Edit, key string, i int, inRun bool) Set {
 // Add returns the set with key added and true if key was not in s;
 // otherwise s itself and false, with nothing copied.
 func (s Set) Add(e *Edit, key string) (Set, bool) {
-	p := word(key)
-	i, inRun := s.run.len(), false
-	if i > 0 && !s.run.less(i-1, key, p) {
-		// Not past the end, where an ascending load adds its keys.
-		i, inRun = s.run.find(key, p)
-	}
+	i, inRun := s.run.place(s.run.probe(key))
 	m := mark{pos: int32(i), live: true, inRun: inRun}
 	if !inRun {
 		var added bool
@@ -128,10 +124,10 @@ func (s Set) Add(e *Edit, key string) (Set, bool) {
 func (s Set) PutSorted(e *Edit, keys []string) Set {
 	i := 0
 	for _, k := range keys {
-		p := word(k)
 		r := s.run
-		i = r.seek(i, k, p)
-		inRun := i < r.len() && r.isKey(i, k, p)
+		pr := r.probe(k)
+		i = r.seek(i, pr)
+		inRun := i < r.len() && r.isKey(i, pr)
 		before := r
 		s = s.put(e, k, i, inRun)
 		if s.run != before {
@@ -145,8 +141,7 @@ func (s Set) PutSorted(e *Edit, keys []string) Set {
 // it was not, s itself is returned and nothing is copied. key is not kept:
 // it may be a view of a scratch buffer.
 func (s Set) Delete(e *Edit, key string) (Set, bool) {
-	p := word(key)
-	i, inRun := s.run.find(key, p)
+	i, inRun := s.run.place(s.run.probe(key))
 	_, old, inDelta := s.delta.GetKey(key)
 	switch {
 	case inDelta && !old.live:
@@ -190,24 +185,43 @@ func (s Set) merge() Set {
 	if r == nil {
 		r = &run{}
 	}
+	// The new run's prefix: that of its first and last keys.
+	first, _ := s.Min()
+	last, _ := s.Max()
+	lcp := commonPrefix(first, last)
+	// The run's slots are copied as they are when the prefix stays (it
+	// changes only while the keys' range grows past it: early in a load);
+	// otherwise each is made anew, which reads its key.
+	same := first[:lcp] == r.prefix
 	out := make([]slot, 0, s.n)
+	copyRun := func(i, j int) {
+		if same {
+			out = append(out, r.slots[i:j]...)
+			return
+		}
+		for ; i < j; i++ {
+			out = append(out, runSlot(r.key(i), lcp))
+		}
+	}
 	i := 0
 	s.delta.root.eachLeaf(func(l *node[mark]) {
 		for x, m := range l.vals[:l.n] {
-			out = append(out, r.slots[i:m.pos]...)
+			copyRun(i, int(m.pos))
 			i = int(m.pos)
 			if m.inRun {
 				i++ // the delta's entry replaces or deletes it
 			}
 			if m.live {
-				out = append(out, slot{l.words[x], l.ptrs[x]})
+				out = append(out, runSlot(l.key(x), lcp))
 			}
 		}
 	})
-	if i < r.len() {
-		out = append(out, r.slots[i:]...)
+	copyRun(i, r.len())
+	prefix := r.prefix
+	if !same {
+		prefix = strings.Clone(first[:lcp])
 	}
-	return Set{run: newRun(out), n: s.n}
+	return Set{run: newRun(out, prefix), n: s.n}
 }
 
 // eachLeaf calls fn with every leaf of the subtree n, in key order.
@@ -236,7 +250,7 @@ func (s Set) Check() error {
 	n := s.run.len()
 	var err error
 	s.delta.AscendAll(func(k string, m mark) bool {
-		i, inRun := s.run.find(k, word(k))
+		i, inRun := s.run.find(s.run.probe(k))
 		switch {
 		case int(m.pos) != i || m.inRun != inRun:
 			err = fmt.Errorf("btree: set marks %q at %d (in the run: %v), not %d (%v)", k, m.pos, m.inRun, i, inRun)

@@ -1,6 +1,7 @@
 package btree
 
 import (
+	"fmt"
 	"math/rand/v2"
 	"slices"
 	"strings"
@@ -124,18 +125,31 @@ func TestSetModelRandom(t *testing.T) {
 		m *setModel
 	}
 	var olds []kept
-	for _, poolSize := range []int{40, 600} {
+	// Pools of keys that share a prefix (a run leaves it out of its words),
+	// one of 260 bytes (a key is then too long for a slot's length byte while
+	// its suffix is not), each with a few keys without it, which shrink a
+	// run's prefix when they arrive.
+	prefixes := []string{"", "user", strings.Repeat("z", 260)}
+	for c := range 6 {
 		for _, dm := range []int{1, 8, 64} {
 			deltaMin = dm
+			poolSize := []int{40, 600}[c%2]
 			pool := keyPool(rng, poolSize)
+			if pre := prefixes[c/2]; pre != "" {
+				for i := range pool {
+					if i%50 != 0 {
+						pool[i] = pre + pool[i]
+					}
+				}
+			}
 			var s Set
 			m := &setModel{stored: map[string]string{}}
-			for step := 0; step < steps/6; {
+			for step := 0; step < steps/18; {
 				var e *Edit
 				if rng.IntN(3) > 0 {
 					e = NewEdit()
 				}
-				for n := 1 + rng.IntN(50); n > 0 && step < steps/6; n-- {
+				for n := 1 + rng.IntN(50); n > 0 && step < steps/18; n-- {
 					step++
 					// A fresh copy of the key's bytes, so that GetKey's
 					// identity check sees which string was stored.
@@ -243,4 +257,43 @@ func TestSetIterationDoesNotAllocate(t *testing.T) {
 	if allocs != 0 {
 		t.Fatalf("%v allocations per scan", allocs)
 	}
+}
+
+// TestSetPrefix: a run leaves out the prefix its keys share, keeps finding
+// and scanning them, and drops the prefix when a key without it arrives.
+func TestSetPrefix(t *testing.T) {
+	defer func(v int) { deltaMin = v }(deltaMin)
+	deltaMin = 4
+	rng := rand.New(rand.NewPCG(3, 4))
+	long := strings.Repeat("x", 300)
+	m := &setModel{stored: map[string]string{}}
+	var s Set
+	var pool []string
+	for i := range 500 {
+		k := fmt.Sprintf("user%d@example.com", i*7919%1000)
+		if i%3 == 0 {
+			k = "user" + long + k // a key past the slot's length byte, its suffix not
+		}
+		pool = append(pool, k)
+		s = s.Put(nil, k)
+		m.put(k)
+	}
+	s = s.Compact()
+	if s.run.prefix != "user" {
+		t.Fatalf("run prefix %q, want %q", s.run.prefix, "user")
+	}
+	sameSet(t, rng, pool, s, m, "with a prefix")
+	for _, k := range []string{"use", "usea", "userz", "v", ""} { // outside it, on either side
+		if s.Has(k) {
+			t.Fatalf("Has(%q) on a run of user keys", k)
+		}
+	}
+	s = s.Put(nil, "apple")
+	m.put("apple")
+	pool = append(pool, "apple")
+	s = s.Compact()
+	if s.run.prefix != "" {
+		t.Fatalf("run prefix %q after a key without it, want none", s.run.prefix)
+	}
+	sameSet(t, rng, pool, s, m, "prefix dropped")
 }

@@ -12,7 +12,7 @@ func (s Set) Ascend(start string, fn func(key string) bool) {
 	r := s.run
 	i := 0
 	if r.len() > 0 {
-		i = r.lowerBound(0, r.len(), start, word(start))
+		i = r.lowerBound(0, r.len(), r.probe(start))
 	}
 	s.ascendFrom(i, start, true, fn)
 }
@@ -63,7 +63,7 @@ func (s Set) Descend(start string, fn func(key string) bool) {
 	r := s.run
 	hi := r.len()
 	if hi > 0 {
-		hi = r.upperBound(0, hi, start, word(start))
+		hi = r.upperBound(0, hi, r.probe(start))
 	}
 	s.descendFrom(hi, start, true, fn)
 }
