@@ -2,6 +2,7 @@ package btree
 
 import (
 	"fmt"
+	"math"
 	"strings"
 	"unsafe"
 )
@@ -21,7 +22,7 @@ import (
 type run struct {
 	slots  []slot
 	fence  []uint64 // fence[b] = slots[b*fenceEvery].w: see find
-	prefix string   // the prefix every key has (a copy), the longest
+	prefix string   // a prefix every key has (a copy): the longest when the run was made
 }
 
 // slot is one key of a run: the word of its suffix past the run's prefix,
@@ -53,6 +54,9 @@ const fenceEvery = 16
 // newRun returns the run of the given slots, made with prefix, and its
 // fence.
 func newRun(slots []slot, prefix string) *run {
+	if len(slots) > math.MaxInt32 {
+		panic("btree: a run of more than 2^31-1 keys") // a mark's pos is an int32
+	}
 	r := &run{slots: slots, fence: make([]uint64, (len(slots)+fenceEvery-1)/fenceEvery), prefix: prefix}
 	for b := range r.fence {
 		r.fence[b] = slots[b*fenceEvery].w
@@ -248,8 +252,8 @@ func (r *run) isKey(i int, pr probe) bool {
 	return pr.out == 0 && r.slots[i].w == pr.w && (pr.w&lenMask < prefixLen+1 || r.suffix(i) == pr.suf)
 }
 
-// check verifies that the keys ascend strictly, share the prefix (and no
-// longer one), and that every word is its key's suffix's.
+// check verifies that the keys ascend strictly, share the prefix, and that
+// every word is its key's suffix's.
 func (r *run) check() error {
 	if r == nil {
 		return nil
@@ -265,9 +269,6 @@ func (r *run) check() error {
 		if w != r.slots[b*fenceEvery].w {
 			return fmt.Errorf("btree: fence %d is %#x, word %d is %#x", b, w, b*fenceEvery, r.slots[b*fenceEvery].w)
 		}
-	}
-	if lcp := commonPrefix(r.key(0), r.key(n-1)); lcp != len(r.prefix) {
-		return fmt.Errorf("btree: run keys share %d bytes, its prefix has %d", lcp, len(r.prefix))
 	}
 	for i := range r.slots {
 		k := r.key(i)
@@ -323,5 +324,10 @@ func (b *SetBuilder) Set() Set {
 	}
 	r := newRun(slots, strings.Clone(first[:lcp]))
 	*b = SetBuilder{}
-	return Set{run: r, n: n}
+	var s Set
+	l := s.own(nil)
+	l.parts[0] = part{run: r, n: n}
+	s.n = n
+	l.split(0)
+	return s
 }

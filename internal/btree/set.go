@@ -2,48 +2,128 @@ package btree
 
 import (
 	"fmt"
-	"strings"
+	"slices"
 )
 
 // Set is a persistent sorted set of strings (byte-wise order), the shape
-// of the database's record maps and indexes: a run, all keys as of the
-// last merge in two dense arrays (run.go), and a delta, a Tree of the
-// changes since (true: the key is present, added or stored anew; false: a
-// key of the run deleted). Writes go to the delta with the ownership rule
-// of Tree (Edit); once the delta outgrows a share of the run, a write
-// merges both into a new run and starts an empty delta.
-//
-// Why two parts (doc.go, "Memory"): a B+tree's leaves are about 80 % full
-// and every write copies a path, so after a load of random keys the
-// pages of its nodes hold about as many dead copies as live nodes. A run
-// costs exactly 16 bytes per key, in two allocations that die whole, and
-// the delta, small, is where the copying happens. A merge copies the run
-// (a memmove between the delta's keys), once per run/deltaShare writes.
+// of the database's record maps and indexes. Its keys are cut by range
+// into parts (part.go), each a dense run and a small delta of changes, so
+// that a merge, which copies a part's run, copies at most partMax keys: a
+// Set of a million keys in one run stalled the write that merged it for
+// 10-15 ms per set, and for up to 230 ms when the collector made that
+// write help it mark (a 16 MB allocation while it runs).
 //
 // The zero Set is empty. A Set is a small value; copying it shares
-// everything.
+// everything. Writes follow the ownership rule of Tree (Edit): given a
+// token, they change in place what that token created (the parts' deltas
+// and the list of parts), and copy the rest.
 type Set struct {
-	run   *run       // nil when empty
-	delta Tree[mark] // keys changed since the run was built
-	n     int        // keys in the set
+	list *partList // nil when empty
+	n    int       // keys in the set
 }
 
-// mark is what the delta knows of a key: whether it is in the set (live)
-// and where it sits in the run: pos is the index of the first run key not
-// below it, and inRun whether that key is this one. A write computes both
-// anyway, and with them a merge and a scan place the delta's keys among the
-// run's without comparing any. A run holds fewer than 2^31 keys.
-type mark struct {
-	pos         int32
-	live, inRun bool
+// partList is the parts of a Set in key order, and where each begins.
+type partList struct {
+	edit  *Edit    // the token that may change this list in place (nil: none)
+	lows  []string // lows[i]: the least key part i may hold (lows[0] is "")
+	words []uint64 // words[i] = word(lows[i])
+	parts []part
 }
 
-// deltaShare and deltaMin bound the delta: a write that leaves it with
-// more than max(deltaMin, run length/deltaShare) keys merges it into the
-// run. deltaMin is a variable so that tests can make merges frequent.
-const deltaShare = 16
+// partMax is the most keys a part's run holds after a merge; a larger one
+// is cut into runs of partMax/2 keys. A merge then copies at most about
+// 2 MB of slots. It is a variable so that tests can make parts small.
+var partMax = 1 << 17
 
-var deltaMin = 64
+// own returns s's list, made changeable by e: itself if e created it,
+// otherwise a copy owned by e (never changed again when e is nil).
+func (s *Set) own(e *Edit) *partList {
+	l := s.list
+	switch {
+	case l == nil:
+		l = &partList{edit: e, lows: []string{""}, words: []uint64{word("")}, parts: make([]part, 1)}
+	case e != nil && l.edit == e:
+		return l
+	default:
+		l = &partList{edit: e, lows: slices.Clone(l.lows), words: slices.Clone(l.words), parts: slices.Clone(l.parts)}
+	}
+	s.list = l
+	return l
+}
+
+// route returns the index of the part whose range holds key.
+func (l *partList) route(key string) int {
+	p := word(key)
+	lo, hi := 1, len(l.lows) // lows[0] is below every key
+	for lo < hi {
+		h := int(uint(lo+hi) >> 1)
+		var above bool
+		if q := l.words[h]; decided(q, p) {
+			above = q > p
+		} else {
+			above = l.lows[h] > key
+		}
+		if above {
+			hi = h
+		} else {
+			lo = h + 1
+		}
+	}
+	return lo - 1
+}
+
+// update returns s with part i replaced by p, cut up if its run grew past
+// partMax, or dropped if it is empty (its range then joins the previous
+// part's, or the next one's for the first part): a workload that deletes
+// its oldest keys does not leave a trail of empty parts.
+func (s Set) update(e *Edit, i int, p part) Set {
+	l := s.own(e)
+	s.n += p.n - l.parts[i].n
+	l.parts[i] = p
+	if p.n == 0 && p.delta.root == nil && len(l.parts) > 1 {
+		l.parts = slices.Delete(l.parts, i, i+1)
+		l.lows = slices.Delete(l.lows, i, i+1)
+		l.words = slices.Delete(l.words, i, i+1)
+		l.lows[0], l.words[0] = "", word("")
+		return s
+	}
+	l.split(i)
+	return s
+}
+
+// split cuts part i into runs of partMax/2 keys if its run is past
+// partMax, merging its delta first (a sorted batch leaves keys in the delta
+// of a part whose run it grew). Each piece gets an array of its own (had
+// they shared the run's, it would live until every piece had merged once)
+// and keeps the run's prefix.
+func (l *partList) split(i int) {
+	p := l.parts[i]
+	if p.run.len() <= partMax {
+		return
+	}
+	if p.delta.root != nil {
+		p = p.Compact()
+	}
+	n := p.run.len()
+	k := (n + partMax/2 - 1) / (partMax / 2)
+	pieces := make([]part, k)
+	lows := make([]string, k)
+	for j := range k {
+		lo, hi := j*n/k, (j+1)*n/k
+		pieces[j] = part{run: newRun(slices.Clone(p.run.slots[lo:hi]), p.run.prefix), n: hi - lo}
+		if j > 0 {
+			lows[j] = separator(p.run.key(lo-1), p.run.key(lo))
+		}
+	}
+	lows[0] = l.lows[i]
+	words := make([]uint64, k)
+	for j, s := range lows {
+		words[j] = word(s)
+	}
+	l.parts = slices.Replace(l.parts, i, i+1, pieces...)
+	l.lows = slices.Replace(l.lows, i, i+1, lows...)
+	l.words = slices.Replace(l.words, i, i+1, words...)
+}
 
 // Len returns the number of keys in s.
 func (s Set) Len() int { return s.n }
@@ -58,81 +138,59 @@ func (s Set) Has(key string) bool {
 // is one. Its bytes are those it was stored with (package index finds a
 // record from its key's address).
 func (s Set) GetKey(key string) (string, bool) {
-	if s.delta.root != nil {
-		if k, m, ok := s.delta.GetKey(key); ok {
-			return k, m.live
-		}
+	if s.list == nil {
+		return "", false
 	}
-	r := s.run
-	if i, ok := r.find(r.probe(key)); ok {
-		return r.key(i), true
-	}
-	return "", false
+	return s.list.parts[s.list.route(key)].GetKey(key)
 }
 
 // Put returns the set with key in it, stored as the given string even if
 // an equal key was there (so that nothing refers to the old one's bytes).
 // Nodes owned by e are modified in place; see Tree.Set.
 func (s Set) Put(e *Edit, key string) Set {
-	i, inRun := s.run.place(s.run.probe(key))
-	return s.put(e, key, i, inRun)
+	i := 0
+	if s.list != nil {
+		i = s.list.route(key)
+	}
+	return s.update(e, i, s.part(i).Put(e, key))
 }
 
-// put is Put for a key whose place in the run is known: i, its lower bound,
-// is key itself with inRun.
-func (s Set) put(e *Edit, key string, i int, inRun bool) Set {
-	m := mark{pos: int32(i), live: true, inRun: inRun}
-	if !inRun {
-		// No tombstone can exist for a key the run lacks.
-		var added bool
-		s.delta, added = s.delta.put(e, key, m, true)
-		if added {
-			s.n++
-		}
-		return s.settle(e)
+// part returns part i, the empty part of an empty set.
+func (s Set) part(i int) part {
+	if s.list == nil {
+		return part{}
 	}
-	if _, old, ok := s.delta.GetKey(key); ok && !old.live {
-		s.n++ // a deleted run key comes back
-	}
-	s.delta = s.delta.Set(e, key, m)
-	return s.settle(e)
+	return s.list.parts[i]
 }
 
 // Add returns the set with key added and true if key was not in s;
 // otherwise s itself and false, with nothing copied.
 func (s Set) Add(e *Edit, key string) (Set, bool) {
-	i, inRun := s.run.place(s.run.probe(key))
-	m := mark{pos: int32(i), live: true, inRun: inRun}
-	if !inRun {
-		var added bool
-		if s.delta, added = s.delta.Add(e, key, m); !added {
-			return s, false
-		}
-		s.n++
-		return s.settle(e), true
+	i := 0
+	if s.list != nil {
+		i = s.list.route(key)
 	}
-	if _, old, ok := s.delta.GetKey(key); !ok || old.live {
+	p, added := s.part(i).Add(e, key)
+	if !added {
 		return s, false
 	}
-	s.delta = s.delta.Set(e, key, m)
-	s.n++
-	return s.settle(e), true
+	return s.update(e, i, p), true
 }
 
 // PutSorted is Put of each of keys, which must ascend: it finds their
-// places in the run in one forward pass.
+// places in each part's run in one forward pass.
 func (s Set) PutSorted(e *Edit, keys []string) Set {
-	i := 0
-	for _, k := range keys {
-		r := s.run
-		pr := r.probe(k)
-		i = r.seek(i, pr)
-		inRun := i < r.len() && r.isKey(i, pr)
-		before := r
-		s = s.put(e, k, i, inRun)
-		if s.run != before {
-			i = 0 // merged: the next key's place is in the new run
+	for len(keys) > 0 {
+		i, j := 0, len(keys)
+		if l := s.list; l != nil {
+			i = l.route(keys[0])
+			if i+1 < len(l.lows) {
+				next := l.lows[i+1]
+				j, _ = slices.BinarySearch(keys, next) // the keys before the next part's
+			}
 		}
+		s = s.update(e, i, s.part(i).PutSorted(e, keys[:j]))
+		keys = keys[j:]
 	}
 	return s
 }
@@ -141,132 +199,71 @@ func (s Set) PutSorted(e *Edit, keys []string) Set {
 // it was not, s itself is returned and nothing is copied. key is not kept:
 // it may be a view of a scratch buffer.
 func (s Set) Delete(e *Edit, key string) (Set, bool) {
-	i, inRun := s.run.place(s.run.probe(key))
-	_, old, inDelta := s.delta.GetKey(key)
-	switch {
-	case inDelta && !old.live:
-		return s, false
-	case inDelta && !inRun:
-		s.delta, _ = s.delta.Delete(e, key)
-	case inRun:
-		// A tombstone, keyed by the run's own string: the run keeps its
-		// bytes alive until the next merge anyway.
-		s.delta = s.delta.Set(e, s.run.key(i), mark{pos: int32(i), inRun: true})
-	default:
+	if s.list == nil {
 		return s, false
 	}
-	s.n--
-	return s.settle(e), true
-}
-
-// settle merges the delta into a new run if it outgrew its bound.
-func (s Set) settle(e *Edit) Set {
-	if s.delta.n <= max(deltaMin, s.run.len()/deltaShare) {
-		return s
+	i := s.list.route(key)
+	p, ok := s.list.parts[i].Delete(e, key)
+	if !ok {
+		return s, false
 	}
-	return s.merge()
+	return s.update(e, i, p), true
 }
 
-// Compact returns s with its delta merged into a new run (s itself when
-// the delta is empty): every key then sits in the run's two arrays.
+// Compact returns s with every part's delta merged into its run (s itself
+// when no delta holds anything): every key then sits in a run.
 func (s Set) Compact() Set {
-	if s.delta.root == nil {
+	if s.list == nil || !slices.ContainsFunc(s.list.parts, func(p part) bool { return p.delta.root != nil }) {
 		return s
 	}
-	return s.merge()
-}
-
-// merge returns s as one run and an empty delta.
-func (s Set) merge() Set {
-	if s.n == 0 {
-		return Set{}
-	}
-	r := s.run
-	if r == nil {
-		r = &run{}
-	}
-	// The new run's prefix: that of its first and last keys.
-	first, _ := s.Min()
-	last, _ := s.Max()
-	lcp := commonPrefix(first, last)
-	// The run's slots are copied as they are when the prefix stays (it
-	// changes only while the keys' range grows past it: early in a load);
-	// otherwise each is made anew, which reads its key.
-	same := first[:lcp] == r.prefix
-	out := make([]slot, 0, s.n)
-	copyRun := func(i, j int) {
-		if same {
-			out = append(out, r.slots[i:j]...)
-			return
-		}
-		for ; i < j; i++ {
-			out = append(out, runSlot(r.key(i), lcp))
+	c := Set{n: s.n}
+	l := c.own(nil)
+	*l = partList{lows: slices.Clone(s.list.lows), words: slices.Clone(s.list.words), parts: slices.Clone(s.list.parts)}
+	for i := len(l.parts) - 1; i >= 0; i-- { // backward: a split moves only the parts after it
+		if p := l.parts[i]; p.delta.root != nil {
+			l.parts[i] = p.Compact()
+			l.split(i)
 		}
 	}
-	i := 0
-	s.delta.root.eachLeaf(func(l *node[mark]) {
-		for x, m := range l.vals[:l.n] {
-			copyRun(i, int(m.pos))
-			i = int(m.pos)
-			if m.inRun {
-				i++ // the delta's entry replaces or deletes it
-			}
-			if m.live {
-				out = append(out, runSlot(l.key(x), lcp))
-			}
-		}
-	})
-	copyRun(i, r.len())
-	prefix := r.prefix
-	if !same {
-		prefix = strings.Clone(first[:lcp])
-	}
-	return Set{run: newRun(out, prefix), n: s.n}
+	return c
 }
 
-// eachLeaf calls fn with every leaf of the subtree n, in key order.
-func (n *node[V]) eachLeaf(fn func(*node[V])) {
-	if n == nil {
-		return
-	}
-	if n.isLeaf() {
-		fn(n)
-		return
-	}
-	for _, k := range n.kids[:n.n+1] {
-		k.eachLeaf(fn)
-	}
-}
-
-// Check verifies the set's invariants: a sorted run, a valid delta whose
-// deletions are all of run keys, and the count.
+// Check verifies the set's invariants: every part's, each part's keys
+// within its range, the ranges in order, and the count.
 func (s Set) Check() error {
-	if err := s.run.check(); err != nil {
-		return err
-	}
-	if err := s.delta.Check(); err != nil {
-		return err
-	}
-	n := s.run.len()
-	var err error
-	s.delta.AscendAll(func(k string, m mark) bool {
-		i, inRun := s.run.find(s.run.probe(k))
-		switch {
-		case int(m.pos) != i || m.inRun != inRun:
-			err = fmt.Errorf("btree: set marks %q at %d (in the run: %v), not %d (%v)", k, m.pos, m.inRun, i, inRun)
-			return false
-		case !m.live && !inRun:
-			err = fmt.Errorf("btree: set deletes %q, which its run lacks", k)
-			return false
-		case !m.live:
-			n--
-		case !inRun:
-			n++
+	l := s.list
+	if l == nil {
+		if s.n != 0 {
+			return fmt.Errorf("btree: empty set says it has %d keys", s.n)
 		}
-		return true
-	})
-	if err != nil {
-		return err
+		return nil
+	}
+	if len(l.lows) != len(l.parts) || len(l.words) != len(l.parts) || len(l.parts) == 0 || l.lows[0] != "" {
+		return fmt.Errorf("btree: set of %d parts with %d bounds, %d words, first %q", len(l.parts), len(l.lows), len(l.words), l.lows[0])
+	}
+	n := 0
+	for i, p := range l.parts {
+		if l.words[i] != word(l.lows[i]) {
+			return fmt.Errorf("btree: part %d bound %q has word %#x", i, l.lows[i], l.words[i])
+		}
+		if i > 0 && l.lows[i-1] >= l.lows[i] {
+			return fmt.Errorf("btree: part bounds %q, %q out of order", l.lows[i-1], l.lows[i])
+		}
+		if err := p.Check(); err != nil {
+			return fmt.Errorf("btree: part %d: %w", i, err)
+		}
+		var err error
+		p.AscendAll(func(k string) bool {
+			if k < l.lows[i] || (i+1 < len(l.lows) && k >= l.lows[i+1]) {
+				err = fmt.Errorf("btree: key %q in part %d, of keys from %q", k, i, l.lows[i])
+				return false
+			}
+			return true
+		})
+		if err != nil {
+			return err
+		}
+		n += p.n
 	}
 	if n != s.n {
 		return fmt.Errorf("btree: set of %d keys says it has %d", n, s.n)

@@ -31,7 +31,6 @@ func benchSet(b *testing.B) Set {
 func BenchmarkSetGet(b *testing.B) {
 	s := benchSet(b)
 	b.ReportAllocs()
-	b.ReportMetric(float64(s.delta.Len()), "delta-keys")
 	for i := 0; b.Loop(); i++ {
 		_, ok := s.GetKey(bench.key(i))
 		sinkBool = ok
@@ -80,12 +79,28 @@ func BenchmarkSetGetCompact(b *testing.B) {
 	}
 }
 
-func BenchmarkSetDeltaGet(b *testing.B) {
-	s := benchSet(b)
-	b.Logf("delta %d keys", s.delta.Len())
+// BenchmarkPartMerge merges a delta of 4,096 random keys into a run of
+// 65,536 (a part of a large set at its merge threshold), per merge.
+func BenchmarkPartMerge(b *testing.B) {
+	benchKeys()
+	var sb SetBuilder
+	keys := make([]string, 65536)
+	for i := range keys {
+		keys[i] = strings.Clone(bench.key(i))
+	}
+	slices.Sort(keys)
+	for _, k := range keys {
+		sb.Add(k)
+	}
+	p := sb.Set().list.parts[0]
+	e := NewEdit()
+	for i := range 4096 {
+		p = p.Put(e, strings.Clone(bench.absentKey(i)))
+	}
 	b.ReportAllocs()
-	for i := 0; b.Loop(); i++ {
-		_, _, ok := s.delta.GetKey(bench.key(i))
-		sinkBool = ok
+	for b.Loop() {
+		sinkPart = p.merge()
 	}
 }
+
+var sinkPart part

@@ -110,7 +110,7 @@ func sameSet(t testing.TB, rng *rand.Rand, pool []string, s Set, m *setModel, wh
 // that no later write (a merge included) changes a published Set. deltaMin
 // is small so that merges happen every few dozen writes.
 func TestSetModelRandom(t *testing.T) {
-	defer func(v int) { deltaMin = v }(deltaMin)
+	defer func(v, p int) { deltaMin, partMax = v, p }(deltaMin, partMax)
 	seed := testSeed(t)
 	rng := rand.New(rand.NewPCG(seed, seed^0x51ed2701))
 	steps := 20000
@@ -132,7 +132,8 @@ func TestSetModelRandom(t *testing.T) {
 	prefixes := []string{"", "user", strings.Repeat("z", 260)}
 	for c := range 6 {
 		for _, dm := range []int{1, 8, 64} {
-			deltaMin = dm
+			// Parts of a few keys (cut often) or of all of them.
+			deltaMin, partMax = dm, []int{4, 16, 1 << 17}[rng.IntN(3)]
 			poolSize := []int{40, 600}[c%2]
 			pool := keyPool(rng, poolSize)
 			if pre := prefixes[c/2]; pre != "" {
@@ -279,8 +280,8 @@ func TestSetPrefix(t *testing.T) {
 		m.put(k)
 	}
 	s = s.Compact()
-	if s.run.prefix != "user" {
-		t.Fatalf("run prefix %q, want %q", s.run.prefix, "user")
+	if p := s.list.parts[0].run.prefix; p != "user" {
+		t.Fatalf("run prefix %q, want %q", p, "user")
 	}
 	sameSet(t, rng, pool, s, m, "with a prefix")
 	for _, k := range []string{"use", "usea", "userz", "v", ""} { // outside it, on either side
@@ -292,8 +293,8 @@ func TestSetPrefix(t *testing.T) {
 	m.put("apple")
 	pool = append(pool, "apple")
 	s = s.Compact()
-	if s.run.prefix != "" {
-		t.Fatalf("run prefix %q after a key without it, want none", s.run.prefix)
+	if p := s.list.parts[0].run.prefix; p != "" {
+		t.Fatalf("run prefix %q after a key without it, want none", p)
 	}
 	sameSet(t, rng, pool, s, m, "prefix dropped")
 }

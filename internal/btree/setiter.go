@@ -1,57 +1,34 @@
 package btree
 
-// Iteration over a Set walks the delta with its own iterators and, between
-// two of its keys, the run by index: every key of the run up to a delta
-// key's place (its mark) comes first, then the delta's entry, which
-// replaces an equal run key or, deleted, hides it. No key is compared but
-// the bound.
+// Iteration over a Set walks its parts in order, each with its own
+// iterators (partiter.go).
 
 // Ascend calls fn for every key >= start, in ascending order, until fn
 // returns false.
 func (s Set) Ascend(start string, fn func(key string) bool) {
-	r := s.run
-	i := 0
-	if r.len() > 0 {
-		i = r.lowerBound(0, r.len(), r.probe(start))
+	l := s.list
+	if l == nil {
+		return
 	}
-	s.ascendFrom(i, start, true, fn)
+	i := l.route(start)
+	if !l.parts[i].Ascend(start, fn) {
+		return
+	}
+	for _, p := range l.parts[i+1:] {
+		if !p.AscendAll(fn) {
+			return
+		}
+	}
 }
 
 // AscendAll calls fn for every key, in ascending order, until fn returns
 // false.
-func (s Set) AscendAll(fn func(key string) bool) { s.ascendFrom(0, "", false, fn) }
-
-// ascendFrom visits the run from index i and the delta from start (all of
-// it without bounded).
-func (s Set) ascendFrom(i int, start string, bounded bool, fn func(key string) bool) {
-	r := s.run
-	stopped := false
-	step := func(k string, m mark) bool {
-		for ; i < int(m.pos); i++ {
-			if !fn(r.key(i)) {
-				stopped = true
-				return false
-			}
-		}
-		if m.inRun {
-			i++
-		}
-		if m.live && !fn(k) {
-			stopped = true
-			return false
-		}
-		return true
-	}
-	if bounded {
-		s.delta.Ascend(start, step)
-	} else {
-		s.delta.AscendAll(step)
-	}
-	if stopped {
+func (s Set) AscendAll(fn func(key string) bool) {
+	if s.list == nil {
 		return
 	}
-	for n := r.len(); i < n; i++ {
-		if !fn(r.key(i)) {
+	for _, p := range s.list.parts {
+		if !p.AscendAll(fn) {
 			return
 		}
 	}
@@ -60,51 +37,29 @@ func (s Set) ascendFrom(i int, start string, bounded bool, fn func(key string) b
 // Descend calls fn for every key <= start, in descending order, until fn
 // returns false.
 func (s Set) Descend(start string, fn func(key string) bool) {
-	r := s.run
-	hi := r.len()
-	if hi > 0 {
-		hi = r.upperBound(0, hi, r.probe(start))
+	l := s.list
+	if l == nil {
+		return
 	}
-	s.descendFrom(hi, start, true, fn)
+	i := l.route(start)
+	if !l.parts[i].Descend(start, fn) {
+		return
+	}
+	for i--; i >= 0; i-- {
+		if !l.parts[i].DescendAll(fn) {
+			return
+		}
+	}
 }
 
 // DescendAll calls fn for every key, in descending order, until fn returns
 // false.
-func (s Set) DescendAll(fn func(key string) bool) { s.descendFrom(s.run.len(), "", false, fn) }
-
-// descendFrom visits the run below index hi, backward, and the delta from
-// start down (all of it without bounded).
-func (s Set) descendFrom(hi int, start string, bounded bool, fn func(key string) bool) {
-	r := s.run
-	stopped := false
-	step := func(k string, m mark) bool {
-		j := int(m.pos) // the run's keys from j on are above k, but for k itself
-		if m.inRun {
-			j++
-		}
-		for ; hi > j; hi-- {
-			if !fn(r.key(hi - 1)) {
-				stopped = true
-				return false
-			}
-		}
-		hi = int(m.pos)
-		if m.live && !fn(k) {
-			stopped = true
-			return false
-		}
-		return true
-	}
-	if bounded {
-		s.delta.Descend(start, step)
-	} else {
-		s.delta.DescendAll(step)
-	}
-	if stopped {
+func (s Set) DescendAll(fn func(key string) bool) {
+	if s.list == nil {
 		return
 	}
-	for ; hi > 0; hi-- {
-		if !fn(r.key(hi - 1)) {
+	for i := len(s.list.parts) - 1; i >= 0; i-- {
+		if !s.list.parts[i].DescendAll(fn) {
 			return
 		}
 	}

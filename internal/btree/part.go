@@ -1,0 +1,278 @@
+package btree
+
+import (
+	"fmt"
+	"strings"
+)
+
+// part is a Set's keys in one range (set.go): a run, all its keys as of
+// its last merge in one dense array (run.go), and a delta, a Tree of the
+// changes since, each marked (see mark) as present (added, or stored anew)
+// or as a key of the run deleted. Writes go to the delta with the ownership
+// rule of Tree (Edit); once the delta outgrows a share of the run, a write
+// merges both into a new run and starts an empty delta.
+//
+// Why two parts (doc.go, "Sets"): a B+tree's leaves are about 80 % full
+// and every write copies a path, so after a load of random keys the
+// pages of its nodes hold about as many dead copies as live nodes. A run
+// costs exactly 16 bytes per key, in allocations that die whole, and the
+// delta, small, is where the copying happens. A merge copies the run (a
+// memmove between the delta's keys), once per run/deltaShare writes.
+//
+// The zero part is empty. A part is a small value; copying it shares
+// everything.
+type part struct {
+	run   *run       // nil when empty
+	delta Tree[mark] // keys changed since the run was built
+	n     int        // keys in the set
+}
+
+// mark is what the delta knows of a key: whether it is in the set (live)
+// and where it sits in the run: pos is the index of the first run key not
+// below it, and inRun whether that key is this one. A write computes both
+// anyway, and with them a merge and a scan place the delta's keys among the
+// run's without comparing any. A run holds fewer than 2^31 keys.
+type mark struct {
+	pos         int32
+	live, inRun bool
+}
+
+// deltaShare and deltaMin bound the delta: a write that leaves it with
+// more than max(deltaMin, run length/deltaShare) keys merges it into the
+// run. deltaMin is a variable so that tests can make merges frequent.
+const deltaShare = 16
+
+var deltaMin = 64
+
+// Len returns the number of keys in s.
+func (s part) Len() int { return s.n }
+
+// Has reports whether key is in s.
+func (s part) Has(key string) bool {
+	_, ok := s.GetKey(key)
+	return ok
+}
+
+// GetKey returns the string stored in s that equals key, and whether there
+// is one. Its bytes are those it was stored with (package index finds a
+// record from its key's address).
+func (s part) GetKey(key string) (string, bool) {
+	if s.delta.root != nil {
+		if k, m, ok := s.delta.GetKey(key); ok {
+			return k, m.live
+		}
+	}
+	r := s.run
+	if i, ok := r.find(r.probe(key)); ok {
+		return r.key(i), true
+	}
+	return "", false
+}
+
+// Put returns the set with key in it, stored as the given string even if
+// an equal key was there (so that nothing refers to the old one's bytes).
+// Nodes owned by e are modified in place; see Tree.Set.
+func (s part) Put(e *Edit, key string) part {
+	i, inRun := s.run.place(s.run.probe(key))
+	return s.put(e, key, i, inRun)
+}
+
+// put is Put for a key whose place in the run is known: i, its lower bound,
+// is key itself with inRun.
+func (s part) put(e *Edit, key string, i int, inRun bool) part {
+	m := mark{pos: int32(i), live: true, inRun: inRun}
+	if !inRun {
+		// No tombstone can exist for a key the run lacks.
+		var added bool
+		s.delta, added = s.delta.put(e, key, m, true)
+		if added {
+			s.n++
+		}
+		return s.settle(e)
+	}
+	if _, old, ok := s.delta.GetKey(key); ok && !old.live {
+		s.n++ // a deleted run key comes back
+	}
+	s.delta = s.delta.Set(e, key, m)
+	return s.settle(e)
+}
+
+// Add returns the set with key added and true if key was not in s;
+// otherwise s itself and false, with nothing copied.
+func (s part) Add(e *Edit, key string) (part, bool) {
+	i, inRun := s.run.place(s.run.probe(key))
+	m := mark{pos: int32(i), live: true, inRun: inRun}
+	if !inRun {
+		var added bool
+		if s.delta, added = s.delta.Add(e, key, m); !added {
+			return s, false
+		}
+		s.n++
+		return s.settle(e), true
+	}
+	if _, old, ok := s.delta.GetKey(key); !ok || old.live {
+		return s, false
+	}
+	s.delta = s.delta.Set(e, key, m)
+	s.n++
+	return s.settle(e), true
+}
+
+// PutSorted is Put of each of keys, which must ascend: it finds their
+// places in the run in one forward pass.
+func (s part) PutSorted(e *Edit, keys []string) part {
+	i := 0
+	for _, k := range keys {
+		r := s.run
+		pr := r.probe(k)
+		i = r.seek(i, pr)
+		inRun := i < r.len() && r.isKey(i, pr)
+		before := r
+		s = s.put(e, k, i, inRun)
+		if s.run != before {
+			i = 0 // merged: the next key's place is in the new run
+		}
+	}
+	return s
+}
+
+// Delete returns the set without key, and whether key was present. When
+// it was not, s itself is returned and nothing is copied. key is not kept:
+// it may be a view of a scratch buffer.
+func (s part) Delete(e *Edit, key string) (part, bool) {
+	i, inRun := s.run.place(s.run.probe(key))
+	_, old, inDelta := s.delta.GetKey(key)
+	switch {
+	case inDelta && !old.live:
+		return s, false
+	case inDelta && !inRun:
+		s.delta, _ = s.delta.Delete(e, key)
+	case inRun:
+		// A tombstone, keyed by the run's own string: the run keeps its
+		// bytes alive until the next merge anyway.
+		s.delta = s.delta.Set(e, s.run.key(i), mark{pos: int32(i), inRun: true})
+	default:
+		return s, false
+	}
+	s.n--
+	return s.settle(e), true
+}
+
+// settle merges the delta into a new run if it outgrew its bound.
+func (s part) settle(e *Edit) part {
+	if s.delta.n <= max(deltaMin, s.run.len()/deltaShare) {
+		return s
+	}
+	return s.merge()
+}
+
+// Compact returns s with its delta merged into a new run (s itself when
+// the delta is empty): every key then sits in the run's two arrays.
+func (s part) Compact() part {
+	if s.delta.root == nil {
+		return s
+	}
+	return s.merge()
+}
+
+// merge returns s as one run and an empty delta.
+func (s part) merge() part {
+	if s.n == 0 {
+		return part{}
+	}
+	r := s.run
+	if r == nil {
+		r = &run{}
+	}
+	// The new run keeps the old one's prefix if its first and last keys
+	// still have it, and its slots are then copied as they are. Otherwise
+	// (early in a load, while the keys' range grows past it) the prefix is
+	// that of the first and last keys, and each slot is made anew, which
+	// reads its key.
+	first, _ := s.min()
+	last, _ := s.max()
+	lcp := len(r.prefix)
+	same := r.len() > 0 && strings.HasPrefix(first, r.prefix) && strings.HasPrefix(last, r.prefix)
+	if !same {
+		lcp = commonPrefix(first, last)
+	}
+	out := make([]slot, 0, s.n)
+	copyRun := func(i, j int) {
+		if same {
+			out = append(out, r.slots[i:j]...)
+			return
+		}
+		for ; i < j; i++ {
+			out = append(out, runSlot(r.key(i), lcp))
+		}
+	}
+	i := 0
+	s.delta.root.eachLeaf(func(l *node[mark]) {
+		for x, m := range l.vals[:l.n] {
+			copyRun(i, int(m.pos))
+			i = int(m.pos)
+			if m.inRun {
+				i++ // the delta's entry replaces or deletes it
+			}
+			if m.live {
+				out = append(out, runSlot(l.key(x), lcp))
+			}
+		}
+	})
+	copyRun(i, r.len())
+	prefix := r.prefix
+	if !same {
+		prefix = strings.Clone(first[:lcp])
+	}
+	return part{run: newRun(out, prefix), n: s.n}
+}
+
+// eachLeaf calls fn with every leaf of the subtree n, in key order.
+func (n *node[V]) eachLeaf(fn func(*node[V])) {
+	if n == nil {
+		return
+	}
+	if n.isLeaf() {
+		fn(n)
+		return
+	}
+	for _, k := range n.kids[:n.n+1] {
+		k.eachLeaf(fn)
+	}
+}
+
+// Check verifies the set's invariants: a sorted run, a valid delta whose
+// deletions are all of run keys, and the count.
+func (s part) Check() error {
+	if err := s.run.check(); err != nil {
+		return err
+	}
+	if err := s.delta.Check(); err != nil {
+		return err
+	}
+	n := s.run.len()
+	var err error
+	s.delta.AscendAll(func(k string, m mark) bool {
+		i, inRun := s.run.find(s.run.probe(k))
+		switch {
+		case int(m.pos) != i || m.inRun != inRun:
+			err = fmt.Errorf("btree: set marks %q at %d (in the run: %v), not %d (%v)", k, m.pos, m.inRun, i, inRun)
+			return false
+		case !m.live && !inRun:
+			err = fmt.Errorf("btree: set deletes %q, which its run lacks", k)
+			return false
+		case !m.live:
+			n--
+		case !inRun:
+			n++
+		}
+		return true
+	})
+	if err != nil {
+		return err
+	}
+	if n != s.n {
+		return fmt.Errorf("btree: set of %d keys says it has %d", n, s.n)
+	}
+	return nil
+}
