@@ -141,27 +141,15 @@ func (r *run) above(i int, pr probe) bool {
 
 // lowerBound returns the smallest i in [lo, hi) whose key is >= the
 // probe's, or hi.
-func (r *run) lowerBound(lo, hi int, pr probe) int {
-	switch {
-	case pr.out < 0:
-		return lo
-	case pr.out > 0:
-		return hi
-	}
-	for lo < hi {
-		h := int(uint(lo+hi) >> 1)
-		if r.less(h, pr) {
-			lo = h + 1
-		} else {
-			hi = h
-		}
-	}
-	return lo
-}
+func (r *run) lowerBound(lo, hi int, pr probe) int { return r.bound(lo, hi, pr, false) }
 
 // upperBound returns the smallest i in [lo, hi) whose key is > the
 // probe's, or hi.
-func (r *run) upperBound(lo, hi int, pr probe) int {
+func (r *run) upperBound(lo, hi int, pr probe) int { return r.bound(lo, hi, pr, true) }
+
+// bound is lowerBound, or upperBound with past: the smallest i in [lo, hi)
+// whose key is not below the probe's (past: above it), or hi.
+func (r *run) bound(lo, hi int, pr probe, past bool) int {
 	switch {
 	case pr.out < 0:
 		return lo
@@ -170,10 +158,16 @@ func (r *run) upperBound(lo, hi int, pr probe) int {
 	}
 	for lo < hi {
 		h := int(uint(lo+hi) >> 1)
-		if r.above(h, pr) {
-			hi = h
+		var before bool // key h is before the bound
+		if past {
+			before = !r.above(h, pr)
 		} else {
+			before = r.less(h, pr)
+		}
+		if before {
 			lo = h + 1
+		} else {
+			hi = h
 		}
 	}
 	return lo

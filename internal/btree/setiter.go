@@ -67,18 +67,24 @@ func (s Set) DescendAll(fn func(key string) bool) {
 
 // Min returns the smallest key; ok is false if s is empty.
 func (s Set) Min() (key string, ok bool) {
-	s.AscendAll(func(k string) bool {
-		key, ok = k, true
-		return false
-	})
-	return key, ok
+	if s.list != nil {
+		for _, p := range s.list.parts {
+			if key, ok = p.min(); ok {
+				return key, true
+			}
+		}
+	}
+	return "", false
 }
 
 // Max returns the largest key; ok is false if s is empty.
 func (s Set) Max() (key string, ok bool) {
-	s.DescendAll(func(k string) bool {
-		key, ok = k, true
-		return false
-	})
-	return key, ok
+	if s.list != nil {
+		for i := len(s.list.parts) - 1; i >= 0; i-- {
+			if key, ok = s.list.parts[i].max(); ok {
+				return key, true
+			}
+		}
+	}
+	return "", false
 }
