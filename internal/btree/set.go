@@ -22,9 +22,12 @@ type Set struct {
 	n    int       // keys in the set
 }
 
-// partList is the parts of a Set in key order, and where each begins.
+// partList is the parts of a Set in key order, and where each begins. A
+// list owned by an Edit may have its parts changed in place; lows and words
+// are shared by every copy of the list and never changed (a split or a
+// dropped part makes new ones), so that a write copies only the parts.
 type partList struct {
-	edit  *Edit    // the token that may change this list in place (nil: none)
+	edit  *Edit    // the token that may change this list's parts in place (nil: none)
 	lows  []string // lows[i]: the least key part i may hold (lows[0] is "")
 	words []uint64 // words[i] = word(lows[i])
 	parts []part
@@ -45,7 +48,7 @@ func (s *Set) own(e *Edit) *partList {
 	case e != nil && l.edit == e:
 		return l
 	default:
-		l = &partList{edit: e, lows: slices.Clone(l.lows), words: slices.Clone(l.words), parts: slices.Clone(l.parts)}
+		l = &partList{edit: e, lows: l.lows, words: l.words, parts: slices.Clone(l.parts)}
 	}
 	s.list = l
 	return l
@@ -82,8 +85,8 @@ func (s Set) update(e *Edit, i int, p part) Set {
 	l.parts[i] = p
 	if p.n == 0 && p.delta.root == nil && len(l.parts) > 1 {
 		l.parts = slices.Delete(l.parts, i, i+1)
-		l.lows = slices.Delete(l.lows, i, i+1)
-		l.words = slices.Delete(l.words, i, i+1)
+		l.lows = slices.Delete(slices.Clone(l.lows), i, i+1)
+		l.words = slices.Delete(slices.Clone(l.words), i, i+1)
 		l.lows[0], l.words[0] = "", word("")
 		return s
 	}
@@ -121,8 +124,8 @@ func (l *partList) split(i int) {
 		words[j] = word(s)
 	}
 	l.parts = slices.Replace(l.parts, i, i+1, pieces...)
-	l.lows = slices.Replace(l.lows, i, i+1, lows...)
-	l.words = slices.Replace(l.words, i, i+1, words...)
+	l.lows = slices.Replace(slices.Clone(l.lows), i, i+1, lows...)
+	l.words = slices.Replace(slices.Clone(l.words), i, i+1, words...)
 }
 
 // Len returns the number of keys in s.
@@ -218,7 +221,7 @@ func (s Set) Compact() Set {
 	}
 	c := Set{n: s.n}
 	l := c.own(nil)
-	*l = partList{lows: slices.Clone(s.list.lows), words: slices.Clone(s.list.words), parts: slices.Clone(s.list.parts)}
+	*l = partList{lows: s.list.lows, words: s.list.words, parts: slices.Clone(s.list.parts)}
 	for i := len(l.parts) - 1; i >= 0; i-- { // backward: a split moves only the parts after it
 		if p := l.parts[i]; p.delta.root != nil {
 			l.parts[i] = p.Compact()
