@@ -83,7 +83,7 @@ func (s Set) update(e *Edit, i int, p part) Set {
 	l := s.own(e)
 	s.n += p.n - l.parts[i].n
 	l.parts[i] = p
-	if p.n == 0 && p.delta.root == nil && len(l.parts) > 1 {
+	if p.n == 0 && len(l.parts) > 1 { // its tombstones only hid its own run's keys
 		l.parts = slices.Delete(l.parts, i, i+1)
 		l.lows = slices.Delete(slices.Clone(l.lows), i, i+1)
 		l.words = slices.Delete(slices.Clone(l.words), i, i+1)

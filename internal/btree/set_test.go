@@ -298,3 +298,40 @@ func TestSetPrefix(t *testing.T) {
 	}
 	sameSet(t, rng, pool, s, m, "prefix dropped")
 }
+
+// TestSetBuilderParts: a build past partMax comes out cut into parts, each
+// in range, and takes writes and deletes like any set, down to empty.
+func TestSetBuilderParts(t *testing.T) {
+	defer func(d, p int) { deltaMin, partMax = d, p }(deltaMin, partMax)
+	deltaMin, partMax = 4, 16
+	rng := rand.New(rand.NewPCG(5, 6))
+	var b SetBuilder
+	m := &setModel{stored: map[string]string{}}
+	var pool []string
+	for i := range 1000 {
+		k := fmt.Sprintf("key%05d", i)
+		if err := b.Add(k); err != nil {
+			t.Fatal(err)
+		}
+		m.put(k)
+		pool = append(pool, k)
+	}
+	s := b.Set()
+	if n := len(s.list.parts); n < 1000/partMax {
+		t.Fatalf("%d parts for 1000 keys of at most %d", n, partMax)
+	}
+	sameSet(t, rng, pool, s, m, "built")
+	for _, i := range rng.Perm(1000) {
+		var ok bool
+		if s, ok = s.Delete(nil, pool[i]); !ok || !m.del(pool[i]) {
+			t.Fatalf("Delete(%q) = %v", pool[i], ok)
+		}
+		if i%97 == 0 {
+			sameSet(t, rng, pool, s, m, "deleting")
+		}
+	}
+	sameSet(t, rng, pool, s, m, "emptied")
+	if s.Len() != 0 || len(s.list.parts) != 1 {
+		t.Fatalf("emptied set: %d keys in %d parts", s.Len(), len(s.list.parts))
+	}
+}
