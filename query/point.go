@@ -34,6 +34,8 @@ type Point struct {
 	coll, attr []byte
 	val        []byte // a JSON number, or the contents of a JSON string without escapes
 	str        bool
+	isInt      bool // val is an integer of at most 18 digits, whose value is n
+	n          int64
 	limit      int    // -1: none
 	order      []byte // the attribute of an order option, nil without one
 	desc       bool   // the order's direction
@@ -51,6 +53,14 @@ const pointEncMax = 128
 // in at most 15 digits. It reports false for anything else, which then
 // takes Parse.
 func ParsePoint(req []byte) (p Point, ok bool) {
+	if p, ok := pointCompact(req); ok {
+		return p, true
+	}
+	return pointTokens(req)
+}
+
+// pointTokens is ParsePoint a token at a time, white space allowed.
+func pointTokens(req []byte) (p Point, ok bool) {
 	p.limit = -1
 	s := scanner{b: req}
 	s.ws()
@@ -119,17 +129,23 @@ func (p *Point) Select(dst []byte, v *dbvalue.Value) ([]byte, bool) {
 		return dst, false
 	}
 	var buf [pointEncMax]byte
-	var enc []byte
-	if p.str {
-		enc = index.AppendString(buf[:0], string(p.val))
-	} else {
-		enc = index.AppendNumber(buf[:0], index.ParseNumberText(string(p.val)))
-	}
+	enc := p.appendValue(buf[:0])
 	c := v.Collection(string(p.coll))
 	if p.order != nil {
 		return selectEqOrdered(dst, c, string(p.attr), string(enc), string(p.order), p.desc, p.limit)
 	}
 	return selectEq(dst, c, string(p.attr), string(enc), p.limit)
+}
+
+// appendValue appends the encoded value of the point's equality.
+func (p *Point) appendValue(dst []byte) []byte {
+	switch {
+	case p.str:
+		return index.AppendString(dst, string(p.val))
+	case p.isInt:
+		return index.AppendNumber(dst, index.Number{IsInt: true, Int: p.n}) // as ParseNumberText reads it
+	}
+	return index.AppendNumber(dst, index.ParseNumberText(string(p.val)))
 }
 
 // selectPoint answers a parsed select whose find is a single equality and
@@ -362,4 +378,72 @@ func (s *scanner) num() ([]byte, bool) {
 	s.i = end
 	s.ws()
 	return v, true
+}
+
+// pointCompact is ParsePoint for the shape nearly every client sends:
+// `["select","C",{"where":["=","A",V]}]` without white space, the names in
+// printable ASCII without escapes, and V an integer of at most 18 digits or
+// such a string. It compares a few literals where the scanner takes a token
+// at a time, and reads the integer as it goes. It reports false for
+// anything else, which the scanner then reads (or refuses) as before.
+func pointCompact(req []byte) (p Point, ok bool) {
+	const head, mid, tail = `["select","`, `",{"where":["=","`, `]}]`
+	if len(req) < len(head) || string(req[:len(head)]) != head {
+		return p, false
+	}
+	i := len(head)
+	if p.coll, i = asciiText(req, i); p.coll == nil || len(p.coll) == 0 ||
+		len(req)-i < len(mid)+1 || string(req[i:i+len(mid)]) != mid {
+		return p, false
+	}
+	i += len(mid)
+	if p.attr, i = asciiText(req, i); p.attr == nil || !validPathText(p.attr) || i+1 >= len(req) || req[i] != '"' || req[i+1] != ',' {
+		return p, false
+	}
+	i += 2
+	if i < len(req) && req[i] == '"' {
+		if p.val, i = asciiText(req, i+1); p.val == nil || i >= len(req) || req[i] != '"' {
+			return p, false
+		}
+		p.str = true
+		i++
+	} else {
+		start := i
+		neg := i < len(req) && req[i] == '-'
+		if neg {
+			i++
+		}
+		digits := i
+		for i < len(req) && req[i] >= '0' && req[i] <= '9' {
+			p.n = p.n*10 + int64(req[i]-'0')
+			i++
+		}
+		if n := i - digits; n == 0 || n > 18 || (n > 1 && req[digits] == '0') {
+			return p, false
+		}
+		if neg {
+			p.n = -p.n
+		}
+		p.val, p.isInt = req[start:i], true
+	}
+	if string(req[i:]) != tail {
+		return p, false // white space, options, a fraction or an exponent: the scanner decides
+	}
+	p.limit = -1
+	return p, true
+}
+
+// asciiText returns the bytes of req from i up to the next '"' and the index
+// of that quote, or nil if one of them is not printable ASCII or a
+// backslash, or no quote follows.
+func asciiText(req []byte, i int) ([]byte, int) {
+	for j := i; j < len(req); j++ {
+		switch c := req[j]; {
+		case c == '"':
+			return req[i:j:j], j
+		case c < 0x20 || c >= 0x80 || c == '\\':
+			return nil, j
+		}
+	}
+	return nil, len(req)
 }

@@ -245,3 +245,56 @@ func TestPointOrdered(t *testing.T) {
 		t.Fatalf("the ordered text path found records for %d requests, want at least 24", taken)
 	}
 }
+
+// TestPointCompact: the compact shape's fast path reads what the token
+// scanner reads (names, value and its encoding, no options), and leaves
+// every other shape to it.
+func TestPointCompact(t *testing.T) {
+	for _, tc := range []struct {
+		req  string
+		fast bool
+	}{
+		{`["select","t",{"where":["=","id",1]}]`, true},
+		{`["select","people",{"where":["=","id",123456789012345678]}]`, true},
+		{`["select","t",{"where":["=","id",1234567890123456789]}]`, false}, // 19 digits
+		{`["select","t",{"where":["=","id",-42]}]`, true},
+		{`["select","t",{"where":["=","id",-0]}]`, true},
+		{`["select","t",{"where":["=","id",0]}]`, true},
+		{`["select","t",{"where":["=","id",01]}]`, false},
+		{`["select","t",{"where":["=","id",1.5]}]`, false},
+		{`["select","t",{"where":["=","id",1e3]}]`, false},
+		{`["select","t",{"where":["=","email","a@b.c"]}]`, true},
+		{`["select","t",{"where":["=","email",""]}]`, true},
+		{`["select","t",{"where":["=","a.b","x"]}]`, true},
+		{`["select","t",{"where":["=","a","é"]}]`, false},
+		{`["select","té",{"where":["=","a","x"]}]`, false},
+		{`["select","t",{"where":["=","a","x\"y"]}]`, false},
+		{`["select","t",{"where":["=","a","x"]} ]`, false},
+		{`["select","t",{"where":["=","a","x"],"limit":1}]`, false},
+		{`["select","t",{"where":["=","a",1]}]x`, false},
+		{`["select","t",{"where":["=","a",1]}`, false},
+		{`["select","t",{"where":["=","a",`, false},
+		{`["select","`, false},
+	} {
+		fast, fastOK := pointCompact([]byte(tc.req))
+		if fastOK != tc.fast {
+			t.Errorf("%s: fast path %v, want %v", tc.req, fastOK, tc.fast)
+			continue
+		}
+		slow, slowOK := pointTokens([]byte(tc.req))
+		if !fastOK {
+			continue
+		}
+		if !slowOK {
+			t.Errorf("%s: the scanner refuses what the fast path takes", tc.req)
+			continue
+		}
+		if string(fast.coll) != string(slow.coll) || string(fast.attr) != string(slow.attr) || string(fast.val) != string(slow.val) ||
+			fast.str != slow.str || fast.limit != slow.limit || fast.order != nil || slow.order != nil {
+			t.Errorf("%s: fast %+v, scanner %+v", tc.req, fast, slow)
+		}
+		if f, s := fast.appendValue(nil), slow.appendValue(nil); string(f) != string(s) {
+			t.Errorf("%s: fast path encodes %x, the scanner %x", tc.req, f, s)
+		}
+	}
+}
