@@ -238,8 +238,13 @@ func (r *run) find(pr probe) (int, bool) {
 	if lo == 0 {
 		return 0, false // below the first key
 	}
-	start := (lo - 1) * fenceEvery
-	i := r.lowerBound(start, min(start+fenceEvery, n), pr)
+	// A scan of the block, not a binary search: its four cache lines are
+	// then read in order, which the processor fetches ahead, where each
+	// step of a binary search waited for the line it chose.
+	i, end := (lo-1)*fenceEvery, min(lo*fenceEvery, n)
+	for i < end && r.less(i, pr) {
+		i++
+	}
 	return i, i < n && r.isKey(i, pr)
 }
 
