@@ -213,7 +213,7 @@
 // found anyway) and whether the run holds the key, so a merge and a scan
 // place the delta's keys among the run's without comparing any. Lookups ask
 // the delta, then search the fence (its upper levels stay in the cache) and
-// one block of 16 slots; scans walk the delta with its iterators and the run
+// scan one block of 16 slots; scans walk the delta with its iterators and the run
 // by index between its keys. The
 // database's defragmentation (defrag.go in package fleetdb) merges every
 // delta once the writer has been idle, which costs a memmove per set.
