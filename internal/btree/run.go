@@ -336,7 +336,7 @@ func (b *SetBuilder) Set() Set {
 	*b = SetBuilder{}
 	var s Set
 	l := s.own(nil)
-	l.parts[0] = part{run: r, n: n}
+	l.parts[0] = &part{run: r, n: n}
 	s.n = n
 	l.split(0)
 	return s

@@ -30,7 +30,7 @@ type partList struct {
 	edit  *Edit    // the token that may change this list's parts in place (nil: none)
 	lows  []string // lows[i]: the least key part i may hold (lows[0] is "")
 	words []uint64 // words[i] = word(lows[i])
-	parts []part
+	parts []*part // never changed in place: a write puts a new part in an owned list
 }
 
 // partMax is the most keys a part's run holds after a merge; a larger one
@@ -44,7 +44,7 @@ func (s *Set) own(e *Edit) *partList {
 	l := s.list
 	switch {
 	case l == nil:
-		l = &partList{edit: e, lows: []string{""}, words: []uint64{word("")}, parts: make([]part, 1)}
+		l = &partList{edit: e, lows: []string{""}, words: []uint64{word("")}, parts: []*part{{}}}
 	case e != nil && l.edit == e:
 		return l
 	default:
@@ -82,7 +82,7 @@ func (l *partList) route(key string) int {
 func (s Set) update(e *Edit, i int, p part) Set {
 	l := s.own(e)
 	s.n += p.n - l.parts[i].n
-	l.parts[i] = p
+	l.parts[i] = &p
 	if p.n == 0 && len(l.parts) > 1 { // its tombstones only hid its own run's keys
 		l.parts = slices.Delete(l.parts, i, i+1)
 		l.lows = slices.Delete(slices.Clone(l.lows), i, i+1)
@@ -100,7 +100,7 @@ func (s Set) update(e *Edit, i int, p part) Set {
 // they shared the run's, it would live until every piece had merged once)
 // and keeps the run's prefix.
 func (l *partList) split(i int) {
-	p := l.parts[i]
+	p := *l.parts[i]
 	if p.run.len() <= partMax {
 		return
 	}
@@ -109,11 +109,11 @@ func (l *partList) split(i int) {
 	}
 	n := p.run.len()
 	k := (n + partMax/2 - 1) / (partMax / 2)
-	pieces := make([]part, k)
+	pieces := make([]*part, k)
 	lows := make([]string, k)
 	for j := range k {
 		lo, hi := j*n/k, (j+1)*n/k
-		pieces[j] = part{run: newRun(slices.Clone(p.run.slots[lo:hi]), p.run.prefix), n: hi - lo}
+		pieces[j] = &part{run: newRun(slices.Clone(p.run.slots[lo:hi]), p.run.prefix), n: hi - lo}
 		if j > 0 {
 			lows[j] = separator(p.run.key(lo-1), p.run.key(lo))
 		}
@@ -163,7 +163,7 @@ func (s Set) part(i int) part {
 	if s.list == nil {
 		return part{}
 	}
-	return s.list.parts[i]
+	return *s.list.parts[i]
 }
 
 // Add returns the set with key added and true if key was not in s;
@@ -216,7 +216,7 @@ func (s Set) Delete(e *Edit, key string) (Set, bool) {
 // Compact returns s with every part's delta merged into its run (s itself
 // when no delta holds anything): every key then sits in a run.
 func (s Set) Compact() Set {
-	if s.list == nil || !slices.ContainsFunc(s.list.parts, func(p part) bool { return p.delta.root != nil }) {
+	if s.list == nil || !slices.ContainsFunc(s.list.parts, func(p *part) bool { return p.delta.root != nil }) {
 		return s
 	}
 	c := Set{n: s.n}
@@ -224,7 +224,8 @@ func (s Set) Compact() Set {
 	*l = partList{lows: s.list.lows, words: s.list.words, parts: slices.Clone(s.list.parts)}
 	for i := len(l.parts) - 1; i >= 0; i-- { // backward: a split moves only the parts after it
 		if p := l.parts[i]; p.delta.root != nil {
-			l.parts[i] = p.Compact()
+			c := p.Compact()
+			l.parts[i] = &c
 			l.split(i)
 		}
 	}

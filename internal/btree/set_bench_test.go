@@ -92,7 +92,7 @@ func BenchmarkPartMerge(b *testing.B) {
 	for _, k := range keys {
 		sb.Add(k)
 	}
-	p := sb.Set().list.parts[0]
+	p := *sb.Set().list.parts[0]
 	e := NewEdit()
 	for i := range 4096 {
 		p = p.Put(e, strings.Clone(bench.absentKey(i)))
