@@ -30,7 +30,7 @@ type partList struct {
 	edit  *Edit    // the token that may change this list's parts in place (nil: none)
 	lows  []string // lows[i]: the least key part i may hold (lows[0] is "")
 	words []uint64 // words[i] = word(lows[i])
-	parts []*part // never changed in place: a write puts a new part in an owned list
+	parts []*part  // never changed in place: a write puts a new part in an owned list
 }
 
 // partMax is the most keys a part's run holds after a merge; a larger one
