@@ -335,3 +335,77 @@ func TestSetBuilderParts(t *testing.T) {
 		t.Fatalf("emptied set: %d keys in %d parts", s.Len(), len(s.list.parts))
 	}
 }
+
+// TestSetReadersWhileWriting: goroutines read a published Set (lookups and
+// scans) while another derives new versions from it with batches of
+// writes, merges and cuts included; under -race any write to memory the
+// published Set shares would be reported, and the readers check that it
+// never changes.
+func TestSetReadersWhileWriting(t *testing.T) {
+	defer func(d, p int) { deltaMin, partMax = d, p }(deltaMin, partMax)
+	deltaMin, partMax = 8, 64
+	var s Set
+	e := NewEdit()
+	for i := range 2000 {
+		s = s.Put(e, fmt.Sprintf("k%05d", i*7%2000))
+	}
+	published := s // e is never used again
+	want := 0
+	published.AscendAll(func(string) bool { want++; return true })
+	stop := make(chan struct{})
+	errs := make(chan error, 2)
+	for r := range 2 {
+		go func() {
+			for i := 0; ; i++ {
+				select {
+				case <-stop:
+					errs <- nil
+					return
+				default:
+				}
+				k := fmt.Sprintf("k%05d", (i*13+r)%2000)
+				if !published.Has(k) {
+					errs <- fmt.Errorf("reader %d: %s missing", r, k)
+					return
+				}
+				n := 0
+				published.Ascend(k, func(string) bool { n++; return n < 50 })
+				if i%100 == 0 {
+					all := 0
+					published.AscendAll(func(string) bool { all++; return true })
+					if all != want || published.Len() != want {
+						errs <- fmt.Errorf("reader %d: %d keys (Len %d), want %d", r, all, published.Len(), want)
+						return
+					}
+				}
+			}
+		}()
+	}
+	w := published
+	for b := range 200 {
+		e := NewEdit()
+		for i := range 50 {
+			k := fmt.Sprintf("k%05d", (b*50+i)*11%4000)
+			if i%3 == 0 {
+				w, _ = w.Delete(e, k)
+			} else {
+				w = w.Put(e, k)
+			}
+		}
+		if b%50 == 0 {
+			w = w.Compact()
+		}
+	}
+	close(stop)
+	for range 2 {
+		if err := <-errs; err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := w.Check(); err != nil {
+		t.Fatal(err)
+	}
+	if err := published.Check(); err != nil {
+		t.Fatal(err)
+	}
+}
