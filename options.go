@@ -36,10 +36,11 @@ type Options struct {
 	// Sync is the fsync policy of the log (default SyncAlways).
 	Sync SyncPolicy
 	// DefragIdle is how long the writer must have been idle, after writes
-	// of at least half the records, before the database copies its
-	// in-memory value into fresh, packed nodes (defrag.go): the pages that
-	// held the nodes old writes superseded go back to the heap. 0 means 1
-	// s; a negative value turns it off. Cluster members do not defragment.
+	// of at least half the records, before the database merges the recent
+	// changes of every record map and index into their dense runs
+	// (defrag.go): the delta trees' nodes, with the holes their copies
+	// left, go back to the heap, and lookups search the runs alone. 0 means
+	// 1 s; a negative value turns it off. Cluster members do not defragment.
 	DefragIdle time.Duration
 	// LogPreallocate is, with SyncAlways, how many bytes of zeros the log
 	// writes ahead of its end at a time, so that an append overwrites
