@@ -44,15 +44,6 @@ const deltaShare = 16
 
 var deltaMin = 64
 
-// Len returns the number of keys in s.
-func (s part) Len() int { return s.n }
-
-// Has reports whether key is in s.
-func (s part) Has(key string) bool {
-	_, ok := s.GetKey(key)
-	return ok
-}
-
 // GetKey returns the string stored in s that equals key, and whether there
 // is one. Its bytes are those it was stored with (package index finds a
 // record from its key's address).
@@ -88,13 +79,13 @@ func (s part) put(e *Edit, key string, i int, inRun bool) part {
 		if added {
 			s.n++
 		}
-		return s.settle(e)
+		return s.settle()
 	}
 	if _, old, ok := s.delta.GetKey(key); ok && !old.live {
 		s.n++ // a deleted run key comes back
 	}
 	s.delta = s.delta.Set(e, key, m)
-	return s.settle(e)
+	return s.settle()
 }
 
 // Add returns the set with key added and true if key was not in s;
@@ -108,14 +99,14 @@ func (s part) Add(e *Edit, key string) (part, bool) {
 			return s, false
 		}
 		s.n++
-		return s.settle(e), true
+		return s.settle(), true
 	}
 	if _, old, ok := s.delta.GetKey(key); !ok || old.live {
 		return s, false
 	}
 	s.delta = s.delta.Set(e, key, m)
 	s.n++
-	return s.settle(e), true
+	return s.settle(), true
 }
 
 // PutSorted is Put of each of keys, which must ascend: it finds their
@@ -155,11 +146,11 @@ func (s part) Delete(e *Edit, key string) (part, bool) {
 		return s, false
 	}
 	s.n--
-	return s.settle(e), true
+	return s.settle(), true
 }
 
 // settle merges the delta into a new run if it outgrew its bound.
-func (s part) settle(e *Edit) part {
+func (s part) settle() part {
 	if s.delta.n <= max(deltaMin, s.run.len()/deltaShare) {
 		return s
 	}
@@ -167,7 +158,7 @@ func (s part) settle(e *Edit) part {
 }
 
 // Compact returns s with its delta merged into a new run (s itself when
-// the delta is empty): every key then sits in the run's two arrays.
+// the delta is empty): every key then sits in the run.
 func (s part) Compact() part {
 	if s.delta.root == nil {
 		return s

@@ -111,8 +111,7 @@ func (r *run) probe(key string) probe {
 		return probe{suf: key, w: word(key)}
 	}
 	pre := r.prefix
-	if len(key) >= len(pre) && key[:len(pre)] == pre {
-		suf := key[len(pre):]
+	if suf, ok := strings.CutPrefix(key, pre); ok {
 		return probe{suf: suf, w: word(suf)}
 	}
 	// key differs from the prefix before its end, or is a prefix of it:
@@ -282,7 +281,7 @@ func (r *run) check() error {
 	}
 	for i := range r.slots {
 		k := r.key(i)
-		if len(k) < len(r.prefix) || k[:len(r.prefix)] != r.prefix {
+		if !strings.HasPrefix(k, r.prefix) {
 			return fmt.Errorf("btree: run key %d %q lacks the prefix %q", i, k, r.prefix)
 		}
 		if s := runSlot(k, len(r.prefix)); s.w != r.slots[i].w {
@@ -298,41 +297,31 @@ func (r *run) check() error {
 // SetBuilder bulk-loads a Set from keys given in strictly ascending order.
 // The zero value is ready to use.
 type SetBuilder struct {
-	slots []slot // as a node holds them (word and slotPtr of the whole key) until Set
+	keys []string
 }
 
 // Add appends key, which must be greater than every key added before; if it
 // is not, Add returns an error wrapping ErrOutOfOrder and adds nothing.
 func (b *SetBuilder) Add(key string) error {
-	if n := len(b.slots); n > 0 {
-		if prev := slotKey(b.slots[n-1].w, b.slots[n-1].p); key <= prev {
-			return fmt.Errorf("%w: %q after %q", ErrOutOfOrder, key, prev)
-		}
+	if n := len(b.keys); n > 0 && key <= b.keys[n-1] {
+		return fmt.Errorf("%w: %q after %q", ErrOutOfOrder, key, b.keys[n-1])
 	}
-	b.slots = append(b.slots, slot{word(key), slotPtr(key)})
+	b.keys = append(b.keys, key)
 	return nil
 }
 
 // Set returns the set of the keys added and resets the builder.
 func (b *SetBuilder) Set() Set {
-	n := len(b.slots)
+	n := len(b.keys)
 	if n == 0 {
 		return Set{}
 	}
-	first := slotKey(b.slots[0].w, b.slots[0].p)
-	lcp := commonPrefix(first, slotKey(b.slots[n-1].w, b.slots[n-1].p))
-	slots := b.slots
-	if cap(slots) > n+n/16 {
-		// Appending left up to twice the room: keep exactly the keys.
-		slots = make([]slot, n)
-		copy(slots, b.slots)
+	lcp := commonPrefix(b.keys[0], b.keys[n-1])
+	slots := make([]slot, n)
+	for i, k := range b.keys {
+		slots[i] = runSlot(k, lcp)
 	}
-	if lcp > 0 {
-		for i, s := range slots {
-			slots[i] = runSlot(slotKey(s.w, s.p), lcp)
-		}
-	}
-	r := newRun(slots, strings.Clone(first[:lcp]))
+	r := newRun(slots, strings.Clone(b.keys[0][:lcp]))
 	*b = SetBuilder{}
 	var s Set
 	l := s.own(nil)

@@ -151,11 +151,17 @@ func (s Set) GetKey(key string) (string, bool) {
 // an equal key was there (so that nothing refers to the old one's bytes).
 // Nodes owned by e are modified in place; see Tree.Set.
 func (s Set) Put(e *Edit, key string) Set {
-	i := 0
-	if s.list != nil {
-		i = s.list.route(key)
-	}
+	i := s.route(key)
 	return s.update(e, i, s.part(i).Put(e, key))
+}
+
+// route returns the index of the part whose range holds key (0 in an
+// empty set).
+func (s Set) route(key string) int {
+	if s.list == nil {
+		return 0
+	}
+	return s.list.route(key)
 }
 
 // part returns part i, the empty part of an empty set.
@@ -169,10 +175,7 @@ func (s Set) part(i int) part {
 // Add returns the set with key added and true if key was not in s;
 // otherwise s itself and false, with nothing copied.
 func (s Set) Add(e *Edit, key string) (Set, bool) {
-	i := 0
-	if s.list != nil {
-		i = s.list.route(key)
-	}
+	i := s.route(key)
 	p, added := s.part(i).Add(e, key)
 	if !added {
 		return s, false
