@@ -226,7 +226,7 @@
 // are ~20% of a load's profile, half of it the write barriers of copying
 // pointer arrays while the collector runs). At 1M records (go test -bench
 // Memory, after the idle merge): HeapInuse 289 B per record, 2.34 x the JSON.
-// On 1M random 16-byte keys: BenchmarkSetGetCompact 173 ns, BenchmarkSetGet
+// On 1M random 16-byte keys: BenchmarkSetGet/compacted 173 ns, /present
 // (with the delta a load leaves) 279 ns, the B+tree's BenchmarkGet 289 ns.
 // Words and pointers were two arrays at first (the words' array then holds no
 // pointers); side by side, a get by id at 200,000 records costs one cache
