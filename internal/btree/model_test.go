@@ -42,6 +42,18 @@ func testSeed(t testing.TB) uint64 {
 	return seed
 }
 
+// modelSteps returns the operations of a random model test: -btree.steps,
+// else 20,000 (5,000 with -short).
+func modelSteps() int {
+	switch {
+	case *stepsFlag > 0:
+		return *stepsFlag
+	case testing.Short():
+		return 5000
+	}
+	return 20000
+}
+
 type entry struct {
 	k string
 	v int
@@ -172,13 +184,7 @@ type snapshot struct {
 func TestModelRandom(t *testing.T) {
 	seed := testSeed(t)
 	rng := rand.New(rand.NewPCG(seed, seed^0x9e3779b97f4a7c15))
-	steps := 20000
-	if testing.Short() {
-		steps = 5000
-	}
-	if *stepsFlag > 0 {
-		steps = *stepsFlag
-	}
+	steps := modelSteps()
 	pool := keyPool(rng, 4000)
 	key := func() string { return pool[rng.IntN(len(pool))] }
 

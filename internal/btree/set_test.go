@@ -113,13 +113,7 @@ func TestSetModelRandom(t *testing.T) {
 	defer func(v, p int) { deltaMin, partMax = v, p }(deltaMin, partMax)
 	seed := testSeed(t)
 	rng := rand.New(rand.NewPCG(seed, seed^0x51ed2701))
-	steps := 20000
-	if testing.Short() {
-		steps = 5000
-	}
-	if *stepsFlag > 0 {
-		steps = *stepsFlag
-	}
+	steps := modelSteps()
 	type kept struct {
 		s Set
 		m *setModel
