@@ -14,7 +14,7 @@ import (
 
 var (
 	seedFlag  = flag.Uint64("btree.seed", 0, "seed for the random model tests (0: from $BTREE_SEED, else the clock)")
-	stepsFlag = flag.Int("btree.steps", 0, "operations of TestModelRandom (0: 20000, 5000 with -short)")
+	stepsFlag = flag.Int("btree.steps", 0, "operations of TestModelRandom and TestSetModelRandom (0: 20000, 5000 with -short)")
 )
 
 // testSeed returns the seed for a random test and arranges for it to be

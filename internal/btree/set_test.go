@@ -1,6 +1,7 @@
 package btree
 
 import (
+	"errors"
 	"fmt"
 	"math/rand/v2"
 	"slices"
@@ -188,6 +189,13 @@ func TestSetModelRandom(t *testing.T) {
 				}
 				if rng.IntN(10) == 0 {
 					s = s.Compact()
+					if s.list != nil {
+						for i, p := range s.list.parts {
+							if p.delta.root != nil {
+								t.Fatalf("part %d keeps a delta of %d keys after Compact", i, p.delta.Len())
+							}
+						}
+					}
 				}
 				sameSet(t, rng, pool, s, m, "current")
 				if rng.IntN(8) == 0 {
@@ -215,8 +223,8 @@ func TestSetBuilder(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	if err := b.Add("b"); err == nil {
-		t.Fatal("Add out of order: no error")
+	if err := b.Add("b"); !errors.Is(err, ErrOutOfOrder) {
+		t.Fatalf("Add out of order: %v, want ErrOutOfOrder", err)
 	}
 	s := b.Set()
 	if err := s.Check(); err != nil {
