@@ -2,6 +2,7 @@ package collection
 
 import (
 	"slices"
+	"unsafe"
 
 	"github.com/fleetdb-go/fleetdb/index"
 	"github.com/fleetdb-go/fleetdb/internal/btree"
@@ -313,3 +314,27 @@ func (c Collection) Compact() Collection {
 	}
 	return out
 }
+
+// GetMany is Get of each of ids into recs (recs[i] is "" where ids[i] is
+// missing; len(recs) >= len(ids)), with the cache misses of different ids
+// overlapped (btree.Set.GetKeys): the record maps' blocks, then the bytes
+// before each id (where its record's length is), then the records' first
+// bytes are loaded for all ids before any is read on.
+func (c Collection) GetMany(ids []string, recs []string) {
+	c.records.GetKeys(ids, recs)
+	var sink byte
+	for _, k := range recs[:len(ids)] {
+		if k != "" {
+			sink += *(*byte)(unsafe.Add(unsafe.Pointer(unsafe.StringData(k)), -1))
+		}
+	}
+	for i, k := range recs[:len(ids)] {
+		if k != "" {
+			recs[i] = index.RecordOfID(k)
+			sink += recs[i][0]
+		}
+	}
+	getManySink += sink
+}
+
+var getManySink byte

@@ -447,3 +447,19 @@ func asciiText(req []byte, i int) ([]byte, int) {
 	}
 	return nil, len(req)
 }
+
+// Collection returns the name of the point's collection: bytes of the
+// request it was parsed from.
+func (p *Point) Collection() []byte { return p.coll }
+
+// AppendIDKey appends the encoded id of a point that reads one record by
+// id (no order; any limit but 0), the key Select looks up, and reports
+// true; for any other point it appends nothing and reports false. A server
+// answering a batch of such reads gathers their keys to look them up
+// together (collection.Collection.GetMany) before answering each.
+func (p *Point) AppendIDKey(dst []byte) ([]byte, bool) {
+	if string(p.attr) != "id" || p.order != nil || p.limit == 0 || len(p.val) > pointEncMax/2 {
+		return dst, false
+	}
+	return p.appendValue(dst), true
+}

@@ -100,6 +100,10 @@
 //	    read once into the loop's 64 KiB buffer (a read that does not fill
 //	    it drained the socket: the next input brings a new event)
 //	    for each complete line (protocol.Splitter):
+//	        two or more complete lines, authenticated, and a
+//	        ReadBatchExecutor answers a prefix of them?
+//	                                              append their answers and go
+//	                                              on after them (see below)
 //	        answered by the server itself?        append the answer
 //	        InlineExecutor.AppendQuery ran it?    append the answer (reads)
 //	        a write and a BatchExecutor?          add it, and the writes that
@@ -144,6 +148,16 @@
 // How many writes one commit (one fsync) takes is the Executor's bound
 // (fleetdb.Options.MaxBatch: 256 by default, 4096 in fleetdb serve, so that
 // 64 connections pipelining 32 writes each share one fsync per turn).
+//
+// A run of pipelined point reads is offered whole (up to 64 lines) to a
+// ReadBatchExecutor: *fleetdb.DB answers the longest prefix of reads by id
+// of one collection from one view, looking their records up together so
+// that their cache misses overlap (collection.Collection.GetMany). At 100,000
+// records, 64 connections pipelining 32 gets each: the server's CPU per get
+// fell from 0.63-0.70 µs to 0.41 µs, and gets per second rose by a third
+// (docs/pipe-compare.sh). Each read is still counted and timed in the
+// metrics (with the batch's time), and a write in the run ends the prefix, so
+// that the reads after it see it.
 //
 // The loop blocks in epoll_wait itself while it answers its queries
 // itself: registered with Go's network poller, its epoll descriptor woke an

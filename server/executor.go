@@ -41,6 +41,20 @@ type InlineExecutor interface {
 	AppendQuery(ctx context.Context, dst, req []byte) (out []byte, ran bool, err error)
 }
 
+// ReadBatchExecutor is an optional interface of an InlineExecutor: when a
+// connection has several complete lines waiting (a pipelined batch), the
+// event loop offers them to AppendReads before running them one by one
+// through AppendQuery. AppendReads answers the longest prefix of lines it
+// can answer at once without waiting, reads only, appending for each line
+// pre, the JSON result Query would return (never an error) and post to dst;
+// it returns dst and the number of lines answered. It answers 0 lines, with
+// dst unchanged, for anything else, and must be cheap to decline. The lines
+// are valid only during the call. It is offered only the lines of an
+// authenticated connection, at most loopBatchLines of them.
+type ReadBatchExecutor interface {
+	AppendReads(ctx context.Context, dst []byte, lines [][]byte, pre, post []byte) ([]byte, int)
+}
+
 // AsyncExecutor is an optional interface of an Executor: queries that wait
 // (writes waiting for their fsync) are then started by the server's event
 // loop, which goes on with other connections meanwhile and answers each

@@ -74,6 +74,10 @@ type loop struct {
 	// end of the turn (lconn.hold), each in a buffer from spares.
 	held   []*lconn
 	spares [][]byte
+	// lines is lconn.batchReads' array of a connection's lines
+	// (capacity loopBatchLines).
+	lines    [][]byte
+	lineEnds []int // where each of lines ends in the connection's input
 	// batch gathers the writes of the turn (nil without a BatchExecutor);
 	// batched counts them. Committed at the end of the turn.
 	batch   QueryBatch
@@ -118,11 +122,13 @@ func newLoop(s *Server) (*loop, error) {
 		return nil, fmt.Errorf("server: epoll_ctl: %w", err)
 	}
 	l := &loop{
-		srv:    s,
-		epfd:   epfd,
-		evfd:   evfd,
-		events: make([]syscall.EpollEvent, loopMaxEvents),
-		buf:    make([]byte, loopReadBufferSize),
+		srv:      s,
+		epfd:     epfd,
+		evfd:     evfd,
+		events:   make([]syscall.EpollEvent, loopMaxEvents),
+		buf:      make([]byte, loopReadBufferSize),
+		lines:    make([][]byte, 0, loopBatchLines),
+		lineEnds: make([]int, 0, loopBatchLines),
 	}
 	if s.batch != nil {
 		l.batch = s.batch.NewQueryBatch()

@@ -329,7 +329,21 @@ func (c *lconn) feed(buf []byte, owned bool) (stopped bool) {
 	pos := 0
 	var handoff bool
 	var hstart int // where the lines handed off start
+	offerAt := 0   // the next position batchReads may be offered
 	for pos < len(buf) && !stopped {
+		if pos >= offerAt {
+			used, seen := c.batchReads(buf[pos:])
+			offerAt = pos + seen
+			if used > 0 {
+				pos += used
+				c.lineDeadline = time.Time{}
+				c.lastActive = c.l.now
+				if len(c.out)-c.outOff >= loopFlushBytes && !c.send() {
+					stopped = true
+				}
+				continue
+			}
+		}
 		line, n, tooLarge, ok := c.split.Next(buf[pos:])
 		if !ok {
 			pos += n
@@ -588,3 +602,62 @@ func (c *lconn) close() {
 	l.assigned.Add(-1)
 	s.wg.Done()
 }
+
+// loopBatchLines is the most lines of a connection batchReads offers the
+// Executor at once: two pipelined batches of 32.
+const loopBatchLines = 64
+
+// batchReads offers the complete lines at the start of buf (at most
+// loopBatchLines, up to a too-large or blank line) to the Executor's
+// AppendReads (ReadBatchExecutor) and appends the answers of those it
+// answers. It returns the bytes of buf those lines took (0: none
+// answered), and the bytes it looked at, past which the caller may offer
+// again. Only an authenticated connection of a server that is not shutting
+// down is offered, and only when at least two lines are complete.
+func (c *lconn) batchReads(buf []byte) (used, seen int) {
+	s := c.srv
+	if s.reads == nil || s.inline == nil || !c.authed || s.shutting.Load() {
+		return 0, len(buf)
+	}
+	lines := c.l.lines[:0]
+	ends := c.l.lineEnds[:0]
+	sp := c.split // a copy: the lines are split again as they are answered
+	pos := 0
+	for len(lines) < cap(lines) {
+		line, n, tooLarge, ok := sp.Next(buf[pos:])
+		if !ok || tooLarge || blank(line) {
+			break
+		}
+		pos += n
+		lines = append(lines, line)
+		ends = append(ends, pos)
+	}
+	defer clear(c.l.lines[:len(lines)]) // keep no request bytes alive
+	if len(lines) < 2 {
+		return 0, max(pos, 1)
+	}
+	var start time.Time
+	if s.m != nil {
+		start = time.Now()
+	}
+	out, n := s.reads.AppendReads(c.qctx, c.out, lines, answerPrefix, answerSuffix)
+	if n == 0 {
+		return 0, pos
+	}
+	c.out = out
+	if s.m != nil {
+		el := time.Since(start).Seconds()
+		for _, line := range lines[:n] {
+			name := queryIndex(line)
+			s.m.latency[name].Observe(el)
+			s.m.answered(name, protocol.StatusOK)
+		}
+	}
+	for range n {
+		c.l.counted(false)
+	}
+	return ends[n-1], ends[n-1]
+}
+
+// The frame of a successful answer around its value.
+var answerPrefix, answerSuffix = []byte("[0,"), []byte("]\r\n")

@@ -5,6 +5,7 @@ import (
 	"io"
 	"math/rand"
 	"net"
+	"net/http/httptest"
 	"strings"
 	"sync"
 	"testing"
@@ -285,4 +286,82 @@ func TestPipelinedWritesInOneBatch(t *testing.T) {
 	if n := db.MetricsSnapshot()["write_batch_max"]; n < 3 {
 		t.Errorf("largest write batch %v, want the first run's 3", n)
 	}
+}
+
+// TestPipelinedReadsAnsweredTogether: a burst of point reads sent in one
+// write (answered together through the database's AppendReads) gets every
+// answer in order, each counted and timed in the metrics as if answered
+// alone, with a write in the middle of the burst seen by the reads after
+// it; a connection that has not authenticated gets no read answered.
+func TestPipelinedReadsAnsweredTogether(t *testing.T) {
+	for _, loops := range []string{"", "0"} {
+		t.Run("loops="+loops, func(t *testing.T) {
+			if loops != "" {
+				t.Setenv(server.EnvEventLoops, loops)
+			}
+			db := newDB(t)
+			m := server.NewMetrics()
+			ts := startServer(t, db, server.Config{Metrics: m, Password: "pw"})
+			c := dial(t, ts.addr)
+			if got := c.query(`["auth","pw"]`); got != `[0,"auth accepted"]` {
+				t.Fatalf("auth: %s", got)
+			}
+			for i := range 50 {
+				c.query(fmt.Sprintf(`["insert","r",{"id":%d,"v":%d}]`, i, i*i))
+			}
+			var burst strings.Builder
+			var want []string
+			get := func(id int) {
+				fmt.Fprintf(&burst, `["select","r",{"where":["=","id",%d]}]`+"\r\n", id)
+				if id < 50 || id == 70 {
+					want = append(want, fmt.Sprintf(`[0,[{"id":%d,"v":%d}]]`, id, id*id))
+				} else {
+					want = append(want, `[0,[]]`)
+				}
+			}
+			for i := range 100 {
+				get((i * 7) % 60)
+			}
+			burst.WriteString(`["insert","r",{"id":70,"v":4900}]` + "\n")
+			want = append(want, `[0,1]`)
+			for i := range 100 {
+				get(70 - i%3)
+			}
+			c.send(burst.String())
+			for j, w := range want {
+				if got := c.recv(); got != w {
+					t.Fatalf("answer %d: %s, want %s", j, got, w)
+				}
+			}
+			web := httptest.NewServer(ts.HTTPHandler())
+			defer web.Close()
+			_, body := get200(t, web.URL+"/metrics")
+			for _, line := range []string{
+				`fleetdb_server_queries_total{query="select",status="ok"} 200`,
+				`fleetdb_server_query_duration_seconds_count{query="select"} 200`,
+			} {
+				if !strings.Contains(body, line+"\n") {
+					t.Errorf("metrics lack %q", line)
+				}
+			}
+
+			// Not authenticated: refused and closed at the first read.
+			bad := dial(t, ts.addr)
+			bad.send(strings.Repeat(`["select","r",{"where":["=","id",1]}]`+"\n", 10))
+			if got := bad.recv(); !strings.HasPrefix(got, `[1,`) {
+				t.Fatalf("unauthenticated read answered %s", got)
+			}
+			bad.expectEOF(5 * time.Second)
+		})
+	}
+}
+
+// get200 fetches url and fails the test unless it answers 200.
+func get200(t *testing.T, url string) (int, string) {
+	t.Helper()
+	code, body := get(t, url)
+	if code != 200 {
+		t.Fatalf("%s: %d", url, code)
+	}
+	return code, body
 }

@@ -39,12 +39,15 @@ const MsgTooManyConnections = "too many connections"
 type Server struct {
 	exec   Executor
 	inline InlineExecutor // exec, if it implements InlineExecutor
-	async  AsyncExecutor  // exec, if it implements AsyncExecutor
-	batch  BatchExecutor  // exec, if it implements BatchExecutor
-	stats  StatsSource    // exec, if it implements StatsSource
-	cfg    Config         // with defaults
-	log    *slog.Logger
-	m      *Metrics // may be nil
+	// reads is exec, if it implements ReadBatchExecutor (used with
+	// inline only).
+	reads ReadBatchExecutor
+	async AsyncExecutor // exec, if it implements AsyncExecutor
+	batch BatchExecutor // exec, if it implements BatchExecutor
+	stats StatsSource   // exec, if it implements StatsSource
+	cfg   Config        // with defaults
+	log   *slog.Logger
+	m     *Metrics // may be nil
 
 	// password is the SHA-256 of Config.Password, compared in constant
 	// time; hasPassword says whether one is required.
@@ -102,6 +105,7 @@ func New(exec Executor, cfg Config) (*Server, error) {
 	}
 	s.stats, _ = exec.(StatsSource)
 	s.inline, _ = exec.(InlineExecutor)
+	s.reads, _ = exec.(ReadBatchExecutor)
 	s.async, _ = exec.(AsyncExecutor)
 	s.batch, _ = exec.(BatchExecutor)
 	s.numLoops = defaultLoops()

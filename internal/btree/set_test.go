@@ -95,6 +95,23 @@ func sameSet(t testing.TB, rng *rand.Rand, pool []string, s Set, m *setModel, wh
 			t.Fatalf("%s: GetKey(%q) returned other bytes than those stored", what, k)
 		}
 	}
+	// GetKeys: a batch of pool keys and keys between them, present and
+	// absent, in random order, as GetKey finds them.
+	batch := make([]string, 1+rng.IntN(100))
+	for i := range batch {
+		batch[i] = pool[rng.IntN(len(pool))]
+		if rng.IntN(8) == 0 {
+			batch[i] += "\x00"
+		}
+	}
+	found := make([]string, len(batch))
+	s.GetKeys(batch, found)
+	for i, k := range batch {
+		want := m.stored[k]
+		if found[i] != want || (want != "" && unsafe.StringData(found[i]) != unsafe.StringData(want)) {
+			t.Fatalf("%s: GetKeys: key %d %q found %q, want %q (the stored bytes)", what, i, k, found[i], want)
+		}
+	}
 	mn, okMin := s.Min()
 	mx, okMax := s.Max()
 	if okMin != (len(m.keys) > 0) || okMax != okMin {
