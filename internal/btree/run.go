@@ -210,6 +210,27 @@ func (r *run) fenceAbove(b int, pr probe) bool {
 // upperFence returns the first block in [lo, hi) whose first key is above
 // the probe's, or hi.
 func (r *run) upperFence(lo, hi int, pr probe) int {
+	if pr.w&lenMask <= prefixLen && lo < hi {
+		// A probe of at most prefixLen bytes is ordered against every key
+		// by the words alone (decided), so the search compares integers
+		// only, and without a branch to mispredict: the last block whose
+		// first word is not above the probe's is found by halving a
+		// window with conditional moves, then stepped past.
+		f := r.fence[lo:hi]
+		w := pr.w
+		base, n := 0, len(f)
+		for n > 1 {
+			half := n >> 1
+			if next := base + half; f[next] <= w {
+				base = next
+			}
+			n -= half
+		}
+		if f[base] <= w {
+			base++
+		}
+		return lo + base
+	}
 	for lo < hi {
 		h := int(uint(lo+hi) >> 1)
 		if r.fenceAbove(h, pr) {
