@@ -380,7 +380,9 @@ func TestResponseTooLarge(t *testing.T) {
 func TestInvalidQuery(t *testing.T) {
 	s := newFakeServer(t, "")
 	c := dial(t, s)
-	for _, q := range []any{json.RawMessage("[\"ping\",\n1]"), []byte("  \r\n"), json.RawMessage(nil), make(chan int), []any{"x", func() {}}} {
+	twoLines := json.RawMessage("[\"ping\"]\n[1]")
+	for _, q := range []any{json.RawMessage("[\"ping\",\n1]"), []byte("  \r\n"), json.RawMessage(nil), make(chan int), []any{"x", func() {}},
+		(*json.RawMessage)(nil), &twoLines} {
 		if _, err := c.Query(context.Background(), q); !errors.Is(err, ErrInvalidQuery) {
 			t.Errorf("Query(%T) = %v, want ErrInvalidQuery", q, err)
 		}

@@ -19,6 +19,11 @@ func appendRequest(dst []byte, q any) ([]byte, error) {
 	switch v := q.(type) {
 	case json.RawMessage:
 		raw = v
+	case *json.RawMessage:
+		if v == nil {
+			return dst, fmt.Errorf("%w: nil", ErrInvalidQuery)
+		}
+		raw = *v
 	case []byte:
 		raw = v
 	default:

@@ -198,11 +198,17 @@ func TestStreamErrors(t *testing.T) {
 func TestStreamAppendLine(t *testing.T) {
 	s := newFakeServer(t, "")
 	st := dialStream(t, s)
-	for _, q := range [][]any{{"echo", 1}, {"refuse", "no"}, {"echo", "x"}, {"echo", 2}} {
+	for _, q := range [][]any{{"echo", 1}, {"refuse", "no"}, {"echo", "x"}} {
 		if err := st.Send(q); err != nil {
 			t.Fatal(err)
 		}
 	}
+	// A *json.RawMessage is sent as it is, like a json.RawMessage.
+	raw := json.RawMessage(`["echo",2]`)
+	if err := st.Send(&raw); err != nil {
+		t.Fatal(err)
+	}
+	reads := st.Reads()
 	if err := st.Flush(); err != nil {
 		t.Fatal(err)
 	}
@@ -215,6 +221,10 @@ func TestStreamAppendLine(t *testing.T) {
 	}
 	if v, err := st.Receive(); err != nil || string(v) != "2" {
 		t.Fatalf("Receive after AppendLine: %q, %v", v, err)
+	}
+	// Four answers came in at least one read from the network, at most four.
+	if n := st.Reads() - reads; n < 1 || n > 4 {
+		t.Fatalf("Reads grew by %d over four answers", n)
 	}
 }
 

@@ -17,6 +17,7 @@ type Reader struct {
 	pos, end int   // unread bytes are buf[pos:end]
 	err      error // sticky read error
 	read     int64 // bytes consumed (for progress)
+	fills    int64 // reads of the underlying reader
 }
 
 // NewReader returns a Reader of r with a buffer of size bytes (it grows
@@ -30,6 +31,11 @@ var ErrUnexpected = errors.New("unexpected JSON")
 
 // Consumed returns the number of bytes consumed so far.
 func (s *Reader) Consumed() int64 { return s.read }
+
+// Fills returns how many times the Reader has read from its io.Reader: a
+// caller timing what it reads needs a new clock reading only when it
+// changed.
+func (s *Reader) Fills() int64 { return s.fills }
 
 // Buffered returns the size of the buffer (it grows for long scalars).
 func (s *Reader) Buffered() int { return len(s.buf) }
@@ -47,6 +53,7 @@ func (s *Reader) fill() bool {
 		s.buf = append(s.buf, make([]byte, len(s.buf))...)
 	}
 	n, err := s.r.Read(s.buf[s.end:])
+	s.fills++
 	s.end += n
 	if err != nil && n == 0 {
 		if err == io.EOF {

@@ -60,10 +60,10 @@ type worker struct {
 	*benchConn
 	cfg    benchConfig
 	rng    *rand.Rand
-	kinds  []int   // the op of each request of the pipelined batch in flight
-	keys   []int64 // the id each get of the batch asks for
-	req    []byte
-	answer []byte // the last answer's line
+	kinds  []int           // the op of each request of the pipelined batch in flight
+	keys   []int64         // the id each get of the batch asks for
+	req    json.RawMessage // the request being built
+	answer []byte          // the last answer's line
 
 	// Request pieces, built once.
 	getPrefix, insertPrefix, insertSuffix []byte
@@ -140,20 +140,27 @@ func (w *worker) run(stop *atomic.Bool, hard time.Time) error {
 			op := w.pick()
 			w.kinds[i] = op
 			w.req = w.request(w.req[:0], op, i)
-			if err := w.Send(json.RawMessage(w.req)); err != nil {
+			if err := w.Send(&w.req); err != nil {
 				return err
 			}
 		}
 		if err := w.Flush(); err != nil {
 			return err
 		}
+		var now time.Time
 		for i, op := range w.kinds {
 			var err error
+			reads := w.Reads()
 			if w.answer, err = w.AppendLine(w.answer[:0]); err != nil {
 				return err
 			}
+			if i == 0 || w.Reads() != reads {
+				// An answer read from the network now; one already
+				// buffered arrived with the one before it.
+				now = time.Now()
+			}
 			if expected(op, w.keys[i], w.answer) {
-				w.hist[op].record(time.Since(t0))
+				w.hist[op].record(now.Sub(t0))
 				continue
 			}
 			msg, fatal := sortAnswer(w.answer)
