@@ -2,7 +2,9 @@ package fleetdb
 
 import (
 	"context"
+	"slices"
 
+	"github.com/fleetdb-go/fleetdb/dbvalue"
 	"github.com/fleetdb-go/fleetdb/query"
 )
 
@@ -20,11 +22,11 @@ import (
 // its turn, on the goroutine that runs the round's reads, as a standalone
 // server's loop runs such a read inline.
 type clusterBatch struct {
-	db    *DB
-	fns   []func(error)
-	reqs  [][]byte
-	ctxs  []context.Context
-	dones []func([]byte, error)
+	db     *DB
+	points []query.Point
+	reqs   [][]byte
+	ctxs   []context.Context
+	dones  []func([]byte, error)
 }
 
 // Add takes req if it is a linearizable get of an open member: done is
@@ -42,7 +44,7 @@ func (b *clusterBatch) Add(ctx context.Context, req []byte, done func(out []byte
 	if !ok {
 		return false
 	}
-	b.fns = append(b.fns, db.pointAfterBarrier(p, req, done, true))
+	b.points = append(b.points, p)
 	b.reqs = append(b.reqs, req)
 	b.ctxs = append(b.ctxs, ctx)
 	b.dones = append(b.dones, done)
@@ -50,26 +52,93 @@ func (b *clusterBatch) Add(ctx context.Context, req []byte, done func(out []byte
 }
 
 // Commit starts the read-index round of the gets added since the last
-// Commit. When no leader is known (or the node closed) they run through
-// Query, which waits for one, in their order on one goroutine.
+// Commit, all answered by one callback (clusterReads.run) once the barrier
+// has passed. When no leader is known (or the node closed) they run
+// through Query, which waits for one, in their order on one goroutine.
 func (b *clusterBatch) Commit() {
-	if len(b.fns) == 0 {
+	if len(b.points) == 0 {
 		return
 	}
 	c := b.db.repl.(*clusterNode)
-	if !c.n.StartReadBarriers(b.ctxs[0], b.fns) {
-		reqs := append([][]byte(nil), b.reqs...)
-		ctxs := append([]context.Context(nil), b.ctxs...)
-		dones := append([]func([]byte, error){}, b.dones...)
+	r := &clusterReads{
+		db:     b.db,
+		points: slices.Clone(b.points),
+		reqs:   slices.Clone(b.reqs),
+		dones:  slices.Clone(b.dones),
+	}
+	if !c.n.StartReadBarriers(b.ctxs[0], []func(error){r.run}) {
+		ctxs := slices.Clone(b.ctxs)
 		go func() {
-			for i, req := range reqs {
-				dones[i](b.db.Query(ctxs[i], req))
+			for i, req := range r.reqs {
+				r.dones[i](b.db.Query(ctxs[i], req))
 			}
 		}()
 	}
-	clear(b.fns)
+	clear(b.points)
 	clear(b.reqs)
 	clear(b.ctxs)
 	clear(b.dones)
-	b.fns, b.reqs, b.ctxs, b.dones = b.fns[:0], b.reqs[:0], b.ctxs[:0], b.dones[:0]
+	b.points, b.reqs, b.ctxs, b.dones = b.points[:0], b.reqs[:0], b.ctxs[:0], b.dones[:0]
+}
+
+// clusterReads are the gets of one Commit, answered together once their
+// read barrier has passed.
+type clusterReads struct {
+	db     *DB
+	points []query.Point
+	reqs   [][]byte
+	dones  []func([]byte, error)
+}
+
+// run answers the gets in their order, after the barrier (err: it
+// failed): those that read one record by id from records looked up
+// together (lookupPoints: their cache misses overlap), the others through
+// Point.Select or, where no index answers, the general path, right there
+// (their answers must keep their order), as pointAfterBarrier does.
+func (r *clusterReads) run(err error) {
+	db := r.db
+	switch {
+	case db.closed.Load():
+		for _, done := range r.dones {
+			done(nil, ErrClosed)
+		}
+		return
+	case err != nil:
+		err = clusterErr(err)
+		for _, done := range r.dones {
+			done(nil, err)
+		}
+		return
+	}
+	v := db.cur.Load()
+	var (
+		recs [readsMax]string
+		byID [readsMax]bool
+	)
+	for lo := 0; lo < len(r.points); lo += readsMax {
+		hi := min(lo+readsMax, len(r.points))
+		lookupPoints(v, r.points[lo:hi], recs[:hi-lo], byID[:hi-lo])
+		for i := lo; i < hi; i++ {
+			if byID[i-lo] {
+				rec := recs[i-lo]
+				r.dones[i](appendPointResult(make([]byte, 0, len(rec)+2), rec), nil)
+				continue
+			}
+			r.answerOne(v, i)
+		}
+	}
+}
+
+// answerOne answers get i, which is not a read by id, on v.
+func (r *clusterReads) answerOne(v *dbvalue.Value, i int) {
+	if out, ok := r.points[i].Select(nil, v); ok {
+		r.dones[i](out, nil)
+		return
+	}
+	q, err := query.Parse(r.reqs[i])
+	if err != nil {
+		r.dones[i](nil, err)
+		return
+	}
+	r.dones[i](query.Execute(nil, v, q, &r.db.env))
 }

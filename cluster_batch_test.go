@@ -3,6 +3,8 @@ package fleetdb
 import (
 	"context"
 	"fmt"
+	"math/rand/v2"
+	"sync"
 	"testing"
 	"time"
 )
@@ -82,6 +84,82 @@ func TestClusterQueryBatch(t *testing.T) {
 				}
 			}
 			b.Commit() // empty: nothing
+		}
+	}
+}
+
+// TestClusterQueryBatchMany: a batch of 150 gets, more than one lookup
+// holds (readsMax), reads by id of two collections interleaved (each run
+// of one collection looked up together) with missing ids and reads that
+// take the general path; every answer is right and they come in order, on
+// the leader and on a follower.
+func TestClusterQueryBatchMany(t *testing.T) {
+	dbs := openTestCluster(t, 3, nil)
+	ctx := context.Background()
+	for _, db := range dbs {
+		if err := db.WaitReady(ctx); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for i := range 40 {
+		for _, coll := range []string{"t", "u"} {
+			if _, err := dbs[0].Query(ctx, []byte(fmt.Sprintf(`["insert",%q,{"id":%d,"c":%q}]`, coll, i, coll))); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	rng := rand.New(rand.NewPCG(7, 8))
+	var reqs, want []string
+	for range 150 {
+		coll := []string{"t", "u"}[rng.IntN(2)]
+		id := rng.IntN(50)
+		rec := fmt.Sprintf(`{"id":%d,"c":%q}`, id, coll)
+		switch rng.IntN(6) {
+		case 0: // no index on c: the general path
+			reqs = append(reqs, fmt.Sprintf(`["select",%q,{"where":["=","c","none"]}]`, coll))
+			want = append(want, `[]`)
+		default:
+			reqs = append(reqs, fmt.Sprintf(`["select",%q,{"where":["=","id",%d]}]`, coll, id))
+			if id < 40 {
+				want = append(want, "["+rec+"]")
+			} else {
+				want = append(want, `[]`)
+			}
+		}
+	}
+	for j, db := range dbs {
+		b := db.NewQueryBatch()
+		got := make([]string, 0, len(reqs))
+		var mu sync.Mutex
+		all := make(chan struct{})
+		for k, q := range reqs {
+			if !b.Add(ctx, []byte(q), func(out []byte, err error) {
+				mu.Lock()
+				defer mu.Unlock()
+				if err != nil {
+					t.Errorf("n%d: %s: %v", j+1, reqs[k], err)
+				}
+				if len(got) != k {
+					t.Errorf("n%d: answer %d came as answer %d", j+1, k, len(got))
+				}
+				got = append(got, string(out))
+				if len(got) == len(reqs) {
+					close(all)
+				}
+			}) {
+				t.Fatalf("n%d: batch declined %s", j+1, q)
+			}
+		}
+		b.Commit()
+		select {
+		case <-all:
+		case <-time.After(10 * time.Second):
+			t.Fatalf("n%d: not all answered", j+1)
+		}
+		for k := range reqs {
+			if got[k] != want[k] {
+				t.Fatalf("n%d: %s = %s, want %s", j+1, reqs[k], got[k], want[k])
+			}
 		}
 	}
 }

@@ -5,12 +5,13 @@ import (
 	"slices"
 	"unsafe"
 
+	"github.com/fleetdb-go/fleetdb/dbvalue"
 	"github.com/fleetdb-go/fleetdb/query"
 )
 
-// readsMax is the most lines AppendReads answers at once, and readsBytes
-// the most bytes of encoded ids it gathers: both bound arrays on its stack,
-// so that it allocates nothing but the growth of dst.
+// readsMax is the most lines AppendReads answers at once, and the most
+// points lookupPoints looks up together; readsBytes bounds the encoded ids
+// it gathers. Both bound arrays on the stack, so that neither allocates.
 const (
 	readsMax   = 64
 	readsBytes = 4096
@@ -35,28 +36,17 @@ func (db *DB) AppendReads(ctx context.Context, dst []byte, lines [][]byte, pre, 
 		return dst, 0
 	}
 	var (
-		encBuf [readsBytes]byte
-		ids    [readsMax]string
+		points [readsMax]query.Point
 		recs   [readsMax]string
+		byID   [readsMax]bool
 	)
-	enc := encBuf[:0]
-	var coll []byte
 	n := 0
 	for _, line := range lines[:min(len(lines), readsMax)] {
-		if len(enc)+encMax > cap(enc) {
-			break
-		}
 		p, ok := query.ParsePoint(line)
-		if !ok || (n > 0 && string(p.Collection()) != string(coll)) {
+		if !ok || !p.ByID() || (n > 0 && string(p.Collection()) != string(points[0].Collection())) {
 			break
 		}
-		start := len(enc)
-		if enc, ok = p.AppendIDKey(enc); !ok {
-			break
-		}
-		coll = p.Collection()
-		// encBuf never grows (see the check above), so the bytes stay put.
-		ids[n] = unsafe.String(&enc[start], len(enc)-start)
+		points[n] = p
 		n++
 	}
 	if n < 2 {
@@ -66,8 +56,7 @@ func (db *DB) AppendReads(ctx context.Context, dst []byte, lines [][]byte, pre, 
 	if err != nil {
 		return dst, 0
 	}
-	c := v.Collection(string(coll))
-	c.GetMany(ids[:n], recs[:n])
+	lookupPoints(v, points[:n], recs[:n], byID[:n])
 	size := 0
 	for _, rec := range recs[:n] {
 		size += len(pre) + len(rec) + 2 + len(post)
@@ -75,10 +64,64 @@ func (db *DB) AppendReads(ctx context.Context, dst []byte, lines [][]byte, pre, 
 	dst = slices.Grow(dst, size)
 	for _, rec := range recs[:n] {
 		dst = append(dst, pre...)
-		dst = append(dst, '[')
-		dst = append(dst, rec...)
-		dst = append(dst, ']')
+		dst = appendPointResult(dst, rec)
 		dst = append(dst, post...)
 	}
 	return dst, n
+}
+
+// appendPointResult appends the result of a point read by id that found
+// rec ("": none), as Point.Select does.
+func appendPointResult(dst []byte, rec string) []byte {
+	if rec == "" {
+		return append(dst, "[]"...)
+	}
+	dst = append(dst, '[')
+	dst = append(dst, rec...)
+	return append(dst, ']')
+}
+
+// lookupPoints looks up in v, together, the records of those of points
+// that read one record by id (query.Point.ByID): byID[i] reports whether
+// points[i] is one, and recs[i] is then its record ("" if there is none).
+// The points of each run of one collection are looked up with one
+// collection.Collection.GetMany, so that their cache misses overlap. It
+// allocates nothing.
+func lookupPoints(v *dbvalue.Value, points []query.Point, recs []string, byID []bool) {
+	var (
+		encBuf [readsBytes]byte
+		ids    [readsMax]string
+		at     [readsMax]int // the index in points of ids[k]
+		found  [readsMax]string
+	)
+	enc := encBuf[:0]
+	n := 0
+	var coll []byte
+	flush := func() {
+		if n > 0 {
+			v.Collection(string(coll)).GetMany(ids[:n], found[:n])
+			for k := range n {
+				recs[at[k]] = found[k]
+			}
+		}
+		n, enc = 0, encBuf[:0]
+	}
+	for i := range points {
+		p := &points[i]
+		byID[i], recs[i] = false, ""
+		if !p.ByID() {
+			continue
+		}
+		if n == readsMax || len(enc)+encMax > cap(enc) || (n > 0 && string(p.Collection()) != string(coll)) {
+			flush()
+		}
+		start := len(enc)
+		enc, _ = p.AppendIDKey(enc)
+		// encBuf never grows (flushed before it could), so the bytes stay put.
+		ids[n], at[n] = unsafe.String(&enc[start], len(enc)-start), i
+		coll = p.Collection()
+		byID[i] = true
+		n++
+	}
+	flush()
 }

@@ -452,13 +452,20 @@ func asciiText(req []byte, i int) ([]byte, int) {
 // request it was parsed from.
 func (p *Point) Collection() []byte { return p.coll }
 
+// ByID reports whether the point reads one record by id: an equality on
+// "id", no order, any limit but 0, and a value short enough for Select.
+// Its result is then "[]" or the record in brackets, and AppendIDKey gives
+// the key to look up. A server answering a batch of such reads gathers
+// their keys to look them up together (collection.Collection.GetMany).
+func (p *Point) ByID() bool {
+	return string(p.attr) == "id" && p.order == nil && p.limit != 0 && len(p.val) <= pointEncMax/2
+}
+
 // AppendIDKey appends the encoded id of a point that reads one record by
-// id (no order; any limit but 0), the key Select looks up, and reports
-// true; for any other point it appends nothing and reports false. A server
-// answering a batch of such reads gathers their keys to look them up
-// together (collection.Collection.GetMany) before answering each.
+// id (ByID), the key Select looks up, and reports true; for any other
+// point it appends nothing and reports false.
 func (p *Point) AppendIDKey(dst []byte) ([]byte, bool) {
-	if string(p.attr) != "id" || p.order != nil || p.limit == 0 || len(p.val) > pointEncMax/2 {
+	if !p.ByID() {
 		return dst, false
 	}
 	return p.appendValue(dst), true
