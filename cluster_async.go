@@ -3,6 +3,7 @@ package fleetdb
 import (
 	"context"
 
+	"github.com/fleetdb-go/fleetdb/dbvalue"
 	"github.com/fleetdb-go/fleetdb/query"
 )
 
@@ -50,24 +51,31 @@ func (db *DB) pointAfterBarrier(p query.Point, req []byte, done func([]byte, err
 		case err != nil:
 			done(nil, clusterErr(err))
 		default:
-			v := db.cur.Load()
-			if out, ok := p.Select(nil, v); ok {
-				done(out, nil)
-				return
-			}
-			general := func() {
-				q, err := query.Parse(req)
-				if err != nil {
-					done(nil, err)
-					return
-				}
-				done(query.Execute(nil, v, q, &db.env))
-			}
-			if inOrder {
-				general()
-			} else {
-				go general()
-			}
+			db.answerPoint(db.cur.Load(), &p, req, done, inOrder)
 		}
+	}
+}
+
+// answerPoint answers the point select p (req) on v: through Point.Select,
+// or, when no index answers it, the general path, which may scan: right
+// there with inOrder (a batch, whose answers must keep their order),
+// otherwise on a goroutine of its own.
+func (db *DB) answerPoint(v *dbvalue.Value, p *query.Point, req []byte, done func([]byte, error), inOrder bool) {
+	if out, ok := p.Select(nil, v); ok {
+		done(out, nil)
+		return
+	}
+	general := func() {
+		q, err := query.Parse(req)
+		if err != nil {
+			done(nil, err)
+			return
+		}
+		done(query.Execute(nil, v, q, &db.env))
+	}
+	if inOrder {
+		general()
+	} else {
+		go general()
 	}
 }

@@ -4,7 +4,6 @@ import (
 	"context"
 	"slices"
 
-	"github.com/fleetdb-go/fleetdb/dbvalue"
 	"github.com/fleetdb-go/fleetdb/query"
 )
 
@@ -94,7 +93,7 @@ type clusterReads struct {
 // failed): those that read one record by id from records looked up
 // together (lookupPoints: their cache misses overlap), the others through
 // Point.Select or, where no index answers, the general path, right there
-// (their answers must keep their order), as pointAfterBarrier does.
+// (their answers must keep their order; answerPoint).
 func (r *clusterReads) run(err error) {
 	db := r.db
 	switch {
@@ -124,21 +123,7 @@ func (r *clusterReads) run(err error) {
 				r.dones[i](appendPointResult(make([]byte, 0, len(rec)+2), rec), nil)
 				continue
 			}
-			r.answerOne(v, i)
+			db.answerPoint(v, &r.points[i], r.reqs[i], r.dones[i], true)
 		}
 	}
-}
-
-// answerOne answers get i, which is not a read by id, on v.
-func (r *clusterReads) answerOne(v *dbvalue.Value, i int) {
-	if out, ok := r.points[i].Select(nil, v); ok {
-		r.dones[i](out, nil)
-		return
-	}
-	q, err := query.Parse(r.reqs[i])
-	if err != nil {
-		r.dones[i](nil, err)
-		return
-	}
-	r.dones[i](query.Execute(nil, v, q, &r.db.env))
 }
