@@ -1,11 +1,14 @@
 package fleetdb
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"math/rand/v2"
 	"strings"
 	"testing"
+
+	"github.com/fleetdb-go/fleetdb/query"
 )
 
 // TestAppendReadsMatchesAppendQuery offers random batches of lines, mostly
@@ -154,4 +157,75 @@ func TestAppendReadsDoesNotAllocate(t *testing.T) {
 	if allocs != 0 {
 		t.Fatalf("%.1f allocations per batch, want 0", allocs)
 	}
+}
+
+// FuzzAppendReads splits its input into lines and offers them to
+// AppendReads: it must answer exactly the lines AppendQuery answers, the
+// same way, and only a prefix of point reads by id of one collection.
+func FuzzAppendReads(f *testing.F) {
+	for _, seed := range []string{
+		`["select","a",{"where":["=","id",1]}]` + "\n" + `["select","a",{"where":["=","id",2]}]`,
+		`["select","a",{"where":["=","id",1.0]}]` + "\n" + `["select","a",{"where":["=","id",-0]}]` + "\n" + `["select","a",{"where":["=","id",1e0]}]`,
+		`["select","b",{"where":["=","id","k1"]}]` + "\n" + `[ "select" , "b" , {"where":["=","id","k2"],"limit":1} ]`,
+		`["select","a",{"where":["=","id",1],"limit":0}]` + "\n" + `["select","a",{"where":["=","id",1]}]`,
+		`["select","a",{"where":["=","id",3]}]` + "\n" + `["select","b",{"where":["=","id","k3"]}]`,
+		`["select","a",{"where":["=","id","\u0031"]}]` + "\n" + `["select","a",{"where":["=","id",1]}]`,
+	} {
+		f.Add([]byte(seed))
+	}
+	db, err := Open(Options{})
+	if err != nil {
+		f.Fatal(err)
+	}
+	defer db.Close()
+	ctx := context.Background()
+	for i := range 5 {
+		mustQuery(f, db, fmt.Sprintf(`["insert","a",{"id":%d,"n":%d}]`, i, i))
+		mustQuery(f, db, fmt.Sprintf(`["insert","b",{"id":"k%d"}]`, i))
+	}
+	f.Fuzz(func(t *testing.T, in []byte) {
+		lines := bytes.Split(in, []byte("\n"))
+		out, n := db.AppendReads(ctx, []byte("x"), lines, []byte("<"), []byte(">"))
+		if n < 0 || n > len(lines) || n == 1 {
+			t.Fatalf("answered %d of %d lines", n, len(lines))
+		}
+		if n == 0 {
+			if string(out) != "x" {
+				t.Fatalf("answered nothing but appended %q", out[1:])
+			}
+			if len(lines) >= 2 {
+				p0, ok0 := query.ParsePoint(lines[0])
+				p1, ok1 := query.ParsePoint(lines[1])
+				if ok0 && ok1 && p0.ByID() && p1.ByID() && string(p0.Collection()) == string(p1.Collection()) {
+					t.Fatalf("declined two reads by id of %q", p0.Collection())
+				}
+			}
+			return
+		}
+		exp := []byte("x")
+		var coll string
+		for i, l := range lines[:n] {
+			p, ok := query.ParsePoint(l)
+			if !ok || !p.ByID() || (i > 0 && string(p.Collection()) != coll) {
+				t.Fatalf("answered line %d %q, which is not a read by id of %q", i, l, coll)
+			}
+			coll = string(p.Collection())
+			exp = append(exp, '<')
+			var ran bool
+			if exp, ran, err = db.AppendQuery(ctx, exp, l); !ran || err != nil {
+				t.Fatalf("AppendQuery(%q): ran %v, %v", l, ran, err)
+			}
+			exp = append(exp, '>')
+		}
+		if !bytes.Equal(out, exp) {
+			t.Fatalf("AppendReads gave %q, AppendQuery %q", out, exp)
+		}
+		// The longest prefix: the next line, if it may be answered, is not
+		// a read by id of the same collection.
+		if n < min(len(lines), readsMax) {
+			if p, ok := query.ParsePoint(lines[n]); ok && p.ByID() && string(p.Collection()) == coll {
+				t.Fatalf("stopped at line %d %q, a read by id of %q", n, lines[n], coll)
+			}
+		}
+	})
 }
