@@ -49,7 +49,7 @@ type entry struct {
 	pos     uint64
 	coll    string
 	drop    bool
-	dropped collection.Collection // the collection the drop removed
+	dropped *collection.Collection // the collection the drop removed
 	changes collection.Changes    // the records' old and new keys, in id order
 	size    int64                 // bytes counted against the bounds
 	keep    int64                 // more bytes counted against the history only (a drop's collection)

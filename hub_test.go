@@ -24,8 +24,8 @@ func TestEntriesOfBatch(t *testing.T) {
 	var dropped collection.Collection
 	steps := []dbvalue.Step{
 		{Seq: 1, Colls: []dbvalue.CollChanges{{Name: "a", Changes: ins("k1")}}},
-		{Seq: 2, Colls: []dbvalue.CollChanges{{Name: "a", Dropped: true, DroppedColl: dropped}, {Name: "b", Changes: ins("k2")}}},
-		{Seq: 3, Colls: []dbvalue.CollChanges{{Name: "a", Dropped: true, DroppedColl: dropped, Changes: ins("k3")}}},
+		{Seq: 2, Colls: []dbvalue.CollChanges{{Name: "a", Dropped: true, DroppedColl: &dropped}, {Name: "b", Changes: ins("k2")}}},
+		{Seq: 3, Colls: []dbvalue.CollChanges{{Name: "a", Dropped: true, DroppedColl: &dropped, Changes: ins("k3")}}},
 	}
 	es := entriesOf(steps)
 	type want struct {

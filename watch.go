@@ -161,7 +161,7 @@ func newInitialIter(now collection.Collection, backlog []*entry, coll string, p 
 		}
 		if e.drop {
 			// Before the drop, the collection was exactly e.dropped.
-			it.base, it.over = e.dropped, map[string]string{}
+			it.base, it.over = *e.dropped, map[string]string{}
 			continue
 		}
 		for j := e.changes.Len() - 1; j >= 0; j-- {

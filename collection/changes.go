@@ -86,14 +86,21 @@ func (l *Log) Reset() {
 // each new key's address and length alone, 9 bytes a change instead of 32
 // (a string header each took 16: the history of a 200,000-record load cost
 // 16 B per record of the in-process comparison's 312); a single insert (most
-// writes a server takes) in the value itself, without an allocation.
+// writes a server takes) in the value itself, without an allocation. The
+// value is 24 bytes (the other forms behind a pointer): every write's
+// change-feed records carry one, 88 bytes until the ninth round.
 type Changes struct {
-	all []Change
-	// When all is nil: change i inserted the key of insLens[i] bytes at
-	// insPtrs[i].
+	many *manyChanges // nil: none or one change
+	one  string       // when many is nil: the one change inserted this key ("": none)
+}
+
+// manyChanges holds two or more changes: all of them, or, when all is nil,
+// inserts only, change i having inserted the key of insLens[i] bytes at
+// insPtrs[i].
+type manyChanges struct {
+	all     []Change
 	insPtrs []unsafe.Pointer
 	insLens []uint8
-	one     string // when all three are nil: the one change inserted this key ("": none)
 }
 
 // MakeChanges returns chs as Changes, in storage of its own, exactly sized.
@@ -101,48 +108,48 @@ func MakeChanges(chs []Change) Changes {
 	if len(chs) == 0 {
 		return Changes{}
 	}
-	for _, c := range chs {
-		if c.Old != "" {
-			return Changes{all: append([]Change(nil), chs...)}
-		}
-	}
+	whole := func() Changes { return Changes{many: &manyChanges{all: append([]Change(nil), chs...)}} }
 	if len(chs) == 1 {
+		if chs[0].Old != "" {
+			return whole()
+		}
 		return Changes{one: chs[0].New} // a stored key is never empty
 	}
 	for _, c := range chs {
-		if len(c.New) > math.MaxUint8 {
-			return Changes{all: append([]Change(nil), chs...)}
+		if c.Old != "" || len(c.New) > math.MaxUint8 {
+			return whole()
 		}
 	}
-	c := Changes{insPtrs: make([]unsafe.Pointer, len(chs)), insLens: make([]uint8, len(chs))}
+	m := &manyChanges{insPtrs: make([]unsafe.Pointer, len(chs)), insLens: make([]uint8, len(chs))}
 	for i, ch := range chs {
-		c.insPtrs[i], c.insLens[i] = unsafe.Pointer(unsafe.StringData(ch.New)), uint8(len(ch.New))
+		m.insPtrs[i], m.insLens[i] = unsafe.Pointer(unsafe.StringData(ch.New)), uint8(len(ch.New))
 	}
-	return c
+	return Changes{many: m}
 }
 
 // Len returns the number of changes.
 func (c Changes) Len() int {
 	switch {
-	case c.all != nil:
-		return len(c.all)
-	case c.insPtrs != nil:
-		return len(c.insPtrs)
-	case c.one != "":
+	case c.many == nil && c.one != "":
 		return 1
+	case c.many == nil:
+		return 0
+	case c.many.all != nil:
+		return len(c.many.all)
 	}
-	return 0
+	return len(c.many.insPtrs)
 }
 
 // At returns the i-th change.
 func (c Changes) At(i int) Change {
-	switch {
-	case c.all != nil:
-		return c.all[i]
-	case c.insPtrs != nil:
-		return Change{New: unsafe.String((*byte)(c.insPtrs[i]), int(c.insLens[i]))}
-	case i == 0 && c.one != "":
+	switch m := c.many; {
+	case m == nil && i == 0 && c.one != "":
 		return Change{New: c.one}
+	case m == nil:
+	case m.all != nil:
+		return m.all[i]
+	default:
+		return Change{New: unsafe.String((*byte)(m.insPtrs[i]), int(m.insLens[i]))}
 	}
 	panic("collection: Changes.At index out of range")
 }

@@ -26,7 +26,7 @@ func TestMakeChanges(t *testing.T) {
 			t.Fatalf("MakeChanges(%v) shares the caller's slice", chs)
 		}
 		forms := 0
-		for _, held := range []bool{c.all != nil, c.insPtrs != nil, c.one != ""} {
+		for _, held := range []bool{c.many != nil && c.many.all != nil, c.many != nil && c.many.insPtrs != nil, c.one != ""} {
 			if held {
 				forms++
 			}
@@ -35,14 +35,14 @@ func TestMakeChanges(t *testing.T) {
 			t.Fatalf("MakeChanges(%v): %d forms held, want %d", chs, forms, want)
 		}
 	}
-	if c := MakeChanges([]Change{{New: "x"}, {New: "y"}}); c.all != nil || len(c.insPtrs) != 2 {
+	if c := MakeChanges([]Change{{New: "x"}, {New: "y"}}); c.many == nil || c.many.all != nil || len(c.many.insPtrs) != 2 {
 		t.Fatal("inserts are not held as keys alone")
 	}
 	long := strings.Repeat("k", 256) // too long for a length byte: held in full
-	if c := MakeChanges([]Change{{New: "x"}, {New: long}}); c.insPtrs != nil || !slices.Equal(c.All(), []Change{{New: "x"}, {New: long}}) {
+	if c := MakeChanges([]Change{{New: "x"}, {New: long}}); c.many == nil || c.many.insPtrs != nil || !slices.Equal(c.All(), []Change{{New: "x"}, {New: long}}) {
 		t.Fatal("a key of 256 bytes among inserts is not held in full")
 	}
-	if c := MakeChanges([]Change{{New: "x"}}); c.all != nil || c.insPtrs != nil || c.one != "x" {
+	if c := MakeChanges([]Change{{New: "x"}}); c.many != nil || c.one != "x" {
 		t.Fatal("a single insert is not held in the value")
 	}
 	if n := testing.AllocsPerRun(100, func() { MakeChanges([]Change{{New: "x"}}) }); n != 0 {

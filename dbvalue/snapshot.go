@@ -7,7 +7,6 @@ import (
 
 	"github.com/fleetdb-go/fleetdb/collection"
 	"github.com/fleetdb-go/fleetdb/index"
-	"github.com/fleetdb-go/fleetdb/internal/btree"
 	"github.com/tidwall/gjson"
 )
 
@@ -38,7 +37,7 @@ func (v *Value) WriteSnapshot(emit func(rec []byte) error) error {
 	}
 	total := uint64(0)
 	var err error
-	v.colls.AscendAll(func(name string, c collection.Collection) bool {
+	v.colls.ascendAll(func(name string, c collection.Collection) bool {
 		buf = append(buf[:0], 'C')
 		buf = appendBytes(buf, name)
 		buf = binary.AppendUvarint(buf, uint64(len(c.Indexes())))
@@ -101,7 +100,7 @@ func StartsSnapshot(rec []byte) bool { return len(rec) > 0 && rec[0] == 'H' }
 type Loader struct {
 	started, ended bool
 	seq            uint64
-	colls          btree.Builder[collection.Collection]
+	colls          collBuilder
 	name           string
 	specs          []index.Spec
 	records        *collection.Builder // of the last 'C', with specs
@@ -190,7 +189,7 @@ func (l *Loader) finishCollection() error {
 	c := l.records.Collection()
 	l.records = nil
 	if !c.IsEmpty() {
-		if err := l.colls.Add(l.name, c); err != nil {
+		if err := l.colls.add(l.name, c); err != nil {
 			return fmt.Errorf("%w: collections out of order", ErrCorrupt)
 		}
 	}
@@ -207,7 +206,7 @@ func (l *Loader) Value() (*Value, error) {
 	if !l.ended {
 		return nil, fmt.Errorf("%w: snapshot ended early", ErrCorrupt)
 	}
-	return &Value{colls: l.colls.Tree(), Seq: l.seq}, nil
+	return &Value{colls: l.colls.tree(), Seq: l.seq}, nil
 }
 
 // reader decodes the fields of one record.

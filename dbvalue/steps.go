@@ -30,9 +30,10 @@ type CollChanges struct {
 	Name string
 	// Dropped: the write dropped the collection (drop-collection, clear)
 	// while it existed; DroppedColl is the collection as it was before
-	// the write.
+	// the write (a pointer: most writes drop nothing, and every write's
+	// records carry the field).
 	Dropped     bool
-	DroppedColl collection.Collection
+	DroppedColl *collection.Collection
 	// Changes are the records that differ between before the write (after
 	// the drop, if Dropped) and after it, in id order: inserted (Old ""),
 	// deleted (New "") or replaced by different JSON. A record the write
@@ -73,7 +74,7 @@ func (t *Txn) Step(seq uint64) {
 	s := Step{Seq: seq, Colls: t.stepChanges()}
 	if t.keepStates {
 		s.After = &Value{colls: t.colls, Seq: seq}
-		t.edit = btree.NewEdit()
+		t.newEdit(btree.NewEdit())
 	}
 	t.steps = append(t.steps, s)
 	t.log.Reset()
@@ -112,7 +113,7 @@ func (t *Txn) noteClear() {
 	if !t.recording {
 		return
 	}
-	t.colls.AscendAll(func(name string, c collection.Collection) bool {
+	t.colls.ascendAll(func(name string, c collection.Collection) bool {
 		t.noteDrop(name, c)
 		return true
 	})
@@ -142,7 +143,7 @@ func (t *Txn) undoWrite(name string, c collection.Collection) collection.Collect
 // key of the collection if it exists (names from requests are substrings
 // of whole requests, which they would keep alive), a copy otherwise.
 func (t *Txn) ownName(name string) string {
-	if k, _, ok := t.colls.GetKey(name); ok {
+	if k, ok := t.colls.getKey(name); ok {
 		return k
 	}
 	return strings.Clone(name)
@@ -181,7 +182,7 @@ func (t *Txn) stepChanges() []CollChanges {
 		cc := CollChanges{Name: t.ownName(name)}
 		for _, d := range t.dropped {
 			if d.name == name {
-				cc.Dropped, cc.DroppedColl = true, d.coll
+				cc.Dropped, cc.DroppedColl = true, &d.coll
 			}
 		}
 		cc.Changes = netChanges(es, name, &t.scratch)

@@ -1,6 +1,7 @@
 package dbvalue
 
 import (
+	"slices"
 	"strings"
 
 	"github.com/fleetdb-go/fleetdb/collection"
@@ -9,7 +10,7 @@ import (
 
 // Value is an immutable database value.
 type Value struct {
-	colls btree.Tree[collection.Collection]
+	colls collTree
 	// Seq is the position in the log (or Raft index) that this value
 	// reflects; 0 for a fresh database.
 	Seq uint64
@@ -21,14 +22,14 @@ func Empty() *Value { return &Value{} }
 // Collection returns the named collection; a missing one is the empty
 // collection.
 func (v *Value) Collection(name string) collection.Collection {
-	c, _ := v.colls.Get(name)
+	c, _ := v.colls.get(name)
 	return c
 }
 
 // Names returns the names of the non-empty collections, sorted.
 func (v *Value) Names() []string {
-	names := make([]string, 0, v.colls.Len())
-	v.colls.AscendAll(func(name string, _ collection.Collection) bool {
+	names := make([]string, 0, v.colls.len())
+	v.colls.ascendAll(func(name string, _ collection.Collection) bool {
 		names = append(names, name)
 		return true
 	})
@@ -36,20 +37,20 @@ func (v *Value) Names() []string {
 }
 
 // Len returns the number of collections.
-func (v *Value) Len() int { return v.colls.Len() }
+func (v *Value) Len() int { return v.colls.len() }
 
 // Each visits the collections in name order until fn returns false.
 func (v *Value) Each(fn func(name string, c collection.Collection) bool) {
-	v.colls.AscendAll(fn)
+	v.colls.ascendAll(fn)
 }
 
 // Check runs every collection's consistency check.
 func (v *Value) Check() error {
-	if err := v.colls.Check(); err != nil {
+	if err := v.colls.check(); err != nil {
 		return err
 	}
 	var err error
-	v.colls.AscendAll(func(name string, c collection.Collection) bool {
+	v.colls.ascendAll(func(name string, c collection.Collection) bool {
 		if c.IsEmpty() {
 			err = errorf("empty collection %q is stored", name)
 			return false
@@ -66,8 +67,14 @@ func (v *Value) Check() error {
 // Txn derives a new value from a base value.
 type Txn struct {
 	edit  *btree.Edit
-	colls btree.Tree[collection.Collection]
+	colls collTree
 	seq   uint64
+	// owned are the Collections the tree points to that this transaction
+	// allocated under its current edit token: SetCollection overwrites
+	// them in place. Emptied whenever the token changes (a savepoint, a
+	// kept state, the commit), since values then share them.
+	owned    []*collection.Collection
+	ownedArr [2]*collection.Collection // owned's first array: a write changes one collection, seldom more
 
 	// For change feeds (steps.go): the record changes of the current
 	// write, the collections it dropped, the steps so far.
@@ -83,7 +90,9 @@ type Txn struct {
 // Begin starts a transaction on v that records no changes (log replay,
 // tests): Step must not be called on it.
 func (v *Value) Begin() *Txn {
-	return &Txn{edit: btree.NewEdit(), colls: v.colls, seq: v.Seq}
+	t := &Txn{edit: btree.NewEdit(), colls: v.colls, seq: v.Seq}
+	t.owned = t.ownedArr[:0]
+	return t
 }
 
 // BeginSteps starts a transaction on v that records what each write
@@ -99,43 +108,58 @@ func (t *Txn) Edit() *btree.Edit { return t.edit }
 
 // Collection returns the named collection as the transaction sees it.
 func (t *Txn) Collection(name string) collection.Collection {
-	c, _ := t.colls.Get(name)
+	c, _ := t.colls.get(name)
 	return c
 }
 
 // SetCollection stores c under name; an empty collection is removed.
 func (t *Txn) SetCollection(name string, c collection.Collection) {
 	if c.IsEmpty() {
-		t.colls, _ = t.colls.Delete(t.edit, name)
+		t.colls.t, _ = t.colls.t.Delete(t.edit, name)
 		return
 	}
 	// The tree keeps the name: never the caller's string, which may be a
 	// substring of a whole request (a batch of records) that the name
 	// would keep alive with every value and change-feed entry holding it.
-	if k, _, ok := t.colls.GetKey(name); ok {
+	if k, p, ok := t.colls.t.GetKey(name); ok {
+		if slices.Contains(t.owned, p) {
+			*p = c
+			return
+		}
 		name = k
 	} else {
 		name = strings.Clone(name)
 	}
-	t.colls = t.colls.Set(t.edit, name, c)
+	p := new(collection.Collection)
+	*p = c
+	t.owned = append(t.owned, p)
+	t.colls.t = t.colls.t.Set(t.edit, name, p)
+}
+
+// newEdit gives the transaction a new edit token (nil: none), so that the
+// trees and Collections it holds now are not changed by later writes.
+func (t *Txn) newEdit(e *btree.Edit) {
+	t.edit = e
+	clear(t.owned)
+	t.owned = t.owned[:0]
 }
 
 // DropCollection removes the named collection; it reports whether it existed.
 func (t *Txn) DropCollection(name string) bool {
-	c, ok := t.colls.Get(name)
+	c, ok := t.colls.get(name)
 	if !ok {
 		return false
 	}
 	t.noteDrop(name, c)
-	t.colls, _ = t.colls.Delete(t.edit, name)
+	t.colls.t, _ = t.colls.t.Delete(t.edit, name)
 	return true
 }
 
 // Clear removes every collection and returns how many there were.
 func (t *Txn) Clear() int {
-	n := t.colls.Len()
+	n := t.colls.len()
 	t.noteClear()
-	t.colls = btree.Tree[collection.Collection]{}
+	t.colls = collTree{}
 	return n
 }
 
@@ -146,7 +170,7 @@ func (t *Txn) View() *Value { return &Value{colls: t.colls, Seq: t.seq} }
 
 // Savepoint is a state of a transaction that Rollback returns to.
 type Savepoint struct {
-	colls   btree.Tree[collection.Collection]
+	colls   collTree
 	dropped int
 	logged  int
 }
@@ -154,13 +178,13 @@ type Savepoint struct {
 // Savepoint records the current state. Later changes use a new edit token,
 // so the recorded trees are not changed by them.
 func (t *Txn) Savepoint() Savepoint {
-	t.edit = btree.NewEdit()
+	t.newEdit(btree.NewEdit())
 	return Savepoint{colls: t.colls, dropped: len(t.dropped), logged: t.log.Len()}
 }
 
 // Rollback returns the transaction to a savepoint.
 func (t *Txn) Rollback(sp Savepoint) {
-	t.edit = btree.NewEdit()
+	t.newEdit(btree.NewEdit())
 	t.colls = sp.colls
 	t.dropped = t.dropped[:sp.dropped]
 	t.log.Truncate(sp.logged)
@@ -172,8 +196,8 @@ func (t *Txn) SetSeq(seq uint64) { t.seq = seq }
 // Commit returns the transaction's value and retires its edit token.
 func (t *Txn) Commit() *Value {
 	v := &Value{colls: t.colls, Seq: t.seq}
-	t.edit = nil
-	t.colls = btree.Tree[collection.Collection]{}
+	t.newEdit(nil)
+	t.colls = collTree{}
 	return v
 }
 
@@ -181,10 +205,10 @@ func (t *Txn) Commit() *Value {
 // record map and indexes merged into their dense runs (collection.Collection.Compact). v is
 // unchanged.
 func (v *Value) Compact() *Value {
-	var b btree.Builder[collection.Collection]
-	v.colls.AscendAll(func(name string, c collection.Collection) bool {
-		b.Add(name, c.Compact()) // in order: the names come from a tree
+	var b collBuilder
+	v.colls.ascendAll(func(name string, c collection.Collection) bool {
+		b.add(name, c.Compact()) // in order: the names come from a tree
 		return true
 	})
-	return &Value{colls: b.Tree(), Seq: v.Seq}
+	return &Value{colls: b.tree(), Seq: v.Seq}
 }
