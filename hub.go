@@ -50,9 +50,9 @@ type entry struct {
 	coll    string
 	drop    bool
 	dropped *collection.Collection // the collection the drop removed
-	changes collection.Changes    // the records' old and new keys, in id order
-	size    int64                 // bytes counted against the bounds
-	keep    int64                 // more bytes counted against the history only (a drop's collection)
+	changes collection.Changes     // the records' old and new keys, in id order
+	size    int64                  // bytes counted against the bounds
+	keep    int64                  // more bytes counted against the history only (a drop's collection)
 
 	// parts are the changes' id, old and new as the events carry them,
 	// made once (by the first feed that needs them) and shared by all.
