@@ -1,5 +1,7 @@
 package btree
 
+import "sync/atomic"
+
 // GetKeys is GetKey of each of keys, into found (found[i] is "" where keys[i]
 // is not in s), for a batch of lookups whose keys are not sorted: a server
 // answering a pipelined batch of point reads. It finds the same keys as
@@ -40,15 +42,17 @@ func (s Set) GetKeys(keys []string, found []string) {
 				sink += bs[0].w + bs[4].w + bs[8].w + bs[12].w + bs[fenceEvery-1].w
 			}
 		}
-		batchSink += sink
+		batchSink.Add(sink)
 		for i, k := range ks {
 			found[lo+i] = parts[i].getKeyAt(k, probes[i], blocks[i])
 		}
 	}
 }
 
-// batchSink keeps the loads of GetKeys' touching pass.
-var batchSink uint64
+// batchSink keeps the loads of GetKeys' touching pass (which the compiler
+// would drop if their sum went nowhere); atomic, since GetKeys runs on
+// many goroutines at once (one add per 64 keys).
+var batchSink atomic.Uint64
 
 // block returns the first slot of the block of r that a search for the
 // probe's key scans: the key, if r holds it, is among the fenceEvery slots

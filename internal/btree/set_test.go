@@ -389,6 +389,14 @@ func TestSetReadersWhileWriting(t *testing.T) {
 				}
 				n := 0
 				published.Ascend(k, func(string) bool { n++; return n < 50 })
+				// Batches of lookups, on both readers at once.
+				batch := []string{k, fmt.Sprintf("k%05d", (i*7+r)%2000), "zz"}
+				found := make([]string, len(batch))
+				published.GetKeys(batch, found)
+				if found[0] != batch[0] || found[1] != batch[1] || found[2] != "" {
+					errs <- fmt.Errorf("reader %d: GetKeys(%q) found %q", r, batch, found)
+					return
+				}
 				if i%100 == 0 {
 					all := 0
 					published.AscendAll(func(string) bool { all++; return true })
