@@ -24,7 +24,7 @@ func (s Set) GetKeys(keys []string, found []string) {
 	var (
 		parts  [batch]*part
 		probes [batch]probe
-		blocks [batch]int // the first slot of the block to scan, or -1
+		blocks [batch]int // the first slot each key's search scans (run.block)
 	)
 	for lo := 0; lo < len(keys); lo += batch {
 		ks := keys[lo:min(lo+batch, len(keys))]
@@ -35,16 +35,20 @@ func (s Set) GetKeys(keys []string, found []string) {
 		}
 		var sink uint64
 		for i := range ks {
-			if b := blocks[i]; b >= 0 {
+			if r, b := parts[i].run, blocks[i]; b+fenceEvery <= r.len() {
 				// The slots a block scan reads: fenceEvery of 16 bytes,
 				// four cache lines (or five, straddling).
-				bs := parts[i].run.slots[b : b+fenceEvery : b+fenceEvery]
+				bs := r.slots[b : b+fenceEvery : b+fenceEvery]
 				sink += bs[0].w + bs[4].w + bs[8].w + bs[12].w + bs[fenceEvery-1].w
 			}
 		}
 		batchSink.Add(sink)
 		for i, k := range ks {
-			found[lo+i] = parts[i].getKeyAt(k, probes[i], blocks[i])
+			if f, ok := parts[i].getKeyAt(k, probes[i], blocks[i]); ok {
+				found[lo+i] = f
+			} else {
+				found[lo+i] = ""
+			}
 		}
 	}
 }
@@ -53,47 +57,3 @@ func (s Set) GetKeys(keys []string, found []string) {
 // would drop if their sum went nowhere); atomic, since GetKeys runs on
 // many goroutines at once (one add per 64 keys).
 var batchSink atomic.Uint64
-
-// block returns the first slot of the block of r that a search for the
-// probe's key scans: the key, if r holds it, is among the fenceEvery slots
-// from there. It returns -1 when r cannot hold the key (empty, or the key
-// is outside its range) or is shorter than a block.
-func (r *run) block(pr probe) int {
-	n := r.len()
-	if n < fenceEvery || pr.out != 0 {
-		return -1
-	}
-	b := r.upperFence(0, len(r.fence), pr)
-	if b == 0 {
-		return -1
-	}
-	return min((b-1)*fenceEvery, n-fenceEvery)
-}
-
-// getKeyAt is GetKey(key) for a key whose probe of p's run is pr and whose
-// block (run.block) is b.
-func (p *part) getKeyAt(key string, pr probe, b int) string {
-	if p.delta.root != nil {
-		if k, m, ok := p.delta.GetKey(key); ok {
-			if m.live {
-				return k
-			}
-			return ""
-		}
-	}
-	r := p.run
-	if b < 0 {
-		if i, ok := r.find(pr); ok {
-			return r.key(i)
-		}
-		return ""
-	}
-	i, end := b, b+fenceEvery
-	for i < end && r.less(i, pr) {
-		i++
-	}
-	if i < end && r.isKey(i, pr) {
-		return r.key(i)
-	}
-	return ""
-}

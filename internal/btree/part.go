@@ -50,14 +50,22 @@ var deltaMin = 64
 func (s part) GetKey(key string) (string, bool) {
 	if s.delta.root != nil {
 		if k, m, ok := s.delta.GetKey(key); ok {
-			return k, m.live
+			return k, m.live // a tombstone: k is not in the set
 		}
 	}
 	r := s.run
-	if i, ok := r.find(r.probe(key)); ok {
-		return r.key(i), true
+	return r.keyAt(r.find(r.probe(key)))
+}
+
+// getKeyAt is GetKey for a key whose probe of s's run is pr and whose block
+// (run.block) is b, both found already (Set.GetKeys).
+func (s *part) getKeyAt(key string, pr probe, b int) (string, bool) {
+	if s.delta.root != nil {
+		if k, m, ok := s.delta.GetKey(key); ok {
+			return k, m.live
+		}
 	}
-	return "", false
+	return s.run.keyAt(s.run.scan(b, pr))
 }
 
 // Put returns the set with key in it, stored as the given string even if

@@ -93,6 +93,15 @@ func (r *run) key(i int) string {
 	return unsafe.String((*byte)(s.p), len(r.prefix)+n)
 }
 
+// keyAt returns key i and true if ok (find's answer for a key the run
+// holds), else "" and false.
+func (r *run) keyAt(i int, ok bool) (string, bool) {
+	if !ok {
+		return "", false
+	}
+	return r.key(i), true
+}
+
 // suffix returns key i past the run's prefix.
 func (r *run) suffix(i int) string { return r.key(i)[len(r.prefix):] }
 
@@ -244,7 +253,31 @@ func (r *run) upperFence(lo, hi int, pr probe) int {
 
 // find returns the index of the probe's key and whether it is there (if
 // not, the index where it belongs).
-func (r *run) find(pr probe) (int, bool) {
+func (r *run) find(pr probe) (int, bool) { return r.scan(r.block(pr), pr) }
+
+// block returns where a search for the probe's key scans: the key, if r
+// holds it, is among the fenceEvery slots from there (fewer in a shorter
+// run), or belongs right after those below it. It searches the fence for
+// the first block whose first key is above the probe's: the key belongs in
+// the block before (the last fenceEvery slots, for the last block).
+func (r *run) block(pr probe) int {
+	n := r.len()
+	if n == 0 || pr.out != 0 {
+		return 0
+	}
+	b := r.upperFence(0, len(r.fence), pr)
+	if b == 0 {
+		return 0 // below the first key: the scan stops at once
+	}
+	return max(0, min((b-1)*fenceEvery, n-fenceEvery))
+}
+
+// scan returns find's answer for the probe, given its block (block): the
+// fenceEvery slots from there are scanned in order, not binary searched,
+// so that their four cache lines are read in order, which the processor
+// fetches ahead, where each step of a binary search waited for the line it
+// chose.
+func (r *run) scan(start int, pr probe) (int, bool) {
 	n := r.len()
 	switch {
 	case n == 0 || pr.out < 0:
@@ -252,16 +285,7 @@ func (r *run) find(pr probe) (int, bool) {
 	case pr.out > 0:
 		return n, false
 	}
-	// The first block whose first key is above the probe's; the key belongs
-	// in the block before it.
-	lo := r.upperFence(0, len(r.fence), pr)
-	if lo == 0 {
-		return 0, false // below the first key
-	}
-	// A scan of the block, not a binary search: its four cache lines are
-	// then read in order, which the processor fetches ahead, where each
-	// step of a binary search waited for the line it chose.
-	i, end := (lo-1)*fenceEvery, min(lo*fenceEvery, n)
+	i, end := start, min(start+fenceEvery, n)
 	for i < end && r.less(i, pr) {
 		i++
 	}
