@@ -1,6 +1,9 @@
 package btree
 
-import "fmt"
+import (
+	"fmt"
+	"strings"
+)
 
 // Builder bulk-loads a Tree from keys given in strictly ascending order, as
 // log replay, snapshot restore and index backfill produce them. It packs
@@ -107,4 +110,41 @@ func parents[V any](edit *Edit, level []*node[V], mins []string) ([]*node[V], []
 		start += size
 	}
 	return out, pmins
+}
+
+// SetBuilder bulk-loads a Set from keys given in strictly ascending order.
+// The zero value is ready to use.
+type SetBuilder struct {
+	keys []string
+}
+
+// Add appends key, which must be greater than every key added before; if it
+// is not, Add returns an error wrapping ErrOutOfOrder and adds nothing.
+func (b *SetBuilder) Add(key string) error {
+	if n := len(b.keys); n > 0 && key <= b.keys[n-1] {
+		return fmt.Errorf("%w: %q after %q", ErrOutOfOrder, key, b.keys[n-1])
+	}
+	b.keys = append(b.keys, key)
+	return nil
+}
+
+// Set returns the set of the keys added and resets the builder.
+func (b *SetBuilder) Set() Set {
+	n := len(b.keys)
+	if n == 0 {
+		return Set{}
+	}
+	lcp := commonPrefix(b.keys[0], b.keys[n-1])
+	slots := make([]slot, n)
+	for i, k := range b.keys {
+		slots[i] = runSlot(k, lcp)
+	}
+	r := newRun(slots, strings.Clone(b.keys[0][:lcp]))
+	*b = SetBuilder{}
+	var s Set
+	l := s.own(nil)
+	l.parts[0] = &part{run: r, n: n}
+	s.n = n
+	l.split(0)
+	return s
 }

@@ -222,17 +222,15 @@ func (s Set) Compact() Set {
 	if s.list == nil || !slices.ContainsFunc(s.list.parts, func(p *part) bool { return p.delta.root != nil }) {
 		return s
 	}
-	c := Set{n: s.n}
-	l := c.own(nil)
-	*l = partList{lows: s.list.lows, words: s.list.words, parts: slices.Clone(s.list.parts)}
+	l := &partList{lows: s.list.lows, words: s.list.words, parts: slices.Clone(s.list.parts)}
 	for i := len(l.parts) - 1; i >= 0; i-- { // backward: a split moves only the parts after it
 		if p := l.parts[i]; p.delta.root != nil {
-			c := p.Compact()
-			l.parts[i] = &c
+			merged := p.Compact()
+			l.parts[i] = &merged
 			l.split(i)
 		}
 	}
-	return c
+	return Set{list: l, n: s.n}
 }
 
 // Check verifies the set's invariants: every part's, each part's keys
