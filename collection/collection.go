@@ -2,8 +2,6 @@ package collection
 
 import (
 	"slices"
-	"sync/atomic"
-	"unsafe"
 
 	"github.com/fleetdb-go/fleetdb/index"
 	"github.com/fleetdb-go/fleetdb/internal/btree"
@@ -317,26 +315,14 @@ func (c Collection) Compact() Collection {
 }
 
 // GetMany is Get of each of ids into recs (recs[i] is "" where ids[i] is
-// missing; len(recs) >= len(ids)), with the cache misses of different ids
-// overlapped (btree.Set.GetKeys): the record maps' blocks, then the bytes
-// before each id (where its record's length is), then the records' first
-// bytes are loaded for all ids before any is read on.
+// missing; len(recs) >= len(ids)), the record map's keys found together
+// (btree.Set.GetKeys, which overlaps their cache misses), then their records
+// in a loop of independent lookups, whose misses the processor overlaps too.
 func (c Collection) GetMany(ids []string, recs []string) {
 	c.records.GetKeys(ids, recs)
-	var sink uint64
-	for _, k := range recs[:len(ids)] {
-		if k != "" {
-			sink += uint64(*(*byte)(unsafe.Add(unsafe.Pointer(unsafe.StringData(k)), -1)))
-		}
-	}
 	for i, k := range recs[:len(ids)] {
 		if k != "" {
 			recs[i] = index.RecordOfID(k)
-			sink += uint64(recs[i][0])
 		}
 	}
-	getManySink.Add(sink)
 }
-
-// getManySink keeps GetMany's touching loads (as btree's batchSink does).
-var getManySink atomic.Uint64
