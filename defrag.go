@@ -56,7 +56,7 @@ func changedRecords(steps []dbvalue.Step) int {
 	for _, s := range steps {
 		for _, c := range s.Colls {
 			n += c.Changes.Len()
-			if c.Dropped {
+			if c.Dropped() {
 				n++
 			}
 		}

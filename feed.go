@@ -200,7 +200,7 @@ func (f *Feed) next(ctx context.Context, wait bool) (Event, error) {
 			f.local[f.li] = queued{}
 			f.li++
 			f.cur, f.ci = qe.e, 0
-			if qe.e.drop {
+			if qe.e.isDrop() {
 				f.finish()
 				f.sent.Add(1)
 				return Event{Position: qe.e.pos, Op: "drop"}, nil

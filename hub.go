@@ -48,8 +48,7 @@ type hub struct {
 type entry struct {
 	pos     uint64
 	coll    string
-	drop    bool
-	dropped *collection.Collection // the collection the drop removed
+	dropped *collection.Collection // a drop's: the collection it removed (nil: changed records)
 	changes collection.Changes     // the records' old and new keys, in id order
 	size    int64                  // bytes counted against the bounds
 	keep    int64                  // more bytes counted against the history only (a drop's collection)
@@ -59,6 +58,9 @@ type entry struct {
 	prep  sync.Once
 	parts []eventParts
 }
+
+// isDrop reports whether e is a drop.
+func (e *entry) isDrop() bool { return e.dropped != nil }
 
 type eventParts struct{ id, old, new []byte }
 
@@ -119,7 +121,7 @@ func entriesOf(steps []dbvalue.Step) []*entry {
 	n, drops := 0, 0
 	for _, s := range steps {
 		for _, cc := range s.Colls {
-			if cc.Dropped {
+			if cc.Dropped() {
 				drops++
 			}
 			if cc.Changes.Len() > 0 {
@@ -134,13 +136,13 @@ func entriesOf(steps []dbvalue.Step) []*entry {
 	out := make([]*entry, 0, n+drops)
 	for _, s := range steps {
 		for _, cc := range s.Colls {
-			if cc.Dropped {
+			if cc.Dropped() {
 				// The entry keeps the dropped collection alive (for
 				// initial records at an earlier position): count it,
 				// about 100 bytes a record, so that a large drop leaves
 				// the history soon.
 				c := cc.DroppedColl
-				out = append(out, &entry{pos: s.Seq, coll: cc.Name, drop: true, dropped: c, size: entryOverhead, keep: 100 * int64(c.Len())})
+				out = append(out, &entry{pos: s.Seq, coll: cc.Name, dropped: c, size: entryOverhead, keep: 100 * int64(c.Len())})
 			}
 			if cc.Changes.Len() == 0 {
 				continue

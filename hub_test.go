@@ -24,8 +24,8 @@ func TestEntriesOfBatch(t *testing.T) {
 	var dropped collection.Collection
 	steps := []dbvalue.Step{
 		{Seq: 1, Colls: []dbvalue.CollChanges{{Name: "a", Changes: ins("k1")}}},
-		{Seq: 2, Colls: []dbvalue.CollChanges{{Name: "a", Dropped: true, DroppedColl: &dropped}, {Name: "b", Changes: ins("k2")}}},
-		{Seq: 3, Colls: []dbvalue.CollChanges{{Name: "a", Dropped: true, DroppedColl: &dropped, Changes: ins("k3")}}},
+		{Seq: 2, Colls: []dbvalue.CollChanges{{Name: "a", DroppedColl: &dropped}, {Name: "b", Changes: ins("k2")}}},
+		{Seq: 3, Colls: []dbvalue.CollChanges{{Name: "a", DroppedColl: &dropped, Changes: ins("k3")}}},
 	}
 	es := entriesOf(steps)
 	type want struct {
@@ -41,8 +41,8 @@ func TestEntriesOfBatch(t *testing.T) {
 	var changes []*entry
 	for i, w := range wants {
 		e := es[i]
-		if e.pos != w.pos || e.coll != w.coll || e.drop != w.drop {
-			t.Fatalf("entry %d: position %d, %q, drop %v; want %+v", i, e.pos, e.coll, e.drop, w)
+		if e.pos != w.pos || e.coll != w.coll || e.isDrop() != w.drop {
+			t.Fatalf("entry %d: position %d, %q, drop %v; want %+v", i, e.pos, e.coll, e.isDrop(), w)
 		}
 		if w.drop {
 			continue
@@ -63,7 +63,7 @@ func TestEntriesOfBatch(t *testing.T) {
 		}
 	}
 	for _, e := range es {
-		if e.drop && addr(e) >= first && addr(e) < end {
+		if e.isDrop() && addr(e) >= first && addr(e) < end {
 			t.Fatal("a drop's entry shares the changes' storage")
 		}
 	}

@@ -159,7 +159,7 @@ func newInitialIter(now collection.Collection, backlog []*entry, coll string, p 
 		if e.coll != coll {
 			continue
 		}
-		if e.drop {
+		if e.isDrop() {
 			// Before the drop, the collection was exactly e.dropped.
 			it.base, it.over = *e.dropped, map[string]string{}
 			continue

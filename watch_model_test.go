@@ -404,7 +404,7 @@ func checkRecorded(t *testing.T, seed int64, before *dbvalue.Value, s dbvalue.St
 	}
 	got := map[string][]rc{}
 	for _, cc := range s.Colls {
-		if cc.Dropped {
+		if cc.Dropped() {
 			if d := diff(before.Collection(cc.Name), *cc.DroppedColl); len(d) > 0 {
 				t.Errorf("seed %d: step %d dropped %s, but the collection it kept differs from the one before: %v", seed, s.Seq, cc.Name, d)
 			}

@@ -28,11 +28,10 @@ type Step struct {
 // CollChanges is what one write did to one collection.
 type CollChanges struct {
 	Name string
-	// Dropped: the write dropped the collection (drop-collection, clear)
-	// while it existed; DroppedColl is the collection as it was before
-	// the write (a pointer: most writes drop nothing, and every write's
-	// records carry the field).
-	Dropped     bool
+	// DroppedColl, when the write dropped the collection (drop-collection,
+	// clear) while it existed, is the collection as it was before the
+	// write; nil otherwise (a pointer: most writes drop nothing, and every
+	// write's records carry the field). See Dropped.
 	DroppedColl *collection.Collection
 	// Changes are the records that differ between before the write (after
 	// the drop, if Dropped) and after it, in id order: inserted (Old ""),
@@ -40,6 +39,9 @@ type CollChanges struct {
 	// changed several times appears once.
 	Changes collection.Changes
 }
+
+// Dropped reports whether the write dropped the collection (DroppedColl).
+func (cc CollChanges) Dropped() bool { return cc.DroppedColl != nil }
 
 // dropped is a collection dropped by the current write.
 type dropped struct {
@@ -182,11 +184,11 @@ func (t *Txn) stepChanges() []CollChanges {
 		cc := CollChanges{Name: t.ownName(name)}
 		for _, d := range t.dropped {
 			if d.name == name {
-				cc.Dropped, cc.DroppedColl = true, &d.coll
+				cc.DroppedColl = &d.coll
 			}
 		}
 		cc.Changes = netChanges(es, name, &t.scratch)
-		if cc.Dropped || cc.Changes.Len() > 0 {
+		if cc.Dropped() || cc.Changes.Len() > 0 {
 			t.stepColls = append(t.stepColls, cc)
 		}
 	}

@@ -49,7 +49,7 @@ func renderStep(s Step) string {
 	var b strings.Builder
 	for _, cc := range s.Colls {
 		b.WriteString(cc.Name + ":")
-		if cc.Dropped {
+		if cc.Dropped() {
 			b.WriteString(" drop(")
 			cc.DroppedColl.Scan(func(_, r string) bool { b.WriteString(r); return true })
 			b.WriteString(")")

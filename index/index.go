@@ -188,8 +188,8 @@ func (ix Index) Keys(fn func(key string) bool) {
 }
 
 // FromSortedKeys returns an index with the given spec holding keys, which
-// must be ascending, distinct and returned by NewBlock; it bulk loads a tree
-// with packed nodes.
+// must be ascending, distinct and returned by NewBlock; they become the
+// set's runs (btree.SetBuilder), with empty deltas.
 func FromSortedKeys(spec Spec, keys []string) (Index, error) {
 	var b btree.SetBuilder
 	for _, k := range keys {
