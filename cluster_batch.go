@@ -120,7 +120,7 @@ func (r *clusterReads) run(err error) {
 		for i := lo; i < hi; i++ {
 			if byID[i-lo] {
 				rec := recs[i-lo]
-				r.dones[i](appendPointResult(make([]byte, 0, len(rec)+2), rec), nil)
+				r.dones[i](query.AppendByIDResult(make([]byte, 0, len(rec)+2), rec), nil)
 				continue
 			}
 			db.answerPoint(v, &r.points[i], r.reqs[i], r.dones[i], true)

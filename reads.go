@@ -64,21 +64,10 @@ func (db *DB) AppendReads(ctx context.Context, dst []byte, lines [][]byte, pre, 
 	dst = slices.Grow(dst, size)
 	for _, rec := range recs[:n] {
 		dst = append(dst, pre...)
-		dst = appendPointResult(dst, rec)
+		dst = query.AppendByIDResult(dst, rec)
 		dst = append(dst, post...)
 	}
 	return dst, n
-}
-
-// appendPointResult appends the result of a point read by id that found
-// rec ("": none), as Point.Select does.
-func appendPointResult(dst []byte, rec string) []byte {
-	if rec == "" {
-		return append(dst, "[]"...)
-	}
-	dst = append(dst, '[')
-	dst = append(dst, rec...)
-	return append(dst, ']')
 }
 
 // lookupPoints looks up in v, together, the records of those of points

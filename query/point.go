@@ -169,13 +169,11 @@ func selectPoint(dst []byte, c collection.Collection, f *Find) ([]byte, bool) {
 // It reports false when the planner would scan.
 func selectEq(dst []byte, c collection.Collection, attr, enc string, limit int) ([]byte, bool) {
 	if attr == "id" {
-		if rec, ok := c.Get(enc); ok && limit != 0 {
-			dst = slices.Grow(dst, len(rec)+2) // the result is the one allocation
-			dst = append(dst, '[')
-			dst = append(dst, rec...)
-			return append(dst, ']'), true
+		rec, ok := c.Get(enc)
+		if !ok || limit == 0 {
+			rec = ""
 		}
-		return append(dst, "[]"...), true
+		return AppendByIDResult(slices.Grow(dst, len(rec)+2), rec), true // the result is the one allocation
 	}
 	ix, ok := eqIndex(c, attr)
 	if !ok {
@@ -459,6 +457,17 @@ func (p *Point) Collection() []byte { return p.coll }
 // their keys to look them up together (collection.Collection.GetMany).
 func (p *Point) ByID() bool {
 	return string(p.attr) == "id" && p.order == nil && p.limit != 0 && len(p.val) <= pointEncMax/2
+}
+
+// AppendByIDResult appends the result of a point read by id (ByID) whose
+// lookup found the record rec ("": none), as Select does.
+func AppendByIDResult(dst []byte, rec string) []byte {
+	if rec == "" {
+		return append(dst, "[]"...)
+	}
+	dst = append(dst, '[')
+	dst = append(dst, rec...)
+	return append(dst, ']')
 }
 
 // AppendIDKey appends the encoded id of a point that reads one record by
