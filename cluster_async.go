@@ -25,7 +25,7 @@ func (db *DB) startClusterQuery(ctx context.Context, req []byte, done func(out [
 		return false
 	}
 	if p, ok := query.ParsePoint(req); ok {
-		return c.n.StartReadBarrier(ctx, db.pointAfterBarrier(p, req, done, false))
+		return c.n.StartReadBarrier(ctx, db.pointAfterBarrier(p, req, done))
 	}
 	q, err := query.Parse(req)
 	if err != nil || !q.IsWrite() {
@@ -39,11 +39,10 @@ func (db *DB) startClusterQuery(ctx context.Context, req []byte, done func(out [
 }
 
 // pointAfterBarrier returns the read barrier's callback of a point select
-// p (req): once the barrier passed it answers p on the published value.
-// A point select that no index answers takes the general path, which may
-// scan: on a goroutine of its own, or, with inOrder (a batch, whose
-// answers must keep their order), right there.
-func (db *DB) pointAfterBarrier(p query.Point, req []byte, done func([]byte, error), inOrder bool) func(error) {
+// p (req): once the barrier passed it answers p on the published value
+// (answerPoint; a point select that no index answers takes the general
+// path, which may scan, on a goroutine of its own).
+func (db *DB) pointAfterBarrier(p query.Point, req []byte, done func([]byte, error)) func(error) {
 	return func(err error) {
 		switch {
 		case db.closed.Load():
@@ -51,7 +50,7 @@ func (db *DB) pointAfterBarrier(p query.Point, req []byte, done func([]byte, err
 		case err != nil:
 			done(nil, clusterErr(err))
 		default:
-			db.answerPoint(db.cur.Load(), &p, req, done, inOrder)
+			db.answerPoint(db.cur.Load(), &p, req, done, false)
 		}
 	}
 }
