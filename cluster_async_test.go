@@ -14,13 +14,8 @@ import (
 // path for a get no index answers, keeps local reads local, and declines
 // what Query must run.
 func TestClusterStartQuery(t *testing.T) {
-	dbs := openTestCluster(t, 3, nil)
+	dbs := openReadyCluster(t, 3)
 	ctx := context.Background()
-	for _, db := range dbs {
-		if err := db.WaitReady(ctx); err != nil {
-			t.Fatal(err)
-		}
-	}
 	// A member declines while it knows no leader (an election under a
 	// loaded test machine): the server would run Query then, and so does
 	// start; most must have been started.

@@ -15,13 +15,8 @@ import (
 // through any member (a get no index answers included); it declines
 // writes, local reads and other queries, which StartQuery or Query run.
 func TestClusterQueryBatch(t *testing.T) {
-	dbs := openTestCluster(t, 3, nil)
+	dbs := openReadyCluster(t, 3)
 	ctx := context.Background()
-	for _, db := range dbs {
-		if err := db.WaitReady(ctx); err != nil {
-			t.Fatal(err)
-		}
-	}
 	type res struct {
 		i   int
 		out string
@@ -94,13 +89,8 @@ func TestClusterQueryBatch(t *testing.T) {
 // take the general path; every answer is right and they come in order, on
 // the leader and on a follower.
 func TestClusterQueryBatchMany(t *testing.T) {
-	dbs := openTestCluster(t, 3, nil)
+	dbs := openReadyCluster(t, 3)
 	ctx := context.Background()
-	for _, db := range dbs {
-		if err := db.WaitReady(ctx); err != nil {
-			t.Fatal(err)
-		}
-	}
 	for i := range 40 {
 		for _, coll := range []string{"t", "u"} {
 			if _, err := dbs[0].Query(ctx, []byte(fmt.Sprintf(`["insert",%q,{"id":%d,"c":%q}]`, coll, i, coll))); err != nil {

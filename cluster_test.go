@@ -11,6 +11,19 @@ import (
 	"time"
 )
 
+// openReadyCluster is openTestCluster without options, returning once
+// every member is ready (WaitReady).
+func openReadyCluster(t testing.TB, size int) []*DB {
+	t.Helper()
+	dbs := openTestCluster(t, size, nil)
+	for _, db := range dbs {
+		if err := db.WaitReady(context.Background()); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return dbs
+}
+
 // openTestCluster opens size members on 127.0.0.1 (real TCP, ports picked
 // by the system) in this process: the first bootstraps, the others are
 // added through it.

@@ -17,11 +17,7 @@ import (
 // it answers exactly the longest prefix of point reads of one collection,
 // each line as AppendQuery answers it, and leaves dst alone otherwise.
 func TestAppendReadsMatchesAppendQuery(t *testing.T) {
-	db, err := Open(Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
+	db := openTest(t)
 	ctx := context.Background()
 	mustQuery(t, db, `["create-index","a","email"]`)
 	for i := range 300 {
@@ -75,6 +71,7 @@ func TestAppendReadsMatchesAppendQuery(t *testing.T) {
 		for _, l := range lines[:n] {
 			exp = append(exp, pre...)
 			var ran bool
+			var err error
 			exp, ran, err = db.AppendQuery(ctx, exp, l)
 			if !ran || err != nil {
 				t.Fatalf("AppendQuery(%s): ran %v, %v", l, ran, err)
@@ -105,10 +102,7 @@ func collOf(line []byte) string {
 // that starts with anything but a point read are declined with dst
 // unchanged.
 func TestAppendReadsDeclines(t *testing.T) {
-	db, err := Open(Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
+	db := openTest(t)
 	ctx := context.Background()
 	mustQuery(t, db, `["insert","a",{"id":1}]`)
 	get := []byte(`["select","a",{"where":["=","id",1]}]`)
@@ -137,11 +131,7 @@ func TestAppendReadsDeclines(t *testing.T) {
 // TestAppendReadsDoesNotAllocate: with room in dst, a batch of point reads
 // allocates nothing.
 func TestAppendReadsDoesNotAllocate(t *testing.T) {
-	db, err := Open(Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
+	db := openTest(t)
 	ctx := context.Background()
 	lines := make([][]byte, 32)
 	for i := range lines {
@@ -173,11 +163,7 @@ func FuzzAppendReads(f *testing.F) {
 	} {
 		f.Add([]byte(seed))
 	}
-	db, err := Open(Options{})
-	if err != nil {
-		f.Fatal(err)
-	}
-	defer db.Close()
+	db := openTest(f)
 	ctx := context.Background()
 	for i := range 5 {
 		mustQuery(f, db, fmt.Sprintf(`["insert","a",{"id":%d,"n":%d}]`, i, i))
@@ -212,6 +198,7 @@ func FuzzAppendReads(f *testing.F) {
 			coll = string(p.Collection())
 			exp = append(exp, '<')
 			var ran bool
+			var err error
 			if exp, ran, err = db.AppendQuery(ctx, exp, l); !ran || err != nil {
 				t.Fatalf("AppendQuery(%q): ran %v, %v", l, ran, err)
 			}
