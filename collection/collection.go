@@ -315,14 +315,10 @@ func (c Collection) Compact() Collection {
 }
 
 // GetMany is Get of each of ids into recs (recs[i] is "" where ids[i] is
-// missing; len(recs) >= len(ids)), the record map's keys found together
-// (btree.Set.GetKeys, which overlaps their cache misses), then their records
-// in a loop of independent lookups, whose misses the processor overlaps too.
+// missing; len(recs) >= len(ids)): the record map's keys found together
+// (btree.Set.GetKeys), then their records (index.RecordsOfIDs), each in
+// passes that let the cache misses of different ids overlap.
 func (c Collection) GetMany(ids []string, recs []string) {
 	c.records.GetKeys(ids, recs)
-	for i, k := range recs[:len(ids)] {
-		if k != "" {
-			recs[i] = index.RecordOfID(k)
-		}
-	}
+	index.RecordsOfIDs(recs[:len(ids)], recs)
 }

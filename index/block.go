@@ -2,6 +2,7 @@ package index
 
 import (
 	"strings"
+	"sync/atomic"
 	"unsafe"
 )
 
@@ -100,6 +101,37 @@ func NewBlock(rec, id string, keys []byte, ends []int, out []string) (brec, bid 
 func RecordOfID(key string) string {
 	return recordBefore(unsafe.Pointer(unsafe.StringData(key)))
 }
+
+// RecordsOfIDs is RecordOfID of each of keys (record-map keys; "" is
+// skipped) into recs, for a batch of reads: it first loads the byte before
+// every key (where its record's length is), then finds each record and
+// loads its first byte, so that the cache misses of different records
+// overlap, and the caller's copies of the records find them in the cache.
+// At 100,000 records, a server answering pipelined gets spent 0.385-0.395
+// us of CPU per get with these passes, 0.410-0.417 with a plain loop of
+// RecordOfID (docs/pipe-compare.sh, A/B alternated).
+func RecordsOfIDs(keys, recs []string) {
+	var sink uint64
+	for _, k := range keys {
+		if k != "" {
+			sink += uint64(*(*byte)(unsafe.Add(unsafe.Pointer(unsafe.StringData(k)), -1)))
+		}
+	}
+	for i, k := range keys {
+		if k != "" {
+			r := RecordOfID(k)
+			recs[i] = r
+			if r != "" {
+				sink += uint64(r[0])
+			}
+		}
+	}
+	recordsSink.Add(sink)
+}
+
+// recordsSink keeps RecordsOfIDs' loads (the compiler drops loads whose
+// values go nowhere); atomic, since many goroutines read at once.
+var recordsSink atomic.Uint64
 
 // RecordOf returns the record JSON of the block that key (an entry key
 // returned by NewBlock, as stored in an index) belongs to.

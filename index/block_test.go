@@ -46,6 +46,32 @@ func TestBlockRoundTrip(t *testing.T) {
 	}
 }
 
+// TestRecordsOfIDs: for a batch of ids (blocks of records from empty to
+// 48 KB, with "" among them), RecordsOfIDs finds what RecordOfID finds,
+// leaves "" for "", and may write its answers over its keys.
+func TestRecordsOfIDs(t *testing.T) {
+	var ids, want []string
+	for i, n := range []int{0, 1, 127, 128, 1 << 14, 3 << 14} {
+		rec := strings.Repeat("r", n)
+		id := string(AppendNumber(nil, Number{IsInt: true, Int: int64(i)}))
+		_, bid := NewBlock(rec, id, nil, nil, nil)
+		ids, want = append(ids, bid, ""), append(want, rec, "")
+	}
+	recs := make([]string, len(ids))
+	RecordsOfIDs(ids, recs)
+	for i := range ids {
+		if recs[i] != want[i] {
+			t.Fatalf("id %d: %d bytes, want %d", i, len(recs[i]), len(want[i]))
+		}
+	}
+	RecordsOfIDs(ids, ids) // in place, as collection.GetMany calls it
+	for i := range ids {
+		if ids[i] != want[i] {
+			t.Fatalf("in place, id %d: %d bytes, want %d", i, len(ids[i]), len(want[i]))
+		}
+	}
+}
+
 // TestBlockSize pins the size of the project's 1M-record benchmark's block
 // shape (~124 B of JSON, a 6-byte id, three index keys of ~78 B in all):
 // it must stay within the 208-B size class.
