@@ -436,3 +436,36 @@ func TestSetReadersWhileWriting(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+// TestSetWriteAllocations: a persistent write into a set of many parts
+// allocates the list of parts with its array as one object (two past 32
+// parts), the new part, and the delta's path (here a delta of one leaf);
+// nothing per part. The copied lists keep every part.
+func TestSetWriteAllocations(t *testing.T) {
+	defer func(d, p int) { deltaMin, partMax = d, p }(deltaMin, partMax)
+	deltaMin, partMax = 64, 16
+	seen := map[int]bool{}
+	for _, keys := range []int{8, 16, 24, 72, 128, 136, 248, 256, 264, 320} {
+		var b SetBuilder
+		for i := range keys {
+			b.Add(fmt.Sprintf("k%05d", i))
+		}
+		s := b.Set().Put(NewEdit(), "k00003x") // a delta of one leaf in the first part
+		n := len(s.list.parts)
+		seen[n] = true
+		want := 3.0
+		if n > 2*len(listMakers) {
+			want = 4
+		}
+		if allocs := testing.AllocsPerRun(20, func() { s.Put(nil, "k00004x") }); allocs != want {
+			t.Errorf("%d parts: %v allocations per write, want %v", n, allocs, want)
+		}
+		s2 := s.Put(nil, "k00004x")
+		if err := s2.Check(); err != nil || len(s2.list.parts) != n || !s2.Has("k00004x") || s.Has("k00004x") || s2.Len() != s.Len()+1 {
+			t.Fatalf("%d parts: the write went wrong (%v)", n, err)
+		}
+	}
+	if !seen[1] || !seen[32] || !seen[33] || len(seen) < 8 {
+		t.Fatalf("part counts covered: %v", seen)
+	}
+}
