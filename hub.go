@@ -1,6 +1,7 @@
 package fleetdb
 
 import (
+	"slices"
 	"sync"
 	"sync/atomic"
 
@@ -110,14 +111,15 @@ func newHub(opts Options, v *dbvalue.Value) *hub {
 	return h
 }
 
-// entriesOf makes the history entries of the steps, in order: for each
+// appendEntries appends to dst the history entries of the steps, in
+// order, and returns the extended slice: for each
 // write and each collection it changed (by name), the drop if it dropped
 // it, then its record changes. The record changes of one batch share one
 // allocation (a batch of single-record writes allocated one entry per
 // write): the history drops entries oldest first, so a trimmed entry's
 // records stay alive at most until the rest of its batch leaves. A drop's
 // entry, which keeps a whole collection alive, is allocated alone.
-func entriesOf(steps []dbvalue.Step) []*entry {
+func appendEntries(dst []*entry, steps []dbvalue.Step) []*entry {
 	n, drops := 0, 0
 	for _, s := range steps {
 		for _, cc := range s.Colls {
@@ -130,10 +132,10 @@ func entriesOf(steps []dbvalue.Step) []*entry {
 		}
 	}
 	if n+drops == 0 {
-		return nil
+		return dst
 	}
 	slab := make([]entry, n)
-	out := make([]*entry, 0, n+drops)
+	out := slices.Grow(dst, n+drops)
 	for _, s := range steps {
 		for _, cc := range s.Colls {
 			if cc.Dropped() {
@@ -164,14 +166,16 @@ func entriesOf(steps []dbvalue.Step) []*entry {
 // publish records the changes of steps (already durable/committed) and
 // makes v the current value. It runs on the publishing goroutine.
 func (h *hub) publish(steps []dbvalue.Step, v *dbvalue.Value) {
-	entries := entriesOf(steps)
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	if h.onSteps != nil && len(steps) > 0 {
 		h.onSteps(steps)
 	}
-	for _, e := range entries {
-		h.hist = append(h.hist, e)
+	// Made in place at the history's end (a list of their own was one of
+	// a single insert's allocations, for nothing).
+	old := len(h.hist)
+	h.hist = appendEntries(h.hist, steps)
+	for _, e := range h.hist[old:] {
 		h.histBytes += e.size + e.keep
 		for f := range h.feeds[e.coll] {
 			f.push(e)

@@ -9,13 +9,13 @@ import (
 	"github.com/fleetdb-go/fleetdb/index"
 )
 
-// TestEntriesOfBatch: entriesOf makes one entry per write and changed
+// TestEntriesOfBatch: appendEntries makes one entry per write and changed
 // collection, in order, a drop's entry before the same write's changes; the
 // change entries of the batch share one allocation and a drop's entry is
 // allocated apart (it keeps a whole collection alive, so it must be free
 // to go alone once trimmed).
 func TestEntriesOfBatch(t *testing.T) {
-	// Stored keys come from record blocks (entriesOf reads the record
+	// Stored keys come from record blocks (appendEntries reads the record
 	// before each key: index.RecordOf).
 	ins := func(key string) collection.Changes {
 		_, id := index.NewBlock(`{"k":1}`, key, nil, nil, nil)
@@ -27,7 +27,7 @@ func TestEntriesOfBatch(t *testing.T) {
 		{Seq: 2, Colls: []dbvalue.CollChanges{{Name: "a", DroppedColl: &dropped}, {Name: "b", Changes: ins("k2")}}},
 		{Seq: 3, Colls: []dbvalue.CollChanges{{Name: "a", DroppedColl: &dropped, Changes: ins("k3")}}},
 	}
-	es := entriesOf(steps)
+	es := appendEntries(nil, steps)
 	type want struct {
 		pos  uint64
 		coll string
@@ -67,11 +67,16 @@ func TestEntriesOfBatch(t *testing.T) {
 			t.Fatal("a drop's entry shares the changes' storage")
 		}
 	}
-	// Allocations: the changes' array, the list, and each drop's entry.
-	if n := testing.AllocsPerRun(100, func() { entriesOf(steps) }); n != 4 {
-		t.Fatalf("entriesOf allocated %v times, want 4 (one array for the 3 change entries, the list, 2 drops)", n)
+	// Allocations: the changes' array and each drop's entry, and the
+	// list only if it has no room (the history has, mostly).
+	if n := testing.AllocsPerRun(100, func() { appendEntries(nil, steps) }); n != 4 {
+		t.Fatalf("appendEntries allocated %v times, want 4 (one array for the 3 change entries, the list, 2 drops)", n)
 	}
-	if entriesOf(nil) != nil {
+	room := make([]*entry, 1, 16)
+	if n := testing.AllocsPerRun(100, func() { appendEntries(room, steps) }); n != 3 {
+		t.Fatalf("appendEntries into a list with room allocated %v times, want 3", n)
+	}
+	if got := appendEntries(room, nil); len(got) != 1 || &got[0] != &room[0] {
 		t.Fatal("entries for no steps")
 	}
 }
