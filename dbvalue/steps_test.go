@@ -1,6 +1,7 @@
 package dbvalue
 
 import (
+	"fmt"
 	"runtime"
 	"strconv"
 	"strings"
@@ -107,28 +108,47 @@ func TestStepChanges(t *testing.T) {
 		{"rolled back after a change", []stepOp{put("a", 3, "x"), rolledBack(del("a", 3), put("a", 1, "q"), drop("a"))},
 			`a: ->{"id":3,"v":"x"};`},
 	}
-	for _, c := range cases {
-		t.Run(c.name, func(t *testing.T) {
-			txn := base.BeginSteps()
-			txn.KeepStates()
-			put("c", 1, "first write")(txn) // a write before, in the same batch
-			txn.Step(base.Seq + 1)
-			for _, op := range c.write {
-				op(txn)
-			}
-			txn.Step(base.Seq + 2)
-			steps := txn.TakeSteps()
-			if len(steps) != 2 || steps[1].Seq != base.Seq+2 {
-				t.Fatalf("steps %+v", steps)
-			}
-			if got := renderStep(steps[0]); got != `c: ->{"id":1,"v":"first write"};` {
-				t.Errorf("first step: %s", got)
-			}
-			if got := renderStep(steps[1]); got != c.want {
-				t.Errorf("got  %s\nwant %s", got, c.want)
-			}
-			mustCheck(t, txn.Commit())
-		})
+	// Each case in a transaction of its own, then all in one reused
+	// transaction (BeginStepsIn), whose earlier steps must stay as they
+	// were taken.
+	var reused *Txn
+	var taken [][]Step
+	for _, reuse := range []bool{false, true} {
+		for _, c := range cases {
+			t.Run(fmt.Sprintf("%s/reused=%v", c.name, reuse), func(t *testing.T) {
+				txn := base.BeginSteps()
+				if reuse {
+					txn = base.BeginStepsIn(reused)
+					reused = txn
+				}
+				txn.KeepStates()
+				put("c", 1, "first write")(txn) // a write before, in the same batch
+				txn.Step(base.Seq + 1)
+				for _, op := range c.write {
+					op(txn)
+				}
+				txn.Step(base.Seq + 2)
+				steps := txn.TakeSteps()
+				if len(steps) != 2 || steps[1].Seq != base.Seq+2 {
+					t.Fatalf("steps %+v", steps)
+				}
+				if got := renderStep(steps[0]); got != `c: ->{"id":1,"v":"first write"};` {
+					t.Errorf("first step: %s", got)
+				}
+				if got := renderStep(steps[1]); got != c.want {
+					t.Errorf("got  %s\nwant %s", got, c.want)
+				}
+				mustCheck(t, txn.Commit())
+				if reuse {
+					taken = append(taken, steps)
+				}
+			})
+		}
+	}
+	for i, steps := range taken {
+		if got := renderStep(steps[1]); got != cases[i].want {
+			t.Errorf("%s, after the later transactions: %s", cases[i].name, got)
+		}
 	}
 }
 

@@ -103,6 +103,21 @@ func (v *Value) BeginSteps() *Txn {
 	return t
 }
 
+// BeginStepsIn is BeginSteps reusing t's storage for the record changes
+// of a write (so a writer that begins one transaction per batch does not
+// allocate them anew each time): t must have been committed or given up,
+// and its steps taken; nothing of it is used again. A nil t is BeginSteps.
+func (v *Value) BeginStepsIn(t *Txn) *Txn {
+	if t == nil {
+		return v.BeginSteps()
+	}
+	log, scratch := t.log, t.scratch
+	log.Reset()
+	*t = Txn{edit: btree.NewEdit(), colls: v.colls, seq: v.Seq, log: log, scratch: scratch[:0], recording: true}
+	t.owned = t.ownedArr[:0]
+	return t
+}
+
 // Edit returns the token under which the transaction changes trees.
 func (t *Txn) Edit() *btree.Edit { return t.edit }
 
