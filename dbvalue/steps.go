@@ -88,9 +88,12 @@ func (t *Txn) Step(seq uint64) {
 // Seq returns the position the transaction's value will reflect.
 func (t *Txn) Seq() uint64 { return t.seq }
 
-// TakeSteps returns the steps recorded so far and forgets them.
+// TakeSteps returns the steps recorded so far and forgets them. They stay
+// valid until t is begun again with BeginStepsIn, which reuses their
+// arrays.
 func (t *Txn) TakeSteps() []Step {
 	s := t.steps
+	t.taken, t.takenColls = t.steps, t.stepColls
 	t.steps, t.stepColls = nil, nil
 	return s
 }

@@ -78,10 +78,14 @@ type Txn struct {
 
 	// For change feeds (steps.go): the record changes of the current
 	// write, the collections it dropped, the steps so far.
-	log        collection.Log
-	dropped    []dropped
-	steps      []Step
-	stepColls  []CollChanges // the steps' Colls, back to back (only appended to)
+	log       collection.Log
+	dropped   []dropped
+	steps     []Step
+	stepColls []CollChanges // the steps' Colls, back to back (only appended to)
+	// taken and takenColls are the arrays of the steps TakeSteps returned
+	// last, which BeginStepsIn reuses.
+	taken      []Step
+	takenColls []CollChanges
 	scratch    []collection.Change
 	recording  bool
 	keepStates bool
@@ -103,17 +107,22 @@ func (v *Value) BeginSteps() *Txn {
 	return t
 }
 
-// BeginStepsIn is BeginSteps reusing t's storage for the record changes
-// of a write (so a writer that begins one transaction per batch does not
-// allocate them anew each time): t must have been committed or given up,
-// and its steps taken; nothing of it is used again. A nil t is BeginSteps.
+// BeginStepsIn is BeginSteps reusing t's storage (so a writer that begins
+// one transaction per batch does not allocate it anew each time): the
+// record changes of a write, and the arrays of the steps TakeSteps
+// returned last, which must no longer be in use. t must have been
+// committed or given up; nothing else of it is used again. A nil t is
+// BeginSteps.
 func (v *Value) BeginStepsIn(t *Txn) *Txn {
 	if t == nil {
 		return v.BeginSteps()
 	}
 	log, scratch := t.log, t.scratch
 	log.Reset()
-	*t = Txn{edit: btree.NewEdit(), colls: v.colls, seq: v.Seq, log: log, scratch: scratch[:0], recording: true}
+	clear(t.taken) // their values and changes may go
+	clear(t.takenColls)
+	*t = Txn{edit: btree.NewEdit(), colls: v.colls, seq: v.Seq, log: log, scratch: scratch[:0], recording: true,
+		steps: t.taken[:0], stepColls: t.takenColls[:0]}
 	t.owned = t.ownedArr[:0]
 	return t
 }
