@@ -1,9 +1,6 @@
 package dbvalue
 
 import (
-	"slices"
-	"strings"
-
 	"github.com/fleetdb-go/fleetdb/collection"
 	"github.com/fleetdb-go/fleetdb/internal/btree"
 )
@@ -139,25 +136,10 @@ func (t *Txn) Collection(name string) collection.Collection {
 // SetCollection stores c under name; an empty collection is removed.
 func (t *Txn) SetCollection(name string, c collection.Collection) {
 	if c.IsEmpty() {
-		t.colls.t, _ = t.colls.t.Delete(t.edit, name)
+		t.colls.delete(t.edit, name)
 		return
 	}
-	// The tree keeps the name: never the caller's string, which may be a
-	// substring of a whole request (a batch of records) that the name
-	// would keep alive with every value and change-feed entry holding it.
-	if k, p, ok := t.colls.t.GetKey(name); ok {
-		if slices.Contains(t.owned, p) {
-			*p = c
-			return
-		}
-		name = k
-	} else {
-		name = strings.Clone(name)
-	}
-	p := new(collection.Collection)
-	*p = c
-	t.owned = append(t.owned, p)
-	t.colls.t = t.colls.t.Set(t.edit, name, p)
+	t.colls.set(t.edit, name, c, &t.owned)
 }
 
 // newEdit gives the transaction a new edit token (nil: none), so that the
@@ -175,7 +157,7 @@ func (t *Txn) DropCollection(name string) bool {
 		return false
 	}
 	t.noteDrop(name, c)
-	t.colls.t, _ = t.colls.t.Delete(t.edit, name)
+	t.colls.delete(t.edit, name)
 	return true
 }
 
