@@ -8,7 +8,14 @@
 // internal/btree), so a batch of writes copies each tree path once.
 // Savepoint/Rollback give all-or-nothing sub-steps (multi-write, user
 // commands) at the cost of a fresh token. Commit returns the new value and
-// retires the token; the Txn must not be used afterwards.
+// retires the token; the Txn must not be used afterwards, except to begin
+// the next transaction in it (BeginStepsIn, the writer's and the state
+// machine's way: the Txn, its change log and the arrays of the steps it
+// handed out last are reused, five allocations of a one-write transaction).
+//
+// The collection written last is held beside the names tree, by value,
+// standing for the tree's entry of its name (colltree.go): writes that keep
+// to one collection copy no leaf of names and no Collection.
 //
 // # Steps: what each write changed
 //
