@@ -1,7 +1,6 @@
 package fleetdb
 
 import (
-	"slices"
 	"sync"
 	"sync/atomic"
 
@@ -135,7 +134,11 @@ func appendEntries(dst []*entry, steps []dbvalue.Step) []*entry {
 		return dst
 	}
 	slab := make([]entry, n)
-	out := slices.Grow(dst, n+drops)
+	out := dst
+	if cap(out)-len(out) < n+drops { // grown as append would, in one allocation (slices.Grow made two under -race)
+		out = make([]*entry, len(dst), max(2*cap(dst), len(dst)+n+drops))
+		copy(out, dst)
+	}
 	for _, s := range steps {
 		for _, cc := range s.Colls {
 			if cc.Dropped() {
