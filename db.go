@@ -157,7 +157,13 @@ func (db *DB) Query(ctx context.Context, req []byte) ([]byte, error) {
 		}
 		return query.Execute(nil, v, q, &db.env)
 	}
-	q, err := query.Parse(req)
+	parse := query.Parse
+	if db.repl == nil {
+		// req is the caller's until Query returns, and a standalone
+		// write is answered by then (a cluster's may still be in flight).
+		parse = query.ParseView
+	}
+	q, err := parse(req)
 	if err != nil {
 		return nil, err
 	}
@@ -364,7 +370,7 @@ func (db *DB) asyncWrite(req []byte) (query.Query, bool) {
 	if db.repl != nil || db.queue == nil || db.closed.Load() {
 		return nil, false
 	}
-	q, err := query.Parse(req)
+	q, err := query.ParseView(req) // req stays valid until done is called
 	if err != nil || !q.IsWrite() {
 		return nil, false
 	}

@@ -24,6 +24,22 @@ func Parse(req []byte) (Query, error) {
 	return ParseString(string(req))
 }
 
+// ParseView is Parse for a caller that keeps req unchanged for as long as
+// it uses the query (the database's write paths: until the write is
+// answered). The commonest write, an insert of one record, then refers to
+// req's bytes instead of a copy of the whole request: its record is copied
+// into storage of its own when applied, and its collection's name when a
+// collection is made. Anything else is parsed from a copy, as by Parse.
+func ParseView(req []byte) (Query, error) {
+	if !strings.HasPrefix(unsafe.String(unsafe.SliceData(req), len(req)), oneInsertHead) || !wellFormed(req) {
+		return Parse(req)
+	}
+	if q, ok := parseOneInsert(unsafe.String(unsafe.SliceData(req), len(req))); ok {
+		return q, nil
+	}
+	return parseQuery(gjson.Parse(string(req)), "") // well-formed: checked above
+}
+
 // ParseString is Parse on a string.
 func ParseString(req string) (Query, error) {
 	// wellFormed only reads the bytes.

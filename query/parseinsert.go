@@ -7,6 +7,9 @@ import (
 	"github.com/tidwall/gjson"
 )
 
+// oneInsertHead is how every request parseOneInsert takes begins.
+const oneInsertHead = `["insert","`
+
 // parseOneInsert is the parse of the commonest write, an insert of one
 // record (["insert","coll",{...}]), without gjson's walk of the request
 // array, the parser table and the arity check, which were 6 % of the
@@ -17,11 +20,10 @@ import (
 // put none, a collection name with escapes, or more elements: Parse then
 // takes the general way, which says what is wrong.
 func parseOneInsert(req string) (Query, bool) {
-	const head = `["insert","`
-	if !strings.HasPrefix(req, head) {
+	if !strings.HasPrefix(req, oneInsertHead) {
 		return nil, false
 	}
-	i := len(head)
+	i := len(oneInsertHead)
 	end := jsontext.StringEnd(req, i)
 	if end <= i || strings.IndexByte(req[i:end], '\\') >= 0 {
 		return nil, false

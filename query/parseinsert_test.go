@@ -3,6 +3,7 @@ package query
 import (
 	"reflect"
 	"testing"
+	"unsafe"
 
 	"github.com/tidwall/gjson"
 )
@@ -67,6 +68,7 @@ func checkSameParse(t *testing.T, req string) {
 	for name, got := range map[string]func() (Query, error){
 		"Parse":       func() (Query, error) { return Parse([]byte(req)) },
 		"ParseString": func() (Query, error) { return ParseString(req) },
+		"ParseView":   func() (Query, error) { return ParseView([]byte(req)) },
 	} {
 		q, err := got()
 		if (err == nil) != (werr == nil) || err != nil && err.Error() != werr.Error() || !reflect.DeepEqual(q, want) {
@@ -77,5 +79,34 @@ func checkSameParse(t *testing.T, req string) {
 		if q, err := ParseTrusted([]byte(req)); err != nil || !reflect.DeepEqual(q, want) {
 			t.Fatalf("ParseTrusted(%q) = %#v, %v; want %#v", req, q, err, want)
 		}
+	}
+}
+
+// TestParseViewRefersToRequest: ParseView's insert of one record refers to
+// the request's bytes (no copy of the request), Parse's to a copy; other
+// requests are parsed from a copy by both.
+func TestParseViewRefersToRequest(t *testing.T) {
+	within := func(s string, req []byte) bool {
+		p, lo := uintptr(unsafe.Pointer(unsafe.StringData(s))), uintptr(unsafe.Pointer(unsafe.SliceData(req)))
+		return p >= lo && p < lo+uintptr(len(req))
+	}
+	req := []byte(`["insert","people",{"id":7,"name":"Ann"}]`)
+	for name, parse := range map[string]func([]byte) (Query, error){"ParseView": ParseView, "Parse": Parse} {
+		q, err := parse(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		ins := q.(Insert)
+		if view := within(ins.Records[0].JSON, req) && within(ins.Coll, req); view != (name == "ParseView") {
+			t.Errorf("%s: the record and the name are in the request: %v", name, view)
+		}
+	}
+	batch := []byte(`["insert","people",[{"id":7},{"id":8}]]`)
+	q, err := ParseView(batch)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if within(q.(Insert).Coll, batch) {
+		t.Error("ParseView: a batch insert refers to the request")
 	}
 }
