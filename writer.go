@@ -29,9 +29,9 @@ type writeReq struct {
 type writer struct {
 	db  *DB
 	txn *dbvalue.Txn // the batch's working state, nil between batches
-	// done is the last batch's transaction, whose storage the next one
+	// last is the last batch's transaction, whose storage the next one
 	// reuses (dbvalue.Value.BeginStepsIn).
-	done *dbvalue.Txn
+	last *dbvalue.Txn
 
 	buf   []byte   // the batch's log records, back to back
 	spans [][2]int // each record's place in buf
@@ -76,8 +76,7 @@ func (w *writer) Apply(batch []*writeReq) error {
 		w.buf = nil
 	}
 	w.buf, w.spans = w.buf[:0], w.spans[:0]
-	w.txn = db.cur.Load().BeginStepsIn(w.done)
-	w.done = nil
+	w.txn, w.last = db.cur.Load().BeginStepsIn(w.last), nil
 	if db.opts.keepStates {
 		w.txn.KeepStates()
 	}
@@ -102,13 +101,13 @@ func (w *writer) Publish(batch []*writeReq) {
 	w.db.cur.Store(v)
 	steps := w.txn.TakeSteps()
 	w.db.hub.publish(steps, v)
-	w.txn, w.done = nil, w.txn
+	w.txn, w.last = nil, w.txn
 	w.db.maybeAutoCompact()
 	w.db.noteWrites(changedRecords(steps))
 }
 
 // Abort drops the batch's working state.
-func (w *writer) Abort(batch []*writeReq, err error) { w.txn, w.done = nil, w.txn }
+func (w *writer) Abort(batch []*writeReq, err error) { w.txn, w.last = nil, w.txn }
 
 // apply applies one write of the batch and queues its log record. A write
 // that runs user code is logged as the writes it made (query.Effects), so

@@ -89,7 +89,6 @@ func (c *collTree) putBack(e *btree.Edit, owned *[]*collection.Collection) {
 	if !c.hasHot {
 		return
 	}
-	c.hasHot = false
 	if p, ok := c.t.Get(c.hotName); ok && slices.Contains(*owned, p) {
 		*p = c.hot
 	} else {
@@ -98,13 +97,19 @@ func (c *collTree) putBack(e *btree.Edit, owned *[]*collection.Collection) {
 		*owned = append(*owned, p)
 		c.t = c.t.Set(e, c.hotName, p)
 	}
-	c.hotName, c.hot = "", collection.Collection{}
+	c.dropHot()
+}
+
+// dropHot forgets the hot collection (the tree's entry of its name is
+// then what stands), keeping nothing of it alive.
+func (c *collTree) dropHot() {
+	c.hotName, c.hot, c.hasHot = "", collection.Collection{}, false
 }
 
 // delete removes the named collection, if there is one.
 func (c *collTree) delete(e *btree.Edit, name string) {
 	if c.hasHot && name == c.hotName {
-		c.hotName, c.hot, c.hasHot = "", collection.Collection{}, false
+		c.dropHot()
 	}
 	c.t, _ = c.t.Delete(e, name)
 }

@@ -82,3 +82,23 @@ func TestCollTreeModel(t *testing.T) {
 		t.Fatalf("the test wrote little: %d collections, %d inserts", v.Len(), n)
 	}
 }
+
+// TestCollTreeCheckHotName: Check refuses a value whose collection written
+// last is not in the names tree (what a delete that forgot it would leave),
+// with its name in the message, and accepts it again once it is.
+func TestCollTreeCheckHotName(t *testing.T) {
+	txn := Empty().BeginSteps()
+	insert(txn, "a", 1)
+	insert(txn, "b", 2) // b is the hot one, a put back in the tree
+	v := txn.Commit()
+	mustCheck(t, v)
+	broken := *v
+	broken.colls.t, _ = broken.colls.t.Delete(nil, "b") // the tree alone, hot kept
+	err := broken.Check()
+	if err == nil || err.Error() != `dbvalue: the collection written last, "b", is not in the tree` {
+		t.Fatalf("Check of a value whose hot collection left the tree: %v", err)
+	}
+	if got := v.Names(); len(got) != 2 || v.Collection("b").Len() != 1 {
+		t.Fatalf("the value checked is unchanged: %v, b has %d records", got, v.Collection("b").Len())
+	}
+}

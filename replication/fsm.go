@@ -29,9 +29,9 @@ type fsm struct {
 
 	// v is the current value; the FSM goroutine only.
 	v *dbvalue.Value
-	// done is the last batch's transaction, whose storage the next one
+	// last is the last batch's transaction, whose storage the next one
 	// reuses (dbvalue.Value.BeginStepsIn); the FSM goroutine only.
-	done *dbvalue.Txn
+	last *dbvalue.Txn
 
 	// members maps node id → client address. Replaced whole (copy on
 	// write) by the FSM goroutine; read by anyone.
@@ -84,7 +84,7 @@ func (f *fsm) ApplyBatch(logs []*raft.Log) []any {
 		switch l.Data[0] {
 		case entryWrites:
 			if txn == nil {
-				txn, f.done = f.v.BeginStepsIn(f.done), nil
+				txn, f.last = f.v.BeginStepsIn(f.last), nil
 			}
 			res[i] = f.applyWrites(txn, l.Index, body)
 			txn.Step(l.Index) // change feeds: each entry's changes at its index
@@ -109,7 +109,7 @@ func (f *fsm) ApplyBatch(logs []*raft.Log) []any {
 	}
 	last := logs[len(logs)-1].Index
 	if txn == nil {
-		txn, f.done = f.v.BeginStepsIn(f.done), nil
+		txn, f.last = f.v.BeginStepsIn(f.last), nil
 	}
 	txn.SetSeq(last)
 	f.v = txn.Commit()
@@ -120,7 +120,7 @@ func (f *fsm) ApplyBatch(logs []*raft.Log) []any {
 	if f.changes != nil {
 		f.changes(txn.TakeSteps(), f.v, false)
 	}
-	f.done = txn
+	f.last = txn
 	f.applied.Store(&appliedEntry{index: last, term: logs[len(logs)-1].Term})
 	f.progress.set(last, term)
 	return res
