@@ -4,6 +4,7 @@ import (
 	"runtime"
 	"sync"
 	"sync/atomic"
+	"time"
 )
 
 // parallelRunner is the writer's collection.Runner (query.Env.Parallel):
@@ -12,8 +13,17 @@ import (
 // to GOMAXPROCS goroutines, the writer's own among them, and returns when
 // all are done. The write stays one write of the one writer: its helpers
 // touch only the trees of the collection it is changing, and the write
-// neither finishes nor publishes before they do.
-func parallelRunner(n int, task func(i int)) {
+// neither finishes nor publishes before they do. With took, it times each
+// task (the collection hands out the costliest trees first next time).
+func parallelRunner(n int, task func(i int), took []int64) {
+	if took != nil {
+		untimed := task
+		task = func(i int) {
+			start := time.Now()
+			untimed(i)
+			took[i] = int64(time.Since(start))
+		}
+	}
 	w := min(runtime.GOMAXPROCS(0), n)
 	if w <= 1 {
 		for i := range n {

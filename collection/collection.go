@@ -12,6 +12,7 @@ type Collection struct {
 	records btree.Set     // encoded ids, each in its record's block (see block.go)
 	indexes []index.Index // in creation order
 	owner   *btree.Edit   // the edit that may change indexes in place
+	costs   *treeCosts    // what each tree's last sorted insert cost (parallel.go)
 }
 
 // Len returns the number of records.
@@ -183,20 +184,30 @@ func (c Collection) insertSorted(e *btree.Edit, recs []Record, run Runner, log *
 				keys[j][i] = k
 			}
 		}
-	})
+	}, nil)
 	if len(c.indexes) > 0 {
 		c.ownIndexes(e)
 	}
-	run.run(n, 1+len(keys), func(t int) {
-		if t == 0 {
+	// The trees go to the Runner the costliest first (parallel.go).
+	var order [1 + maxStackIndexes]int
+	trees := c.costs.order(order[:0], 1+len(keys))
+	took := make([]int64, len(trees))
+	if run.run(n, len(trees), func(x int) {
+		if t := trees[x]; t == 0 {
 			slices.Sort(ids)
 			c.records = c.records.PutSorted(e, ids)
-			return
+		} else {
+			ks := keys[t-1]
+			slices.Sort(ks)
+			c.indexes[t-1] = c.indexes[t-1].InsertSorted(e, ks)
 		}
-		ks := keys[t-1]
-		slices.Sort(ks)
-		c.indexes[t-1] = c.indexes[t-1].InsertSorted(e, ks)
-	})
+	}, took) {
+		costs := &treeCosts{perKey: make([]float32, len(trees))}
+		for x, t := range trees {
+			costs.perKey[t] = float32(took[x]) / float32(n)
+		}
+		c.costs = costs
+	}
 	for _, id := range ids { // sorted by now
 		log.add("", id)
 	}

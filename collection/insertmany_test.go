@@ -3,12 +3,14 @@ package collection
 import (
 	"fmt"
 	"math/rand/v2"
+	"slices"
 	"strconv"
 	"sync"
 	"testing"
 
 	"github.com/fleetdb-go/fleetdb/index"
 	"github.com/fleetdb-go/fleetdb/internal/btree"
+	"github.com/tidwall/gjson"
 )
 
 // TestInsertMany checks that a batch inserted with InsertMany (keys sorted
@@ -81,8 +83,14 @@ func TestInsertMany(t *testing.T) {
 }
 
 // goRunner runs every task on a goroutine of its own, as concurrently as
-// a Runner may (go test -race checks that the tasks share nothing).
-func goRunner(n int, task func(i int)) {
+// a Runner may (go test -race checks that the tasks share nothing), and
+// says each took i+1 ns, so that the trees' order changes between batches.
+func goRunner(n int, task func(i int), took []int64) {
+	if took != nil {
+		for i := range took {
+			took[i] = int64(i + 1)
+		}
+	}
 	var wg sync.WaitGroup
 	for i := range n {
 		wg.Add(1)
@@ -92,4 +100,67 @@ func goRunner(n int, task func(i int)) {
 		}()
 	}
 	wg.Wait()
+}
+
+// TestTreeCostsOrder: without costs (or with costs of other trees) the
+// indexes come first and the record map last; with them, the costliest
+// first, ties in tree order.
+func TestTreeCostsOrder(t *testing.T) {
+	var none *treeCosts
+	for _, c := range []struct {
+		tc   *treeCosts
+		n    int
+		want []int
+	}{
+		{none, 1, []int{0}},
+		{none, 4, []int{1, 2, 3, 0}},
+		{&treeCosts{perKey: []float32{1, 2}}, 4, []int{1, 2, 3, 0}},
+		{&treeCosts{perKey: []float32{5, 1, 9, 1}}, 4, []int{2, 0, 1, 3}},
+	} {
+		if got := c.tc.order(nil, c.n); !slices.Equal(got, c.want) {
+			t.Errorf("order(%v, %d) = %v, want %v", c.tc, c.n, got, c.want)
+		}
+	}
+}
+
+// TestInsertManyKeepsTreeCosts: the times a Runner reports for the trees
+// of one large insert order the next one's; an insert the Runner did not
+// run (too small to hand out) keeps them.
+func TestInsertManyKeepsTreeCosts(t *testing.T) {
+	var c Collection
+	for _, s := range []string{`"a"`, `"b"`, `"c"`} {
+		spec, err := index.ParseSpec(gjson.Parse(s))
+		if err != nil {
+			t.Fatal(err)
+		}
+		c, _ = c.CreateIndex(nil, spec)
+	}
+	batch := func(from, n int) []Record {
+		recs := make([]Record, n)
+		for i := range recs {
+			id := from + i
+			recs[i] = Record{ID: index.EncodeValue(gjson.Parse(strconv.Itoa(id))), JSON: fmt.Sprintf(`{"id":%d,"a":%d,"b":"x%d","c":%d}`, id, -id, id, id%7)}
+		}
+		return recs
+	}
+	// The first large insert goes in the default order, 1 2 3 0, and
+	// goRunner says task x took x+1 ns: the record map was costliest.
+	c = c.InsertMany(nil, batch(0, minParallelBatch), goRunner, nil)
+	if got := c.costs.order(nil, 4); !slices.Equal(got, []int{0, 3, 2, 1}) {
+		t.Fatalf("after one insert: order %v", got)
+	}
+	c = c.InsertMany(nil, batch(minParallelBatch, minSortedBatch), goRunner, nil)
+	if got := c.costs.order(nil, 4); !slices.Equal(got, []int{0, 3, 2, 1}) {
+		t.Fatalf("after a small insert: order %v", got)
+	}
+	c = c.InsertMany(nil, batch(2*minParallelBatch, minParallelBatch), goRunner, nil)
+	if got := c.costs.order(nil, 4); !slices.Equal(got, []int{1, 2, 3, 0}) {
+		t.Fatalf("after a second large insert: order %v", got)
+	}
+	if err := c.Check(); err != nil {
+		t.Fatal(err)
+	}
+	if c.Len() != 2*minParallelBatch+minSortedBatch {
+		t.Fatalf("%d records", c.Len())
+	}
 }
