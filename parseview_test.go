@@ -4,11 +4,19 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"slices"
 	"testing"
 )
 
-// TestWritesKeepNoRequestBytes: a standalone database parses a one-record
-// insert as a view of the request (query.ParseView), so nothing it keeps
+// scribble overwrites a request once its write is answered.
+func scribble(b []byte) {
+	for i := range b {
+		b[i] = 'X'
+	}
+}
+
+// TestWritesKeepNoRequestBytes: a standalone database parses an insert as a
+// view of the request (query.ParseView), so nothing it keeps
 // may refer to those bytes. Each request buffer is overwritten once its
 // write is answered (a new collection, inserts, a duplicate, each through
 // Query and through a QueryBatch as the server's loop uses it); then the
@@ -17,11 +25,6 @@ import (
 func TestWritesKeepNoRequestBytes(t *testing.T) {
 	db := openTest(t)
 	ctx := context.Background()
-	scribble := func(b []byte) {
-		for i := range b {
-			b[i] = 'X'
-		}
-	}
 	var want []string
 	for i := range 40 {
 		coll := fmt.Sprintf("c%d", i%4)
@@ -86,5 +89,95 @@ func TestWritesKeepNoRequestBytes(t *testing.T) {
 			}
 		}
 		f.Close()
+	}
+}
+
+// TestBatchInsertsKeepNoRequestBytes: an insert of an array of records is
+// parsed as a view of the request too (query.ParseView), records with
+// white space in them compacted; batches large enough to be split among
+// the writer's goroutines (collection.InsertMany) included, into a new
+// collection and an existing one, through Query and through a QueryBatch.
+// Once every request is overwritten, the records and the change feed's
+// history must read as written.
+func TestBatchInsertsKeepNoRequestBytes(t *testing.T) {
+	db := openTest(t)
+	ctx := context.Background()
+	record := func(id int) (sent, stored string) {
+		if id%2 == 0 {
+			return fmt.Sprintf(`{ "id": %d, "name": "n %d" }`, id, id), fmt.Sprintf(`{"id":%d,"name":"n %d"}`, id, id)
+		}
+		r := fmt.Sprintf(`{"id":%d,"name":"n %d"}`, id, id)
+		return r, r
+	}
+	want := map[string][]string{}
+	id := 0
+	for j, size := range []int{1, 3, 300, 2, 500} {
+		coll := fmt.Sprintf("b%d", j%2)
+		req := []byte(`["insert","` + coll + `",[`)
+		for k := range size {
+			if k > 0 {
+				req = append(req, ',')
+			}
+			sent, stored := record(id)
+			req = append(req, sent...)
+			want[coll] = append(want[coll], stored)
+			id++
+		}
+		req = append(req, "]]"...)
+		if j%2 == 0 {
+			out, err := db.Query(ctx, req)
+			if err != nil || string(out) != fmt.Sprint(size) {
+				t.Fatalf("batch %d: %s, %v", j, out, err)
+			}
+		} else {
+			b := db.NewQueryBatch()
+			var got error
+			if !b.Add(ctx, req, func(_ []byte, err error) { got = err }) {
+				t.Fatal("the batch declined an insert")
+			}
+			b.Commit()
+			if got != nil {
+				t.Fatal(got)
+			}
+		}
+		scribble(req)
+	}
+	for coll, recs := range want {
+		out, err := db.Query(ctx, []byte(`["select","`+coll+`"]`))
+		if err != nil {
+			t.Fatal(err)
+		}
+		var got []string
+		for _, r := range bytes.Split(bytes.Trim(out, "[]"), []byte("},")) {
+			s := string(r)
+			if s[len(s)-1] != '}' {
+				s += "}"
+			}
+			got = append(got, s)
+		}
+		w := slices.Clone(recs)
+		slices.Sort(got)
+		slices.Sort(w)
+		if !slices.Equal(got, w) {
+			t.Fatalf("%s: records\n%v\nwant\n%v", coll, got, w)
+		}
+		f, err := db.Watch(ctx, coll, WatchOptions{From: 0, HasFrom: true})
+		if err != nil {
+			t.Fatal(err)
+		}
+		seen := map[string]bool{}
+		for range recs {
+			ev, err := f.Next(ctx)
+			if err != nil {
+				t.Fatal(err)
+			}
+			seen[string(ev.New)] = true
+		}
+		f.Close()
+		for _, r := range recs {
+			if !seen[r] {
+				t.Fatalf("%s: the change feed lacks %s", coll, r)
+			}
+		}
 	}
 }

@@ -26,10 +26,11 @@ func Parse(req []byte) (Query, error) {
 
 // ParseView is Parse for a caller that keeps req unchanged for as long as
 // it uses the query (the database's write paths: until the write is
-// answered). The commonest write, an insert of one record, then refers to
-// req's bytes instead of a copy of the whole request: its record is copied
-// into storage of its own when applied, and its collection's name when a
-// collection is made. Anything else is parsed from a copy, as by Parse.
+// answered). The commonest writes, an insert of one record or of an array
+// of them, then refer to req's bytes instead of a copy of the whole
+// request: each record is copied into storage of its own when applied, and
+// the collection's name when a collection is made. Anything else is parsed
+// from a copy, as by Parse.
 func ParseView(req []byte) (Query, error) {
 	view := unsafe.String(unsafe.SliceData(req), len(req))
 	if !strings.HasPrefix(view, oneInsertHead) || !wellFormed(req) {
@@ -300,14 +301,11 @@ func parseRecords(q string, r gjson.Result) ([]Record, error) {
 	if !r.IsArray() {
 		return nil, malformed("%s takes a record or an array of records, got %s", q, kindOf(r))
 	}
-	var recs []Record
-	var err error
-	// The encoded ids of a batch go into one buffer, made one string at
-	// the end and shared by the records' IDs (one allocation for the batch
-	// instead of one per record; the collection copies each id into the
-	// record's block). ends[i] is where record i's id ends in it.
-	var idBuf []byte
-	var ends []int
+	var (
+		recs []Record
+		ids  idBatch
+		err  error
+	)
 	r.ForEach(func(_, x gjson.Result) bool {
 		if !x.IsObject() {
 			err = malformed("%s: record %d is not an object, got %s", q, len(recs), kindOf(x))
@@ -317,20 +315,39 @@ func parseRecords(q string, r gjson.Result) ([]Record, error) {
 		var id gjson.Result
 		rec, id, err = parseRecordJSON(q, x)
 		if err == nil {
-			idBuf = index.AppendValue(idBuf, id)
-			ends = append(ends, len(idBuf))
+			ids.add(id)
 		}
 		recs = append(recs, rec)
 		return err == nil
 	})
 	if err == nil {
-		ids, start := string(idBuf), 0
-		for i, end := range ends {
-			recs[i].ID = ids[start:end]
-			start = end
-		}
+		ids.assign(recs)
 	}
 	return recs, err
+}
+
+// idBatch holds the encoded ids of a batch of records in one buffer, made
+// one string at the end and shared by the records' IDs (one allocation for
+// the batch instead of one per record; the collection copies each id into
+// the record's block). ends[i] is where record i's id ends in it.
+type idBatch struct {
+	buf  []byte
+	ends []int
+}
+
+// add appends the next record's id.
+func (b *idBatch) add(id gjson.Result) {
+	b.buf = index.AppendValue(b.buf, id)
+	b.ends = append(b.ends, len(b.buf))
+}
+
+// assign sets the IDs of recs, one per id added, in order.
+func (b *idBatch) assign(recs []Record) {
+	ids, start := string(b.buf), 0
+	for i, end := range b.ends {
+		recs[i].ID = ids[start:end]
+		start = end
+	}
 }
 
 func parseRecord(q string, r gjson.Result) (Record, error) {
@@ -352,6 +369,19 @@ var maxRecordBytes = MaxRecordBytes
 // parseRecordJSON checks a record and returns it without its ID, and its
 // id attribute, which the caller encodes.
 func parseRecordJSON(q string, r gjson.Result) (Record, gjson.Result, error) {
+	rec, id, err := checkRecord(q, r)
+	if err == nil {
+		// The JSON may share the request's bytes: the collection copies
+		// every record into a block of its own (index.NewBlock), so
+		// nothing keeps the request alive after the write.
+		rec.JSON = jsontext.Compact(rec.JSON)
+	}
+	return rec, id, err
+}
+
+// checkRecord is parseRecordJSON without the compaction: the record's JSON
+// is r's text as it is.
+func checkRecord(q string, r gjson.Result) (Record, gjson.Result, error) {
 	id := r.Get("id")
 	if !id.Exists() || id.Type == gjson.Null { // null = missing (docs/query-language.md)
 		return Record{}, id, errNoID
@@ -365,10 +395,7 @@ func parseRecordJSON(q string, r gjson.Result) (Record, gjson.Result, error) {
 	if len(r.Raw) > maxRecordBytes {
 		return Record{}, id, malformed("%s: record of %d bytes is longer than %d", q, len(r.Raw), maxRecordBytes)
 	}
-	// The JSON may share the request's bytes: the collection copies every
-	// record into a block of its own (index.NewBlock), so nothing keeps
-	// the request alive after the write.
-	return Record{JSON: jsontext.Compact(r.Raw)}, id, nil
+	return Record{JSON: r.Raw}, id, nil
 }
 
 func parseInsert(args []gjson.Result) (Query, error) {

@@ -10,15 +10,16 @@ import (
 // oneInsertHead is how every request parseOneInsert takes begins.
 const oneInsertHead = `["insert","`
 
-// parseOneInsert is the parse of the commonest write, an insert of one
-// record (["insert","coll",{...}]), without gjson's walk of the request
-// array, the parser table and the arity check, which were 6 % of the
-// server's CPU per pipelined insert (pprof of `fleetdb bench --type insert
-// --pipeline 32`). req must be well-formed (wellFormed). The record goes
-// through parseRecord as in parseInsert, so the answers are the same. It
-// reports false for anything else, whitespace included only where clients
-// put none, a collection name with escapes, or more elements: Parse then
-// takes the general way, which says what is wrong.
+// parseOneInsert is the parse of the commonest writes, an insert of one
+// record (["insert","coll",{...}]) or of an array of them (a bulk load's
+// batch), without gjson's walk of the request array, the parser table and
+// the arity check, which were 6 % of the server's CPU per pipelined insert
+// (pprof of `fleetdb bench --type insert --pipeline 32`). req must be
+// well-formed (wellFormed). Each record goes through parseRecordJSON as in
+// parseInsert, so the answers are the same. It reports false for anything
+// else, whitespace included only where clients put none, a collection name
+// with escapes, more elements, an empty array or a record that parseInsert
+// refuses: Parse then takes the general way, which says what is wrong.
 func parseOneInsert(req string) (Query, bool) {
 	if !strings.HasPrefix(req, oneInsertHead) {
 		return nil, false
@@ -30,38 +31,97 @@ func parseOneInsert(req string) (Query, bool) {
 	}
 	coll := req[i:end]
 	i = end + 1
-	if i+1 >= len(req) || req[i] != ',' || req[i+1] != '{' {
+	if i+1 >= len(req) || req[i] != ',' {
 		return nil, false
 	}
 	i++
-	objEnd := objectEnd(req, i)
-	if objEnd < 0 || strings.TrimRight(req[objEnd:], " \t\r\n") != "]" {
+	var recs []Record
+	switch req[i] {
+	case '{':
+		objEnd, _ := objectEnd(req, i)
+		if objEnd < 0 {
+			return nil, false
+		}
+		rec, err := parseRecord("insert", gjson.Result{Type: gjson.JSON, Raw: req[i:objEnd]})
+		if err != nil {
+			return nil, false
+		}
+		recs, i = []Record{rec}, objEnd
+	case '[':
+		if recs, i = parseRecordArray(req, i); recs == nil {
+			return nil, false
+		}
+	default:
 		return nil, false
 	}
-	rec, err := parseRecord("insert", gjson.Result{Type: gjson.JSON, Raw: req[i:objEnd]})
-	if err != nil {
+	if strings.TrimRight(req[i:], " \t\r\n") != "]" {
 		return nil, false
 	}
-	return Insert{Coll: coll, Records: []Record{rec}}, true
+	return Insert{Coll: coll, Records: recs}, true
+}
+
+// parseRecordArray parses the array of records that starts at req[i] in
+// well-formed text, written without white space between its elements, and
+// returns them with the index after the array; nil if it is empty or
+// anything in it is not a record that parseRecords accepts. A record's
+// JSON is compacted only when the walk that found its end met white space.
+func parseRecordArray(req string, i int) ([]Record, int) {
+	var (
+		recs []Record
+		ids  idBatch
+	)
+	i++ // past '['
+	for i < len(req) && req[i] == '{' {
+		objEnd, spaced := objectEnd(req, i)
+		if objEnd < 0 {
+			return nil, i
+		}
+		rec, id, err := checkRecord("insert", gjson.Result{Type: gjson.JSON, Raw: req[i:objEnd]})
+		if err != nil {
+			return nil, i
+		}
+		if spaced {
+			rec.JSON = jsontext.Compact(rec.JSON)
+		}
+		ids.add(id)
+		recs = append(recs, rec)
+		if i = objEnd; i >= len(req) {
+			return nil, i
+		}
+		switch req[i] {
+		case ',':
+			i++
+			continue
+		case ']':
+			ids.assign(recs)
+			return recs, i + 1
+		}
+		break
+	}
+	return nil, i
 }
 
 // objectEnd returns the index after the object or array that starts at
-// js[i] in valid JSON text, jumping over strings with StringEnd, or -1.
-func objectEnd(js string, i int) int {
+// js[i] in valid JSON text, jumping over strings with StringEnd, or -1;
+// and whether it met white space outside strings on the way.
+func objectEnd(js string, i int) (int, bool) {
 	depth := 0
+	spaced := false
 	for j := i; j < len(js); j++ {
 		switch js[j] {
 		case '"':
 			if j = jsontext.StringEnd(js, j+1); j < 0 {
-				return -1
+				return -1, spaced
 			}
 		case '{', '[':
 			depth++
 		case '}', ']':
 			if depth--; depth == 0 {
-				return j + 1
+				return j + 1, spaced
 			}
+		case ' ', '\t', '\r', '\n':
+			spaced = true
 		}
 	}
-	return -1
+	return -1, spaced
 }

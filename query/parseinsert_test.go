@@ -22,22 +22,33 @@ var oneInsertSeeds = []string{
 	`["insert","c",{"id":1.5e3,"nested":{"a":[1,{"b":"}]"}],"s":"\"{"}}]`,
 	`["insert","c",{"v":"x","id":-0}]`,
 	`["insert","c",{"id":"\u00e9\"x"}]`,
-	`["insert","c",{"v":1}]`,                // no id: refused
-	`["insert","c",{"id":null}]`,            // null id: refused
-	`["insert","c",{"id":[1]}]`,             // id of the wrong type
-	`["insert","",{"id":1}]`,                // empty collection name
-	`["insert","a\"b",{"id":1}]`,            // escapes in the name
-	`["insert","c",{"id":1},{"id":2}]`,      // too many arguments
-	`["insert","c",[{"id":1},{"id":2}]]`,    // an array of records
-	`["insert","c",{"id":1}`,                // not JSON
-	`["insert", "c", {"id":1}]`,             // spaces: the general way
-	`["insert","c",{"id":1,"id":2}]`,        // a repeated key, as gjson reads it
-	`["insert","c",{"id":"a"}] `,            // trailing space
-	`["insert","c",{"id":"a"}]x`,            // trailing garbage
-	`["insert","c",{"id":"a","big":1e400}]`, // a number out of range
-	`["insert","c",{"id":1e400}]`,           // an id out of range
-	`["insert","c",{"a":{"id":1}}]`,         // id only nested
-	`["put","c",{"id":"a"}]`,                // another query
+	`["insert","c",{"v":1}]`,                                                   // no id: refused
+	`["insert","c",{"id":null}]`,                                               // null id: refused
+	`["insert","c",{"id":[1]}]`,                                                // id of the wrong type
+	`["insert","",{"id":1}]`,                                                   // empty collection name
+	`["insert","a\"b",{"id":1}]`,                                               // escapes in the name
+	`["insert","c",{"id":1},{"id":2}]`,                                         // too many arguments
+	`["insert","c",[{"id":1},{"id":2}]]`,                                       // an array of records
+	`["insert","c",[{"id":1}]]`,                                                // an array of one
+	`["insert","c",[]]`,                                                        // an empty array: the general way
+	`["insert","c",[{ "id": 1, "a": [1, 2] },{"id":"x y","b":{"c" : "d e"}}]]`, // white space in records
+	`["insert","c",[{"id":1}, {"id":2}]]`,                                      // white space between them: the general way
+	`["insert","c",[{"id":1},{"v":2}]]`,                                        // the second lacks an id
+	`["insert","c",[{"id":1},[{"id":2}]]]`,                                     // an element not an object
+	`["insert","c",[{"id":1},{"id":1}]]`,                                       // a repeated id (refused when applied)
+	`["insert","c",[{"id":1},{"id":{}}]]`,                                      // an id of the wrong type
+	`["insert","c",[{"id":1}],{"id":2}]`,                                       // too many arguments
+	`["insert","c",[{"id":1},{"id":2}]]]`,                                      // not JSON
+	`["insert","c",[{"id":1},{"id":2}]] `,                                      // trailing space
+	`["insert","c",{"id":1}`,                                                   // not JSON
+	`["insert", "c", {"id":1}]`,                                                // spaces: the general way
+	`["insert","c",{"id":1,"id":2}]`,                                           // a repeated key, as gjson reads it
+	`["insert","c",{"id":"a"}] `,                                               // trailing space
+	`["insert","c",{"id":"a"}]x`,                                               // trailing garbage
+	`["insert","c",{"id":"a","big":1e400}]`,                                    // a number out of range
+	`["insert","c",{"id":1e400}]`,                                              // an id out of range
+	`["insert","c",{"a":{"id":1}}]`,                                            // id only nested
+	`["put","c",{"id":"a"}]`,                                                   // another query
 }
 
 // TestParseOneInsert: the short cut gives what the general parse gives,
@@ -50,7 +61,7 @@ func TestParseOneInsert(t *testing.T) {
 		}
 		checkSameParse(t, req)
 	}
-	if taken < 6 {
+	if taken < 10 {
 		t.Errorf("the short cut took %d of the seeds, want the well-formed inserts", taken)
 	}
 }
@@ -82,31 +93,39 @@ func checkSameParse(t *testing.T, req string) {
 	}
 }
 
-// TestParseViewRefersToRequest: ParseView's insert of one record refers to
-// the request's bytes (no copy of the request), Parse's to a copy; other
-// requests are parsed from a copy by both.
+// TestParseViewRefersToRequest: ParseView's insert of one record or of an
+// array of records refers to the request's bytes (no copy of the request),
+// Parse's to a copy; other requests are parsed from a copy by both.
 func TestParseViewRefersToRequest(t *testing.T) {
 	within := func(s string, req []byte) bool {
 		p, lo := uintptr(unsafe.Pointer(unsafe.StringData(s))), uintptr(unsafe.Pointer(unsafe.SliceData(req)))
 		return p >= lo && p < lo+uintptr(len(req))
 	}
-	req := []byte(`["insert","people",{"id":7,"name":"Ann"}]`)
-	for name, parse := range map[string]func([]byte) (Query, error){"ParseView": ParseView, "Parse": Parse} {
-		q, err := parse(req)
-		if err != nil {
-			t.Fatal(err)
-		}
-		ins := q.(Insert)
-		if view := within(ins.Records[0].JSON, req) && within(ins.Coll, req); view != (name == "ParseView") {
-			t.Errorf("%s: the record and the name are in the request: %v", name, view)
+	for _, req := range [][]byte{
+		[]byte(`["insert","people",{"id":7,"name":"Ann"}]`),
+		[]byte(`["insert","people",[{"id":7,"name":"Ann"},{"id":8}]]`),
+	} {
+		for name, parse := range map[string]func([]byte) (Query, error){"ParseView": ParseView, "Parse": Parse} {
+			q, err := parse(req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			ins := q.(Insert)
+			view := within(ins.Coll, req)
+			for _, r := range ins.Records {
+				view = view && within(r.JSON, req) && !within(r.ID, req)
+			}
+			if view != (name == "ParseView") {
+				t.Errorf("%s(%s): the records and the name are in the request: %v", name, req, view)
+			}
 		}
 	}
-	batch := []byte(`["insert","people",[{"id":7},{"id":8}]]`)
-	q, err := ParseView(batch)
+	put := []byte(`["put","people",[{"id":7},{"id":8}]]`)
+	q, err := ParseView(put)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if within(q.(Insert).Coll, batch) {
-		t.Error("ParseView: a batch insert refers to the request")
+	if within(q.(Put).Coll, put) {
+		t.Error("ParseView: a put refers to the request")
 	}
 }
