@@ -1,6 +1,10 @@
 package collection
 
-import "unsafe"
+import (
+	"unsafe"
+
+	"github.com/fleetdb-go/fleetdb/index"
+)
 
 // Every record is stored as one string, its block (see index.NewBlock): the
 // JSON, the encoded id and the record's entry key in every index, each
@@ -28,11 +32,7 @@ const maxStackIndexes = 8
 // appendKeys appends the entry key of rec (encoded id id) in every index of
 // c to buf and the end of each key in buf to ends.
 func (c *Collection) appendKeys(buf []byte, ends []int, id, rec string) ([]byte, []int) {
-	for i := range c.indexes {
-		buf = c.indexes[i].Spec().AppendKey(buf, id, rec)
-		ends = append(ends, len(buf))
-	}
-	return buf, ends
+	return index.AppendKeys(buf, ends, c.indexes, id, rec)
 }
 
 // keySlots returns out[:n], or a new slice when out is too short.
