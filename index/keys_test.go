@@ -18,10 +18,10 @@ var keysSpecs = []string{
 
 var keysRecords = []string{
 	`{"id":1,"a":"x","b":2,"c":true}`,
-	`{"a":"x","a":"y","b":1}`,                         // repeated: the first counts
-	`{"b":-0.5,"c":null,"n":{"x":[1,"2"],"y":{"z":1}}}`, // nested
-	`{"a":"\u00e9\"\\","ab":"a","a.b":1e400}`,         // escapes in values, a big number
-	`{"a\u0062":1,"a":2}`,                             // an escaped member name
+	`{"a":"x","a":"y","b":1}`,                            // repeated: the first counts
+	`{"b":-0.5,"c":null,"n":{"x":[1,"2"],"y":{"z":1}}}`,  // nested
+	`{"a":"\u00e9\"\\","ab":"a","a.b":1e400}`,            // escapes in values, a big number
+	`{"a\u0062":1,"a":2}`,                                // an escaped member name
 	`{ "a" : [ 1 , {"q" : 2} ] , "b" : { } , "c" : "" }`, // white space
 	`{}`,
 	`{"id":"s","a":12345678901234567890,"b":1.0,"c":-1e-7,"n":5}`,
