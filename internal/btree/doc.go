@@ -269,6 +269,23 @@
 // 316-485 us, 3.6-3.9 ms, 20-25 ms. None is better throughout; 2^17 keeps
 // the list a write copies shortest.
 //
+// Keys whose words tie (an index of (city, age): every entry of one city)
+// make a sorted insert's placing of a key in the run compare key bytes,
+// each in its record's block: BenchmarkSetPutSortedTied, 540 ns per key,
+// about 10 string comparisons per key (eleventh round, counted), 65 % of
+// the time in run.seek. Three ways to cut it measured no better and were
+// dropped: running a batch's searches in lockstep, each round loading all
+// the keys they compare next before comparing (493-522 against 518-529 ns;
+// in the bulk load no faster), likely because these loads miss the TLB as
+// well and page walks do not overlap as loads do; comparing tied keys from
+// their eighth byte eight bytes at a time instead of the runtime's
+// comparison (532-549 against 537-541 ns); and a second word per fence
+// entry where fence words tie (476-526 against 537-560 ns): it took the
+// fence's string comparisons from 6.5 to 2.2 per key, but the fence's keys,
+// one in sixteen, stay in the cache; the four comparisons within the
+// block, each a miss, are what costs, and only more bytes per slot would
+// avoid them.
+//
 // Deltas of run/8 and run/4 loaded ~7% faster in BenchmarkBulkInsert but
 // left more delta nodes at the end of a load (314 B per record at run/8).
 //

@@ -1,6 +1,8 @@
 package btree
 
 import (
+	"fmt"
+	"math/rand/v2"
 	"runtime"
 	"slices"
 	"strings"
@@ -101,3 +103,44 @@ func BenchmarkPartMerge(b *testing.B) {
 }
 
 var sinkPart part
+
+// BenchmarkSetPutSortedTied: a bulk load's batches of 1,000 into a set of
+// 200,000 keys shaped like an index of (city, age, id): the keys of one
+// city tie on their words, so placing a key compares key bytes, each key
+// in an allocation of its own as index keys sit in their records' blocks.
+func BenchmarkSetPutSortedTied(b *testing.B) {
+	const n, batch = 200_000, 1000
+	cities := []string{"Amsterdam", "Barcelona", "Copenhagen", "Edinburgh", "Melbourne", "Montreal", "Santiago", "Stockholm"}
+	key := func(id int) string {
+		k := fmt.Sprintf("\x05%s\x00\x01%c%c\x04%08x", cities[id*7919%len(cities)], 0x80+id%73, 0x40+id%7, id)
+		blk := make([]byte, len(k), 256)
+		copy(blk, k)
+		return string(blk[:len(k)])
+	}
+	ids := rand.New(rand.NewPCG(3, 3)).Perm(2 * n)
+	held := make([]string, n)
+	for i := range held {
+		held[i] = key(ids[i])
+	}
+	slices.Sort(held)
+	var sb SetBuilder
+	for _, k := range held {
+		sb.Add(k)
+	}
+	s := sb.Set()
+	batches := make([][]string, n/batch)
+	for i := range batches {
+		keys := make([]string, batch)
+		for j := range keys {
+			keys[j] = key(ids[n+i*batch+j])
+		}
+		slices.Sort(keys)
+		batches[i] = keys
+	}
+	runtime.GC()
+	b.ReportAllocs()
+	for i := 0; b.Loop(); i++ {
+		s.PutSorted(NewEdit(), batches[i%len(batches)])
+	}
+	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*batch), "ns/key")
+}
