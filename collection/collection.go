@@ -36,6 +36,31 @@ func (c Collection) Has(id string) bool {
 	return c.records.Has(id)
 }
 
+// HasAny reports whether any of the encoded ids, which ascend, is in the
+// collection. Ids past the collection's last (an ascending load's) need no
+// lookup; others are looked up together (btree.Set.GetKeys), so that the
+// cache misses of different ids overlap.
+func (c Collection) HasAny(ids []string) bool {
+	if len(ids) == 0 {
+		return false
+	}
+	if last, ok := c.records.Max(); !ok || ids[0] > last {
+		return false
+	}
+	var found [64]string
+	for len(ids) > 0 {
+		n := min(len(ids), len(found))
+		c.records.GetKeys(ids[:n], found[:n])
+		for _, f := range found[:n] {
+			if f != "" {
+				return true
+			}
+		}
+		ids = ids[n:]
+	}
+	return false
+}
+
 // Scan visits the records in id order until fn returns false.
 func (c Collection) Scan(fn func(id, rec string) bool) {
 	c.records.AscendAll(func(id string) bool { return fn(id, index.RecordOfID(id)) })

@@ -164,3 +164,38 @@ func TestInsertManyKeepsTreeCosts(t *testing.T) {
 		t.Fatalf("%d records", c.Len())
 	}
 }
+
+// TestHasAny: ascending ids, in batches longer than one lookup batch, below,
+// among and past the collection's, and against an empty collection.
+func TestHasAny(t *testing.T) {
+	enc := func(i int) string { return index.EncodeValue(gjson.Parse(strconv.Itoa(i))) }
+	ids := func(lo, hi, step int) []string {
+		var s []string
+		for i := lo; i < hi; i += step {
+			s = append(s, enc(i))
+		}
+		return s
+	}
+	var c Collection
+	if c.HasAny(ids(0, 10, 1)) || c.HasAny(nil) {
+		t.Fatal("an empty collection has ids")
+	}
+	for i := 0; i < 1000; i += 2 { // the even ids below 1,000
+		c = c.Insert(nil, enc(i), fmt.Sprintf(`{"id":%d}`, i), nil)
+	}
+	for _, tc := range []struct {
+		ids  []string
+		want bool
+	}{
+		{ids(1, 1000, 2), false},                 // every odd id: 500 lookups
+		{append(ids(1, 301, 2), enc(400)), true}, // the last of 151
+		{ids(998, 1100, 1), true},                // the last id, then past it
+		{ids(999, 1100, 1), false},               // all past the last
+		{append(ids(-200, 0, 1), enc(0)), true},  // below, then the first
+		{ids(-200, 0, 1), false},                 // all below
+	} {
+		if got := c.HasAny(tc.ids); got != tc.want {
+			t.Errorf("HasAny(%d ids) = %v, want %v", len(tc.ids), got, tc.want)
+		}
+	}
+}

@@ -2,6 +2,7 @@ package query
 
 import (
 	"fmt"
+	"slices"
 	"strconv"
 
 	"github.com/fleetdb-go/fleetdb/collection"
@@ -106,15 +107,36 @@ func appendBit(dst []byte, b bool) []byte {
 	return append(dst, '0')
 }
 
-// checkBatchIDs reports the first id repeated in the batch, or present in
-// the collection when has is not nil.
-func checkBatchIDs(recs []Record, has func(id string) bool) error {
+// checkBatchIDs reports the first id, in the batch's order, repeated in
+// the batch or, when c is not nil, present in c.
+//
+// A batch of at least sortedCheck records is checked sorted first: a copy
+// of its ids, sorted, has its repeats side by side, and the collection
+// looks them up in one batch (collection.HasAny), where a map of the batch
+// and one lookup per id were a fifth of the writer's own time (not lent to
+// other cores) in a bulk load of batches of 1,000. Only a batch that
+// fails is walked in order, to name the first offender.
+func checkBatchIDs(recs []Record, c *collection.Collection) error {
+	if len(recs) >= sortedCheck {
+		ids := make([]string, len(recs))
+		for i := range recs {
+			ids[i] = recs[i].ID
+		}
+		slices.Sort(ids)
+		clean := true
+		for i := 1; i < len(ids) && clean; i++ {
+			clean = ids[i] != ids[i-1]
+		}
+		if clean && (c == nil || !c.HasAny(ids)) {
+			return nil
+		}
+	}
 	var seen map[string]bool
 	if len(recs) > 1 {
 		seen = make(map[string]bool, len(recs))
 	}
 	for _, r := range recs {
-		if (has != nil && has(r.ID)) || seen[r.ID] {
+		if (c != nil && c.Has(r.ID)) || seen[r.ID] {
 			return duplicated(compact(gjson.Get(r.JSON, "id")))
 		}
 		if seen != nil {
@@ -123,6 +145,9 @@ func checkBatchIDs(recs []Record, has func(id string) bool) error {
 	}
 	return nil
 }
+
+// sortedCheck is the smallest batch checkBatchIDs sorts.
+const sortedCheck = 16
 
 func applyInsert(dst []byte, txn *dbvalue.Txn, q Insert, fx *Effects, run collection.Runner) ([]byte, error) {
 	c := txn.Collection(q.Coll)
@@ -134,7 +159,7 @@ func applyInsert(dst []byte, txn *dbvalue.Txn, q Insert, fx *Effects, run collec
 			return nil, duplicated(compact(gjson.Get(r.JSON, "id")))
 		}
 	} else {
-		if err := checkBatchIDs(q.Records, c.Has); err != nil {
+		if err := checkBatchIDs(q.Records, &c); err != nil {
 			return nil, err
 		}
 		c = c.InsertMany(txn.Edit(), q.Records, run, txn.Log(q.Coll))
