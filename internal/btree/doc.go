@@ -269,6 +269,17 @@
 // 316-485 us, 3.6-3.9 ms, 20-25 ms. None is better throughout; 2^17 keeps
 // the list a write copies shortest.
 //
+// A sorted put of at least an eighth of a part's delta (a bulk load's batch
+// per tree) builds the delta anew (rebuild.go): the old entries and the
+// new ones merged by their places in the run into full leaves, the
+// separators made from the words where they differ early, so that no old
+// key is read. One key at a time, each descended the delta and copied or
+// split a leaf an earlier batch's edit owned. BenchmarkSetPutSortedTied
+// 523-558 -> 475-505 ns per key, BenchmarkSetPutBatch1000 648-715 ->
+// 614-646 us; the in-process comparison's load (a probe, alternated three
+// times) 381-412 k -> 393-439 k records/s, 1,934 -> 1,880 B allocated per
+// record, memory after the load 304-305 -> 303 B per record.
+//
 // Keys whose words tie (an index of (city, age): every entry of one city)
 // make a sorted insert's placing of a key in the run compare key bytes,
 // each in its record's block: BenchmarkSetPutSortedTied, 540 ns per key,

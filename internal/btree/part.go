@@ -120,6 +120,9 @@ func (s part) Add(e *Edit, key string) (part, bool) {
 // PutSorted is Put of each of keys, which must ascend: it finds their
 // places in the run in one forward pass.
 func (s part) PutSorted(e *Edit, keys []string) part {
+	if len(keys)*rebuildShare >= s.delta.n {
+		return s.rebuildPut(keys)
+	}
 	i := 0
 	for _, k := range keys {
 		r := s.run
