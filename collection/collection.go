@@ -1,8 +1,6 @@
 package collection
 
 import (
-	"slices"
-
 	"github.com/fleetdb-go/fleetdb/index"
 	"github.com/fleetdb-go/fleetdb/internal/btree"
 )
@@ -219,11 +217,11 @@ func (c Collection) insertSorted(e *btree.Edit, recs []Record, run Runner, log *
 	took := make([]int64, len(trees))
 	if run.run(n, len(trees), func(x int) {
 		if t := trees[x]; t == 0 {
-			slices.Sort(ids)
+			sortKeys(ids)
 			c.records = c.records.PutSorted(e, ids)
 		} else {
 			ks := keys[t-1]
-			slices.Sort(ks)
+			sortKeys(ks)
 			c.indexes[t-1] = c.indexes[t-1].InsertSorted(e, ks)
 		}
 	}, took) {
