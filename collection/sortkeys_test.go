@@ -74,8 +74,12 @@ func BenchmarkSortKeys(b *testing.B) {
 		name string
 		key  func(i int) string
 	}{
-		{"email", func(i int) string { return "\x05user" + strconv.Itoa(i) + "@example.com\x00\x01\x04\xc1\x08\x6a\x00\x01\x07" }},
-		{"score", func(i int) string { return "\x03" + string(rune(0x41+rng.IntN(30))) + strconv.Itoa(rng.IntN(1<<30)) + "\x04\x01" }},
+		{"email", func(i int) string {
+			return "\x05user" + strconv.Itoa(i) + "@example.com\x00\x01\x04\xc1\x08\x6a\x00\x01\x07"
+		}},
+		{"score", func(i int) string {
+			return "\x03" + string(rune(0x41+rng.IntN(30))) + strconv.Itoa(rng.IntN(1<<30)) + "\x04\x01"
+		}},
 		{"cityage", func(i int) string {
 			return "\x05" + cities[rng.IntN(len(cities))] + "\x00\x01\xfb?" + string(rune(0x40+rng.IntN(60))) + "\xff\xfe\x04\xc1\x08" + strconv.Itoa(i)
 		}},
