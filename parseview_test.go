@@ -8,6 +8,32 @@ import (
 	"testing"
 )
 
+// writeVia runs the write req through Query, or through a QueryBatch as the
+// server's loop does, and returns its answer.
+func writeVia(t *testing.T, db *DB, req []byte, batch bool) []byte {
+	t.Helper()
+	if !batch {
+		out, err := db.Query(context.Background(), req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return out
+	}
+	b := db.NewQueryBatch()
+	var (
+		out []byte
+		got error
+	)
+	if !b.Add(context.Background(), req, func(o []byte, err error) { out, got = bytes.Clone(o), err }) {
+		t.Fatal("the batch declined an insert")
+	}
+	b.Commit()
+	if got != nil {
+		t.Fatal(got)
+	}
+	return out
+}
+
 // scribble overwrites a request once its write is answered.
 func scribble(b []byte) {
 	for i := range b {
@@ -30,21 +56,7 @@ func TestWritesKeepNoRequestBytes(t *testing.T) {
 		coll := fmt.Sprintf("c%d", i%4)
 		rec := fmt.Sprintf(`{"id":%d,"name":"n%d"}`, i, i)
 		req := []byte(`["insert","` + coll + `",` + rec + `]`)
-		if i%2 == 0 {
-			if _, err := db.Query(ctx, req); err != nil {
-				t.Fatal(err)
-			}
-		} else {
-			b := db.NewQueryBatch()
-			var got error
-			if !b.Add(ctx, req, func(_ []byte, err error) { got = err }) {
-				t.Fatal("the batch declined an insert")
-			}
-			b.Commit()
-			if got != nil {
-				t.Fatal(got)
-			}
-		}
+		writeVia(t, db, req, i%2 == 1)
 		scribble(req)
 		want = append(want, coll+" "+rec)
 		dup := []byte(`["insert","` + coll + `",` + rec + `]`)
@@ -124,21 +136,8 @@ func TestBatchInsertsKeepNoRequestBytes(t *testing.T) {
 			id++
 		}
 		req = append(req, "]]"...)
-		if j%2 == 0 {
-			out, err := db.Query(ctx, req)
-			if err != nil || string(out) != fmt.Sprint(size) {
-				t.Fatalf("batch %d: %s, %v", j, out, err)
-			}
-		} else {
-			b := db.NewQueryBatch()
-			var got error
-			if !b.Add(ctx, req, func(_ []byte, err error) { got = err }) {
-				t.Fatal("the batch declined an insert")
-			}
-			b.Commit()
-			if got != nil {
-				t.Fatal(got)
-			}
+		if out := writeVia(t, db, req, j%2 == 1); string(out) != fmt.Sprint(size) {
+			t.Fatalf("batch %d: %s", j, out)
 		}
 		scribble(req)
 	}

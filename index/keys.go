@@ -132,14 +132,10 @@ func memberEnd(rec string, v int) int {
 	}
 	switch rec[v] {
 	case '"':
-		j := v + 1
-		for j < len(rec) && rec[j] != '"' && rec[j] != '\\' {
-			j++
+		if j := jsontext.ShortStringEnd(rec, v+1); j >= 0 {
+			return j + 1
 		}
-		if j < len(rec) && rec[j] == '\\' {
-			j = jsontext.StringEnd(rec, v+1)
-		}
-		return j + 1
+		return len(rec)
 	case '{', '[':
 		return jsontext.ValueEnd(rec, v)
 	}

@@ -135,6 +135,9 @@ func FuzzScanString(f *testing.F) {
 		if end := StringEnd(text, 2); end != len(q) {
 			t.Fatalf("StringEnd(%s) = %d", q, end)
 		}
+		if end := ShortStringEnd(text, 2); end != len(q) {
+			t.Fatalf("ShortStringEnd(%s) = %d", q, end)
+		}
 		// AppendString writes what encoding/json reads back (invalid
 		// UTF-8 as U+FFFD, as encoding/json does), one string to both.
 		a := AppendString(nil, s)
