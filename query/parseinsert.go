@@ -3,6 +3,7 @@ package query
 import (
 	"strings"
 
+	"github.com/fleetdb-go/fleetdb/index"
 	"github.com/fleetdb-go/fleetdb/internal/jsontext"
 	"github.com/tidwall/gjson"
 )
@@ -15,8 +16,9 @@ const oneInsertHead = `["insert","`
 // batch), without gjson's walk of the request array, the parser table and
 // the arity check, which were 6 % of the server's CPU per pipelined insert
 // (pprof of `fleetdb bench --type insert --pipeline 32`). req must be
-// well-formed (wellFormed). Each record goes through parseRecordJSON as in
-// parseInsert, so the answers are the same. It reports false for anything
+// well-formed (wellFormed). Each record goes through parseRecordJSON's
+// checks as in parseInsert, so the answers are the same, and is compacted
+// only if the walk that found its end met white space. It reports false for anything
 // else, whitespace included only where clients put none, a collection name
 // with escapes, more elements, an empty array or a record that parseInsert
 // refuses: Parse then takes the general way, which says what is wrong.
@@ -38,14 +40,18 @@ func parseOneInsert(req string) (Query, bool) {
 	var recs []Record
 	switch req[i] {
 	case '{':
-		objEnd, _ := objectEnd(req, i)
+		objEnd, spaced := objectEnd(req, i)
 		if objEnd < 0 {
 			return nil, false
 		}
-		rec, err := parseRecord("insert", gjson.Result{Type: gjson.JSON, Raw: req[i:objEnd]})
+		rec, id, err := checkRecord("insert", gjson.Result{Type: gjson.JSON, Raw: req[i:objEnd]})
 		if err != nil {
 			return nil, false
 		}
+		if spaced {
+			rec.JSON = jsontext.Compact(rec.JSON)
+		}
+		rec.ID = index.EncodeValue(id)
 		recs, i = []Record{rec}, objEnd
 	case '[':
 		if recs, i = parseRecordArray(req, i); recs == nil {
