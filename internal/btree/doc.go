@@ -295,7 +295,13 @@
 // fence's string comparisons from 6.5 to 2.2 per key, but the fence's keys,
 // one in sixteen, stay in the cache; the four comparisons within the
 // block, each a miss, are what costs, and only more bytes per slot would
-// avoid them.
+// avoid them. A tail of eight bytes beside every slot of runs whose words
+// tie often (the next eight bytes of each key, copied by merges) measured
+// slower still (534-559 ns): past a long city name eight bytes reach only
+// the age, so the keys of one (city, age), three blocks of them, still
+// compared their bytes, and the tails' array was one more miss; sixteen
+// bytes would reach the id but cost 16 B per key of such an index, past
+// the memory the in-process comparison allows.
 //
 // Deltas of run/8 and run/4 loaded ~7% faster in BenchmarkBulkInsert but
 // left more delta nodes at the end of a load (314 B per record at run/8).
