@@ -120,7 +120,7 @@ func (s part) Add(e *Edit, key string) (part, bool) {
 // PutSorted is Put of each of keys, which must ascend: it finds their
 // places in the run in one forward pass.
 func (s part) PutSorted(e *Edit, keys []string) part {
-	if len(keys)*rebuildShare >= s.delta.n {
+	if len(keys)*rebuildShare >= s.delta.n && !s.appends(keys) {
 		return s.rebuildPut(keys)
 	}
 	i := 0
@@ -136,6 +136,15 @@ func (s part) PutSorted(e *Edit, keys []string) part {
 		}
 	}
 	return s
+}
+
+// appends reports whether keys, which ascend, all come after the delta's
+// keys (an ascending load's ids): one at a time they then go down the
+// delta's right edge, whose path the first copies, where a rebuild would
+// copy every entry of the delta for each batch.
+func (s part) appends(keys []string) bool {
+	last, _, ok := s.delta.Max()
+	return ok && keys[0] > last
 }
 
 // Delete returns the set without key, and whether key was present. When
