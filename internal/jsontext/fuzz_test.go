@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"io"
+	"strings"
 	"testing"
 	"testing/iotest"
 )
@@ -125,6 +126,11 @@ func FuzzValidText(f *testing.F) {
 func FuzzScanString(f *testing.F) {
 	for _, s := range []string{"", "a", `"`, `\`, "\x00", "é", "\u2028", "\xff", `a\"b\\`} {
 		f.Add(s)
+	}
+	// Escapes on either side of the bytes ShortStringEnd looks at one by one.
+	for n := shortString - 3; n <= shortString+2; n++ {
+		f.Add(strings.Repeat("a", n) + `"` + "b")
+		f.Add(strings.Repeat("a", n) + `\`)
 	}
 	f.Fuzz(func(t *testing.T, s string) {
 		q, _ := json.Marshal(s)

@@ -25,22 +25,25 @@ func StringEnd(js string, i int) int {
 }
 
 // ShortStringEnd is StringEnd for a string expected to be short (a
-// record's names and most of its values): it steps over bytes one at a
-// time, where StringEnd's IndexByte costs a call and its setup per string,
-// and goes on with StringEnd at an escape.
+// record's names and most of its values): its first shortString bytes are
+// stepped over one at a time, where StringEnd's IndexByte costs a call and
+// its setup per string; a longer string, or one with an escape, goes on
+// with StringEnd.
 func ShortStringEnd(js string, i int) int {
-	j := i
-	for j < len(js) && js[j] != '"' && js[j] != '\\' {
-		j++
+	end := min(len(js), i+shortString)
+	for j := i; j < end; j++ {
+		switch js[j] {
+		case '"':
+			return j
+		case '\\':
+			return StringEnd(js, i)
+		}
 	}
-	switch {
-	case j == len(js):
-		return -1
-	case js[j] == '\\':
-		return StringEnd(js, i)
-	}
-	return j
+	return StringEnd(js, i)
 }
+
+// shortString is how many bytes ShortStringEnd looks at one by one.
+const shortString = 16
 
 // plainStringByte marks the bytes a JSON string may hold unescaped.
 var plainStringByte = func() (t [256]bool) {
