@@ -60,8 +60,20 @@ var plainStringByte = func() (t [256]bool) {
 func ScanString[T Text](b T, i int) (int, Kind) {
 	i++
 	for {
-		for i < len(b) && plainStringByte[b[i]] {
+		// A byte at a time for a short string's worth (names, most
+		// values), then eight at a time while none of them is a quote, a
+		// backslash or a control character (a record's long values).
+		short := min(len(b), i+shortString)
+		for i < short && plainStringByte[b[i]] {
 			i++
+		}
+		if i == short {
+			for i+8 <= len(b) && !special8(load8(b, i)) {
+				i += 8
+			}
+			for i < len(b) && plainStringByte[b[i]] {
+				i++
+			}
 		}
 		if i >= len(b) {
 			return i, KindEnd
@@ -94,6 +106,29 @@ func ScanString[T Text](b T, i int) (int, Kind) {
 			return i, KindControl
 		}
 	}
+}
+
+// load8 returns b[i:i+8] as a little-endian integer.
+func load8[T Text](b T, i int) uint64 {
+	_ = b[i+7]
+	return uint64(b[i]) | uint64(b[i+1])<<8 | uint64(b[i+2])<<16 | uint64(b[i+3])<<24 |
+		uint64(b[i+4])<<32 | uint64(b[i+5])<<40 | uint64(b[i+6])<<48 | uint64(b[i+7])<<56
+}
+
+// special8 reports whether any byte of w is a quote, a backslash or below
+// 0x20: the bytes a string cannot hold as they are. Each test is exact for
+// "any byte" (Hacker's Delight's has-zero-byte and has-byte-less-than,
+// for n <= 128).
+func special8(w uint64) bool {
+	const ones, highs = 0x0101010101010101, 0x8080808080808080
+	less := (w - ones*0x20) &^ w & highs
+	return less|hasZero(w^(ones*'"'))|hasZero(w^(ones*'\\')) != 0
+}
+
+// hasZero is non-zero exactly when some byte of v is zero.
+func hasZero(v uint64) uint64 {
+	const ones, highs = 0x0101010101010101, 0x8080808080808080
+	return (v - ones) &^ v & highs
 }
 
 func isHex(c byte) bool {
