@@ -38,10 +38,14 @@
 // `fleetdb bench --type insert --pipeline 32`, README, Performance, round
 // 8). Parse checks the text in one pass (wellFormed: jsontext.Check for
 // JSON and depth, then UTF-8) and falls back to the older checks only to
-// word a refusal; an insert of one record skips gjson's walk of the
-// request array (parseOneInsert) but parses its record as every insert
-// does. FuzzWellFormed and FuzzParseOneInsert hold both to the general
-// path's verdicts.
+// word a refusal; an insert of one record, or of an array of them written
+// without white space between the elements (a bulk load's batch), skips
+// gjson's walk of the request (parseOneInsert): one walk finds each
+// record's end and whether it holds white space, and each record then
+// takes the checks every insert's records take, compacted only if it has
+// white space. ParseView leaves those records in the request's bytes (the
+// collection copies each into its block). FuzzWellFormed and
+// FuzzParseOneInsert hold both to the general path's verdicts.
 //
 // # Concurrency
 //
