@@ -11,6 +11,11 @@
 // every record a new block with the new key and rebuilds the record map and
 // the indexes with bulk loads (Builder), as snapshot restore does.
 //
+// A large InsertMany (parallel.go) builds the blocks in parts, then gives
+// each tree its keys, sorted (sortkeys.go: a radix quicksort, since index
+// keys share long prefixes), as a task of its own, the costliest trees
+// (by the Runner's times of the last large insert) first.
+//
 // # Values and edits
 //
 // A Collection is a small value. Methods that change it take an edit token

@@ -33,6 +33,10 @@
 // id, then the id's length (see key.go). Records that tie on every
 // component are therefore ordered by id, and a lookup on a prefix of the
 // components is one contiguous range of keys (PrefixRange, ComponentRange).
+// A record's keys in all of a collection's indexes are built from one walk
+// of its top-level members (AppendKeys, keys.go), each value encoded from
+// its text; Spec.AppendKey, a gjson read per component, is the reference
+// the tests and collection.Check compare it with.
 //
 // # Storage: a persistent set with transient edits
 //
