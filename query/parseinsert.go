@@ -40,19 +40,12 @@ func parseOneInsert(req string) (Query, bool) {
 	var recs []Record
 	switch req[i] {
 	case '{':
-		objEnd, spaced := objectEnd(req, i)
-		if objEnd < 0 {
+		rec, id, end, ok := recordAt(req, i)
+		if !ok {
 			return nil, false
-		}
-		rec, id, err := checkRecord("insert", gjson.Result{Type: gjson.JSON, Raw: req[i:objEnd]})
-		if err != nil {
-			return nil, false
-		}
-		if spaced {
-			rec.JSON = jsontext.Compact(rec.JSON)
 		}
 		rec.ID = index.EncodeValue(id)
-		recs, i = []Record{rec}, objEnd
+		recs, i = []Record{rec}, end
 	case '[':
 		if recs, i = parseRecordArray(req, i); recs == nil {
 			return nil, false
@@ -69,42 +62,51 @@ func parseOneInsert(req string) (Query, bool) {
 // parseRecordArray parses the array of records that starts at req[i] in
 // well-formed text, written without white space between its elements, and
 // returns them with the index after the array; nil if it is empty or
-// anything in it is not a record that parseRecords accepts. A record's
-// JSON is compacted only when the walk that found its end met white space.
+// anything in it is not a record that parseRecords accepts.
 func parseRecordArray(req string, i int) ([]Record, int) {
 	var (
 		recs []Record
 		ids  idBatch
 	)
-	i++ // past '['
-	for i < len(req) && req[i] == '{' {
-		objEnd, spaced := objectEnd(req, i)
-		if objEnd < 0 {
+	for i++; ; { // past '[', then past each ','
+		rec, id, end, ok := recordAt(req, i)
+		if !ok || end >= len(req) {
 			return nil, i
-		}
-		rec, id, err := checkRecord("insert", gjson.Result{Type: gjson.JSON, Raw: req[i:objEnd]})
-		if err != nil {
-			return nil, i
-		}
-		if spaced {
-			rec.JSON = jsontext.Compact(rec.JSON)
 		}
 		ids.add(id)
 		recs = append(recs, rec)
-		if i = objEnd; i >= len(req) {
-			return nil, i
-		}
-		switch req[i] {
+		switch req[end] {
 		case ',':
-			i++
-			continue
+			i = end + 1
 		case ']':
 			ids.assign(recs)
-			return recs, i + 1
+			return recs, end + 1
+		default:
+			return nil, end
 		}
-		break
 	}
-	return nil, i
+}
+
+// recordAt checks the record whose text starts at req[i] in well-formed
+// text as an insert's records are checked (checkRecord), compacted only
+// when the walk that found its end (objectEnd) met white space, and
+// returns it without its ID, its id attribute and the index after it.
+func recordAt(req string, i int) (rec Record, id gjson.Result, end int, ok bool) {
+	if i >= len(req) || req[i] != '{' {
+		return rec, id, i, false
+	}
+	end, spaced := objectEnd(req, i)
+	if end < 0 {
+		return rec, id, i, false
+	}
+	rec, id, err := checkRecord("insert", gjson.Result{Type: gjson.JSON, Raw: req[i:end]})
+	if err != nil {
+		return rec, id, i, false
+	}
+	if spaced {
+		rec.JSON = jsontext.Compact(rec.JSON)
+	}
+	return rec, id, end, true
 }
 
 // objectEnd returns the index after the object or array that starts at
