@@ -3,6 +3,7 @@ package btree
 import (
 	"fmt"
 	"strings"
+	"unsafe"
 )
 
 // Builder bulk-loads a Tree from keys given in strictly ascending order, as
@@ -32,10 +33,14 @@ func (b *Builder[V]) Add(key string, v V) error {
 }
 
 // add appends key, known to be greater than the keys before it.
-func (b *Builder[V]) add(key string, v V) {
+func (b *Builder[V]) add(key string, v V) { b.addSlot(word(key), slotPtr(key), v) }
+
+// addSlot appends the key whose slot is w and p (slot.go), known to be
+// greater than the keys before it: a key taken from another node's slot
+// is added without reading its bytes.
+func (b *Builder[V]) addSlot(w uint64, p unsafe.Pointer, v V) {
 	c := b.leafWithRoom()
-	c.setKey(c.n, key, word(key))
-	c.vals[c.n] = v
+	c.words[c.n], c.ptrs[c.n], c.vals[c.n] = w, p, v
 	c.n++
 	b.n++
 }
@@ -73,11 +78,17 @@ func (b *Builder[V]) Tree() Tree[V] {
 	// smallest key that is greater than every key before it, as a copy
 	// (separator): the keys given are often parts of larger allocations
 	// (an index's record blocks), which a separator must not keep alive
-	// once their keys are deleted.
+	// once their keys are deleted. It is made from the two keys' words
+	// where they tell it (wordSeparator), so that building from other
+	// nodes' slots (a part's delta rebuilt, rebuild.go) reads no key.
 	mins := make([]string, len(level))
 	for i := 1; i < len(level); i++ {
-		prev := level[i-1]
-		mins[i] = separator(prev.key(prev.n-1), level[i].key(0))
+		lo, hi := level[i-1], level[i]
+		if sep, ok := wordSeparator(lo.words[lo.n-1], hi.words[0]); ok {
+			mins[i] = sep
+		} else {
+			mins[i] = separator(lo.key(lo.n-1), hi.key(0))
+		}
 	}
 	for len(level) > 1 {
 		level, mins = parents(edit, level, mins)

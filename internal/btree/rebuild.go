@@ -1,15 +1,13 @@
 package btree
 
-import "unsafe"
-
 // rebuildShare: a sorted put of at least delta/rebuildShare keys builds the
 // part's delta anew (rebuildPut) instead of putting the keys one by one.
 const rebuildShare = 8
 
 // rebuildPut returns s with keys, which ascend, put in it, its
 // delta built anew: the old delta's entries and the keys' merged in order,
-// packed into full leaves owned by no edit that is ever used again (as a
-// Builder's), and s settled.
+// packed into full leaves by a Builder (owned by no edit that is ever used
+// again), and s settled.
 //
 // A bulk load puts a batch of 1,000 sorted keys into each tree, and one by
 // one each key descends the delta (a few levels of binary search), lands in
@@ -23,7 +21,7 @@ const rebuildShare = 8
 func (s part) rebuildPut(keys []string) part {
 	var (
 		old  []*node[mark] // the old delta's leaves, in order
-		out  deltaBuilder
+		out  Builder[mark]
 		li   int // old[li] holds the next old entry, at index x
 		x    int
 		i    int // the last key's place in the run: seek's start
@@ -60,22 +58,22 @@ func (s part) rebuildPut(keys []string) part {
 				x++
 				break
 			}
-			out.add(l.words[x], l.ptrs[x], om)
+			out.addSlot(l.words[x], l.ptrs[x], om)
 			x++
 		}
 		if !inDelta && !m.inRun {
 			s.n++
 		}
-		out.add(word(k), slotPtr(k), m)
+		out.add(k, m)
 		prev, last = k, i
 	}
 	for ; li < len(old); li, x = li+1, 0 {
 		l := old[li]
 		for ; x < l.n; x++ {
-			out.add(l.words[x], l.ptrs[x], l.vals[x])
+			out.addSlot(l.words[x], l.ptrs[x], l.vals[x])
 		}
 	}
-	s.delta = out.tree()
+	s.delta = out.Tree()
 	return s.settle()
 }
 
@@ -95,58 +93,6 @@ func comparePlaced(ma mark, a string, mb mark, b string) int {
 		return 1
 	}
 	return 0
-}
-
-// deltaBuilder builds a delta from entries given in ascending order, whose
-// slots are known (an old delta's, or keys' with their words), into full
-// leaves as Builder does.
-type deltaBuilder struct {
-	edit   *Edit
-	leaves []*node[mark]
-	cur    *node[mark]
-	n      int
-}
-
-func (b *deltaBuilder) add(w uint64, p unsafe.Pointer, m mark) {
-	if b.cur == nil || b.cur.n == leafMax {
-		if b.cur != nil {
-			b.leaves = append(b.leaves, b.cur)
-		}
-		if b.edit == nil {
-			b.edit = NewEdit()
-		}
-		b.cur = newLeaf[mark](b.edit)
-	}
-	c := b.cur
-	c.words[c.n], c.ptrs[c.n], c.vals[c.n] = w, p, m
-	c.n++
-	b.n++
-}
-
-// tree returns the delta built: the leaves under inner nodes, separated by
-// the shortest prefixes that tell them apart, made from the words where
-// they differ in their first prefixLen bytes (no key read).
-func (b *deltaBuilder) tree() Tree[mark] {
-	if b.cur == nil {
-		return Tree[mark]{}
-	}
-	level := append(b.leaves, b.cur)
-	if k := len(level); k > 1 && level[k-1].underfull() {
-		level[k-2].share(level[k-1], nil, 0)
-	}
-	mins := make([]string, len(level))
-	for i := 1; i < len(level); i++ {
-		lo, hi := level[i-1], level[i]
-		if sep, ok := wordSeparator(lo.words[lo.n-1], hi.words[0]); ok {
-			mins[i] = sep
-		} else {
-			mins[i] = separator(lo.key(lo.n-1), hi.key(0))
-		}
-	}
-	for len(level) > 1 {
-		level, mins = parents(b.edit, level, mins)
-	}
-	return Tree[mark]{root: level[0], n: b.n}
 }
 
 // wordSeparator returns separator(lo, hi) for keys lo < hi whose words are
