@@ -5,6 +5,7 @@ import (
 	"flag"
 	"fmt"
 	"math/rand/v2"
+	"runtime"
 	"slices"
 	"strconv"
 	"strings"
@@ -219,6 +220,13 @@ func TestCollectionModel(t *testing.T) {
 				}
 			}
 		}
+		if batch%8 == 7 {
+			// The indexes' runs hold their keys without keeping them
+			// alive (btree, borrow.go): collect, write over what was
+			// freed, and let the checks below read every key.
+			runtime.GC()
+			scribble()
+		}
 		// Every record of the model, nothing else, in id order.
 		var ids []string
 		c.Scan(func(id, rec string) bool {
@@ -245,6 +253,22 @@ func TestCollectionModel(t *testing.T) {
 			}
 		}
 	}
+}
+
+// scribble allocates and fills memory of the sizes of small blocks, so
+// that what a collection freed is written over.
+func scribble() {
+	var keep [][]byte
+	for range 2000 {
+		for _, size := range []int{32, 48, 64, 80, 96, 112, 128} {
+			b := make([]byte, size)
+			for i := range b {
+				b[i] = 0xA5
+			}
+			keep = append(keep, b)
+		}
+	}
+	runtime.KeepAlive(keep)
 }
 
 // TestFromRecords checks that a collection built in bulk equals one built

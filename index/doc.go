@@ -155,6 +155,16 @@
 // defrag.go) merges them. The same load costs 304-305 B/record, 1.44 x
 // SQLite's pages, right after it ends.
 //
+// An index's set is a borrowing one (btree.SetBuilder.Borrowed; FromSortedKeys
+// makes every index the collection holds): its runs keep no key alive, so
+// the collector does not scan them. Every key is a substring of its
+// record's block, which the collection's record map holds in every value
+// that holds the index; a key the index's delta stores anew keeps the run's
+// old string alive itself (package btree). So index keys must only ever be
+// keys of blocks the record map holds: Insert, Replace and Remove, which
+// make a block of their own, are for an Index built with New, not for the
+// collection's.
+//
 // Keys not stored (search keys, the bounds of a scan, keys to delete) may be
 // any string. A stored key must come from NewBlock: the methods that store
 // keys (InsertKey, ReplaceKey, FromSortedKeys) say so, and Insert and

@@ -191,7 +191,7 @@ func (ix Index) Keys(fn func(key string) bool) {
 // must be ascending, distinct and returned by NewBlock; they become the
 // set's runs (btree.SetBuilder), with empty deltas.
 func FromSortedKeys(spec Spec, keys []string) (Index, error) {
-	var b btree.SetBuilder
+	b := btree.SetBuilder{Borrowed: true}
 	for _, k := range keys {
 		if err := b.Add(k); err != nil {
 			return Index{}, err

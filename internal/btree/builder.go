@@ -127,6 +127,8 @@ func parents[V any](edit *Edit, level []*node[V], mins []string) ([]*node[V], []
 // The zero value is ready to use.
 type SetBuilder struct {
 	keys []string
+	// Borrowed makes the Set a borrowing one (borrow.go).
+	Borrowed bool
 }
 
 // Add appends key, which must be greater than every key added before; if it
@@ -141,20 +143,20 @@ func (b *SetBuilder) Add(key string) error {
 
 // Set returns the set of the keys added and resets the builder.
 func (b *SetBuilder) Set() Set {
-	n := len(b.keys)
+	n, borrowed := len(b.keys), b.Borrowed
+	s := Set{borrowed: borrowed}
 	if n == 0 {
-		return Set{}
+		return s
 	}
 	lcp := commonPrefix(b.keys[0], b.keys[n-1])
-	slots := make([]slot, n)
+	slots := newSlots(n, borrowed)
 	for i, k := range b.keys {
 		slots[i] = runSlot(k, lcp)
 	}
-	r := newRun(slots, strings.Clone(b.keys[0][:lcp]))
-	*b = SetBuilder{}
-	var s Set
+	r := newRun(slots, strings.Clone(b.keys[0][:lcp]), borrowed)
+	*b = SetBuilder{Borrowed: borrowed}
 	l := s.own(nil)
-	l.parts[0] = &part{run: r, n: n}
+	l.parts[0] = &part{run: r, n: n, borrowed: borrowed}
 	s.n = n
 	l.split(0)
 	return s

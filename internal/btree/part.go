@@ -25,6 +25,12 @@ type part struct {
 	run   *run       // nil when empty
 	delta Tree[mark] // keys changed since the run was built
 	n     int        // keys in the set
+	// borrowed: the part's runs do not keep their keys alive (borrow.go);
+	// the Set's flag, which every part of it carries.
+	borrowed bool
+	// shadow keeps alive, in a borrowed part, the run's keys that the
+	// delta stores anew (borrow.go); a merge drops it.
+	shadow *shadowed
 }
 
 // mark is what the delta knows of a key: whether it is in the set (live)
@@ -92,6 +98,7 @@ func (s part) put(e *Edit, key string, i int, inRun bool) part {
 	if _, old, ok := s.delta.GetKey(key); ok && !old.live {
 		s.n++ // a deleted run key comes back
 	}
+	s.keepRunKey(i)
 	s.delta = s.delta.Set(e, key, m)
 	return s.settle()
 }
@@ -112,6 +119,7 @@ func (s part) Add(e *Edit, key string) (part, bool) {
 	if _, old, ok := s.delta.GetKey(key); !ok || old.live {
 		return s, false
 	}
+	s.keepRunKey(i)
 	s.delta = s.delta.Set(e, key, m)
 	s.n++
 	return s.settle(), true
@@ -189,7 +197,7 @@ func (s part) Compact() part {
 // merge returns s as one run and an empty delta.
 func (s part) merge() part {
 	if s.n == 0 {
-		return part{}
+		return part{borrowed: s.borrowed}
 	}
 	r := s.run
 	if r == nil {
@@ -207,7 +215,7 @@ func (s part) merge() part {
 	if !same {
 		lcp = commonPrefix(first, last)
 	}
-	out := make([]slot, 0, s.n)
+	out := newSlots(s.n, s.borrowed)[:0]
 	copyRun := func(i, j int) {
 		if same {
 			out = append(out, r.slots[i:j]...)
@@ -235,7 +243,7 @@ func (s part) merge() part {
 	if !same {
 		prefix = strings.Clone(first[:lcp])
 	}
-	return part{run: newRun(out, prefix), n: s.n}
+	return part{run: newRun(out, prefix, s.borrowed), n: s.n, borrowed: s.borrowed}
 }
 
 // eachLeaf calls fn with every leaf of the subtree n, in key order.

@@ -38,6 +38,9 @@ func (s part) rebuildPut(keys []string) part {
 			continue
 		}
 		m := mark{pos: int32(i), live: true, inRun: i < r.len() && r.isKey(i, pr)}
+		if m.inRun {
+			s.keepRunKey(i)
+		}
 		inDelta := false
 		for li < len(old) {
 			l := old[li]

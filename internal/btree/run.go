@@ -23,6 +23,9 @@ type run struct {
 	slots  []slot
 	fence  []uint64 // fence[b] = slots[b*fenceEvery].w: see find
 	prefix string   // a prefix every key has (a copy): the longest when the run was made
+	// longs keeps alive the string headers of a borrowed run's long keys
+	// (borrow.go); nil otherwise.
+	longs []unsafe.Pointer
 }
 
 // slot is one key of a run: the word of its suffix past the run's prefix,
@@ -53,13 +56,16 @@ const fenceEvery = 16
 
 // newRun returns the run of the given slots, made with prefix, and its
 // fence.
-func newRun(slots []slot, prefix string) *run {
+func newRun(slots []slot, prefix string, borrowed bool) *run {
 	if len(slots) > math.MaxInt32 {
 		panic("btree: a run of more than 2^31-1 keys") // a mark's pos is an int32
 	}
 	r := &run{slots: slots, fence: make([]uint64, (len(slots)+fenceEvery-1)/fenceEvery), prefix: prefix}
 	for b := range r.fence {
 		r.fence[b] = slots[b*fenceEvery].w
+	}
+	if borrowed {
+		r.keepLongs()
 	}
 	return r
 }

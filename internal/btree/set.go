@@ -21,6 +21,8 @@ import (
 type Set struct {
 	list *partList // nil when empty
 	n    int       // keys in the set
+	// borrowed: the runs do not keep the keys alive (borrow.go).
+	borrowed bool
 }
 
 // partList is the parts of a Set in key order, and where each begins. A
@@ -45,7 +47,7 @@ func (s *Set) own(e *Edit) *partList {
 	l := s.list
 	switch {
 	case l == nil:
-		l = &partList{edit: e, lows: []string{""}, words: []uint64{word("")}, parts: []*part{{}}}
+		l = &partList{edit: e, lows: []string{""}, words: []uint64{word("")}, parts: []*part{{borrowed: s.borrowed}}}
 	case e != nil && l.edit == e:
 		return l
 	default:
@@ -157,7 +159,8 @@ func (l *partList) split(i int) {
 	lows := make([]string, k)
 	for j := range k {
 		lo, hi := j*n/k, (j+1)*n/k
-		pieces[j] = &part{run: newRun(slices.Clone(p.run.slots[lo:hi]), p.run.prefix), n: hi - lo}
+		slots := append(newSlots(hi-lo, p.borrowed)[:0], p.run.slots[lo:hi]...)
+		pieces[j] = &part{run: newRun(slots, p.run.prefix, p.borrowed), n: hi - lo, borrowed: p.borrowed}
 		if j > 0 {
 			lows[j] = separator(p.run.key(lo-1), p.run.key(lo))
 		}
@@ -211,7 +214,7 @@ func (s Set) route(key string) int {
 // part returns part i, the empty part of an empty set.
 func (s Set) part(i int) part {
 	if s.list == nil {
-		return part{}
+		return part{borrowed: s.borrowed}
 	}
 	return *s.list.parts[i]
 }
@@ -274,7 +277,7 @@ func (s Set) Compact() Set {
 			l.split(i)
 		}
 	}
-	return Set{list: l, n: s.n}
+	return Set{list: l, n: s.n, borrowed: s.borrowed}
 }
 
 // Check verifies the set's invariants: every part's, each part's keys

@@ -1,0 +1,149 @@
+package btree
+
+import (
+	"fmt"
+	"math/rand/v2"
+	"runtime"
+	"slices"
+	"strings"
+	"testing"
+	"unsafe"
+)
+
+// TestBorrowingSetKeys checks the borrowing rule (borrow.go) the way the
+// database relies on it: the only references to the keys are the test's
+// map of current keys (a record map's part), every write stores a key in
+// a new allocation, and after each collection the freed memory is
+// scribbled over. A run that needed a key nothing else held (a key the
+// delta stores anew, a long key's header) would then read other bytes, and
+// the comparisons, Check or the lookups below would fail, or the collector
+// would find a pointer into freed memory and crash. Keys tie in their
+// first seven bytes past the runs' prefix, so searches read key bytes.
+func TestBorrowingSetKeys(t *testing.T) {
+	defer func(d, p int) { deltaMin, partMax = d, p }(deltaMin, partMax)
+	deltaMin, partMax = 8, 64
+	const n = 400
+	text := func(i int) string {
+		mid := "-common-middle-"
+		if i%10 == 0 {
+			mid += strings.Repeat("x", 300) // a long key: a header of its own
+		}
+		return fmt.Sprintf("p%03d%s%05d", i%7, mid, i)
+	}
+	fresh := func(i int) string { return string([]byte(text(i))) } // a new allocation
+	for seed := range uint64(4) {
+		rng := rand.New(rand.NewPCG(seed, 7))
+		stored := map[int]string{}
+		for i := range n / 2 {
+			stored[2*i] = fresh(2 * i)
+		}
+		b := SetBuilder{Borrowed: true}
+		for _, k := range sortedValues(stored) {
+			if err := b.Add(k); err != nil {
+				t.Fatal(err)
+			}
+		}
+		s := b.Set()
+		var e *Edit
+		for step := range 3000 {
+			if step%40 == 0 {
+				e = nil
+				if rng.IntN(2) == 0 {
+					e = NewEdit()
+				}
+			}
+			i := rng.IntN(n)
+			switch rng.IntN(5) {
+			case 0, 1: // put anew: the old string is dropped
+				k := fresh(i)
+				s = s.Put(e, k)
+				stored[i] = k
+			case 2:
+				s, _ = s.Delete(e, text(i))
+				delete(stored, i)
+			case 3:
+				k := fresh(i)
+				var added bool
+				if s, added = s.Add(e, k); added {
+					stored[i] = k
+				}
+			case 4: // a sorted batch, large enough to rebuild a delta
+				var keys []string
+				for j := i; j < min(n, i+10+rng.IntN(40)); j++ {
+					keys = append(keys, fresh(j))
+				}
+				slices.Sort(keys)
+				s = s.PutSorted(e, keys)
+				for _, k := range keys {
+					var j int
+					fmt.Sscanf(k[len(k)-5:], "%d", &j)
+					stored[j] = k
+				}
+			}
+			if step%50 == 49 {
+				runtime.GC()
+				scribble()
+				checkBorrowed(t, s, stored, fmt.Sprintf("seed %d step %d", seed, step))
+			}
+		}
+		s = s.Compact()
+		runtime.GC()
+		scribble()
+		checkBorrowed(t, s, stored, fmt.Sprintf("seed %d compacted", seed))
+	}
+}
+
+// scribble allocates and fills memory of the keys' sizes, so that what a
+// collection freed is written over.
+func scribble() {
+	var keep [][]byte
+	for range 4000 {
+		for _, size := range []int{24, 32, 48, 330, 352} {
+			b := make([]byte, size)
+			for i := range b {
+				b[i] = 0xA5
+			}
+			keep = append(keep, b)
+		}
+	}
+	runtime.KeepAlive(keep)
+}
+
+// checkBorrowed compares s with the keys stored: their bytes in order, and
+// each lookup finding the very string stored.
+func checkBorrowed(t *testing.T, s Set, stored map[int]string, what string) {
+	t.Helper()
+	if err := s.Check(); err != nil {
+		t.Fatalf("%s: %v", what, err)
+	}
+	want := sortedValues(stored)
+	var got []string
+	s.AscendAll(func(k string) bool { got = append(got, strings.Clone(k)); return true })
+	if !slices.Equal(got, want) {
+		t.Fatalf("%s: %d keys, want %d; first difference at %d", what, len(got), len(want), firstDiff(got, want))
+	}
+	for _, k := range want {
+		found, ok := s.GetKey(strings.Clone(k))
+		if !ok || unsafe.StringData(found) != unsafe.StringData(k) {
+			t.Fatalf("%s: GetKey(%.20q…) = %v, not the string stored", what, k, ok)
+		}
+	}
+}
+
+func sortedValues(m map[int]string) []string {
+	vs := make([]string, 0, len(m))
+	for _, v := range m {
+		vs = append(vs, v)
+	}
+	slices.Sort(vs)
+	return vs
+}
+
+func firstDiff(a, b []string) int {
+	for i := range min(len(a), len(b)) {
+		if a[i] != b[i] {
+			return i
+		}
+	}
+	return min(len(a), len(b))
+}
