@@ -24,10 +24,14 @@ func writeVia(t *testing.T, db *DB, req []byte, batch bool) []byte {
 		out []byte
 		got error
 	)
-	if !b.Add(context.Background(), req, func(o []byte, err error) { out, got = bytes.Clone(o), err }) {
+	// done runs in Commit when the writer is idle, else later on the
+	// writer's goroutine: the request must not be touched before.
+	answered := make(chan struct{})
+	if !b.Add(context.Background(), req, func(o []byte, err error) { out, got = bytes.Clone(o), err; close(answered) }) {
 		t.Fatal("the batch declined an insert")
 	}
 	b.Commit()
+	<-answered
 	if got != nil {
 		t.Fatal(got)
 	}
