@@ -25,10 +25,13 @@ type DB struct {
 
 	queue  *writequeue.Queue[*writeReq]
 	writer *writer
-	aof    *aof.Log   // nil when ephemeral
-	repl   replicator // nil unless the DB is a cluster node
-	unlock func()     // releases the log's lock file
-	log    *slog.Logger
+	// helpers run the parts of a large insert and of its parse
+	// (parallel.go); Close stops them.
+	helpers *helpers
+	aof     *aof.Log   // nil when ephemeral
+	repl    replicator // nil unless the DB is a cluster node
+	unlock  func()     // releases the log's lock file
+	log     *slog.Logger
 
 	// Background work (compaction) is owned by the DB: started with bgCtx,
 	// joined in Close.
@@ -76,7 +79,8 @@ func OpenContext(ctx context.Context, opts Options) (_ *DB, err error) {
 	for name, cmd := range opts.Commands {
 		db.Register(name, cmd)
 	}
-	db.env = query.Env{Info: db.appendInfo, Command: db.command, Parallel: parallelRunner}
+	db.helpers = newHelpers()
+	db.env = query.Env{Info: db.appendInfo, Command: db.command, Parallel: db.helpers.run}
 	db.cur.Store(dbvalue.Empty())
 	db.hub = newHub(opts, dbvalue.Empty())
 	db.pins = newPins(opts.MaxSnapshots)
@@ -124,6 +128,7 @@ func (db *DB) Close() error {
 		db.stopDefrag()
 		db.bgCancel()
 		db.bg.Wait()
+		db.helpers.close()
 		if db.aof != nil {
 			errs = append(errs, db.aof.Close())
 		}
@@ -161,7 +166,8 @@ func (db *DB) Query(ctx context.Context, req []byte) ([]byte, error) {
 	if db.repl == nil {
 		// req is the caller's until Query returns, and a standalone
 		// write is answered by then (a cluster's may still be in flight).
-		parse = query.ParseView
+		// A large insert's check and parse share the writer's idle cores.
+		parse = func(req []byte) (query.Query, error) { return query.ParseViewWith(req, db.helpers.run) }
 	}
 	q, err := parse(req)
 	if err != nil {

@@ -35,7 +35,9 @@ func CheckLog(path string, commands map[string]Command) (aof.Report, error) {
 	for name, cmd := range commands {
 		db.Register(name, cmd)
 	}
-	db.env = query.Env{Info: db.appendInfo, Command: db.command, Parallel: parallelRunner}
+	db.helpers = newHelpers()
+	defer db.helpers.close()
+	db.env = query.Env{Info: db.appendInfo, Command: db.command, Parallel: db.helpers.run}
 	var rep aof.Report
 	err := db.openLog(&rep)
 	return rep, err

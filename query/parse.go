@@ -7,6 +7,7 @@ import (
 	"unicode/utf8"
 	"unsafe"
 
+	"github.com/fleetdb-go/fleetdb/collection"
 	"github.com/fleetdb-go/fleetdb/index"
 	"github.com/fleetdb-go/fleetdb/internal/jsontext"
 	"github.com/tidwall/gjson"
@@ -41,6 +42,48 @@ func ParseView(req []byte) (Query, error) {
 	}
 	return ParseTrusted(req) // well-formed, checked above; parsed from a copy
 }
+
+// ParseViewWith is ParseView, with the check that req is well-formed and
+// the parse of a large insert run as two tasks of run (the writer lends
+// its spare cores, collection.Runner), each a pass over the whole request:
+// the parse of an insert does not need the check's verdict to find its
+// records, only to keep them. Its result is ParseView's: the parse's
+// records when the check passes, otherwise Parse's error.
+//
+// Measured (a probe loading 200,000 records in inserts of 1,000, the
+// caller's goroutine parsing while the writer's cores wait): the check was
+// 40 % of a parse of 0.54 us per record, the walk that finds and checks
+// the records the rest.
+func ParseViewWith(req []byte, run collection.Runner) (Query, error) {
+	view := unsafe.String(unsafe.SliceData(req), len(req))
+	if run == nil || len(req) < minParallelParse || !strings.HasPrefix(view, oneInsertHead) {
+		return ParseView(req)
+	}
+	var (
+		formed, ok bool
+		q          Query
+	)
+	run(2, func(i int) {
+		if i == 0 {
+			formed = wellFormed(req)
+		} else {
+			q, ok = parseOneInsert(view) // finds and refuses what is not well-formed
+		}
+	}, nil)
+	switch {
+	case !formed:
+		return Parse(req) // its error
+	case ok:
+		return q, nil
+	}
+	return ParseTrusted(req)
+}
+
+// minParallelParse is the shortest request ParseViewWith parses in two
+// tasks: a task handed to another goroutine costs a few microseconds,
+// a hundredth of the parse of 32 KiB of records. A variable, so that tests
+// can parse small requests in two tasks.
+var minParallelParse = 32 << 10
 
 // ParseString is Parse on a string.
 func ParseString(req string) (Query, error) {

@@ -1,7 +1,9 @@
 package query
 
 import (
+	"fmt"
 	"reflect"
+	"strings"
 	"testing"
 	"unsafe"
 
@@ -80,6 +82,11 @@ func checkSameParse(t *testing.T, req string) {
 		"Parse":       func() (Query, error) { return Parse([]byte(req)) },
 		"ParseString": func() (Query, error) { return ParseString(req) },
 		"ParseView":   func() (Query, error) { return ParseView([]byte(req)) },
+		"ParseViewWith": func() (Query, error) {
+			defer func(m int) { minParallelParse = m }(minParallelParse)
+			minParallelParse = 0
+			return ParseViewWith([]byte(req), goRunner)
+		},
 	} {
 		q, err := got()
 		if (err == nil) != (werr == nil) || err != nil && err.Error() != werr.Error() || !reflect.DeepEqual(q, want) {
@@ -127,5 +134,47 @@ func TestParseViewRefersToRequest(t *testing.T) {
 	}
 	if within(q.(Put).Coll, put) {
 		t.Error("ParseView: a put refers to the request")
+	}
+}
+
+// TestParseViewWithLarge: a large insert parsed in two tasks (the check
+// and the parse at once) gives ParseView's query or error, whatever is
+// wrong with it and wherever: a record refused by the parse, text that is
+// not JSON, invalid UTF-8, nesting past MaxDepth, or nothing.
+func TestParseViewWithLarge(t *testing.T) {
+	var sb strings.Builder
+	sb.WriteString(`["insert","people",[`)
+	for i := range 600 {
+		if i > 0 {
+			sb.WriteByte(',')
+		}
+		fmt.Fprintf(&sb, `{"id":%d,"name":"person %d","tags":["a","b"],"n":{"x":%d}}`, i, i, i%7)
+	}
+	sb.WriteString(`]]`)
+	good := sb.String()
+	if len(good) < minParallelParse {
+		t.Fatalf("the request has %d bytes, fewer than %d", len(good), minParallelParse)
+	}
+	mid := len(good) / 2
+	cases := map[string]string{
+		"well-formed":     good,
+		"spaced":          strings.Replace(good, `,"tags"`, ` , "tags"`, 50),
+		"no id":           strings.Replace(good, `{"id":300,`, `{"di":300,`, 1),
+		"duplicate field": strings.Replace(good, `{"id":300,`, `{"id":300,"id":301,`, 1),
+		"not JSON":        good[:mid] + `}` + good[mid:],
+		"cut":             good[:len(good)-3],
+		"bad UTF-8":       strings.Replace(good, `person 300`, "person \xff", 1),
+		"too deep":        strings.Replace(good, `"tags":["a","b"]`, `"tags":`+strings.Repeat("[", MaxDepth)+strings.Repeat("]", MaxDepth), 1),
+		"trailing":        good + `x`,
+		"empty":           `["insert","people",[` + strings.Repeat(" ", minParallelParse) + `]]`,
+	}
+	for name, req := range cases {
+		want, werr := ParseView([]byte(req))
+		for range 3 {
+			got, err := ParseViewWith([]byte(req), goRunner)
+			if (err == nil) != (werr == nil) || err != nil && err.Error() != werr.Error() || !reflect.DeepEqual(got, want) {
+				t.Fatalf("%s: ParseViewWith = %.80v, %v; ParseView = %.80v, %v", name, got, err, want, werr)
+			}
+		}
 	}
 }
