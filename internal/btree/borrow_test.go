@@ -22,11 +22,14 @@ import (
 func TestBorrowingSetKeys(t *testing.T) {
 	defer func(d, p int) { deltaMin, partMax = d, p }(deltaMin, partMax)
 	deltaMin, partMax = 8, 64
-	const n = 400
+	// Keys 0..n-1, the even ones built into the first runs; keys n and up
+	// are long (a string header of their own), every tenth of them, and
+	// come only through writes, so that a merge must notice them.
+	const n, extra = 400, 100
 	text := func(i int) string {
 		mid := "-common-middle-"
-		if i%10 == 0 {
-			mid += strings.Repeat("x", 300) // a long key: a header of its own
+		if i >= n && i%10 == 0 {
+			mid += strings.Repeat("x", 300)
 		}
 		return fmt.Sprintf("p%03d%s%05d", i%7, mid, i)
 	}
@@ -52,7 +55,7 @@ func TestBorrowingSetKeys(t *testing.T) {
 					e = NewEdit()
 				}
 			}
-			i := rng.IntN(n)
+			i := rng.IntN(n + extra)
 			switch rng.IntN(5) {
 			case 0, 1: // put anew: the old string is dropped
 				k := fresh(i)
@@ -69,7 +72,7 @@ func TestBorrowingSetKeys(t *testing.T) {
 				}
 			case 4: // a sorted batch, large enough to rebuild a delta
 				var keys []string
-				for j := i; j < min(n, i+10+rng.IntN(40)); j++ {
+				for j := i; j < min(n+extra, i+10+rng.IntN(40)); j++ {
 					keys = append(keys, fresh(j))
 				}
 				slices.Sort(keys)

@@ -216,13 +216,22 @@ func (s part) merge() part {
 		lcp = commonPrefix(first, last)
 	}
 	out := newSlots(s.n, s.borrowed)[:0]
+	// long: the new run may hold a long key (a string header of its own,
+	// which a borrowed run must keep: borrow.go).
+	long := same && len(r.longs) > 0
+	slotOf := func(k string) slot {
+		if len(k)-lcp >= longKey {
+			long = true
+		}
+		return runSlot(k, lcp)
+	}
 	copyRun := func(i, j int) {
 		if same {
 			out = append(out, r.slots[i:j]...)
 			return
 		}
 		for ; i < j; i++ {
-			out = append(out, runSlot(r.key(i), lcp))
+			out = append(out, slotOf(r.key(i)))
 		}
 	}
 	i := 0
@@ -234,7 +243,7 @@ func (s part) merge() part {
 				i++ // the delta's entry replaces or deletes it
 			}
 			if m.live {
-				out = append(out, runSlot(l.key(x), lcp))
+				out = append(out, slotOf(l.key(x)))
 			}
 		}
 	})
@@ -243,7 +252,7 @@ func (s part) merge() part {
 	if !same {
 		prefix = strings.Clone(first[:lcp])
 	}
-	return part{run: newRun(out, prefix, s.borrowed), n: s.n, borrowed: s.borrowed}
+	return part{run: newRun(out, prefix, s.borrowed && long), n: s.n, borrowed: s.borrowed}
 }
 
 // eachLeaf calls fn with every leaf of the subtree n, in key order.

@@ -55,8 +55,9 @@ func runSlot(key string, lcp int) slot {
 const fenceEvery = 16
 
 // newRun returns the run of the given slots, made with prefix, and its
-// fence.
-func newRun(slots []slot, prefix string, borrowed bool) *run {
+// fence; with keep, it keeps the headers of its long keys (keepLongs: a
+// borrowed run that may hold some).
+func newRun(slots []slot, prefix string, keep bool) *run {
 	if len(slots) > math.MaxInt32 {
 		panic("btree: a run of more than 2^31-1 keys") // a mark's pos is an int32
 	}
@@ -64,7 +65,7 @@ func newRun(slots []slot, prefix string, borrowed bool) *run {
 	for b := range r.fence {
 		r.fence[b] = slots[b*fenceEvery].w
 	}
-	if borrowed {
+	if keep {
 		r.keepLongs()
 	}
 	return r

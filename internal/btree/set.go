@@ -160,7 +160,7 @@ func (l *partList) split(i int) {
 	for j := range k {
 		lo, hi := j*n/k, (j+1)*n/k
 		slots := append(newSlots(hi-lo, p.borrowed)[:0], p.run.slots[lo:hi]...)
-		pieces[j] = &part{run: newRun(slots, p.run.prefix, p.borrowed), n: hi - lo, borrowed: p.borrowed}
+		pieces[j] = &part{run: newRun(slots, p.run.prefix, p.borrowed && len(p.run.longs) > 0), n: hi - lo, borrowed: p.borrowed}
 		if j > 0 {
 			lows[j] = separator(p.run.key(lo-1), p.run.key(lo))
 		}
