@@ -65,12 +65,24 @@ func (r *run) keepLongs() {
 type shadowed struct {
 	key  string
 	next *shadowed
+	n    int // the list's length from here
 }
 
 // keepRunKey keeps run key i of a borrowed part alive until the next merge
-// (shadowed); s is about to store that key anew in its delta.
+// (shadowed); s is about to store that key anew in its delta. A key
+// written again and again adds an entry each time while the delta does
+// not grow, so settle also merges once the list is as long as the delta
+// may be (shadowLen).
 func (s *part) keepRunKey(i int) {
 	if s.borrowed {
-		s.shadow = &shadowed{key: s.run.key(i), next: s.shadow}
+		s.shadow = &shadowed{key: s.run.key(i), next: s.shadow, n: s.shadowLen() + 1}
 	}
+}
+
+// shadowLen returns the length of s's shadow list.
+func (s *part) shadowLen() int {
+	if s.shadow == nil {
+		return 0
+	}
+	return s.shadow.n
 }

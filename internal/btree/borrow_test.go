@@ -150,3 +150,41 @@ func firstDiff(a, b []string) int {
 	}
 	return min(len(a), len(b))
 }
+
+// TestBorrowingSetHotKey: one key written again and again, each time in a
+// new allocation, adds to its part's shadow list while the delta stays one
+// key long; the list is bounded as the delta is (a merge drops it), so the
+// set holds on to no more than that many old strings.
+func TestBorrowingSetHotKey(t *testing.T) {
+	b := SetBuilder{Borrowed: true}
+	keys := make([]string, 1000) // what keeps the keys alive
+	for i := range keys {
+		keys[i] = fmt.Sprintf("key-%05d", i)
+		if err := b.Add(keys[i]); err != nil {
+			t.Fatal(err)
+		}
+	}
+	s := b.Set()
+	e := NewEdit()
+	longest := 0
+	for i := range 10_000 {
+		if i%100 == 0 {
+			e = NewEdit() // a transaction per hundred writes
+		}
+		keys[500] = string([]byte("key-00500"))
+		s = s.Put(e, keys[500])
+		for _, p := range s.list.parts {
+			longest = max(longest, p.shadowLen())
+		}
+	}
+	if bound := max(deltaMin, 1000/deltaShare); longest > bound {
+		t.Fatalf("a shadow list grew to %d entries, past the bound %d", longest, bound)
+	}
+	if err := s.Check(); err != nil {
+		t.Fatal(err)
+	}
+	if s.Len() != 1000 || !s.Has("key-00500") {
+		t.Fatalf("%d keys; the hot one present: %v", s.Len(), s.Has("key-00500"))
+	}
+	runtime.KeepAlive(keys)
+}

@@ -177,9 +177,10 @@ func (s part) Delete(e *Edit, key string) (part, bool) {
 	return s.settle(), true
 }
 
-// settle merges the delta into a new run if it outgrew its bound.
+// settle merges the delta into a new run if it, or the shadow list of a
+// borrowed part (borrow.go), outgrew its bound.
 func (s part) settle() part {
-	if s.delta.n <= max(deltaMin, s.run.len()/deltaShare) {
+	if bound := max(deltaMin, s.run.len()/deltaShare); s.delta.n <= bound && s.shadowLen() <= bound {
 		return s
 	}
 	return s.merge()
