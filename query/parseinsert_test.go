@@ -165,6 +165,7 @@ func TestParseViewWithLarge(t *testing.T) {
 		"cut":             good[:len(good)-3],
 		"bad UTF-8":       strings.Replace(good, `person 300`, "person \xff", 1),
 		"too deep":        strings.Replace(good, `"tags":["a","b"]`, `"tags":`+strings.Repeat("[", MaxDepth)+strings.Repeat("]", MaxDepth), 1),
+		"bad number id":   strings.Replace(good, `{"id":300,`, `{"id":3e,`, 1),
 		"trailing":        good + `x`,
 		"empty":           `["insert","people",[` + strings.Repeat(" ", minParallelParse) + `]]`,
 	}
