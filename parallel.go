@@ -90,6 +90,8 @@ func (h *helpers) run(n int, task func(i int), took []int64) {
 	if j.left.Load() > 0 {
 		<-j.fin // a helper runs the last tasks
 	}
+	// Let go of the job: its task holds what the insert works on.
+	h.job.CompareAndSwap(j, nil)
 }
 
 // ready reports whether the helpers run, starting them at the first job
@@ -128,22 +130,20 @@ func (j *job) work() {
 // spinFor, then sleeps until woken or stopped.
 func (h *helpers) loop() {
 	defer h.wg.Done()
-	var last *job
 	for {
-		j := h.next(last)
+		j := h.next()
 		if j == nil {
 			return
 		}
-		last = j
 		j.work()
 	}
 }
 
-// next returns a job other than last with tasks left to claim, or nil once
-// the helpers are stopped.
-func (h *helpers) next(last *job) *job {
+// next returns a job with tasks left to claim, or nil once the helpers are
+// stopped.
+func (h *helpers) next() *job {
 	fresh := func() *job {
-		if j := h.job.Load(); j != nil && j != last && j.next.Load() < int64(j.n) {
+		if j := h.job.Load(); j != nil && j.next.Load() < int64(j.n) {
 			return j
 		}
 		return nil

@@ -6,6 +6,7 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+	"weak"
 )
 
 // TestHelpersRun: every task runs exactly once, and run returns only when
@@ -116,5 +117,24 @@ func TestHelpersCloseDuringRun(t *testing.T) {
 		if count.Load() != 64 {
 			t.Fatalf("%d of 64 tasks ran", count.Load())
 		}
+	}
+}
+
+// TestHelpersLetGo: once run returns, nothing of the helpers holds the
+// job's task, which holds what the insert worked on (a batch's records and
+// keys).
+func TestHelpersLetGo(t *testing.T) {
+	h := newHelpers()
+	defer h.close()
+	data := new([1 << 16]byte)
+	held := weak.Make(data)
+	task := func(d *[1 << 16]byte) func(int) { return func(i int) { d[i]++ } }(data)
+	h.run(4, task, nil)
+	data, task = nil, nil
+	for range 3 {
+		runtime.GC()
+	}
+	if held.Value() != nil {
+		t.Fatal("the job's data is still reachable after run returned")
 	}
 }
