@@ -24,6 +24,7 @@ var allowedImports = map[string][]string{
 	"writequeue":        {},
 	"protocol":          {"internal/jsontext"},
 	"internal/btree":    {},
+	"internal/gctest":   {},                                                                         // tests: collect, then write over what was freed
 	"internal/testcert": {},                                                                         // throwaway CAs for TLS tests
 	"replication":       {"query", "dbvalue", "collection", "index", "aof", "client", "internal/*"}, // client: Config.Join asks a member's server
 	".":                 {"query", "dbvalue", "collection", "index", "writequeue", "aof", "replication", "internal/*"},

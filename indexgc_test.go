@@ -4,10 +4,11 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"runtime"
 	"sync"
 	"sync/atomic"
 	"testing"
+
+	"github.com/fleetdb-go/fleetdb/internal/gctest"
 )
 
 // TestIndexScansAcrossCollections: an index's runs do not keep their keys
@@ -118,8 +119,7 @@ func TestIndexScansAcrossCollections(t *testing.T) {
 		lo := (round * 97) % (n - 300)
 		must(fmt.Sprintf(`["delete","p",{"where":[">=<","id",[%d,%d]]}]`, lo, lo+300)) // lo <= id < lo+300
 		insert(lo, lo+300, round)
-		runtime.GC()
-		scribbleHeap()
+		gctest.Scribble(64, 80, 96, 112, 128, 144)
 		select {
 		case err := <-errs:
 			t.Fatal(err)
@@ -135,20 +135,4 @@ func TestIndexScansAcrossCollections(t *testing.T) {
 	if got := string(must(`["count","p"]`)); got != fmt.Sprint(n) {
 		t.Fatalf("count %s, want %d", got, n)
 	}
-}
-
-// scribbleHeap allocates and fills memory of the sizes of small blocks, so
-// that what a collection freed is written over.
-func scribbleHeap() {
-	var keep [][]byte
-	for range 2000 {
-		for _, size := range []int{64, 80, 96, 112, 128, 144} {
-			b := make([]byte, size)
-			for i := range b {
-				b[i] = 0xA5
-			}
-			keep = append(keep, b)
-		}
-	}
-	runtime.KeepAlive(keep)
 }

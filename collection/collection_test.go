@@ -5,7 +5,6 @@ import (
 	"flag"
 	"fmt"
 	"math/rand/v2"
-	"runtime"
 	"slices"
 	"strconv"
 	"strings"
@@ -13,6 +12,7 @@ import (
 
 	"github.com/fleetdb-go/fleetdb/index"
 	"github.com/fleetdb-go/fleetdb/internal/btree"
+	"github.com/fleetdb-go/fleetdb/internal/gctest"
 	"github.com/tidwall/gjson"
 )
 
@@ -224,8 +224,7 @@ func TestCollectionModel(t *testing.T) {
 			// The indexes' runs hold their keys without keeping them
 			// alive (btree, borrow.go): collect, write over what was
 			// freed, and let the checks below read every key.
-			runtime.GC()
-			scribble()
+			gctest.Scribble(32, 48, 64, 80, 96, 112, 128)
 		}
 		// Every record of the model, nothing else, in id order.
 		var ids []string
@@ -253,22 +252,6 @@ func TestCollectionModel(t *testing.T) {
 			}
 		}
 	}
-}
-
-// scribble allocates and fills memory of the sizes of small blocks, so
-// that what a collection freed is written over.
-func scribble() {
-	var keep [][]byte
-	for range 2000 {
-		for _, size := range []int{32, 48, 64, 80, 96, 112, 128} {
-			b := make([]byte, size)
-			for i := range b {
-				b[i] = 0xA5
-			}
-			keep = append(keep, b)
-		}
-	}
-	runtime.KeepAlive(keep)
 }
 
 // TestFromRecords checks that a collection built in bulk equals one built

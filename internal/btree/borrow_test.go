@@ -8,6 +8,8 @@ import (
 	"strings"
 	"testing"
 	"unsafe"
+
+	"github.com/fleetdb-go/fleetdb/internal/gctest"
 )
 
 // TestBorrowingSetKeys checks the borrowing rule (borrow.go) the way the
@@ -84,32 +86,14 @@ func TestBorrowingSetKeys(t *testing.T) {
 				}
 			}
 			if step%50 == 49 {
-				runtime.GC()
-				scribble()
+				gctest.Scribble(24, 32, 48, 330, 352)
 				checkBorrowed(t, s, stored, fmt.Sprintf("seed %d step %d", seed, step))
 			}
 		}
 		s = s.Compact()
-		runtime.GC()
-		scribble()
+		gctest.Scribble(24, 32, 48, 330, 352)
 		checkBorrowed(t, s, stored, fmt.Sprintf("seed %d compacted", seed))
 	}
-}
-
-// scribble allocates and fills memory of the keys' sizes, so that what a
-// collection freed is written over.
-func scribble() {
-	var keep [][]byte
-	for range 4000 {
-		for _, size := range []int{24, 32, 48, 330, 352} {
-			b := make([]byte, size)
-			for i := range b {
-				b[i] = 0xA5
-			}
-			keep = append(keep, b)
-		}
-	}
-	runtime.KeepAlive(keep)
 }
 
 // checkBorrowed compares s with the keys stored: their bytes in order, and
