@@ -87,6 +87,13 @@ func testRefusedAfterTermChange(t *testing.T, followerRound func(*Node) error) {
 	c := newTestCluster(t, 3, nil)
 	leader := c.waitReady()
 	c.mustWrite(leader, `["put","kv",{"id":1,"v":"old"}]`)
+	// Every member must hold the leader's whole log, the configuration
+	// that makes the last member a voter included, before the leader is
+	// cut off: a member still without it refuses that voter's pre-votes
+	// ("not in configuration"), whose log is ahead of its own, so that
+	// neither of the two could win an election until the leader came back
+	// (seen: all three candidates at term 2 for 10 s, one run in 16-20).
+	c.waitConverged()
 	f := c.followers(leader)[0]
 	fn, ln := c.get(f), c.get(leader)
 	oldTerm := ln.raft.CurrentTerm()
