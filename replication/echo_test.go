@@ -103,6 +103,7 @@ func TestEchoConfirmsOnlyLaterAnswers(t *testing.T) {
 func TestEchoAfterTermChange(t *testing.T) {
 	c := newTestCluster(t, 3, nil)
 	leader := c.waitReady()
+	c.waitConverged() // see testRefusedAfterTermChange
 	ln := c.get(leader)
 	term := ln.raft.CurrentTerm()
 	c.net.Isolate(leader.addr)
