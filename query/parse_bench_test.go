@@ -3,7 +3,6 @@ package query
 import (
 	"fmt"
 	"strings"
-	"sync"
 	"testing"
 )
 
@@ -21,8 +20,7 @@ func BenchmarkParseInsert1000(b *testing.B) {
 	}
 	sb.WriteString(`]]`)
 	req := []byte(sb.String())
-	with := func(req []byte) (Query, error) { return ParseViewWith(req, goRunner) }
-	for name, parse := range map[string]func([]byte) (Query, error){"Parse": Parse, "ParseView": ParseView, "ParseViewWith": with} {
+	for name, parse := range map[string]func([]byte) (Query, error){"Parse": Parse, "ParseView": ParseView} {
 		b.Run(name, func(b *testing.B) {
 			b.SetBytes(int64(len(req)))
 			b.ReportAllocs()
@@ -79,15 +77,4 @@ func BenchmarkParseInsert1(b *testing.B) {
 			b.Fatal(err)
 		}
 	}
-}
-
-// goRunner is a collection.Runner that runs each task but the first on a
-// goroutine of its own.
-func goRunner(n int, task func(i int), took []int64) {
-	var wg sync.WaitGroup
-	for i := 1; i < n; i++ {
-		wg.Go(func() { task(i) })
-	}
-	task(0)
-	wg.Wait()
 }

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"reflect"
 	"strings"
+	"sync"
 	"testing"
 	"unsafe"
 
@@ -178,4 +179,17 @@ func TestParseViewWithLarge(t *testing.T) {
 			}
 		}
 	}
+}
+
+// goRunner is a collection.Runner that runs each task but the first on a
+// goroutine of its own. A goroutine started per call may start late (the
+// root package's parallel.go), so it serves tests, not benchmarks: the
+// root package's helpers are what ParseViewWith is measured with.
+func goRunner(n int, task func(i int), took []int64) {
+	var wg sync.WaitGroup
+	for i := 1; i < n; i++ {
+		wg.Go(func() { task(i) })
+	}
+	task(0)
+	wg.Wait()
 }
