@@ -146,7 +146,8 @@ func (db *DB) Close() error {
 // Query runs one request (a JSON query, docs/query-language.md) and returns its JSON
 // result, the value the protocol sends after status 0.
 func (db *DB) Query(ctx context.Context, req []byte) ([]byte, error) {
-	if p, ok := query.ParsePoint(req); ok {
+	var p query.Point
+	if p.Parse(req) {
 		// A select of one equality: read from the text, without a Query
 		// value or a plan (package query, point.go).
 		v, err := db.readView(ctx)
@@ -194,7 +195,8 @@ func (db *DB) AppendQuery(ctx context.Context, dst, req []byte) (out []byte, ran
 		}
 		return append(dst, `"pong"`...), true, nil
 	}
-	if p, ok := query.ParsePoint(req); ok {
+	var p query.Point
+	if p.Parse(req) {
 		v, err := db.readView(ctx)
 		if err != nil {
 			return dst, true, err

@@ -19,7 +19,7 @@ const (
 )
 
 // AppendReads answers the longest prefix of lines that are point reads by
-// id (`["select", coll, {"where": ["=", "id", x]}]`, see query.ParsePoint)
+// id (`["select", coll, {"where": ["=", "id", x]}]`, see query.Point.Parse)
 // of one collection, at most readsMax of them, from one view of the
 // database: for each it appends pre, the JSON result AppendQuery would
 // give, and post to dst. It returns dst and the number of lines answered,
@@ -42,11 +42,10 @@ func (db *DB) AppendReads(ctx context.Context, dst []byte, lines [][]byte, pre, 
 	)
 	n := 0
 	for _, line := range lines[:min(len(lines), readsMax)] {
-		p, ok := query.ParsePoint(line)
-		if !ok || !p.ByID() || (n > 0 && string(p.Collection()) != string(points[0].Collection())) {
+		p := &points[n]
+		if !p.Parse(line) || !p.ByID() || (n > 0 && string(p.Collection()) != string(points[0].Collection())) {
 			break
 		}
-		points[n] = p
 		n++
 	}
 	if n < 2 {

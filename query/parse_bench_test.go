@@ -60,8 +60,9 @@ func BenchmarkParseSelect(b *testing.B) {
 func BenchmarkParsePoint(b *testing.B) {
 	req := []byte(`["select","people",{"where":["=","id",123456]}]`)
 	b.ReportAllocs()
+	var p Point
 	for b.Loop() {
-		if _, ok := ParsePoint(req); !ok {
+		if !p.Parse(req) {
 			b.Fatal("not a point read")
 		}
 	}

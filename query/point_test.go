@@ -276,12 +276,13 @@ func TestPointCompact(t *testing.T) {
 		{`["select","t",{"where":["=","a",`, false},
 		{`["select","`, false},
 	} {
-		fast, fastOK := pointCompact([]byte(tc.req))
+		var fast, slow Point
+		fastOK := fast.compact([]byte(tc.req))
 		if fastOK != tc.fast {
 			t.Errorf("%s: fast path %v, want %v", tc.req, fastOK, tc.fast)
 			continue
 		}
-		slow, slowOK := pointTokens([]byte(tc.req))
+		slowOK := slow.tokens([]byte(tc.req))
 		if !fastOK {
 			continue
 		}

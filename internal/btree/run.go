@@ -3,6 +3,7 @@ package btree
 import (
 	"fmt"
 	"math"
+	"math/bits"
 	"strings"
 	"unsafe"
 )
@@ -20,9 +21,12 @@ import (
 // "user") still tell them apart, and a search rarely reads a key's bytes,
 // each a cache miss in its record's block.
 type run struct {
-	slots  []slot
-	fence  []uint64 // fence[b] = slots[b*fenceEvery].w: see find
-	prefix string   // a prefix every key has (a copy): the longest when the run was made
+	slots []slot
+	fence []uint64 // fence[b] = slots[b*fenceEvery].w: see find
+	// top[c] = fence[c*fenceEvery]: a fence of the fence, small enough to
+	// stay in the closest cache, for block's search (topFence).
+	top    []uint64
+	prefix string // a prefix every key has (a copy): the longest when the run was made
 	// longs keeps alive the string headers of a borrowed run's long keys
 	// (borrow.go); nil otherwise.
 	longs []unsafe.Pointer
@@ -64,6 +68,10 @@ func newRun(slots []slot, prefix string, keep bool) *run {
 	r := &run{slots: slots, fence: make([]uint64, (len(slots)+fenceEvery-1)/fenceEvery), prefix: prefix}
 	for b := range r.fence {
 		r.fence[b] = slots[b*fenceEvery].w
+	}
+	r.top = make([]uint64, (len(r.fence)+fenceEvery-1)/fenceEvery)
+	for c := range r.top {
+		r.top[c] = r.fence[c*fenceEvery]
 	}
 	if keep {
 		r.keepLongs()
@@ -232,20 +240,21 @@ func (r *run) upperFence(lo, hi int, pr probe) int {
 		// only, and without a branch to mispredict: the last block whose
 		// first word is not above the probe's is found by halving a
 		// window with conditional moves, then stepped past.
+		// The step is arithmetic (the borrow of w - f[next] is 1 when
+		// f[next] is above w): written as an if, the compiler made it a
+		// branch, which the processor mispredicted on about every other
+		// step (perf annotate of the in-process get loop).
 		f := r.fence[lo:hi]
 		w := pr.w
 		base, n := 0, len(f)
 		for n > 1 {
 			half := n >> 1
-			if next := base + half; f[next] <= w {
-				base = next
-			}
+			_, above := bits.Sub64(w, f[base+half], 0)
+			base += half &^ -int(above)
 			n -= half
 		}
-		if f[base] <= w {
-			base++
-		}
-		return lo + base
+		_, above := bits.Sub64(w, f[base], 0)
+		return lo + base + 1 - int(above)
 	}
 	for lo < hi {
 		h := int(uint(lo+hi) >> 1)
@@ -256,6 +265,42 @@ func (r *run) upperFence(lo, hi int, pr probe) int {
 		}
 	}
 	return lo
+}
+
+// topFence is upperFence(0, len(fence), pr) for a probe of at most
+// prefixLen bytes, whose word w orders it against every key: the number of
+// fence words not above w. It counts the top words not above w, with the
+// halving of upperFence (top is at most a 256th of the slots: 4 KB for a
+// run of partMax keys), then the words not above w among the fenceEvery
+// fence words of the block of the fence that this leaves, loads that do
+// not wait for one another. A binary search of the whole fence waited
+// for a dozen loads one after another, most of them beyond the closest
+// cache once the lookup before had brought in its leaf and record.
+func (r *run) topFence(w uint64) int {
+	t := r.top
+	if len(t) == 0 {
+		return 0
+	}
+	base, n := 0, len(t)
+	for n > 1 {
+		half := n >> 1
+		_, above := bits.Sub64(w, t[base+half], 0)
+		base += half &^ -int(above)
+		n -= half
+	}
+	if _, above := bits.Sub64(w, t[base], 0); above != 0 {
+		return 0 // below the first key
+	}
+	// fence[base*fenceEvery] is not above w; fence[(base+1)*fenceEvery],
+	// if any, is.
+	lo := base * fenceEvery
+	f := r.fence[lo:min(lo+fenceEvery, len(r.fence))]
+	k := 0
+	for _, q := range f {
+		_, above := bits.Sub64(w, q, 0)
+		k += 1 - int(above)
+	}
+	return lo + k
 }
 
 // find returns the index of the probe's key and whether it is there (if
@@ -272,7 +317,12 @@ func (r *run) block(pr probe) int {
 	if n == 0 || pr.out != 0 {
 		return 0
 	}
-	b := r.upperFence(0, len(r.fence), pr)
+	var b int
+	if pr.w&lenMask <= prefixLen {
+		b = r.topFence(pr.w)
+	} else {
+		b = r.upperFence(0, len(r.fence), pr)
+	}
 	if b == 0 {
 		return 0 // below the first key: the scan stops at once
 	}
@@ -329,6 +379,14 @@ func (r *run) check() error {
 	for b, w := range r.fence {
 		if w != r.slots[b*fenceEvery].w {
 			return fmt.Errorf("btree: fence %d is %#x, word %d is %#x", b, w, b*fenceEvery, r.slots[b*fenceEvery].w)
+		}
+	}
+	if len(r.top) != (len(r.fence)+fenceEvery-1)/fenceEvery {
+		return fmt.Errorf("btree: fence of %d words with a top of %d", len(r.fence), len(r.top))
+	}
+	for c, w := range r.top {
+		if w != r.fence[c*fenceEvery] {
+			return fmt.Errorf("btree: top %d is %#x, fence %d is %#x", c, w, c*fenceEvery, r.fence[c*fenceEvery])
 		}
 	}
 	for i := range r.slots {
