@@ -343,8 +343,20 @@ func (r *run) scan(start int, pr probe) (int, bool) {
 		return n, false
 	}
 	i, end := start, min(start+fenceEvery, n)
-	for i < end && r.less(i, pr) {
-		i++
+	if pr.w&lenMask <= prefixLen {
+		// The words alone order a short probe against every key: count
+		// the words below it, loads and no branch that wait for one
+		// another.
+		k := 0
+		for _, s := range r.slots[start:end] {
+			_, below := bits.Sub64(s.w, pr.w, 0)
+			k += int(below)
+		}
+		i += k
+	} else {
+		for i < end && r.less(i, pr) {
+			i++
+		}
 	}
 	return i, i < n && r.isKey(i, pr)
 }
