@@ -239,11 +239,11 @@ func (r *run) upperFence(lo, hi int, pr probe) int {
 		// by the words alone (decided), so the search compares integers
 		// only, and without a branch to mispredict: the last block whose
 		// first word is not above the probe's is found by halving a
-		// window with conditional moves, then stepped past.
-		// The step is arithmetic (the borrow of w - f[next] is 1 when
-		// f[next] is above w): written as an if, the compiler made it a
-		// branch, which the processor mispredicted on about every other
-		// step (perf annotate of the in-process get loop).
+		// window, then stepped past. Each step is arithmetic (the borrow
+		// of w - f[i] is 1 when f[i] is above w): written as an if, the
+		// compiler made it a branch, which the processor mispredicted on
+		// about every other step (perf annotate of the in-process get
+		// loop).
 		f := r.fence[lo:hi]
 		w := pr.w
 		base, n := 0, len(f)
