@@ -237,24 +237,11 @@ func (r *run) upperFence(lo, hi int, pr probe) int {
 	if pr.w&lenMask <= prefixLen && lo < hi {
 		// A probe of at most prefixLen bytes is ordered against every key
 		// by the words alone (decided), so the search compares integers
-		// only, and without a branch to mispredict: the last block whose
-		// first word is not above the probe's is found by halving a
-		// window, then stepped past. Each step is arithmetic (the borrow
-		// of w - f[i] is 1 when f[i] is above w): written as an if, the
-		// compiler made it a branch, which the processor mispredicted on
-		// about every other step (perf annotate of the in-process get
-		// loop).
-		f := r.fence[lo:hi]
-		w := pr.w
-		base, n := 0, len(f)
-		for n > 1 {
-			half := n >> 1
-			_, above := bits.Sub64(w, f[base+half], 0)
-			base += half &^ -int(above)
-			n -= half
-		}
-		_, above := bits.Sub64(w, f[base], 0)
-		return lo + base + 1 - int(above)
+		// only, and without a branch to mispredict (wordsNotAbove: written
+		// as an if, the step was compiled to a branch, which the
+		// processor mispredicted on about every other step, perf
+		// annotate of the in-process get loop).
+		return lo + wordsNotAbove(r.fence[lo:hi], pr.w)
 	}
 	for lo < hi {
 		h := int(uint(lo+hi) >> 1)
@@ -277,23 +264,13 @@ func (r *run) upperFence(lo, hi int, pr probe) int {
 // for a dozen loads one after another, most of them beyond the closest
 // cache once the lookup before had brought in its leaf and record.
 func (r *run) topFence(w uint64) int {
-	t := r.top
-	if len(t) == 0 {
-		return 0
-	}
-	base, n := 0, len(t)
-	for n > 1 {
-		half := n >> 1
-		_, above := bits.Sub64(w, t[base+half], 0)
-		base += half &^ -int(above)
-		n -= half
-	}
-	if _, above := bits.Sub64(w, t[base], 0); above != 0 {
+	c := wordsNotAbove(r.top, w)
+	if c == 0 {
 		return 0 // below the first key
 	}
-	// fence[base*fenceEvery] is not above w; fence[(base+1)*fenceEvery],
-	// if any, is.
-	lo := base * fenceEvery
+	// fence[(c-1)*fenceEvery] is not above w; fence[c*fenceEvery], if
+	// any, is.
+	lo := (c - 1) * fenceEvery
 	f := r.fence[lo:min(lo+fenceEvery, len(r.fence))]
 	k := 0
 	for _, q := range f {
@@ -301,6 +278,24 @@ func (r *run) topFence(w uint64) int {
 		k += 1 - int(above)
 	}
 	return lo + k
+}
+
+// wordsNotAbove returns how many of the ascending words f are not above
+// w: the last one that is not is found by halving, each step arithmetic
+// (the borrow of w - f[i] is 1 when f[i] is above w), then stepped past.
+func wordsNotAbove(f []uint64, w uint64) int {
+	if len(f) == 0 {
+		return 0
+	}
+	base, n := 0, len(f)
+	for n > 1 {
+		half := n >> 1
+		_, above := bits.Sub64(w, f[base+half], 0)
+		base += half &^ -int(above)
+		n -= half
+	}
+	_, above := bits.Sub64(w, f[base], 0)
+	return base + 1 - int(above)
 }
 
 // find returns the index of the probe's key and whether it is there (if
