@@ -335,9 +335,7 @@
 // 64 KB (a part of 2^17 keys), and its "branchless" halving had been
 // compiled to a branch (the if around the move), which the processor
 // mispredicted about every other step: 11 % of the in-process get loop's
-// cycles (perf). For a probe of at most 7 bytes (an integer id below about
-// two million encodes in 7 bytes; larger ones, and index keys, take the
-// fence's binary search as before), block now takes topFence: the halving, with the step's
+// cycles (perf). block now takes topFence: the halving, with the step's
 // condition as arithmetic (a subtraction's borrow), over top, every 16th
 // fence word (a 256th of the keys: 4 KB for a full part, in the closest
 // cache), then a count of the words not above the probe among the 16
@@ -347,6 +345,17 @@
 // comparison, alternated: 589, 594 -> 542, 537 ns through db.Query
 // (-reps 15), typed 469, 433 -> 395, 392 ns; and a pipelined get on the
 // server 0.42 -> 0.37 us of its CPU. Memory: one word per 256 keys.
+//
+// Words order a probe of at most 7 bytes (an integer id below about two
+// million) against every key. A longer probe ties only with the keys as
+// long that share its first 7 bytes, which are contiguous; outside them
+// the halving's comparisons are right, so it ends next to such a key or
+// at the true place: topFence falls back to the fence's binary search
+// when a top word next to where it ended ties, and compares a tied fence
+// word of its block by its key. Keys that differ early (random 16-byte
+// keys: BenchmarkSetGet at 1M, three alternated pairs, compacted 242-263
+// -> 206-232 ns) take the two levels; dense integer ids past two million
+// (8 bytes, tied in groups of 256) mostly fall back.
 //
 // Measured and dropped: loading the bytes of a block's tied keys (and of
 // the fence keys a seek's gallop compares next) before the search, so

@@ -254,28 +254,52 @@ func (r *run) upperFence(lo, hi int, pr probe) int {
 	return lo
 }
 
-// topFence is upperFence(0, len(fence), pr) for a probe of at most
-// prefixLen bytes, whose word w orders it against every key: the number of
-// fence words not above w. It counts the top words not above w, with the
-// halving of upperFence (top is at most a 256th of the slots: 4 KB for a
-// run of partMax keys), then the words not above w among the fenceEvery
-// fence words of the block of the fence that this leaves, loads that do
-// not wait for one another. A binary search of the whole fence waited
-// for a dozen loads one after another, most of them beyond the closest
-// cache once the lookup before had brought in its leaf and record.
-func (r *run) topFence(w uint64) int {
+// topFence is upperFence(0, len(fence), pr), the number of blocks whose
+// first key is not above the probe's. It counts the top words not above
+// the probe's word w, with upperFence's halving (top is a 256th of the
+// slots: 4 KB for a run of partMax keys), then the fence words not above
+// w among the fenceEvery of the block of the fence that this leaves, loads
+// that do not wait for one another. A binary search of the whole fence
+// waited for a dozen loads one after another, most of them beyond the
+// closest cache once the lookup before had brought in its block and
+// record.
+//
+// Words order a probe of at most prefixLen bytes against every key. A
+// longer probe ties only with the keys that share its first prefixLen
+// bytes and are as long (decided), which are contiguous: outside them the
+// halving's comparisons are right, so it ends next to such a key or at
+// the true place. So when a top word next to where it ended ties, the
+// fence is searched as before; a tied fence word of the block is
+// compared by its key.
+func (r *run) topFence(pr probe) int {
+	w := pr.w
+	short := w&lenMask <= prefixLen
 	c := wordsNotAbove(r.top, w)
+	if !short && (c > 0 && !decided(r.top[c-1], w) || c < len(r.top) && !decided(r.top[c], w)) {
+		return r.upperFence(0, len(r.fence), pr)
+	}
 	if c == 0 {
 		return 0 // below the first key
 	}
-	// fence[(c-1)*fenceEvery] is not above w; fence[c*fenceEvery], if
-	// any, is.
+	// fence[(c-1)*fenceEvery] is not above the probe; fence[c*fenceEvery],
+	// if any, is.
 	lo := (c - 1) * fenceEvery
 	f := r.fence[lo:min(lo+fenceEvery, len(r.fence))]
 	k := 0
-	for _, q := range f {
-		_, above := bits.Sub64(w, q, 0)
-		k += 1 - int(above)
+	if short {
+		for _, q := range f {
+			_, above := bits.Sub64(w, q, 0)
+			k += 1 - int(above)
+		}
+		return lo + k
+	}
+	for j, q := range f {
+		if decided(q, w) {
+			_, above := bits.Sub64(w, q, 0)
+			k += 1 - int(above)
+		} else if !r.fenceAbove(lo+j, pr) {
+			k++
+		}
 	}
 	return lo + k
 }
@@ -312,12 +336,7 @@ func (r *run) block(pr probe) int {
 	if n == 0 || pr.out != 0 {
 		return 0
 	}
-	var b int
-	if pr.w&lenMask <= prefixLen {
-		b = r.topFence(pr.w)
-	} else {
-		b = r.upperFence(0, len(r.fence), pr)
-	}
+	b := r.topFence(pr)
 	if b == 0 {
 		return 0 // below the first key: the scan stops at once
 	}
