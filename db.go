@@ -378,7 +378,9 @@ func (db *DB) asyncWrite(req []byte) (query.Query, bool) {
 	if db.repl != nil || db.queue == nil || db.closed.Load() {
 		return nil, false
 	}
-	q, err := query.ParseView(req) // req stays valid until done is called
+	// req stays valid until done is called; a large insert's check and
+	// parse share the writer's idle cores, as in Query.
+	q, err := query.ParseViewWith(req, db.helpers.run)
 	if err != nil || !q.IsWrite() {
 		return nil, false
 	}

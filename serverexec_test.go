@@ -115,3 +115,79 @@ func TestQueryBatch(t *testing.T) {
 	db.Close()
 	b.Commit()
 }
+
+// TestStartQueryLargeInsert: an insert of many records taken by the
+// server's write path (StartQuery, QueryBatch.Add) is parsed with the
+// helpers, as Query parses it, and answers as Query would: all its records
+// stored and logged; a malformed one declined (Query then reports the
+// error) and a refused one answered with the error, both changing nothing.
+func TestStartQueryLargeInsert(t *testing.T) {
+	path := t.TempDir() + "/x.fdb"
+	db := openTestWith(t, Options{Path: path})
+	ctx := context.Background()
+	request := func(lo, hi int, tail string) []byte {
+		var sb strings.Builder
+		sb.WriteString(`["insert","t",[`)
+		for i := lo; i < hi; i++ {
+			if i > lo {
+				sb.WriteByte(',')
+			}
+			fmt.Fprintf(&sb, `{"id":%d,"pad":"%s"}`, i, strings.Repeat("p", 80))
+		}
+		sb.WriteString(tail)
+		return []byte(sb.String())
+	}
+	count := func() string {
+		out, err := db.Query(ctx, []byte(`["count","t"]`))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return string(out)
+	}
+	good := request(0, 600, "]]")
+	if len(good) < 32<<10 {
+		t.Fatalf("the request has %d bytes: too few to be parsed in two tasks", len(good))
+	}
+	done := make(chan string, 1)
+	if !db.StartQuery(ctx, good, func(out []byte, err error) { done <- fmt.Sprintf("%s %v", out, err) }) {
+		t.Fatal("StartQuery declined a large insert")
+	}
+	if got := <-done; got != "600 <nil>" {
+		t.Fatalf("large insert: %s", got)
+	}
+	// A batch: the second insert repeats an id of the first and is refused whole.
+	b := db.NewQueryBatch()
+	var answers []string
+	for _, req := range [][]byte{request(600, 1200, "]]"), request(1199, 1800, "]]")} {
+		if !b.Add(ctx, req, func(out []byte, err error) { answers = append(answers, fmt.Sprintf("%s %v", out, err)) }) {
+			t.Fatal("QueryBatch declined a large insert")
+		}
+	}
+	b.Commit()
+	if len(answers) != 2 || answers[0] != "600 <nil>" || !strings.Contains(answers[1], "Duplicated id: 1199") {
+		t.Fatalf("batch answers %q", answers)
+	}
+	for _, bad := range [][]byte{
+		request(5000, 5600, "]"),              // unterminated
+		request(5000, 5600, `,{"id":1}}]]`),   // a stray brace
+		request(5000, 5600, `,{"pad":"x"}]]`), // a record without an id
+	} {
+		// Declined (Query then reports the error), or taken and refused.
+		refused := make(chan error, 1)
+		if !db.StartQuery(ctx, bad, func(_ []byte, err error) { refused <- err }) {
+			_, err := db.Query(ctx, bad)
+			refused <- err
+		}
+		if err := <-refused; err == nil {
+			t.Errorf("malformed large insert accepted: ...%s", bad[len(bad)-20:])
+		}
+	}
+	if got := count(); got != "1200" {
+		t.Fatalf("count %s, want 1200", got)
+	}
+	db.Close()
+	db = openTestWith(t, Options{Path: path})
+	if got := count(); got != "1200" {
+		t.Fatalf("count after reopening %s, want 1200", got)
+	}
+}
