@@ -12,7 +12,10 @@ func (s part) Ascend(start string, fn func(key string) bool) bool {
 	r := s.run
 	i := 0
 	if r.len() > 0 {
-		i = r.lowerBound(0, r.len(), r.probe(start))
+		// The two levels of the fence and a block (find), not a binary
+		// search of every slot, whose last dozen steps each waited for a
+		// line of slots.
+		i, _ = r.find(r.probe(start))
 	}
 	return s.ascendFrom(i, start, true, fn)
 }
@@ -64,7 +67,10 @@ func (s part) Descend(start string, fn func(key string) bool) bool {
 	r := s.run
 	hi := r.len()
 	if hi > 0 {
-		hi = r.upperBound(0, hi, r.probe(start))
+		var found bool
+		if hi, found = r.find(r.probe(start)); found {
+			hi++ // start itself is visited
+		}
 	}
 	return s.descendFrom(hi, start, true, fn)
 }
