@@ -64,6 +64,19 @@ type DB struct {
 // cluster member. It is OpenContext without a deadline.
 func Open(opts Options) (*DB, error) { return OpenContext(context.Background(), opts) }
 
+// newDB returns a DB of opts that can replay a log: its commands, its
+// logger, its helpers (stopped by Close, or by CheckLog) and the query
+// environment, which its writes see. Open starts the rest.
+func newDB(opts Options) *DB {
+	db := &DB{opts: opts, cmds: map[string]query.CommandFunc{}, log: opts.logger()}
+	for name, cmd := range opts.Commands {
+		db.Register(name, cmd)
+	}
+	db.helpers = newHelpers()
+	db.env = query.Env{Info: db.appendInfo, Command: db.command, Parallel: db.helpers.run}
+	return db
+}
+
 // OpenContext is Open with a context that bounds the parts of opening that
 // wait on others (a new cluster member asking to be admitted).
 //
@@ -75,12 +88,7 @@ func OpenContext(ctx context.Context, opts Options) (_ *DB, err error) {
 	if err := opts.Validate(); err != nil {
 		return nil, err
 	}
-	db := &DB{opts: opts, cmds: map[string]query.CommandFunc{}, log: opts.logger()}
-	for name, cmd := range opts.Commands {
-		db.Register(name, cmd)
-	}
-	db.helpers = newHelpers()
-	db.env = query.Env{Info: db.appendInfo, Command: db.command, Parallel: db.helpers.run}
+	db := newDB(opts)
 	db.cur.Store(dbvalue.Empty())
 	db.hub = newHub(opts, dbvalue.Empty())
 	db.pins = newPins(opts.MaxSnapshots)

@@ -5,7 +5,6 @@ import (
 	"fmt"
 
 	"github.com/fleetdb-go/fleetdb/aof"
-	"github.com/fleetdb-go/fleetdb/query"
 )
 
 // repairHint adds to a corruption found at Open where the intact prefix
@@ -30,14 +29,8 @@ func repairHint(path string, err error) error {
 // tail are reported, not returned. Running it on a log a server is
 // appending to may find a torn tail.
 func CheckLog(path string, commands map[string]Command) (aof.Report, error) {
-	db := &DB{opts: Options{Path: path}, cmds: map[string]query.CommandFunc{}}
-	db.log = db.opts.logger()
-	for name, cmd := range commands {
-		db.Register(name, cmd)
-	}
-	db.helpers = newHelpers()
+	db := newDB(Options{Path: path, Commands: commands})
 	defer db.helpers.close()
-	db.env = query.Env{Info: db.appendInfo, Command: db.command, Parallel: db.helpers.run}
 	var rep aof.Report
 	err := db.openLog(&rep)
 	return rep, err
