@@ -57,8 +57,23 @@ type job struct {
 	fin  chan struct{}
 }
 
-// spinFor is how long a helper looks for the next job before it sleeps.
+// spinFor is how long a helper looks for the next job, and the asking
+// goroutine for its job's end, before it sleeps.
 const spinFor = 200 * time.Microsecond
+
+// spinUntil looks for cond for up to spinFor, yielding between looks (so
+// that anything else runnable, the collector's workers included, runs),
+// and reports whether it held.
+func spinUntil(cond func() bool) bool {
+	for deadline := time.Now().Add(spinFor); ; runtime.Gosched() {
+		if cond() {
+			return true
+		}
+		if !time.Now().Before(deadline) {
+			return false
+		}
+	}
+}
 
 func newHelpers() *helpers {
 	return &helpers{stop: make(chan struct{})}
@@ -92,13 +107,10 @@ func (h *helpers) run(n int, task func(i int), took []int64) {
 	}
 	j.work()
 	// A helper runs the last tasks. Look for their end as a helper looks
-	// for a job, yielding, before sleeping on it: woken from its sleep,
-	// this goroutine resumed tens of microseconds after the helper closed
-	// fin, three times per insert of a load.
-	for deadline := time.Now().Add(spinFor); j.left.Load() > 0 && time.Now().Before(deadline); {
-		runtime.Gosched()
-	}
-	if j.left.Load() > 0 {
+	// for a job before sleeping on it: woken from its sleep, this
+	// goroutine resumed tens of microseconds after the helper closed fin,
+	// three times per insert of a load.
+	if !spinUntil(func() bool { return j.left.Load() == 0 }) {
 		<-j.fin
 	}
 	// Let go of the job: its task holds what the insert works on.
@@ -160,11 +172,9 @@ func (h *helpers) next() *job {
 		return nil
 	}
 	for {
-		for deadline := time.Now().Add(spinFor); time.Now().Before(deadline); {
-			if j := fresh(); j != nil {
-				return j
-			}
-			runtime.Gosched()
+		var j *job
+		if spinUntil(func() bool { j = fresh(); return j != nil }) {
+			return j
 		}
 		select {
 		case <-h.wake:
