@@ -65,11 +65,12 @@ func newRun(slots []slot, prefix string, keep bool) *run {
 	if len(slots) > math.MaxInt32 {
 		panic("btree: a run of more than 2^31-1 keys") // a mark's pos is an int32
 	}
-	r := &run{slots: slots, fence: make([]uint64, (len(slots)+fenceEvery-1)/fenceEvery), prefix: prefix}
+	nf := (len(slots) + fenceEvery - 1) / fenceEvery
+	words := make([]uint64, nf+(nf+fenceEvery-1)/fenceEvery) // the fence, then the top: one allocation
+	r := &run{slots: slots, fence: words[:nf:nf], top: words[nf:], prefix: prefix}
 	for b := range r.fence {
 		r.fence[b] = slots[b*fenceEvery].w
 	}
-	r.top = make([]uint64, (len(r.fence)+fenceEvery-1)/fenceEvery)
 	for c := range r.top {
 		r.top[c] = r.fence[c*fenceEvery]
 	}
