@@ -24,7 +24,8 @@ func (db *DB) startClusterQuery(ctx context.Context, req []byte, done func(out [
 	if !ok || db.closed.Load() || ctx.Err() != nil {
 		return false
 	}
-	if p, ok := query.ParsePoint(req); ok {
+	var p query.Point
+	if p.Parse(req) {
 		return c.n.StartReadBarrier(ctx, db.pointAfterBarrier(p, req, done))
 	}
 	q, err := query.Parse(req)

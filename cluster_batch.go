@@ -39,11 +39,12 @@ func (b *clusterBatch) Add(ctx context.Context, req []byte, done func(out []byte
 	if query.ReadConsistencyFrom(ctx) == query.ReadLocal {
 		return false
 	}
-	p, ok := query.ParsePoint(req)
-	if !ok {
+	n := len(b.points)
+	b.points = append(b.points, query.Point{}) // parsed in place (Point.Parse)
+	if !b.points[n].Parse(req) {
+		b.points = b.points[:n]
 		return false
 	}
-	b.points = append(b.points, p)
 	b.reqs = append(b.reqs, req)
 	b.ctxs = append(b.ctxs, ctx)
 	b.dones = append(b.dones, done)

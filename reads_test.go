@@ -180,8 +180,8 @@ func FuzzAppendReads(f *testing.F) {
 				t.Fatalf("answered nothing but appended %q", out[1:])
 			}
 			if len(lines) >= 2 {
-				p0, ok0 := query.ParsePoint(lines[0])
-				p1, ok1 := query.ParsePoint(lines[1])
+				p0, ok0 := parsePoint(lines[0])
+				p1, ok1 := parsePoint(lines[1])
 				if ok0 && ok1 && p0.ByID() && p1.ByID() && string(p0.Collection()) == string(p1.Collection()) {
 					t.Fatalf("declined two reads by id of %q", p0.Collection())
 				}
@@ -191,7 +191,7 @@ func FuzzAppendReads(f *testing.F) {
 		exp := []byte("x")
 		var coll string
 		for i, l := range lines[:n] {
-			p, ok := query.ParsePoint(l)
+			p, ok := parsePoint(l)
 			if !ok || !p.ByID() || (i > 0 && string(p.Collection()) != coll) {
 				t.Fatalf("answered line %d %q, which is not a read by id of %q", i, l, coll)
 			}
@@ -210,9 +210,16 @@ func FuzzAppendReads(f *testing.F) {
 		// The longest prefix: the next line, if it may be answered, is not
 		// a read by id of the same collection.
 		if n < min(len(lines), readsMax) {
-			if p, ok := query.ParsePoint(lines[n]); ok && p.ByID() && string(p.Collection()) == coll {
+			if p, ok := parsePoint(lines[n]); ok && p.ByID() && string(p.Collection()) == coll {
 				t.Fatalf("stopped at line %d %q, a read by id of %q", n, lines[n], coll)
 			}
 		}
 	})
+}
+
+// parsePoint is query.Point.Parse returning the Point.
+func parsePoint(line []byte) (query.Point, bool) {
+	var p query.Point
+	ok := p.Parse(line)
+	return p, ok
 }

@@ -28,7 +28,7 @@ import (
 // whose first component is the attribute. When it cannot answer (no such
 // index, an unusual shape) the caller takes the general path.
 
-// Point is a select recognized by ParsePoint: a collection, an attribute
+// Point is a select recognized by Point.Parse: a collection, an attribute
 // and a value, all pointing into the request text (valid while it is).
 type Point struct {
 	coll, attr []byte
@@ -45,24 +45,19 @@ type Point struct {
 // values take the general path.
 const pointEncMax = 128
 
-// ParsePoint recognizes `["select", coll, {"where": ["=", attr, value]}]`,
+// Parse recognizes `["select", coll, {"where": ["=", attr, value]}]`,
 // optionally with `, "order": [attr2, "asc"|"desc"]` and then `, "limit":
 // n` after the where (any JSON whitespace between tokens), where coll, attr
 // and attr2 are strings, value is a number or a string, none of them with
 // escapes or control characters, and n is a non-negative integer written
-// in at most 15 digits. It reports false for anything else, which then
-// takes Parse. The hot paths call Point.Parse, which fills a Point in place.
-func ParsePoint(req []byte) (p Point, ok bool) {
-	ok = p.Parse(req)
-	return p, ok
-}
-
-// Parse is ParsePoint into p, which it overwrites whatever the outcome.
-// Filling the caller's Point in place matters: returned by value, the
-// Point was written by the callee a word at a time and read back by the
-// caller 16 bytes at a time, loads that the processor cannot forward from
-// the pending stores, so each waited for them to retire (perf annotate of
-// the in-process get loop: 8 % of its cycles on the first such load).
+// in at most 15 digits, into p, which it overwrites whatever the outcome.
+// It reports false for anything else, which then takes query.Parse.
+//
+// It fills the caller's Point in place: returned by value, the Point was
+// written by the callee a word at a time and read back by the caller 16
+// bytes at a time, loads that the processor cannot forward from the
+// pending stores, so each waited for them to retire (perf annotate of the
+// in-process get loop: 8 % of its cycles on the first such load).
 func (p *Point) Parse(req []byte) bool {
 	*p = Point{}
 	if p.compact(req) {

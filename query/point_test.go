@@ -8,6 +8,13 @@ import (
 	"github.com/fleetdb-go/fleetdb/dbvalue"
 )
 
+// parsePoint is Point.Parse returning the Point.
+func parsePoint(req []byte) (Point, bool) {
+	var p Point
+	ok := p.Parse(req)
+	return p, ok
+}
+
 func TestParsePointShapes(t *testing.T) {
 	for _, tc := range []struct {
 		req  string
@@ -72,9 +79,9 @@ func TestParsePointShapes(t *testing.T) {
 		{`["select","t"]`, false},
 		{``, false},
 	} {
-		_, got := ParsePoint([]byte(tc.req))
+		_, got := parsePoint([]byte(tc.req))
 		if got != tc.want {
-			t.Errorf("ParsePoint(%q) = %v, want %v", tc.req, got, tc.want)
+			t.Errorf("parsePoint(%q) = %v, want %v", tc.req, got, tc.want)
 		}
 		if got {
 			q, err := ParseString(tc.req)
@@ -94,7 +101,7 @@ func TestParsePointShapes(t *testing.T) {
 func checkPoint(tb testing.TB, v *dbvalue.Value, req string) bool {
 	tb.Helper()
 	q, err := ParseString(req)
-	p, isPoint := ParsePoint([]byte(req))
+	p, isPoint := parsePoint([]byte(req))
 	if err != nil {
 		if isPoint {
 			tb.Fatalf("%s: taken by ParsePoint, refused by Parse: %v", req, err)
@@ -202,7 +209,7 @@ func TestPointAllocs(t *testing.T) {
 		}); n != 0 || err != nil {
 			t.Errorf("%s: parsed: %v allocations, %v", req, n, err)
 		}
-		p, ok := ParsePoint([]byte(req))
+		p, ok := parsePoint([]byte(req))
 		if !ok {
 			t.Fatalf("%s: not a point", req)
 		}
@@ -230,7 +237,7 @@ func TestPointOrdered(t *testing.T) {
 		for _, dir := range []string{"asc", "desc"} {
 			for _, lim := range []string{``, `,"limit":0`, `,"limit":1`, `,"limit":2`, `,"limit":5`} {
 				req := fmt.Sprintf(`["select","t",{"where":["=","b",%s],"order":["a","%s"]%s}]`, val, dir, lim)
-				if _, ok := ParsePoint([]byte(req)); !ok {
+				if _, ok := parsePoint([]byte(req)); !ok {
 					t.Fatalf("%s: not taken by ParsePoint", req)
 				}
 				if checkPoint(t, indexed, req) {
