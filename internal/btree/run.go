@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math"
 	"math/bits"
+	"slices"
 	"strings"
 	"unsafe"
 )
@@ -25,7 +26,14 @@ type run struct {
 	fence []uint64 // fence[b] = slots[b*fenceEvery].w: see find
 	// top[c] = fence[c*fenceEvery]: a fence of the fence, small enough to
 	// stay in the closest cache, for block's search (topFence).
-	top    []uint64
+	top []uint64
+	// fence2[b], when not 0, is the word of the suffix's bytes past the
+	// first prefixLen (word2) of block b's first key: kept for the long
+	// fence words that share their first prefixLen bytes with a
+	// neighbour's, so that a search among keys that tie on their words (a
+	// composite index's keys of one value, ids with a common stem) rarely
+	// reads a key's bytes. nil when no fence word ties so.
+	fence2 []uint64
 	prefix string // a prefix every key has (a copy): the longest when the run was made
 	// longs keeps alive the string headers of a borrowed run's long keys
 	// (borrow.go); nil otherwise.
@@ -74,11 +82,38 @@ func newRun(slots []slot, prefix string, keep bool) *run {
 	for c := range r.top {
 		r.top[c] = r.fence[c*fenceEvery]
 	}
+	r.fence2 = r.secondWords()
 	if keep {
 		r.keepLongs()
 	}
 	return r
 }
+
+// secondWords returns the fence2 of r (nil if it needs none): the second
+// word of each block's first key whose word ties with a neighbour's (both
+// longer than prefixLen, the same first prefixLen bytes). Only those keys'
+// bytes are read, so a run whose words tell its blocks apart costs a merge
+// no read of its keys.
+func (r *run) secondWords() []uint64 {
+	var f2 []uint64
+	for b, q := range r.fence {
+		if q&lenMask <= prefixLen ||
+			(b == 0 || decided(r.fence[b-1], q)) && (b+1 == len(r.fence) || decided(r.fence[b+1], q)) {
+			continue
+		}
+		if f2 == nil {
+			f2 = make([]uint64, len(r.fence))
+		}
+		f2[b] = word2(r.suffix(b * fenceEvery))
+	}
+	return f2
+}
+
+// word2 returns the second word of a suffix longer than prefixLen bytes:
+// the word of its bytes past the first prefixLen, never 0. Two suffixes
+// whose words tie share those bytes, so their second words order them as
+// their words order other keys (decided).
+func word2(suf string) uint64 { return word(suf[prefixLen:]) }
 
 // commonPrefix returns the length of the longest common prefix of a and b.
 func commonPrefix(a, b string) int {
@@ -127,17 +162,27 @@ func (r *run) suffix(i int) string { return r.key(i)[len(r.prefix):] }
 type probe struct {
 	suf string
 	w   uint64
+	w2  uint64 // word2(suf) for a suffix longer than prefixLen bytes, else 0
 	out int
+}
+
+// probeOf returns the probe of suffix suf.
+func probeOf(suf string) probe {
+	pr := probe{suf: suf, w: word(suf)}
+	if len(suf) > prefixLen {
+		pr.w2 = word2(suf)
+	}
+	return pr
 }
 
 // probe prepares key for searches of r.
 func (r *run) probe(key string) probe {
 	if r == nil || r.prefix == "" {
-		return probe{suf: key, w: word(key)}
+		return probeOf(key)
 	}
 	pre := r.prefix
 	if suf, ok := strings.CutPrefix(key, pre); ok {
-		return probe{suf: suf, w: word(suf)}
+		return probeOf(suf)
 	}
 	// key differs from the prefix before its end, or is a prefix of it:
 	// every key of the run is on one side of it.
@@ -229,6 +274,13 @@ func (r *run) fenceAbove(b int, pr probe) bool {
 	if q := r.fence[b]; decided(q, pr.w) {
 		return q > pr.w
 	}
+	// The words tie: both keys are longer than prefixLen bytes and share
+	// those, so their second words, when the fence has one, order them.
+	if r.fence2 != nil {
+		if q := r.fence2[b]; q != 0 && decided(q, pr.w2) {
+			return q > pr.w2
+		}
+	}
 	return r.suffix(b*fenceEvery) > pr.suf
 }
 
@@ -270,14 +322,25 @@ func (r *run) upperFence(lo, hi int, pr probe) int {
 // bytes and are as long (decided), which are contiguous: outside them the
 // halving's comparisons are right, so it ends next to such a key or at
 // the true place. So when a top word next to where it ended ties, the
-// fence is searched as before; a tied fence word of the block is
-// compared by its key.
+// fence between the top words that tie is searched (fenceAbove: by the
+// second words where the fence has them); a tied fence word of the block
+// is compared by its key.
 func (r *run) topFence(pr probe) int {
 	w := pr.w
 	short := w&lenMask <= prefixLen
 	c := wordsNotAbove(r.top, w)
 	if !short && (c > 0 && !decided(r.top[c-1], w) || c < len(r.top) && !decided(r.top[c], w)) {
-		return r.upperFence(0, len(r.fence), pr)
+		// The top words that tie with w are those with its first
+		// prefixLen bytes and a length past them: the top words below
+		// them begin blocks not above the probe, those past them blocks
+		// above it, so only the fence between needs searching.
+		a := wordsNotAbove(r.top, w&^lenMask|prefixLen)
+		b := wordsNotAbove(r.top, w|lenMask)
+		lo := 0
+		if a > 0 {
+			lo = (a-1)*fenceEvery + 1
+		}
+		return r.upperFence(lo, min(b*fenceEvery, len(r.fence)), pr)
 	}
 	if c == 0 {
 		return 0 // below the first key
@@ -369,9 +432,21 @@ func (r *run) scan(start int, pr probe) (int, bool) {
 		}
 		i += k
 	} else {
-		for i < end && r.less(i, pr) {
+		// The words order the probe against every key but those that tie
+		// with it, which are contiguous: step over the words below it,
+		// then halve the tied ones by their bytes (each a read of a key,
+		// likely a cache miss) rather than step through them.
+		for i < end {
+			if q := r.slots[i].w; !decided(q, pr.w) || q >= pr.w {
+				break
+			}
 			i++
 		}
+		j := i
+		for j < end && !decided(r.slots[j].w, pr.w) {
+			j++
+		}
+		i = r.lowerBound(i, j, pr)
 	}
 	return i, i < n && r.isKey(i, pr)
 }
@@ -407,6 +482,9 @@ func (r *run) check() error {
 		if w != r.slots[b*fenceEvery].w {
 			return fmt.Errorf("btree: fence %d is %#x, word %d is %#x", b, w, b*fenceEvery, r.slots[b*fenceEvery].w)
 		}
+	}
+	if f2 := r.secondWords(); !slices.Equal(f2, r.fence2) {
+		return fmt.Errorf("btree: run's second fence words %x, want %x", r.fence2, f2)
 	}
 	if len(r.top) != (len(r.fence)+fenceEvery-1)/fenceEvery {
 		return fmt.Errorf("btree: fence of %d words with a top of %d", len(r.fence), len(r.top))

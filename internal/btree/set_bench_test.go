@@ -104,35 +104,79 @@ func BenchmarkPartMerge(b *testing.B) {
 
 var sinkPart part
 
-// BenchmarkSetPutSortedTied: a bulk load's batches of 1,000 into a set of
-// 200,000 keys shaped like an index of (city, age, id): the keys of one
-// city tie on their words, so placing a key compares key bytes, each key
-// in an allocation of its own as index keys sit in their records' blocks.
-func BenchmarkSetPutSortedTied(b *testing.B) {
-	const n, batch = 200_000, 1000
-	cities := []string{"Amsterdam", "Barcelona", "Copenhagen", "Edinburgh", "Melbourne", "Montreal", "Santiago", "Stockholm"}
-	key := func(id int) string {
-		k := fmt.Sprintf("\x05%s\x00\x01%c%c\x04%08x", cities[id*7919%len(cities)], 0x80+id%73, 0x40+id%7, id)
-		blk := make([]byte, len(k), 256)
-		copy(blk, k)
-		return string(blk[:len(k)])
-	}
-	ids := rand.New(rand.NewPCG(3, 3)).Perm(2 * n)
-	held := make([]string, n)
-	for i := range held {
-		held[i] = key(ids[i])
+// tiedKey returns the key of id in a set shaped like an index of (city,
+// age, id): the keys of one city tie on their words past a run's prefix
+// (a tag, the city, then a number's bytes that few values share), and
+// each key sits in an allocation of its own, as index keys sit in their
+// records' blocks.
+func tiedKey(id int) string {
+	cities := [...]string{"Amsterdam", "Barcelona", "Copenhagen", "Edinburgh", "Melbourne", "Montreal", "Santiago", "Stockholm"}
+	k := fmt.Sprintf("\x05%s\x00\x01%c%c\x04%08x", cities[id*7919%len(cities)], 0x80+id%73, 0x40+id%7, id)
+	blk := make([]byte, len(k), 256)
+	copy(blk, k)
+	return string(blk[:len(k)])
+}
+
+// tiedSet returns a set of the tied keys of ids, built by a SetBuilder.
+func tiedSet(ids []int) (Set, []string) {
+	held := make([]string, len(ids))
+	for i, id := range ids {
+		held[i] = tiedKey(id)
 	}
 	slices.Sort(held)
 	var sb SetBuilder
 	for _, k := range held {
 		sb.Add(k)
 	}
-	s := sb.Set()
+	return sb.Set(), held
+}
+
+// BenchmarkSetTied: point reads and single writes in a set of 1,000,000
+// tied keys (tiedKey): get looks up held keys; put adds one absent key to
+// the built set each time (its run's search, then a delta of one key), as
+// a single insert's index write does before its delta grows.
+func BenchmarkSetTied(b *testing.B) {
+	const n = 1_000_000
+	ids := rand.New(rand.NewPCG(5, 5)).Perm(2 * n)
+	s, held := tiedSet(ids[:n])
+	absent := make([]string, 100_000)
+	for i := range absent {
+		absent[i] = tiedKey(ids[n+i])
+	}
+	rng := rand.New(rand.NewPCG(6, 6))
+	probes := make([]string, 100_000)
+	for i := range probes {
+		probes[i] = held[rng.IntN(n)]
+	}
+	runtime.GC()
+	b.Run("get", func(b *testing.B) {
+		b.ReportAllocs()
+		for i := 0; b.Loop(); i++ {
+			_, ok := s.GetKey(probes[i%len(probes)])
+			sinkBool = ok
+		}
+	})
+	b.Run("put", func(b *testing.B) {
+		b.ReportAllocs()
+		for i := 0; b.Loop(); i++ {
+			sinkSet = s.Put(nil, absent[i%len(absent)])
+		}
+	})
+}
+
+var sinkSet Set
+
+// BenchmarkSetPutSortedTied: a bulk load's batches of 1,000 into a set of
+// 200,000 tied keys (tiedKey): placing a key compares key bytes.
+func BenchmarkSetPutSortedTied(b *testing.B) {
+	const n, batch = 200_000, 1000
+	ids := rand.New(rand.NewPCG(3, 3)).Perm(2 * n)
+	s, _ := tiedSet(ids[:n])
 	batches := make([][]string, n/batch)
 	for i := range batches {
 		keys := make([]string, batch)
 		for j := range keys {
-			keys[j] = key(ids[n+i*batch+j])
+			keys[j] = tiedKey(ids[n+i*batch+j])
 		}
 		slices.Sort(keys)
 		batches[i] = keys
