@@ -79,7 +79,32 @@ func (s *part) getKeyAt(key string, pr probe, b int) (string, bool) {
 // Nodes owned by e are modified in place; see Tree.Set.
 func (s part) Put(e *Edit, key string) part {
 	i, inRun := s.run.place(s.run.probe(key))
+	if i == s.run.len() && s.extends([]string{key}) {
+		return s.extend([]string{key})
+	}
 	return s.put(e, key, i, inRun)
+}
+
+// extends reports whether keys, which ascend, may go straight to the end
+// of s's run (extend.go): past every key of the run and of the delta. The
+// delta's marks then stay right: a key past the old run's end keeps the
+// place of the first appended key.
+func (s part) extends(keys []string) bool {
+	if !s.run.extendable(keys) {
+		return false
+	}
+	if s.delta.root == nil {
+		return true
+	}
+	last, _, _ := s.delta.Max()
+	return keys[0] > last
+}
+
+// extend returns s with keys (extends) appended to its run.
+func (s part) extend(keys []string) part {
+	s.run = s.run.extend(keys, s.borrowed)
+	s.n += len(keys)
+	return s
 }
 
 // put is Put for a key whose place in the run is known: i, its lower bound,
@@ -107,6 +132,9 @@ func (s part) put(e *Edit, key string, i int, inRun bool) part {
 // otherwise s itself and false, with nothing copied.
 func (s part) Add(e *Edit, key string) (part, bool) {
 	i, inRun := s.run.place(s.run.probe(key))
+	if i == s.run.len() && s.extends([]string{key}) {
+		return s.extend([]string{key}), true
+	}
 	m := mark{pos: int32(i), live: true, inRun: inRun}
 	if !inRun {
 		var added bool
@@ -128,6 +156,9 @@ func (s part) Add(e *Edit, key string) (part, bool) {
 // PutSorted is Put of each of keys, which must ascend: it finds their
 // places in the run in one forward pass.
 func (s part) PutSorted(e *Edit, keys []string) part {
+	if s.extends(keys) {
+		return s.extend(keys)
+	}
 	if len(keys)*rebuildShare >= s.delta.n && !s.appends(keys) {
 		return s.rebuildPut(keys)
 	}

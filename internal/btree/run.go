@@ -35,6 +35,9 @@ type run struct {
 	// reads a key's bytes. nil when no fence word ties so.
 	fence2 []uint64
 	prefix string // a prefix every key has (a copy): the longest when the run was made
+	// claim, for a run made by extend, is shared by the runs whose arrays
+	// these are (extend.go); nil for a run whose arrays are its own.
+	claim *claim
 	// longs keeps alive the string headers of a borrowed run's long keys
 	// (borrow.go); nil otherwise.
 	longs []unsafe.Pointer
@@ -96,9 +99,8 @@ func newRun(slots []slot, prefix string, keep bool) *run {
 // no read of its keys.
 func (r *run) secondWords() []uint64 {
 	var f2 []uint64
-	for b, q := range r.fence {
-		if q&lenMask <= prefixLen ||
-			(b == 0 || decided(r.fence[b-1], q)) && (b+1 == len(r.fence) || decided(r.fence[b+1], q)) {
+	for b := range r.fence {
+		if !needsWord2(r.fence, b) {
 			continue
 		}
 		if f2 == nil {
@@ -109,11 +111,46 @@ func (r *run) secondWords() []uint64 {
 	return f2
 }
 
+// needsWord2 reports whether fence word b is long and ties with a
+// neighbour's: whether a run keeps its second word.
+func needsWord2(fence []uint64, b int) bool {
+	q := fence[b]
+	return q&lenMask > prefixLen &&
+		(b > 0 && !decided(fence[b-1], q) || b+1 < len(fence) && !decided(fence[b+1], q))
+}
+
 // word2 returns the second word of a suffix longer than prefixLen bytes:
 // the word of its bytes past the first prefixLen, never 0. Two suffixes
 // whose words tie share those bytes, so their second words order them as
 // their words order other keys (decided).
 func word2(suf string) uint64 { return word(suf[prefixLen:]) }
+
+// checkSecondWords verifies fence2: a run made by newRun has exactly the
+// second words secondWords gives; an extended one (extend.go) may lack
+// some (0), and every one it has is its key's.
+func (r *run) checkSecondWords() error {
+	if r.claim == nil {
+		if f2 := r.secondWords(); !slices.Equal(f2, r.fence2) {
+			return fmt.Errorf("btree: run's second fence words %x, want %x", r.fence2, f2)
+		}
+		return nil
+	}
+	if r.fence2 == nil {
+		return nil
+	}
+	if len(r.fence2) != len(r.fence) {
+		return fmt.Errorf("btree: %d second fence words for a fence of %d", len(r.fence2), len(r.fence))
+	}
+	for b, q := range r.fence2 {
+		if q == 0 {
+			continue
+		}
+		if suf := r.suffix(b * fenceEvery); len(suf) <= prefixLen || q != word2(suf) {
+			return fmt.Errorf("btree: second fence word %d is %#x for the key %q", b, q, suf)
+		}
+	}
+	return nil
+}
 
 // commonPrefix returns the length of the longest common prefix of a and b.
 func commonPrefix(a, b string) int {
@@ -483,8 +520,8 @@ func (r *run) check() error {
 			return fmt.Errorf("btree: fence %d is %#x, word %d is %#x", b, w, b*fenceEvery, r.slots[b*fenceEvery].w)
 		}
 	}
-	if f2 := r.secondWords(); !slices.Equal(f2, r.fence2) {
-		return fmt.Errorf("btree: run's second fence words %x, want %x", r.fence2, f2)
+	if err := r.checkSecondWords(); err != nil {
+		return err
 	}
 	if len(r.top) != (len(r.fence)+fenceEvery-1)/fenceEvery {
 		return fmt.Errorf("btree: fence of %d words with a top of %d", len(r.fence), len(r.top))

@@ -1,0 +1,217 @@
+package btree
+
+import (
+	"fmt"
+	"math/rand/v2"
+	"slices"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/fleetdb-go/fleetdb/internal/gctest"
+)
+
+// TestSetExtendKeepsVersions: keys that ascend past every key go to the
+// end of the last part's run (extend.go), one at a time (Put, Add) and in
+// sorted batches (PutSorted), among writes elsewhere (a delta beside the
+// run). Every version kept along the way still holds exactly its keys once
+// later ones filled the room of its arrays; a version extended a second
+// time (a branch) copies rather than writing over the first branch's keys;
+// and readers of old versions run while the writer extends (go test -race
+// checks that they read nothing the writer writes).
+func TestSetExtendKeepsVersions(t *testing.T) {
+	defer func(d, p int) { deltaMin, partMax = d, p }(deltaMin, partMax)
+	deltaMin, partMax = 8, 512
+	key := func(i int) string { return fmt.Sprintf("id-%07d", i) }
+	for _, borrowed := range []bool{false, true} {
+		rng := rand.New(rand.NewPCG(11, 12))
+		kept := map[string]bool{} // keeps a borrowed set's keys alive
+		var s Set
+		if borrowed {
+			sb := SetBuilder{Borrowed: true}
+			s = sb.Set()
+		}
+		type version struct {
+			s    Set
+			keys []string
+		}
+		var versions []version
+		model := map[string]bool{}
+		next := 0
+		var pending []int
+		var readers sync.WaitGroup
+		for step := range 1500 {
+			var e *Edit
+			if rng.IntN(3) == 0 {
+				e = NewEdit()
+			}
+			switch op := rng.IntN(11); {
+			case op == 10 && next > 0:
+				// An old key and new ids past a gap in one batch: the new
+				// ones go to the delta, past the run's end, and the ids of
+				// the gap, which come next (pending), lie between the
+				// run's last key and the delta's.
+				keys := []string{strings.Clone(key(rng.IntN(next)))}
+				for i := next + 3; i < next+6; i++ {
+					keys = append(keys, strings.Clone(key(i)))
+				}
+				pending = append(pending, next, next+1, next+2)
+				next += 6
+				s = s.PutSorted(e, keys)
+				for _, k := range keys {
+					model[k], kept[k] = true, true
+				}
+			case op < 4: // one new id past the run's end
+				id := next
+				if len(pending) > 0 {
+					id, pending = pending[0], pending[1:]
+				} else {
+					next++
+				}
+				k := strings.Clone(key(id))
+				if rng.IntN(2) == 0 {
+					s = s.Put(e, k)
+				} else {
+					var added bool
+					if s, added = s.Add(e, k); !added {
+						t.Fatalf("step %d: Add(%q) of a new key: not added", step, k)
+					}
+				}
+				model[k], kept[k] = true, true
+			case op < 7 && len(pending) == 0: // a sorted batch of new ids
+				var keys []string
+				for range 1 + rng.IntN(40) {
+					keys = append(keys, strings.Clone(key(next)))
+					next++
+				}
+				s = s.PutSorted(e, keys)
+				for _, k := range keys {
+					model[k], kept[k] = true, true
+				}
+			case op < 9 && next > 0: // a write among the keys: the delta
+				k := strings.Clone(key(rng.IntN(next)))
+				if rng.IntN(2) == 0 {
+					s, _ = s.Delete(e, k)
+					delete(model, k)
+				} else {
+					s = s.Put(e, k)
+					model[k], kept[k] = true, true
+				}
+			default: // a branch: an old version extended again
+				if len(versions) == 0 {
+					continue
+				}
+				v := versions[rng.IntN(len(versions))]
+				k := key(next + 1_000_000)
+				b := v.s.Put(nil, k)
+				want := append(slices.Clone(v.keys), k)
+				slices.Sort(want)
+				checkSetKeys(t, b, want, fmt.Sprintf("step %d: branch", step))
+			}
+			if step%25 == 0 {
+				v := version{s: s, keys: sortedKeys(model)}
+				versions = append(versions, v)
+				readers.Add(1)
+				go func() {
+					defer readers.Done()
+					for range 3 {
+						n := 0
+						v.s.AscendAll(func(string) bool { n++; return true })
+						if n != len(v.keys) {
+							t.Errorf("step %d: a reader of an old version counted %d keys, want %d", step, n, len(v.keys))
+							return
+						}
+					}
+				}()
+			}
+			if step%100 == 99 && borrowed {
+				gctest.Scribble(16, 24, 32)
+			}
+		}
+		readers.Wait()
+		checkSetKeys(t, s, sortedKeys(model), "final")
+		for i, v := range versions {
+			checkSetKeys(t, v.s, v.keys, fmt.Sprintf("borrowed %v: version %d", borrowed, i))
+		}
+	}
+}
+
+// TestRunExtendShares: an extension fills the room of the arrays it was
+// made with (the same array, not a copy), and an older run extended again
+// copies, leaving the first extension's keys as they were.
+func TestRunExtendShares(t *testing.T) {
+	key := func(i int) string { return fmt.Sprintf("k%06d", i) }
+	keys := func(lo, hi int) []string {
+		var ks []string
+		for i := lo; i < hi; i++ {
+			ks = append(ks, key(i))
+		}
+		return ks
+	}
+	var slots []slot
+	for _, k := range keys(0, 100) {
+		slots = append(slots, runSlot(k, 1))
+	}
+	r0 := newRun(slots, "k", false)
+	r1 := r0.extend(keys(100, 150), false) // new arrays, with room
+	r2 := r1.extend(keys(150, 160), false) // in r1's room
+	if &r2.slots[0] != &r1.slots[0] || r2.claim != r1.claim {
+		t.Fatal("an extension of the longest run copied its arrays")
+	}
+	b := r1.extend(keys(500, 510), false) // r1's room past it is r2's
+	if &b.slots[0] == &r1.slots[0] {
+		t.Fatal("a second extension of a run wrote in the room another had claimed")
+	}
+	for _, c := range []struct {
+		r    *run
+		want []string
+	}{
+		{r0, keys(0, 100)}, {r1, keys(0, 150)}, {r2, keys(0, 160)}, {b, append(keys(0, 150), keys(500, 510)...)},
+	} {
+		if err := c.r.check(); err != nil {
+			t.Fatal(err)
+		}
+		var got []string
+		for i := range c.r.len() {
+			got = append(got, c.r.key(i))
+		}
+		if !slices.Equal(got, c.want) {
+			t.Fatalf("a run of %d keys holds %v…, want %v…", c.r.len(), got[:min(3, len(got))], c.want[:min(3, len(c.want))])
+		}
+		for i, k := range c.want {
+			if j, ok := c.r.find(c.r.probe(k)); !ok || j != i {
+				t.Fatalf("find(%q) = %d, %v; want %d", k, j, ok, i)
+			}
+		}
+	}
+	if r0.extendable([]string{"k000099"}) || r0.extendable([]string{"j"}) || r0.extendable([]string{"k100001", "k100000"}) {
+		t.Fatal("extendable accepted keys that are not past the run's end in order, with its prefix")
+	}
+}
+
+// checkSetKeys compares s, checked, with the sorted keys want.
+func checkSetKeys(t *testing.T, s Set, want []string, what string) {
+	t.Helper()
+	if err := s.Check(); err != nil {
+		t.Fatalf("%s: %v", what, err)
+	}
+	var got []string
+	s.AscendAll(func(k string) bool { got = append(got, k); return true })
+	if !slices.Equal(got, want) || s.Len() != len(want) {
+		t.Fatalf("%s: %d keys (Len %d), want %d; first difference at %d", what, len(got), s.Len(), len(want), firstDiff(got, want))
+	}
+	for _, k := range want {
+		if _, ok := s.GetKey(k); !ok {
+			t.Fatalf("%s: %q not found", what, k)
+		}
+	}
+}
+
+func sortedKeys(m map[string]bool) []string {
+	ks := make([]string, 0, len(m))
+	for k := range m {
+		ks = append(ks, k)
+	}
+	slices.Sort(ks)
+	return ks
+}
