@@ -45,42 +45,51 @@ func (r *run) extendable(keys []string) bool {
 // r's arrays when r is the longest run holding them, and otherwise copies
 // r into new arrays with room for half as many keys again. borrowed is the
 // part's flag: a borrowed run's slots lie in memory the collector does not
-// scan (borrow.go).
-func (r *run) extend(keys []string, borrowed bool) *run {
+// scan (borrow.go). A run that e made is changed in place (the ownership
+// rule of Tree: a batch's writes extend one run), any other is left as it
+// is.
+func (r *run) extend(e *Edit, keys []string, borrowed bool) *run {
 	n := len(r.slots)
 	m := n + len(keys)
 	nf := blocksOf(m)
 	nt := blocksOf(nf)
-	x := *r // the prefix and longs are the same
-	if r.claim != nil && cap(r.slots) >= m && cap(r.fence) >= nf && cap(r.top) >= nt &&
-		(r.fence2 == nil || cap(r.fence2) >= nf) && r.claim.n.CompareAndSwap(int64(n), int64(m)) {
-		x.slots, x.fence, x.top = r.slots[:m], r.fence[:nf], r.top[:nt]
-		if r.fence2 != nil {
-			x.fence2 = r.fence2[:nf]
+	slots, fence, top, fence2 := r.slots, r.fence, r.top, r.fence2 // r's, before x (maybe r) changes
+	x, fresh := r, false                                           // fresh: x has new arrays
+	if e == nil || r.edit != e {
+		x = new(run)
+		*x = *r // the prefix and longs are the same
+		x.edit = e
+	}
+	if r.claim != nil && cap(slots) >= m && cap(fence) >= nf && cap(top) >= nt &&
+		(fence2 == nil || cap(fence2) >= nf) && r.claim.n.CompareAndSwap(int64(n), int64(m)) {
+		x.slots, x.fence, x.top = slots[:m], fence[:nf], top[:nt]
+		if fence2 != nil {
+			x.fence2 = fence2[:nf]
 		}
 	} else {
 		c := m + max(m/2, 256)
 		cf := blocksOf(c)
 		x.slots = newSlots(c, borrowed)[:m]
-		copy(x.slots, r.slots)
-		x.fence = append(make([]uint64, 0, cf), r.fence...)[:nf]
-		x.top = append(make([]uint64, 0, blocksOf(cf)), r.top...)[:nt]
+		copy(x.slots, slots)
+		x.fence = append(make([]uint64, 0, cf), fence...)[:nf]
+		x.top = append(make([]uint64, 0, blocksOf(cf)), top...)[:nt]
 		x.fence2 = nil
 		x.claim = new(claim)
 		x.claim.n.Store(int64(m))
+		fresh = true
 	}
 	lcp := len(r.prefix)
 	for j, k := range keys {
 		x.slots[n+j] = runSlot(k, lcp)
 	}
-	for b := len(r.fence); b < nf; b++ {
+	for b := len(fence); b < nf; b++ {
 		x.fence[b] = x.slots[b*fenceEvery].w
 	}
-	for c := len(r.top); c < nt; c++ {
+	for c := len(top); c < nt; c++ {
 		x.top[c] = x.fence[c*fenceEvery]
 	}
 	switch {
-	case x.claim != r.claim:
+	case fresh:
 		// New arrays: every block's second word as a new run has it.
 		if f2 := x.secondWords(); f2 != nil {
 			x.fence2 = append(make([]uint64, 0, cap(x.fence)), f2...)
@@ -88,13 +97,13 @@ func (r *run) extend(keys []string, borrowed bool) *run {
 	case x.fence2 != nil:
 		// The new blocks' second words; an old block whose neighbour is new
 		// keeps its entry (0: searches compare its key).
-		for b := len(r.fence); b < nf; b++ {
+		for b := len(fence); b < nf; b++ {
 			if needsWord2(x.fence, b) {
 				x.fence2[b] = word2(x.suffix(b * fenceEvery))
 			}
 		}
 	}
-	return &x
+	return x
 }
 
 // blocksOf returns how many blocks of fenceEvery hold n items.

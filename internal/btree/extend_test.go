@@ -3,6 +3,7 @@ package btree
 import (
 	"fmt"
 	"math/rand/v2"
+	"runtime"
 	"slices"
 	"strings"
 	"sync"
@@ -14,7 +15,8 @@ import (
 // TestSetExtendKeepsVersions: keys that ascend past every key go to the
 // end of the last part's run (extend.go), one at a time (Put, Add) and in
 // sorted batches (PutSorted), among writes elsewhere (a delta beside the
-// run). Every version kept along the way still holds exactly its keys once
+// run), with and without a batch's token (which extends its own run in
+// place). Every version kept along the way still holds exactly its keys once
 // later ones filled the room of its arrays; a version extended a second
 // time (a branch) copies rather than writing over the first branch's keys;
 // and readers of old versions run while the writer extends (go test -race
@@ -25,7 +27,7 @@ func TestSetExtendKeepsVersions(t *testing.T) {
 	key := func(i int) string { return fmt.Sprintf("id-%07d", i) }
 	for _, borrowed := range []bool{false, true} {
 		rng := rand.New(rand.NewPCG(11, 12))
-		kept := map[string]bool{} // keeps a borrowed set's keys alive
+		var kept []string // keeps every string a borrowed set was given alive
 		var s Set
 		if borrowed {
 			sb := SetBuilder{Borrowed: true}
@@ -40,10 +42,13 @@ func TestSetExtendKeepsVersions(t *testing.T) {
 		next := 0
 		var pending []int
 		var readers sync.WaitGroup
+		var e *Edit // a batch's token, kept for a few steps
 		for step := range 1500 {
-			var e *Edit
-			if rng.IntN(3) == 0 {
-				e = NewEdit()
+			if rng.IntN(4) == 0 {
+				e = nil
+				if rng.IntN(2) == 0 {
+					e = NewEdit()
+				}
 			}
 			switch op := rng.IntN(11); {
 			case op == 10 && next > 0:
@@ -59,7 +64,7 @@ func TestSetExtendKeepsVersions(t *testing.T) {
 				next += 6
 				s = s.PutSorted(e, keys)
 				for _, k := range keys {
-					model[k], kept[k] = true, true
+					model[k], kept = true, append(kept, k)
 				}
 			case op < 4: // one new id past the run's end
 				id := next
@@ -73,11 +78,12 @@ func TestSetExtendKeepsVersions(t *testing.T) {
 					s = s.Put(e, k)
 				} else {
 					var added bool
-					if s, added = s.Add(e, k); !added {
-						t.Fatalf("step %d: Add(%q) of a new key: not added", step, k)
+					// (A rewrite below may have added an id of the gap.)
+					if s, added = s.Add(e, k); added == model[k] {
+						t.Fatalf("step %d: Add(%q): added %v, with the key in the set %v", step, k, added, model[k])
 					}
 				}
-				model[k], kept[k] = true, true
+				model[k], kept = true, append(kept, k)
 			case op < 7 && len(pending) == 0: // a sorted batch of new ids
 				var keys []string
 				for range 1 + rng.IntN(40) {
@@ -86,7 +92,7 @@ func TestSetExtendKeepsVersions(t *testing.T) {
 				}
 				s = s.PutSorted(e, keys)
 				for _, k := range keys {
-					model[k], kept[k] = true, true
+					model[k], kept = true, append(kept, k)
 				}
 			case op < 9 && next > 0: // a write among the keys: the delta
 				k := strings.Clone(key(rng.IntN(next)))
@@ -95,7 +101,7 @@ func TestSetExtendKeepsVersions(t *testing.T) {
 					delete(model, k)
 				} else {
 					s = s.Put(e, k)
-					model[k], kept[k] = true, true
+					model[k], kept = true, append(kept, k)
 				}
 			default: // a branch: an old version extended again
 				if len(versions) == 0 {
@@ -103,12 +109,14 @@ func TestSetExtendKeepsVersions(t *testing.T) {
 				}
 				v := versions[rng.IntN(len(versions))]
 				k := key(next + 1_000_000)
+				kept = append(kept, k)
 				b := v.s.Put(nil, k)
 				want := append(slices.Clone(v.keys), k)
 				slices.Sort(want)
 				checkSetKeys(t, b, want, fmt.Sprintf("step %d: branch", step))
 			}
 			if step%25 == 0 {
+				e = NewEdit() // the batch ends: what it made is kept as it is
 				v := version{s: s, keys: sortedKeys(model)}
 				versions = append(versions, v)
 				readers.Add(1)
@@ -133,6 +141,7 @@ func TestSetExtendKeepsVersions(t *testing.T) {
 		for i, v := range versions {
 			checkSetKeys(t, v.s, v.keys, fmt.Sprintf("borrowed %v: version %d", borrowed, i))
 		}
+		runtime.KeepAlive(kept)
 	}
 }
 
@@ -153,12 +162,12 @@ func TestRunExtendShares(t *testing.T) {
 		slots = append(slots, runSlot(k, 1))
 	}
 	r0 := newRun(slots, "k", false)
-	r1 := r0.extend(keys(100, 150), false) // new arrays, with room
-	r2 := r1.extend(keys(150, 160), false) // in r1's room
+	r1 := r0.extend(nil, keys(100, 150), false) // new arrays, with room
+	r2 := r1.extend(nil, keys(150, 160), false) // in r1's room
 	if &r2.slots[0] != &r1.slots[0] || r2.claim != r1.claim {
 		t.Fatal("an extension of the longest run copied its arrays")
 	}
-	b := r1.extend(keys(500, 510), false) // r1's room past it is r2's
+	b := r1.extend(nil, keys(500, 510), false) // r1's room past it is r2's
 	if &b.slots[0] == &r1.slots[0] {
 		t.Fatal("a second extension of a run wrote in the room another had claimed")
 	}

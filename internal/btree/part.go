@@ -80,7 +80,7 @@ func (s *part) getKeyAt(key string, pr probe, b int) (string, bool) {
 func (s part) Put(e *Edit, key string) part {
 	i, inRun := s.run.place(s.run.probe(key))
 	if i == s.run.len() && s.extends([]string{key}) {
-		return s.extend([]string{key})
+		return s.extend(e, []string{key})
 	}
 	return s.put(e, key, i, inRun)
 }
@@ -100,9 +100,10 @@ func (s part) extends(keys []string) bool {
 	return keys[0] > last
 }
 
-// extend returns s with keys (extends) appended to its run.
-func (s part) extend(keys []string) part {
-	s.run = s.run.extend(keys, s.borrowed)
+// extend returns s with keys (extends) appended to its run, which e may
+// change in place if it made it.
+func (s part) extend(e *Edit, keys []string) part {
+	s.run = s.run.extend(e, keys, s.borrowed)
 	s.n += len(keys)
 	return s
 }
@@ -133,7 +134,7 @@ func (s part) put(e *Edit, key string, i int, inRun bool) part {
 func (s part) Add(e *Edit, key string) (part, bool) {
 	i, inRun := s.run.place(s.run.probe(key))
 	if i == s.run.len() && s.extends([]string{key}) {
-		return s.extend([]string{key}), true
+		return s.extend(e, []string{key}), true
 	}
 	m := mark{pos: int32(i), live: true, inRun: inRun}
 	if !inRun {
@@ -157,7 +158,7 @@ func (s part) Add(e *Edit, key string) (part, bool) {
 // places in the run in one forward pass.
 func (s part) PutSorted(e *Edit, keys []string) part {
 	if s.extends(keys) {
-		return s.extend(keys)
+		return s.extend(e, keys)
 	}
 	if len(keys)*rebuildShare >= s.delta.n && !s.appends(keys) {
 		return s.rebuildPut(keys)

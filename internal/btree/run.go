@@ -38,6 +38,9 @@ type run struct {
 	// claim, for a run made by extend, is shared by the runs whose arrays
 	// these are (extend.go); nil for a run whose arrays are its own.
 	claim *claim
+	// edit is the token whose writes may extend this run in place (nil:
+	// none), as a node's (Edit).
+	edit *Edit
 	// longs keeps alive the string headers of a borrowed run's long keys
 	// (borrow.go); nil otherwise.
 	longs []unsafe.Pointer
