@@ -403,8 +403,9 @@
 // edge, a path copy per write, and every run/deltaShare keys a merge
 // copied the whole run: each key was copied about 16 times, and the
 // record map's path copies were a sixth of a single insert's allocations.
+// (Compact, which the idle defragmentation runs, makes the arrays exact.)
 // Now such keys go straight to the run's end (extend.go): an extended run
-// shares arrays that have room to spare (half as many keys again) with the
+// shares arrays that have room to spare (a quarter as many keys again) with the
 // run it came from, and claims the room it fills with an atomic counter,
 // so that the older run, which reads only its own length, sees nothing
 // change, and a second extension of an older run (a branch: its room is

@@ -43,7 +43,8 @@ func (r *run) extendable(keys []string) bool {
 
 // extend returns r with keys (extendable) appended. It fills the room of
 // r's arrays when r is the longest run holding them, and otherwise copies
-// r into new arrays with room for half as many keys again. borrowed is the
+// r into new arrays with room for a quarter as many keys again (Compact makes
+// them exact). borrowed is the
 // part's flag: a borrowed run's slots lie in memory the collector does not
 // scan (borrow.go). A run that e made is changed in place (the ownership
 // rule of Tree: a batch's writes extend one run), any other is left as it
@@ -67,7 +68,7 @@ func (r *run) extend(e *Edit, keys []string, borrowed bool) *run {
 			x.fence2 = fence2[:nf]
 		}
 	} else {
-		c := m + max(m/2, 256)
+		c := m + max(m/4, 16)
 		cf := blocksOf(c)
 		x.slots = newSlots(c, borrowed)[:m]
 		copy(x.slots, slots)

@@ -141,7 +141,22 @@ func TestSetExtendKeepsVersions(t *testing.T) {
 		for i, v := range versions {
 			checkSetKeys(t, v.s, v.keys, fmt.Sprintf("borrowed %v: version %d", borrowed, i))
 		}
+		checkSetKeys(t, s.Compact(), sortedKeys(model), "compacted")
 		runtime.KeepAlive(kept)
+	}
+	// Compact makes an extended run's arrays exact.
+	var grown Set
+	for i := range 300 {
+		grown = grown.Put(nil, key(i))
+	}
+	roomy := func(s Set) bool {
+		return slices.ContainsFunc(s.list.parts, func(p *part) bool { return p.run != nil && cap(p.run.slots) > len(p.run.slots) })
+	}
+	if !roomy(grown) {
+		t.Fatal("300 ascending keys left no run with room to grow")
+	}
+	if c := grown.Compact(); roomy(c) {
+		t.Fatal("a compacted set holds a run in arrays with room to spare")
 	}
 }
 

@@ -218,13 +218,21 @@ func (s part) settle() part {
 	return s.merge()
 }
 
-// Compact returns s with its delta merged into a new run (s itself when
-// the delta is empty): every key then sits in the run.
+// Compact returns s with its delta merged into a new run of its exact
+// size (s itself when there is nothing to do, see compacted): every key
+// then sits in the run.
 func (s part) Compact() part {
-	if s.delta.root == nil {
+	if s.compacted() {
 		return s
 	}
 	return s.merge()
+}
+
+// compacted reports whether Compact has nothing to do: the delta is empty
+// and the run's arrays have no room to spare (an extended run's, extend.go,
+// are made exact again, as a merge makes them).
+func (s part) compacted() bool {
+	return s.delta.root == nil && (s.run == nil || s.run.claim == nil)
 }
 
 // merge returns s as one run and an empty delta.

@@ -263,15 +263,16 @@ func (s Set) Delete(e *Edit, key string) (Set, bool) {
 	return s.update(e, i, p), true
 }
 
-// Compact returns s with every part's delta merged into its run (s itself
-// when no delta holds anything): every key then sits in a run.
+// Compact returns s with every part's delta merged into its run, and a
+// run extended at its end (extend.go) in arrays of its exact size (s
+// itself when there is nothing to do): every key then sits in a run.
 func (s Set) Compact() Set {
-	if s.list == nil || !slices.ContainsFunc(s.list.parts, func(p *part) bool { return p.delta.root != nil }) {
+	if s.list == nil || !slices.ContainsFunc(s.list.parts, func(p *part) bool { return !p.compacted() }) {
 		return s
 	}
 	l := s.list.clone(nil)
 	for i := len(l.parts) - 1; i >= 0; i-- { // backward: a split moves only the parts after it
-		if p := l.parts[i]; p.delta.root != nil {
+		if p := l.parts[i]; !p.compacted() {
 			merged := p.Compact()
 			l.parts[i] = &merged
 			l.split(i)
