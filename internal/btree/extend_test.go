@@ -2,6 +2,7 @@ package btree
 
 import (
 	"fmt"
+	"maps"
 	"math/rand/v2"
 	"runtime"
 	"slices"
@@ -117,7 +118,7 @@ func TestSetExtendKeepsVersions(t *testing.T) {
 			}
 			if step%25 == 0 {
 				e = NewEdit() // the batch ends: what it made is kept as it is
-				v := version{s: s, keys: sortedKeys(model)}
+				v := version{s: s, keys: slices.Sorted(maps.Keys(model))}
 				versions = append(versions, v)
 				readers.Add(1)
 				go func() {
@@ -137,11 +138,11 @@ func TestSetExtendKeepsVersions(t *testing.T) {
 			}
 		}
 		readers.Wait()
-		checkSetKeys(t, s, sortedKeys(model), "final")
+		checkSetKeys(t, s, slices.Sorted(maps.Keys(model)), "final")
 		for i, v := range versions {
 			checkSetKeys(t, v.s, v.keys, fmt.Sprintf("borrowed %v: version %d", borrowed, i))
 		}
-		checkSetKeys(t, s.Compact(), sortedKeys(model), "compacted")
+		checkSetKeys(t, s.Compact(), slices.Sorted(maps.Keys(model)), "compacted")
 		runtime.KeepAlive(kept)
 	}
 	// Compact makes an extended run's arrays exact.
@@ -229,13 +230,4 @@ func checkSetKeys(t *testing.T, s Set, want []string, what string) {
 			t.Fatalf("%s: %q not found", what, k)
 		}
 	}
-}
-
-func sortedKeys(m map[string]bool) []string {
-	ks := make([]string, 0, len(m))
-	for k := range m {
-		ks = append(ks, k)
-	}
-	slices.Sort(ks)
-	return ks
 }
