@@ -505,8 +505,9 @@ func (r *run) isKey(i int, pr probe) bool {
 	return pr.out == 0 && r.slots[i].w == pr.w && (pr.w&lenMask < prefixLen+1 || r.suffix(i) == pr.suf)
 }
 
-// check verifies that the keys ascend strictly, share the prefix, and that
-// every word is its key's suffix's.
+// check verifies that the keys ascend strictly, share the prefix, that
+// every word is its key's suffix's, and that an extended run's claim
+// covers it.
 func (r *run) check() error {
 	if r == nil {
 		return nil
@@ -514,6 +515,9 @@ func (r *run) check() error {
 	n := len(r.slots)
 	if n == 0 {
 		return fmt.Errorf("btree: empty run")
+	}
+	if r.claim != nil && r.claim.n.Load() < int64(n) {
+		return fmt.Errorf("btree: a run of %d keys in arrays whose claim is %d", n, r.claim.n.Load())
 	}
 	if len(r.fence) != (n+fenceEvery-1)/fenceEvery {
 		return fmt.Errorf("btree: run of %d keys with a fence of %d", n, len(r.fence))
