@@ -156,7 +156,7 @@ func (b *SetBuilder) Set() Set {
 	r := newRun(slots, strings.Clone(b.keys[0][:lcp]), borrowed)
 	*b = SetBuilder{Borrowed: borrowed}
 	l := s.own(nil)
-	l.parts[0] = &part{run: r, n: n, borrowed: borrowed}
+	l.parts[0] = &part{run: r, n: int32(n), borrowed: borrowed}
 	s.n = n
 	l.split(0)
 	return s

@@ -24,13 +24,16 @@ import (
 type part struct {
 	run   *run       // nil when empty
 	delta Tree[mark] // keys changed since the run was built
-	n     int        // keys in the set
+	n     int32      // keys in the part (fewer than 2^31: see mark)
 	// borrowed: the part's runs do not keep their keys alive (borrow.go);
 	// the Set's flag, which every part of it carries.
 	borrowed bool
 	// shadow keeps alive, in a borrowed part, the run's keys that the
 	// delta stores anew (borrow.go); a merge drops it.
 	shadow *shadowed
+	// edit is the token that put this part in its list (Set.update): its
+	// later writes change the part in place, as Tree's nodes (nil: none).
+	edit *Edit
 }
 
 // mark is what the delta knows of a key: whether it is in the set (live)
@@ -104,7 +107,7 @@ func (s part) extends(keys []string) bool {
 // change in place if it made it.
 func (s part) extend(e *Edit, keys []string) part {
 	s.run = s.run.extend(e, keys, s.borrowed)
-	s.n += len(keys)
+	s.n += int32(len(keys))
 	return s
 }
 
@@ -256,7 +259,7 @@ func (s part) merge() part {
 	if !same {
 		lcp = commonPrefix(first, last)
 	}
-	out := newSlots(s.n, s.borrowed)[:0]
+	out := newSlots(int(s.n), s.borrowed)[:0]
 	// long: the new run may hold a long key (a string header of its own,
 	// which a borrowed run must keep: borrow.go).
 	long := same && len(r.longs) > 0
@@ -340,7 +343,7 @@ func (s part) Check() error {
 	if err != nil {
 		return err
 	}
-	if n != s.n {
+	if n != int(s.n) {
 		return fmt.Errorf("btree: set of %d keys says it has %d", n, s.n)
 	}
 	return nil

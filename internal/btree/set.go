@@ -33,7 +33,7 @@ type partList struct {
 	edit  *Edit    // the token that may change this list's parts in place (nil: none)
 	lows  []string // lows[i]: the least key part i may hold (lows[0] is "")
 	words []uint64 // words[i] = word(lows[i])
-	parts []*part  // never changed in place: a write puts a new part in an owned list
+	parts []*part  // a write puts a new part in an owned list, or changes in place one its token made
 }
 
 // partMax is the most keys a part's run holds after a merge; a larger one
@@ -127,8 +127,16 @@ func (l *partList) route(key string) int {
 // its oldest keys does not leave a trail of empty parts.
 func (s Set) update(e *Edit, i int, p part) Set {
 	l := s.own(e)
-	s.n += p.n - l.parts[i].n
-	l.parts[i] = &p
+	old := l.parts[i]
+	s.n += int(p.n - old.n)
+	p.edit = e
+	if e != nil && old.edit == e {
+		*old = p // a part e made: only e's lists hold it
+	} else {
+		np := new(part) // (not &p: p would then move to the heap on every call)
+		*np = p
+		l.parts[i] = np
+	}
 	if p.n == 0 && len(l.parts) > 1 { // its tombstones only hid its own run's keys
 		l.parts = slices.Delete(l.parts, i, i+1)
 		l.lows = slices.Delete(slices.Clone(l.lows), i, i+1)
@@ -160,7 +168,7 @@ func (l *partList) split(i int) {
 	for j := range k {
 		lo, hi := j*n/k, (j+1)*n/k
 		slots := append(newSlots(hi-lo, p.borrowed)[:0], p.run.slots[lo:hi]...)
-		pieces[j] = &part{run: newRun(slots, p.run.prefix, p.borrowed && len(p.run.longs) > 0), n: hi - lo, borrowed: p.borrowed}
+		pieces[j] = &part{run: newRun(slots, p.run.prefix, p.borrowed && len(p.run.longs) > 0), n: int32(hi - lo), borrowed: p.borrowed}
 		if j > 0 {
 			lows[j] = separator(p.run.key(lo-1), p.run.key(lo))
 		}
@@ -316,7 +324,7 @@ func (s Set) Check() error {
 		if err != nil {
 			return err
 		}
-		n += p.n
+		n += int(p.n)
 	}
 	if n != s.n {
 		return fmt.Errorf("btree: set of %d keys says it has %d", n, s.n)
