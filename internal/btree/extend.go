@@ -106,6 +106,3 @@ func (r *run) extend(e *Edit, keys []string, borrowed bool) *run {
 	}
 	return x
 }
-
-// blocksOf returns how many blocks of fenceEvery hold n items.
-func blocksOf(n int) int { return (n + fenceEvery - 1) / fenceEvery }

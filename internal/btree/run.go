@@ -72,6 +72,10 @@ func runSlot(key string, lcp int) slot {
 // would touch a new cache line at each of its last dozen steps.
 const fenceEvery = 16
 
+// blocksOf returns how many blocks of fenceEvery hold n items: the length
+// of the fence of a run of n keys, and of the top of a fence of n words.
+func blocksOf(n int) int { return (n + fenceEvery - 1) / fenceEvery }
+
 // newRun returns the run of the given slots, made with prefix, and its
 // fence; with keep, it keeps the headers of its long keys (keepLongs: a
 // borrowed run that may hold some).
@@ -79,8 +83,8 @@ func newRun(slots []slot, prefix string, keep bool) *run {
 	if len(slots) > math.MaxInt32 {
 		panic("btree: a run of more than 2^31-1 keys") // a mark's pos is an int32
 	}
-	nf := (len(slots) + fenceEvery - 1) / fenceEvery
-	words := make([]uint64, nf+(nf+fenceEvery-1)/fenceEvery) // the fence, then the top: one allocation
+	nf := blocksOf(len(slots))
+	words := make([]uint64, nf+blocksOf(nf)) // the fence, then the top: one allocation
 	r := &run{slots: slots, fence: words[:nf:nf], top: words[nf:], prefix: prefix}
 	for b := range r.fence {
 		r.fence[b] = slots[b*fenceEvery].w
@@ -519,7 +523,7 @@ func (r *run) check() error {
 	if r.claim != nil && r.claim.n.Load() < int64(n) {
 		return fmt.Errorf("btree: a run of %d keys in arrays whose claim is %d", n, r.claim.n.Load())
 	}
-	if len(r.fence) != (n+fenceEvery-1)/fenceEvery {
+	if len(r.fence) != blocksOf(n) {
 		return fmt.Errorf("btree: run of %d keys with a fence of %d", n, len(r.fence))
 	}
 	for b, w := range r.fence {
@@ -530,7 +534,7 @@ func (r *run) check() error {
 	if err := r.checkSecondWords(); err != nil {
 		return err
 	}
-	if len(r.top) != (len(r.fence)+fenceEvery-1)/fenceEvery {
+	if len(r.top) != blocksOf(len(r.fence)) {
 		return fmt.Errorf("btree: fence of %d words with a top of %d", len(r.fence), len(r.top))
 	}
 	for c, w := range r.top {
