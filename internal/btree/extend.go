@@ -43,19 +43,19 @@ func (r *run) extendable(keys []string) bool {
 
 // extend returns r with keys (extendable) appended. It fills the room of
 // r's arrays when r is the longest run holding them, and otherwise copies
-// r into new arrays with room for a quarter as many keys again (Compact makes
-// them exact). borrowed is the
-// part's flag: a borrowed run's slots lie in memory the collector does not
-// scan (borrow.go). A run that e made is changed in place (the ownership
-// rule of Tree: a batch's writes extend one run), any other is left as it
-// is.
+// r into new arrays with room for a quarter as many keys again (Compact
+// makes them exact). borrowed is the part's flag: a borrowed run's slots
+// lie in memory the collector does not scan (borrow.go). A run that e made
+// is changed in place (the ownership rule of Tree: a batch's writes extend
+// one run), any other is left as it is. The fence, its top and its second
+// words grow with the slots, both ways.
 func (r *run) extend(e *Edit, keys []string, borrowed bool) *run {
 	n := len(r.slots)
 	m := n + len(keys)
 	nf := blocksOf(m)
 	nt := blocksOf(nf)
 	slots, fence, top, fence2 := r.slots, r.fence, r.top, r.fence2 // r's, before x (maybe r) changes
-	x, fresh := r, false                                           // fresh: x has new arrays
+	x := r
 	if e == nil || r.edit != e {
 		x = new(run)
 		*x = *r // the prefix and longs are the same
@@ -74,10 +74,11 @@ func (r *run) extend(e *Edit, keys []string, borrowed bool) *run {
 		copy(x.slots, slots)
 		x.fence = append(make([]uint64, 0, cf), fence...)[:nf]
 		x.top = append(make([]uint64, 0, blocksOf(cf)), top...)[:nt]
-		x.fence2 = nil
+		if fence2 != nil {
+			x.fence2 = append(make([]uint64, 0, cf), fence2...)[:nf]
+		}
 		x.claim = new(claim)
 		x.claim.n.Store(int64(m))
-		fresh = true
 	}
 	lcp := len(r.prefix)
 	for j, k := range keys {
@@ -89,20 +90,17 @@ func (r *run) extend(e *Edit, keys []string, borrowed bool) *run {
 	for c := len(top); c < nt; c++ {
 		x.top[c] = x.fence[c*fenceEvery]
 	}
-	switch {
-	case fresh:
-		// New arrays: every block's second word as a new run has it.
-		if f2 := x.secondWords(); f2 != nil {
-			x.fence2 = append(make([]uint64, 0, cap(x.fence)), f2...)
+	// The new blocks' second words. An old block keeps what it had: one
+	// whose new neighbour ties with it goes without (0: searches compare
+	// its key), so that no extension reads the run's old keys.
+	for b := len(fence); b < nf; b++ {
+		if !needsWord2(x.fence, b) {
+			continue
 		}
-	case x.fence2 != nil:
-		// The new blocks' second words; an old block whose neighbour is new
-		// keeps its entry (0: searches compare its key).
-		for b := len(fence); b < nf; b++ {
-			if needsWord2(x.fence, b) {
-				x.fence2[b] = word2(x.suffix(b * fenceEvery))
-			}
+		if x.fence2 == nil {
+			x.fence2 = make([]uint64, nf, cap(x.fence)) // x's own: room as the fence's
 		}
+		x.fence2[b] = word2(x.suffix(b * fenceEvery))
 	}
 	return x
 }

@@ -231,3 +231,53 @@ func checkSetKeys(t *testing.T, s Set, want []string, what string) {
 		}
 	}
 }
+
+// TestRunExtendSecondWords: the blocks an extension adds get the second
+// words a run needs where its fence words tie (run.go, fence2), on the
+// copying path and in place, and searches find every key.
+func TestRunExtendSecondWords(t *testing.T) {
+	// Keys of one letter tie on their first seven bytes ("a-commo").
+	key := func(i int) string { return fmt.Sprintf("%c-common-%06d", 'a'+i/300, i) }
+	keys := func(lo, hi int) []string {
+		var ks []string
+		for i := lo; i < hi; i++ {
+			ks = append(ks, key(i))
+		}
+		return ks
+	}
+	var slots []slot
+	for _, k := range keys(0, 500) {
+		slots = append(slots, runSlot(k, 0))
+	}
+	r := newRun(slots, "", false)
+	copied := r.extend(nil, keys(500, 700), false)       // new arrays
+	inPlace := copied.extend(nil, keys(700, 850), false) // in their room
+	if &inPlace.slots[0] != &copied.slots[0] {
+		t.Fatal("the second extension copied")
+	}
+	for _, x := range []struct {
+		r, prev *run // the extension, the run it extended
+		from    int  // the first block the extension added
+		name    string
+		blocks  int
+	}{{copied, r, len(r.fence), "copied", len(copied.fence)}, {inPlace, copied, len(copied.fence), "in place", len(inPlace.fence)}} {
+		if err := x.r.check(); err != nil {
+			t.Fatalf("%s: %v", x.name, err)
+		}
+		for b := range x.from - 1 { // the old blocks keep theirs (the last may lose a tie)
+			if x.r.fence2[b] != x.prev.fence2[b] {
+				t.Fatalf("%s: block %d's second word %#x, was %#x", x.name, b, x.r.fence2[b], x.prev.fence2[b])
+			}
+		}
+		for b := x.from; b < x.blocks; b++ {
+			if needsWord2(x.r.fence, b) && (x.r.fence2 == nil || x.r.fence2[b] != word2(x.r.suffix(b*fenceEvery))) {
+				t.Fatalf("%s: block %d, whose word ties with a neighbour's, has no second word", x.name, b)
+			}
+		}
+		for i, k := range keys(0, x.r.len()) {
+			if j, ok := x.r.find(x.r.probe(k)); !ok || j != i {
+				t.Fatalf("%s: find(%q) = %d, %v; want %d", x.name, k, j, ok, i)
+			}
+		}
+	}
+}
