@@ -183,6 +183,11 @@ func TestRunExtendShares(t *testing.T) {
 	if &r2.slots[0] != &r1.slots[0] || r2.claim != r1.claim {
 		t.Fatal("an extension of the longest run copied its arrays")
 	}
+	bad := *r2
+	bad.claim = new(claim) // claims none of the arrays r2 fills
+	if err := bad.check(); err == nil || !strings.Contains(err.Error(), "claim is 0") {
+		t.Fatalf("check of a run its claim does not cover: %v", err)
+	}
 	b := r1.extend(nil, keys(500, 510), false) // r1's room past it is r2's
 	if &b.slots[0] == &r1.slots[0] {
 		t.Fatal("a second extension of a run wrote in the room another had claimed")
