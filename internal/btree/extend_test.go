@@ -165,19 +165,8 @@ func TestSetExtendKeepsVersions(t *testing.T) {
 // made with (the same array, not a copy), and an older run extended again
 // copies, leaving the first extension's keys as they were.
 func TestRunExtendShares(t *testing.T) {
-	key := func(i int) string { return fmt.Sprintf("k%06d", i) }
-	keys := func(lo, hi int) []string {
-		var ks []string
-		for i := lo; i < hi; i++ {
-			ks = append(ks, key(i))
-		}
-		return ks
-	}
-	var slots []slot
-	for _, k := range keys(0, 100) {
-		slots = append(slots, runSlot(k, 1))
-	}
-	r0 := newRun(slots, "k", false)
+	keys := keyRange(func(i int) string { return fmt.Sprintf("k%06d", i) })
+	r0 := runOf(keys(0, 100), "k")
 	r1 := r0.extend(nil, keys(100, 150), false) // new arrays, with room
 	r2 := r1.extend(nil, keys(150, 160), false) // in r1's room
 	if &r2.slots[0] != &r1.slots[0] || r2.claim != r1.claim {
@@ -242,19 +231,8 @@ func checkSetKeys(t *testing.T, s Set, want []string, what string) {
 // copying path and in place, and searches find every key.
 func TestRunExtendSecondWords(t *testing.T) {
 	// Keys of one letter tie on their first seven bytes ("a-commo").
-	key := func(i int) string { return fmt.Sprintf("%c-common-%06d", 'a'+i/300, i) }
-	keys := func(lo, hi int) []string {
-		var ks []string
-		for i := lo; i < hi; i++ {
-			ks = append(ks, key(i))
-		}
-		return ks
-	}
-	var slots []slot
-	for _, k := range keys(0, 500) {
-		slots = append(slots, runSlot(k, 0))
-	}
-	r := newRun(slots, "", false)
+	keys := keyRange(func(i int) string { return fmt.Sprintf("%c-common-%06d", 'a'+i/300, i) })
+	r := runOf(keys(0, 500), "")
 	copied := r.extend(nil, keys(500, 700), false)       // new arrays
 	inPlace := copied.extend(nil, keys(700, 850), false) // in their room
 	if &inPlace.slots[0] != &copied.slots[0] {
@@ -285,4 +263,24 @@ func TestRunExtendSecondWords(t *testing.T) {
 			}
 		}
 	}
+}
+
+// keyRange returns a function giving the keys key(lo) .. key(hi-1).
+func keyRange(key func(int) string) func(lo, hi int) []string {
+	return func(lo, hi int) []string {
+		var ks []string
+		for i := lo; i < hi; i++ {
+			ks = append(ks, key(i))
+		}
+		return ks
+	}
+}
+
+// runOf returns the run of keys (ascending, each with prefix).
+func runOf(keys []string, prefix string) *run {
+	slots := make([]slot, len(keys))
+	for i, k := range keys {
+		slots[i] = runSlot(k, len(prefix))
+	}
+	return newRun(slots, prefix, false)
 }
