@@ -403,25 +403,29 @@
 // edge, a path copy per write, and every run/deltaShare keys a merge
 // copied the whole run: each key was copied about 16 times, and the
 // record map's path copies were a sixth of a single insert's allocations.
-// (Compact, which the idle defragmentation runs, makes the arrays exact.)
 // Now such keys go straight to the run's end (extend.go): an extended run
-// shares arrays that have room to spare (a quarter as many keys again) with the
-// run it came from, and claims the room it fills with an atomic counter,
-// so that the older run, which reads only its own length, sees nothing
-// change, and a second extension of an older run (a branch: its room is
-// claimed) copies. Readers take no lock; the writer writes only past
-// every claimed slot. The delta's keys keep their marks: the appended keys
-// must lie past the delta's too.
+// shares arrays that have room to spare (a quarter as many keys again)
+// with the run it came from, and claims the room it fills with an atomic
+// counter, so that the older run, which reads only its own length, sees
+// nothing change, and a second extension of an older run (a branch: its
+// room is claimed) copies. Readers take no lock; the writer writes only
+// past every claimed slot. The fence, its top and its second words grow
+// the same way; an extension reads none of the run's old keys. The
+// delta's keys keep their marks: the appended keys must lie past the
+// delta's too. Compact, which the idle defragmentation runs, makes the
+// arrays exact again. As Tree's nodes, a run and a part that a batch's
+// token made are changed in place by that token's later writes.
 //
-// Measured against the code before (b6c28eb), alternated: at 1M records
+// Measured against the code before, alternated: at 1M records
 // BenchmarkInsertSingle 32-33 allocations and 8.8-8.9 KB -> 28 and
-// 6.2-6.3 KB; BenchmarkBulkInsert 2.15-2.19 -> 1.62-1.65 MB allocated per
-// batch of 1,000; replay 1,743 -> 1,614 CPU ns per record (the quieter
-// of two pairs); ten in-process comparison loads per binary, three pairs:
-// CPU 11.02, 10.98, 8.65 -> 9.89, 9.00, 7.76 s, median rates 343, 340,
-// 454 -> 383, 421, 499 k records/s. The room costs memory only in the
-// last part of an ascending set: BenchmarkMemory's heap 281 -> 282 B per
-// record.
+// 6.2-6.3 KB; BenchmarkInsertBatch64 (64 writes under one token) 11 -> 7
+// allocations per write; BenchmarkBulkInsert 2.15-2.19 -> 1.62-1.65 MB
+// allocated per batch of 1,000; replay within the noise (1.27 against
+// 1.28 M records/s); ten in-process comparison loads per binary, three
+// pairs: CPU 11.02, 10.98, 8.65 -> 9.89, 9.00, 7.76 s, median rates 343,
+// 340, 454 -> 383, 421, 499 k records/s. The room costs memory only in
+// the last part of an ascending set: BenchmarkMemory's heap 281.1 ->
+// 281.6 B per record, 279.6 both after defragmentation.
 //
 // # Borrowing sets (twelfth round)
 //
