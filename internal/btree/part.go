@@ -25,6 +25,10 @@ type part struct {
 	run   *run       // nil when empty
 	delta Tree[mark] // keys changed since the run was built
 	n     int32      // keys in the part (fewer than 2^31: see mark)
+	nr    int32      // entries of rec that the part holds
+	// rec holds the part's latest single writes, newer than the delta's
+	// entries (recent.go); nil when nr is 0 (or shared with another part).
+	rec *recent
 	// borrowed: the part's runs do not keep their keys alive (borrow.go);
 	// the Set's flag, which every part of it carries.
 	borrowed bool
@@ -57,6 +61,9 @@ var deltaMin = 64
 // is one. Its bytes are those it was stored with (package index finds a
 // record from its key's address).
 func (s part) GetKey(key string) (string, bool) {
+	if e := s.recentOf(key); e != nil {
+		return e.key, e.m.live
+	}
 	if s.delta.root != nil {
 		if k, m, ok := s.delta.GetKey(key); ok {
 			return k, m.live // a tombstone: k is not in the set
@@ -69,6 +76,9 @@ func (s part) GetKey(key string) (string, bool) {
 // getKeyAt is GetKey for a key whose probe of s's run is pr and whose block
 // (run.block) is b, both found already (Set.GetKeys).
 func (s *part) getKeyAt(key string, pr probe, b int) (string, bool) {
+	if e := s.recentOf(key); e != nil {
+		return e.key, e.m.live
+	}
 	if s.delta.root != nil {
 		if k, m, ok := s.delta.GetKey(key); ok {
 			return k, m.live
@@ -85,7 +95,13 @@ func (s part) Put(e *Edit, key string) part {
 	if i == s.run.len() && s.extends([]string{key}) {
 		return s.extend(e, []string{key})
 	}
-	return s.put(e, key, i, inRun)
+	if _, old, ok := s.state(key); !(ok && old.live || !ok && inRun) {
+		s.n++
+	}
+	if inRun {
+		s.keepRunKey(i)
+	}
+	return s.record(e, key, mark{pos: int32(i), live: true, inRun: inRun}).settle()
 }
 
 // extends reports whether keys, which ascend, may go straight to the end
@@ -93,7 +109,7 @@ func (s part) Put(e *Edit, key string) part {
 // delta's marks then stay right: a key past the old run's end keeps the
 // place of the first appended key.
 func (s part) extends(keys []string) bool {
-	if !s.run.extendable(keys) {
+	if !s.run.extendable(keys) || s.recentBlocksExtend(keys[0]) {
 		return false
 	}
 	if s.delta.root == nil {
@@ -111,8 +127,9 @@ func (s part) extend(e *Edit, keys []string) part {
 	return s
 }
 
-// put is Put for a key whose place in the run is known: i, its lower bound,
-// is key itself with inRun.
+// put is Put, straight into the delta (s has no recent writes), for a key
+// whose place in the run is known: i, its lower bound, is key itself with
+// inRun.
 func (s part) put(e *Edit, key string, i int, inRun bool) part {
 	m := mark{pos: int32(i), live: true, inRun: inRun}
 	if !inRun {
@@ -139,20 +156,13 @@ func (s part) Add(e *Edit, key string) (part, bool) {
 	if i == s.run.len() && s.extends([]string{key}) {
 		return s.extend(e, []string{key}), true
 	}
-	m := mark{pos: int32(i), live: true, inRun: inRun}
-	if !inRun {
-		var added bool
-		if s.delta, added = s.delta.Add(e, key, m); !added {
-			return s, false
-		}
-		s.n++
-		return s.settle(), true
-	}
-	if _, old, ok := s.delta.GetKey(key); !ok || old.live {
+	if _, old, ok := s.state(key); ok && old.live || !ok && inRun {
 		return s, false
 	}
-	s.keepRunKey(i)
-	s.delta = s.delta.Set(e, key, m)
+	if inRun {
+		s.keepRunKey(i)
+	}
+	s = s.record(e, key, mark{pos: int32(i), live: true, inRun: inRun})
 	s.n++
 	return s.settle(), true
 }
@@ -160,6 +170,7 @@ func (s part) Add(e *Edit, key string) (part, bool) {
 // PutSorted is Put of each of keys, which must ascend: it finds their
 // places in the run in one forward pass.
 func (s part) PutSorted(e *Edit, keys []string) part {
+	s = s.flushed(e)
 	if s.extends(keys) {
 		return s.extend(e, keys)
 	}
@@ -195,16 +206,17 @@ func (s part) appends(keys []string) bool {
 // it may be a view of a scratch buffer.
 func (s part) Delete(e *Edit, key string) (part, bool) {
 	i, inRun := s.run.place(s.run.probe(key))
-	_, old, inDelta := s.delta.GetKey(key)
+	k, old, known := s.state(key)
 	switch {
-	case inDelta && !old.live:
+	case known && !old.live:
 		return s, false
-	case inDelta && !inRun:
-		s.delta, _ = s.delta.Delete(e, key)
+	case known && !inRun:
+		// Keyed by the string stored, not key (a view of a scratch buffer).
+		s = s.record(e, k, mark{pos: int32(i)})
 	case inRun:
 		// A tombstone, keyed by the run's own string: the run keeps its
 		// bytes alive until the next merge anyway.
-		s.delta = s.delta.Set(e, s.run.key(i), mark{pos: int32(i), inRun: true})
+		s = s.record(e, s.run.key(i), mark{pos: int32(i), inRun: true})
 	default:
 		return s, false
 	}
@@ -212,10 +224,10 @@ func (s part) Delete(e *Edit, key string) (part, bool) {
 	return s.settle(), true
 }
 
-// settle merges the delta into a new run if it, or the shadow list of a
-// borrowed part (borrow.go), outgrew its bound.
+// settle merges the delta and the recent writes into a new run if they,
+// or the shadow list of a borrowed part (borrow.go), outgrew their bound.
 func (s part) settle() part {
-	if bound := max(deltaMin, s.run.len()/deltaShare); s.delta.n <= bound && s.shadowLen() <= bound {
+	if bound := max(deltaMin, s.run.len()/deltaShare); s.delta.n+int(s.nr) <= bound && s.shadowLen() <= bound {
 		return s
 	}
 	return s.merge()
@@ -235,7 +247,7 @@ func (s part) Compact() part {
 // and the run's arrays have no room to spare (an extended run's, extend.go,
 // are made exact again, as a merge makes them).
 func (s part) compacted() bool {
-	return s.delta.root == nil && (s.run == nil || s.run.claim == nil)
+	return s.delta.root == nil && s.nr == 0 && (s.run == nil || s.run.claim == nil)
 }
 
 // merge returns s as one run and an empty delta.
@@ -243,6 +255,7 @@ func (s part) merge() part {
 	if s.n == 0 {
 		return part{borrowed: s.borrowed}
 	}
+	s = s.flushed(nil)
 	r := s.run
 	if r == nil {
 		r = &run{}
@@ -322,20 +335,30 @@ func (s part) Check() error {
 	if err := s.delta.Check(); err != nil {
 		return err
 	}
-	n := s.run.len()
 	var err error
 	s.delta.AscendAll(func(k string, m mark) bool {
+		if !m.live && !m.inRun {
+			err = fmt.Errorf("btree: set deletes %q, which its run lacks", k)
+			return false
+		}
+		return true
+	})
+	if err != nil {
+		return err
+	}
+	if err := s.checkRecent(); err != nil {
+		return err
+	}
+	n := s.run.len()
+	s.ascendChanges("", false, func(k string, m mark) bool {
 		i, inRun := s.run.find(s.run.probe(k))
 		switch {
 		case int(m.pos) != i || m.inRun != inRun:
 			err = fmt.Errorf("btree: set marks %q at %d (in the run: %v), not %d (%v)", k, m.pos, m.inRun, i, inRun)
 			return false
-		case !m.live && !inRun:
-			err = fmt.Errorf("btree: set deletes %q, which its run lacks", k)
-			return false
-		case !m.live:
+		case !m.live && inRun:
 			n--
-		case !inRun:
+		case m.live && !inRun:
 			n++
 		}
 		return true

@@ -45,11 +45,7 @@ func (s part) ascendFrom(i int, start string, bounded bool, fn func(key string) 
 		}
 		return true
 	}
-	if bounded {
-		s.delta.Ascend(start, step)
-	} else {
-		s.delta.AscendAll(step)
-	}
+	s.ascendChanges(start, bounded, step)
 	if stopped {
 		return false
 	}
@@ -104,11 +100,7 @@ func (s part) descendFrom(hi int, start string, bounded bool, fn func(key string
 		}
 		return true
 	}
-	if bounded {
-		s.delta.Descend(start, step)
-	} else {
-		s.delta.DescendAll(step)
-	}
+	s.descendChanges(start, bounded, step)
 	if stopped {
 		return false
 	}

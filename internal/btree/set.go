@@ -158,8 +158,8 @@ func (l *partList) split(i int) {
 	if p.run.len() <= partMax {
 		return
 	}
-	if p.delta.root != nil {
-		p = p.Compact()
+	if p.delta.root != nil || p.nr > 0 {
+		p = p.merge()
 	}
 	n := p.run.len()
 	k := (n + partMax/2 - 1) / (partMax / 2)

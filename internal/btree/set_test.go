@@ -125,16 +125,20 @@ func sameSet(t testing.TB, rng *rand.Rand, pool []string, s Set, m *setModel, wh
 // TestSetModelRandom applies random writes to a Set and to a model, in
 // segments with a long-lived Edit, nil edits and short batches; every
 // segment's final Set is kept with its model and checked again later, so
-// that no later write (a merge included) changes a published Set. deltaMin
-// is small so that merges happen every few dozen writes.
+// that no later write (a merge included) changes a published Set, and
+// now and then writes go on from a kept Set instead (a branch: the recent
+// writes and the runs that grow at their end, whose arrays the kept Set
+// shares, must be copied). deltaMin is small so that merges happen every
+// few dozen writes.
 func TestSetModelRandom(t *testing.T) {
-	defer func(v, p int) { deltaMin, partMax = v, p }(deltaMin, partMax)
+	defer func(v, p, r int) { deltaMin, partMax, recentMax = v, p, r }(deltaMin, partMax, recentMax)
 	seed := testSeed(t)
 	rng := rand.New(rand.NewPCG(seed, seed^0x51ed2701))
 	steps := modelSteps()
 	type kept struct {
-		s Set
-		m *setModel
+		s   Set
+		m   *setModel
+		seg int // the segment that made it
 	}
 	var olds []kept
 	// Pools of keys that share a prefix (a run leaves it out of its words),
@@ -143,9 +147,13 @@ func TestSetModelRandom(t *testing.T) {
 	// run's prefix when they arrive.
 	prefixes := []string{"", "user", strings.Repeat("z", 260)}
 	for c := range 6 {
-		for _, dm := range []int{1, 8, 64} {
+		for di, dm := range []int{1, 8, 64} {
+			seg := c*3 + di
 			// Parts of a few keys (cut often) or of all of them.
 			deltaMin, partMax = dm, []int{4, 16, 1 << 17}[rng.IntN(3)]
+			// Recent writes moved into the delta at every write, every few,
+			// or as in use.
+			recentMax = []int{1, 4, recentCap}[rng.IntN(3)]
 			poolSize := []int{40, 600}[c%2]
 			pool := keyPool(rng, poolSize)
 			if pre := prefixes[c/2]; pre != "" {
@@ -208,19 +216,22 @@ func TestSetModelRandom(t *testing.T) {
 					s = s.Compact()
 					if s.list != nil {
 						for i, p := range s.list.parts {
-							if p.delta.root != nil {
-								t.Fatalf("part %d keeps a delta of %d keys after Compact", i, p.delta.Len())
+							if p.delta.root != nil || p.nr != 0 {
+								t.Fatalf("part %d keeps a delta of %d keys and %d recent writes after Compact", i, p.delta.Len(), p.nr)
 							}
 						}
 					}
 				}
 				sameSet(t, rng, pool, s, m, "current")
 				if rng.IntN(8) == 0 {
-					olds = append(olds, kept{s, m.clone()})
+					olds = append(olds, kept{s, m.clone(), seg})
 				}
 				if len(olds) > 0 && rng.IntN(4) == 0 {
 					o := olds[rng.IntN(len(olds))]
 					sameSet(t, rng, pool, o.s, o.m, "kept")
+					if rng.IntN(4) == 0 && o.seg == seg {
+						s, m = o.s, o.m.clone() // a branch
+					}
 				}
 			}
 		}
