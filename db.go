@@ -350,12 +350,21 @@ type replicator interface {
 // write hands one write to the single writer and waits until it is applied
 // (and durable, with a log) and published.
 func (db *DB) write(ctx context.Context, req []byte, q query.Query) ([]byte, error) {
-	w := &writeReq{req: req, q: q}
+	w := writeReqs.Get().(*writeReq)
+	w.req, w.q = req, q
 	if err := db.submit(ctx, w); err != nil {
-		return nil, err
+		return nil, err // (w is not reused: a canceled request may still sit in the queue)
 	}
-	return w.out, w.err
+	out, err := w.out, w.err
+	*w = writeReq{}
+	writeReqs.Put(w)
+	return out, err
 }
+
+// writeReqs recycles the requests of Query's writes: once Submit has
+// returned nil the writer is done with one (a single insert allocated one
+// fewer object).
+var writeReqs = sync.Pool{New: func() any { return new(writeReq) }}
 
 // StartQuery starts a write of a standalone database without waiting for
 // it: the write is queued for the single writer, and done is called on the
