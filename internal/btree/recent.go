@@ -1,6 +1,9 @@
 package btree
 
-import "fmt"
+import (
+	"fmt"
+	"sync/atomic"
+)
 
 // A part's recent writes (doc.go, "Recent writes beside the delta").
 //
@@ -21,9 +24,9 @@ import "fmt"
 // key's state: a later entry of the same key, or an entry over the
 // delta's, wins.
 
-// recentCap is the entries of a recent array: with the claim, 1,000 bytes,
-// which a 1,024-byte size class holds.
-const recentCap = 31
+// recentCap is the entries of a recent array: with the claim, the filter
+// and the words, 1,000 bytes, which a 1,024-byte size class holds.
+const recentCap = 30
 
 // recentMax is how many entries a part holds before they move into its
 // delta (at most recentCap); a variable so that tests can make the moves
@@ -33,14 +36,21 @@ var recentMax = recentCap
 // recent is the array of a part's recent writes.
 type recent struct {
 	claim claim // entries some part holds (the most)
+	// filter has a bit set for each entry's word (filterBit), so that most
+	// lookups of a key without an entry, which are most lookups, read one
+	// cache line instead of scanning the words: 30 steps of a loop. A
+	// bit set by a later part's entry only costs an older part a scan.
+	filter [4]atomic.Uint64
+	// words[j] = word(ents[j].key), apart from the entries so that a
+	// lookup's scan reads four cache lines, not sixteen.
+	words [recentCap]uint64
 	ents  [recentCap]recentEnt
 }
 
-// recentEnt is one recent write: the key, with its word, and its mark. A
-// deleted key that the run lacks (mark neither live nor in the run) is
-// absent; the delta loses it when the entry moves there.
+// recentEnt is one recent write: the key and its mark. A deleted key that
+// the run lacks (mark neither live nor in the run) is absent; the delta
+// loses it when the entry moves there.
 type recentEnt struct {
-	w   uint64
 	key string
 	m   mark
 }
@@ -59,10 +69,13 @@ func (s *part) recentOf(key string) *recentEnt {
 		return nil
 	}
 	w := word(key)
-	ents := s.rec.ents[:s.nr]
-	for j := len(ents) - 1; j >= 0; j-- {
-		if e := &ents[j]; e.w == w && e.key == key {
-			return e
+	r := s.rec
+	if i, b := filterBit(w); r.filter[i].Load()&b == 0 {
+		return nil
+	}
+	for j := int(s.nr) - 1; j >= 0; j-- {
+		if r.words[j] == w && r.ents[j].key == key {
+			return &r.ents[j]
 		}
 	}
 	return nil
@@ -93,19 +106,33 @@ func (s part) record(e *Edit, key string, m mark) part {
 		s.delta = s.apply(e, recentEnt{key: key, m: m})
 		return s
 	}
-	ent := recentEnt{w: word(key), key: key, m: m}
 	if s.rec == nil || !s.rec.claim.n.CompareAndSwap(int64(n), int64(n+1)) {
 		// No array, or another part holds the entry past s's: a copy.
 		r := new(recent)
 		if n > 0 {
+			copy(r.words[:], s.rec.words[:n])
 			copy(r.ents[:], s.rec.ents[:n])
+			for _, w := range r.words[:n] {
+				i, b := filterBit(w)
+				r.filter[i].Or(b)
+			}
 		}
 		r.claim.n.Store(int64(n + 1))
 		s.rec = r
 	}
-	s.rec.ents[n] = ent
+	w := word(key)
+	s.rec.words[n], s.rec.ents[n] = w, recentEnt{key: key, m: m}
+	i, b := filterBit(w)
+	s.rec.filter[i].Or(b)
 	s.nr++
 	return s
+}
+
+// filterBit returns the word and bit of recent.filter for a key of word
+// w: 8 bits of a multiplicative hash of it.
+func filterBit(w uint64) (int, uint64) {
+	h := (w * 0x9E3779B97F4A7C15) >> 56
+	return int(h >> 6), 1 << (h & 63)
 }
 
 // flushed returns s with its recent writes moved into the delta, in
@@ -134,20 +161,19 @@ func (s *part) apply(e *Edit, ent recentEnt) Tree[mark] {
 	return s.delta.Set(e, ent.key, ent.m)
 }
 
-// recentAbove returns the entry of ents with the least key above k (at or
-// above it with incl; every entry when !bounded), the latest of equal ones;
-// -1 if there is none.
-func recentAbove(ents []recentEnt, k string, incl, bounded bool) int {
+// recentAbove returns the entry among r's first n with the least key above
+// k (at or above it with incl; every entry when !bounded), the latest of
+// equal ones; -1 if there is none.
+func recentAbove(r *recent, n int, k string, incl, bounded bool) int {
 	best := -1
 	w := word(k)
-	for j := range ents {
-		e := &ents[j]
+	for j := range n {
 		if bounded {
-			if c := compareWords(e.w, e.key, w, k); c < 0 || (c == 0 && !incl) {
+			if c := compareWords(r.words[j], r.ents[j].key, w, k); c < 0 || (c == 0 && !incl) {
 				continue
 			}
 		}
-		if best < 0 || compareWords(e.w, e.key, ents[best].w, ents[best].key) <= 0 {
+		if best < 0 || compareWords(r.words[j], r.ents[j].key, r.words[best], r.ents[best].key) <= 0 {
 			best = j
 		}
 	}
@@ -155,17 +181,16 @@ func recentAbove(ents []recentEnt, k string, incl, bounded bool) int {
 }
 
 // recentBelow is recentAbove the other way: the greatest key below k.
-func recentBelow(ents []recentEnt, k string, incl, bounded bool) int {
+func recentBelow(r *recent, n int, k string, incl, bounded bool) int {
 	best := -1
 	w := word(k)
-	for j := range ents {
-		e := &ents[j]
+	for j := range n {
 		if bounded {
-			if c := compareWords(e.w, e.key, w, k); c > 0 || (c == 0 && !incl) {
+			if c := compareWords(r.words[j], r.ents[j].key, w, k); c > 0 || (c == 0 && !incl) {
 				continue
 			}
 		}
-		if best < 0 || compareWords(e.w, e.key, ents[best].w, ents[best].key) >= 0 {
+		if best < 0 || compareWords(r.words[j], r.ents[j].key, r.words[best], r.ents[best].key) >= 0 {
 			best = j
 		}
 	}
@@ -207,13 +232,14 @@ func (s *part) ascendChanges(start string, bounded bool, step func(string, mark)
 		}
 		return
 	}
-	j := recentAbove(ents, start, true, bounded)
+	r, n := s.rec, len(ents)
+	j := recentAbove(r, n, start, true, bounded)
 	stopped := false
 	merged := func(k string, m mark) bool {
 		w := word(k)
 		for j >= 0 {
 			e := &ents[j]
-			c := compareWords(e.w, e.key, w, k)
+			c := compareWords(r.words[j], e.key, w, k)
 			if c > 0 {
 				break
 			}
@@ -221,7 +247,7 @@ func (s *part) ascendChanges(start string, bounded bool, step func(string, mark)
 				stopped = true
 				return false
 			}
-			j = recentAbove(ents, e.key, false, true)
+			j = recentAbove(r, n, e.key, false, true)
 			if c == 0 {
 				return true // the delta's entry is older
 			}
@@ -237,7 +263,7 @@ func (s *part) ascendChanges(start string, bounded bool, step func(string, mark)
 	} else {
 		s.delta.AscendAll(merged)
 	}
-	for ; !stopped && j >= 0; j = recentAbove(ents, ents[j].key, false, true) {
+	for ; !stopped && j >= 0; j = recentAbove(r, n, ents[j].key, false, true) {
 		if !step(ents[j].key, ents[j].m) {
 			return
 		}
@@ -255,13 +281,14 @@ func (s *part) descendChanges(start string, bounded bool, step func(string, mark
 		}
 		return
 	}
-	j := recentBelow(ents, start, true, bounded)
+	r, n := s.rec, len(ents)
+	j := recentBelow(r, n, start, true, bounded)
 	stopped := false
 	merged := func(k string, m mark) bool {
 		w := word(k)
 		for j >= 0 {
 			e := &ents[j]
-			c := compareWords(e.w, e.key, w, k)
+			c := compareWords(r.words[j], e.key, w, k)
 			if c < 0 {
 				break
 			}
@@ -269,7 +296,7 @@ func (s *part) descendChanges(start string, bounded bool, step func(string, mark
 				stopped = true
 				return false
 			}
-			j = recentBelow(ents, e.key, false, true)
+			j = recentBelow(r, n, e.key, false, true)
 			if c == 0 {
 				return true
 			}
@@ -285,7 +312,7 @@ func (s *part) descendChanges(start string, bounded bool, step func(string, mark
 	} else {
 		s.delta.DescendAll(merged)
 	}
-	for ; !stopped && j >= 0; j = recentBelow(ents, ents[j].key, false, true) {
+	for ; !stopped && j >= 0; j = recentBelow(r, n, ents[j].key, false, true) {
 		if !step(ents[j].key, ents[j].m) {
 			return
 		}
@@ -315,9 +342,9 @@ func (s *part) checkRecent() error {
 	if s.nr < 0 || int(s.nr) > recentCap || s.rec == nil || s.rec.claim.n.Load() < int64(s.nr) {
 		return fmt.Errorf("btree: part holds %d recent writes of an array %p that claims %d", s.nr, s.rec, s.claimedRecent())
 	}
-	for _, e := range s.recents() {
-		if e.w != word(e.key) {
-			return fmt.Errorf("btree: recent write of %q has word %#x", e.key, e.w)
+	for j, e := range s.recents() {
+		if w := s.rec.words[j]; w != word(e.key) {
+			return fmt.Errorf("btree: recent write of %q has word %#x", e.key, w)
 		}
 	}
 	return nil

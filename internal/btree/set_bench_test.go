@@ -21,20 +21,42 @@ func benchSet(b *testing.B) Set {
 		var e *Edit
 		for i := range benchN {
 			if i%1000 == 0 {
+				benchSetVal = flushRecents(benchSetVal) // as PutSorted leaves it
 				e = NewEdit()
 			}
 			benchSetVal = benchSetVal.Put(e, strings.Clone(bench.key(i)))
 		}
+		benchSetVal = flushRecents(benchSetVal)
 		runtime.GC()
 	}
 	return benchSetVal
 }
 
+// flushRecents returns s with every part's recent writes moved into its
+// delta.
+func flushRecents(s Set) Set {
+	if s.list == nil {
+		return s
+	}
+	l := s.list.clone(nil)
+	for i, p := range l.parts {
+		f := p.flushed(nil)
+		l.parts[i] = &f
+	}
+	s.list = l
+	return s
+}
+
 // BenchmarkSetGet looks keys up in the set as a load leaves it: keys it
-// holds, keys it lacks, and held keys once the deltas are merged into the
-// runs (as the idle defragmentation leaves it).
+// holds, keys it lacks, held keys once the deltas are merged into the runs
+// (as the idle defragmentation leaves it), and held keys after 20,000
+// single writes, which leave recent writes beside the deltas (recent.go).
 func BenchmarkSetGet(b *testing.B) {
 	s := benchSet(b)
+	written := s
+	for i := range 20_000 {
+		written = written.Put(NewEdit(), strings.Clone(bench.absentKey(i)))
+	}
 	for _, c := range []struct {
 		name string
 		s    Set
@@ -43,6 +65,7 @@ func BenchmarkSetGet(b *testing.B) {
 		{"present", s, bench.key},
 		{"absent", s, bench.absentKey},
 		{"compacted", s.Compact(), bench.key},
+		{"written", written, bench.key},
 	} {
 		b.Run(c.name, func(b *testing.B) {
 			b.ReportAllocs()
