@@ -98,6 +98,15 @@ func (s *part) state(key string) (string, mark, bool) {
 // recent writes, or, when they are full, moved into the delta with them.
 func (s part) record(e *Edit, key string, m mark) part {
 	n := int(s.nr)
+	if e != nil && s.delta.root != nil && s.delta.root.edit == e {
+		// A batch that already copied the delta's root (it moved the
+		// entries there, or wrote straight to it): its writes change the
+		// delta in place, cheaper than an entry and its later move (a
+		// log's replay: thousands of writes per part under one token).
+		s = s.flushed(e)
+		s.delta = s.apply(e, recentEnt{key: key, m: m})
+		return s
+	}
 	if n >= recentMax {
 		if e == nil {
 			e = NewEdit() // the nodes the move copies, changed in place while it lasts
