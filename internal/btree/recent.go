@@ -232,96 +232,71 @@ func compareWords(aw uint64, a string, bw uint64, b string) int {
 // order of key, a recent entry in place of the delta's or an older one of
 // its key, until step returns false.
 func (s *part) ascendChanges(start string, bounded bool, step func(string, mark) bool) {
-	ents := s.recents()
-	if len(ents) == 0 {
-		if bounded {
-			s.delta.Ascend(start, step)
-		} else {
-			s.delta.AscendAll(step)
-		}
-		return
-	}
-	r, n := s.rec, len(ents)
-	j := recentAbove(r, n, start, true, bounded)
-	stopped := false
-	merged := func(k string, m mark) bool {
-		w := word(k)
-		for j >= 0 {
-			e := &ents[j]
-			c := compareWords(r.words[j], e.key, w, k)
-			if c > 0 {
-				break
-			}
-			if !step(e.key, e.m) {
-				stopped = true
-				return false
-			}
-			j = recentAbove(r, n, e.key, false, true)
-			if c == 0 {
-				return true // the delta's entry is older
-			}
-		}
-		if !step(k, m) {
-			stopped = true
-			return false
-		}
-		return true
-	}
-	if bounded {
-		s.delta.Ascend(start, merged)
-	} else {
-		s.delta.AscendAll(merged)
-	}
-	for ; !stopped && j >= 0; j = recentAbove(r, n, ents[j].key, false, true) {
-		if !step(ents[j].key, ents[j].m) {
-			return
-		}
-	}
+	s.eachChange(start, bounded, false, step)
 }
 
 // descendChanges is ascendChanges in descending order, from start down.
 func (s *part) descendChanges(start string, bounded bool, step func(string, mark) bool) {
+	s.eachChange(start, bounded, true, step)
+}
+
+// eachChange is ascendChanges, or descendChanges with desc.
+func (s *part) eachChange(start string, bounded, desc bool, step func(string, mark) bool) {
 	ents := s.recents()
-	if len(ents) == 0 {
-		if bounded {
-			s.delta.Descend(start, step)
-		} else {
-			s.delta.DescendAll(step)
-		}
-		return
-	}
 	r, n := s.rec, len(ents)
-	j := recentBelow(r, n, start, true, bounded)
+	// next returns the entry after key k (at k with incl) in the walk's
+	// direction.
+	next := func(k string, incl, bounded bool) int {
+		if desc {
+			return recentBelow(r, n, k, incl, bounded)
+		}
+		return recentAbove(r, n, k, incl, bounded)
+	}
+	j := -1
+	if n > 0 {
+		j = next(start, true, bounded)
+	}
 	stopped := false
-	merged := func(k string, m mark) bool {
-		w := word(k)
-		for j >= 0 {
-			e := &ents[j]
-			c := compareWords(r.words[j], e.key, w, k)
-			if c < 0 {
-				break
+	merged := step
+	if n > 0 {
+		merged = func(k string, m mark) bool {
+			w := word(k)
+			for j >= 0 {
+				e := &ents[j]
+				c := compareWords(r.words[j], e.key, w, k)
+				if desc {
+					c = -c
+				}
+				if c > 0 {
+					break
+				}
+				if !step(e.key, e.m) {
+					stopped = true
+					return false
+				}
+				j = next(e.key, false, true)
+				if c == 0 {
+					return true // the delta's entry is older
+				}
 			}
-			if !step(e.key, e.m) {
+			if !step(k, m) {
 				stopped = true
 				return false
 			}
-			j = recentBelow(r, n, e.key, false, true)
-			if c == 0 {
-				return true
-			}
+			return true
 		}
-		if !step(k, m) {
-			stopped = true
-			return false
-		}
-		return true
 	}
-	if bounded {
+	switch {
+	case !desc && bounded:
+		s.delta.Ascend(start, merged)
+	case !desc:
+		s.delta.AscendAll(merged)
+	case bounded:
 		s.delta.Descend(start, merged)
-	} else {
+	default:
 		s.delta.DescendAll(merged)
 	}
-	for ; !stopped && j >= 0; j = recentBelow(r, n, ents[j].key, false, true) {
+	for ; !stopped && j >= 0; j = next(ents[j].key, false, true) {
 		if !step(ents[j].key, ents[j].m) {
 			return
 		}
