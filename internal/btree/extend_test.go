@@ -29,16 +29,8 @@ func TestSetExtendKeepsVersions(t *testing.T) {
 	for _, borrowed := range []bool{false, true} {
 		rng := rand.New(rand.NewPCG(11, 12))
 		var kept []string // keeps every string a borrowed set was given alive
-		var s Set
-		if borrowed {
-			sb := SetBuilder{Borrowed: true}
-			s = sb.Set()
-		}
-		type version struct {
-			s    Set
-			keys []string
-		}
-		var versions []version
+		s := emptySet(borrowed)
+		var versions []keptVersion
 		model := map[string]bool{}
 		next := 0
 		var pending []int
@@ -118,7 +110,7 @@ func TestSetExtendKeepsVersions(t *testing.T) {
 			}
 			if step%25 == 0 {
 				e = NewEdit() // the batch ends: what it made is kept as it is
-				v := version{s: s, keys: slices.Sorted(maps.Keys(model))}
+				v := keptVersion{s: s, keys: slices.Sorted(maps.Keys(model))}
 				versions = append(versions, v)
 				readers.Add(1)
 				go func() {
@@ -138,11 +130,7 @@ func TestSetExtendKeepsVersions(t *testing.T) {
 			}
 		}
 		readers.Wait()
-		checkSetKeys(t, s, slices.Sorted(maps.Keys(model)), "final")
-		for i, v := range versions {
-			checkSetKeys(t, v.s, v.keys, fmt.Sprintf("borrowed %v: version %d", borrowed, i))
-		}
-		checkSetKeys(t, s.Compact(), slices.Sorted(maps.Keys(model)), "compacted")
+		checkKept(t, s, model, versions, borrowed)
 		runtime.KeepAlive(kept)
 	}
 	// Compact makes an extended run's arrays exact.
@@ -206,6 +194,35 @@ func TestRunExtendShares(t *testing.T) {
 	if r0.extendable([]string{"k000099"}) || r0.extendable([]string{"j"}) || r0.extendable([]string{"k100001", "k100000"}) {
 		t.Fatal("extendable accepted keys that are not past the run's end in order, with its prefix")
 	}
+}
+
+// keptVersion is a Set that a test keeps, with the keys it must hold.
+type keptVersion struct {
+	s    Set
+	keys []string
+}
+
+// emptySet returns an empty Set, a borrowing one (borrow.go) with borrowed.
+func emptySet(borrowed bool) Set {
+	if borrowed {
+		sb := SetBuilder{Borrowed: true}
+		return sb.Set()
+	}
+	return Set{}
+}
+
+// checkKept checks s against model, then every kept version, and returns
+// s compacted, checked too.
+func checkKept(t *testing.T, s Set, model map[string]bool, versions []keptVersion, borrowed bool) Set {
+	t.Helper()
+	want := slices.Sorted(maps.Keys(model))
+	checkSetKeys(t, s, want, "final")
+	for i, v := range versions {
+		checkSetKeys(t, v.s, v.keys, fmt.Sprintf("borrowed %v: version %d", borrowed, i))
+	}
+	c := s.Compact()
+	checkSetKeys(t, c, want, "compacted")
+	return c
 }
 
 // checkSetKeys compares s, checked, with the sorted keys want.

@@ -29,16 +29,8 @@ func TestSetRecentKeepsVersions(t *testing.T) {
 	for _, borrowed := range []bool{false, true} {
 		rng := rand.New(rand.NewPCG(21, 22))
 		var kept []string // keeps every string a borrowed set was given alive
-		var s Set
-		if borrowed {
-			sb := SetBuilder{Borrowed: true}
-			s = sb.Set()
-		}
-		type version struct {
-			s    Set
-			keys []string
-		}
-		var versions []version
+		s := emptySet(borrowed)
+		var versions []keptVersion
 		model := map[string]bool{}
 		// write applies one random single write to s and its model m.
 		write := func(s Set, m map[string]bool, e *Edit, what string) Set {
@@ -88,7 +80,7 @@ func TestSetRecentKeepsVersions(t *testing.T) {
 			}
 			s = write(s, model, e, fmt.Sprintf("step %d", step))
 			if step%7 == 0 {
-				v := version{s: s, keys: slices.Sorted(maps.Keys(model))}
+				v := keptVersion{s: s, keys: slices.Sorted(maps.Keys(model))}
 				versions = append(versions, v)
 				readers.Add(1)
 				go func() {
@@ -111,12 +103,7 @@ func TestSetRecentKeepsVersions(t *testing.T) {
 			}
 		}
 		readers.Wait()
-		checkSetKeys(t, s, slices.Sorted(maps.Keys(model)), "final")
-		for i, v := range versions {
-			checkSetKeys(t, v.s, v.keys, fmt.Sprintf("borrowed %v: version %d", borrowed, i))
-		}
-		c := s.Compact()
-		checkSetKeys(t, c, slices.Sorted(maps.Keys(model)), "compacted")
+		c := checkKept(t, s, model, versions, borrowed)
 		for i, p := range c.list.parts {
 			if p.nr != 0 || p.delta.root != nil {
 				t.Fatalf("part %d keeps %d recent writes and a delta of %d keys after Compact", i, p.nr, p.delta.Len())
