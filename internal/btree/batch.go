@@ -29,7 +29,7 @@ func (s Set) GetKeys(keys []string, found []string) {
 	for lo := 0; lo < len(keys); lo += batch {
 		ks := keys[lo:min(lo+batch, len(keys))]
 		for i, k := range ks {
-			p := l.parts[l.route(k)]
+			p := s.at(l.route(k))
 			parts[i], probes[i] = p, p.run.probe(k)
 			blocks[i] = p.run.block(probes[i])
 		}

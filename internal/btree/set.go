@@ -21,6 +21,12 @@ import (
 type Set struct {
 	list *partList // nil when empty
 	n    int       // keys in the set
+	// hot, when not nil, stands for part hotI of the list, which holds
+	// an older version of it: a write that changes the part the last one
+	// changed (ascending ids, one after another) makes a new part and no
+	// copy of the list (hot.go).
+	hot  *part
+	hotI int32
 	// borrowed: the runs do not keep the keys alive (borrow.go).
 	borrowed bool
 }
@@ -49,9 +55,12 @@ func (s *Set) own(e *Edit) *partList {
 	case l == nil:
 		l = &partList{edit: e, lows: []string{""}, words: []uint64{word("")}, parts: []*part{{borrowed: s.borrowed}}}
 	case e != nil && l.edit == e:
-		return l
 	default:
 		l = l.clone(e)
+	}
+	if s.hot != nil {
+		l.parts[s.hotI] = s.hot // into a list e owns
+		s.hot = nil
 	}
 	s.list = l
 	return l
@@ -126,6 +135,9 @@ func (l *partList) route(key string) int {
 // part's, or the next one's for the first part): a workload that deletes
 // its oldest keys does not leave a trail of empty parts.
 func (s Set) update(e *Edit, i int, p part) Set {
+	if s.updateHot(e, i, p) {
+		return s
+	}
 	l := s.own(e)
 	old := l.parts[i]
 	s.n += int(p.n - old.n)
@@ -199,7 +211,7 @@ func (s Set) GetKey(key string) (string, bool) {
 	if s.list == nil {
 		return "", false
 	}
-	return s.list.parts[s.list.route(key)].GetKey(key)
+	return s.at(s.list.route(key)).GetKey(key)
 }
 
 // Put returns the set with key in it, stored as the given string even if
@@ -224,7 +236,7 @@ func (s Set) part(i int) part {
 	if s.list == nil {
 		return part{borrowed: s.borrowed}
 	}
-	return *s.list.parts[i]
+	return *s.at(i)
 }
 
 // Add returns the set with key added and true if key was not in s;
@@ -264,7 +276,7 @@ func (s Set) Delete(e *Edit, key string) (Set, bool) {
 		return s, false
 	}
 	i := s.list.route(key)
-	p, ok := s.list.parts[i].Delete(e, key)
+	p, ok := s.at(i).Delete(e, key)
 	if !ok {
 		return s, false
 	}
@@ -275,10 +287,10 @@ func (s Set) Delete(e *Edit, key string) (Set, bool) {
 // run extended at its end (extend.go) in arrays of its exact size (s
 // itself when there is nothing to do): every key then sits in a run.
 func (s Set) Compact() Set {
-	if s.list == nil || !slices.ContainsFunc(s.list.parts, func(p *part) bool { return !p.compacted() }) {
+	if s.list == nil || !s.anyPart(func(p *part) bool { return !p.compacted() }) {
 		return s
 	}
-	l := s.list.clone(nil)
+	l := s.own(nil)
 	for i := len(l.parts) - 1; i >= 0; i-- { // backward: a split moves only the parts after it
 		if p := l.parts[i]; !p.compacted() {
 			merged := p.Compact()
@@ -302,8 +314,12 @@ func (s Set) Check() error {
 	if len(l.lows) != len(l.parts) || len(l.words) != len(l.parts) || len(l.parts) == 0 || l.lows[0] != "" {
 		return fmt.Errorf("btree: set of %d parts with %d bounds, %d words, first %q", len(l.parts), len(l.lows), len(l.words), l.lows[0])
 	}
+	if s.hot != nil && (s.hotI < 0 || int(s.hotI) >= len(l.parts)) {
+		return fmt.Errorf("btree: set of %d parts has a hot part %d", len(l.parts), s.hotI)
+	}
 	n := 0
-	for i, p := range l.parts {
+	for i := range l.parts {
+		p := s.at(i)
 		if l.words[i] != word(l.lows[i]) {
 			return fmt.Errorf("btree: part %d bound %q has word %#x", i, l.lows[i], l.words[i])
 		}

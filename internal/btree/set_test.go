@@ -449,9 +449,11 @@ func TestSetReadersWhileWriting(t *testing.T) {
 }
 
 // TestSetWriteAllocations: a persistent write into a set of many parts
-// allocates the list of parts with its array as one object (two past 32
-// parts), the new part, and the delta's path (here a delta of one leaf);
-// nothing per part. The copied lists keep every part.
+// allocates nothing per part: into the part the last write changed (the
+// hot part, hot.go), the new part and its recent writes' array (the one
+// the last write filled is claimed by the set it made); into another
+// part, also the list of parts with its array as one object (two past 32
+// parts). The copied lists keep every part.
 func TestSetWriteAllocations(t *testing.T) {
 	defer func(d, p int) { deltaMin, partMax = d, p }(deltaMin, partMax)
 	deltaMin, partMax = 64, 16
@@ -461,15 +463,22 @@ func TestSetWriteAllocations(t *testing.T) {
 		for i := range keys {
 			b.Add(fmt.Sprintf("k%05d", i))
 		}
-		s := b.Set().Put(NewEdit(), "k00003x") // a delta of one leaf in the first part
+		s := b.Set().Put(NewEdit(), "k00003x") // a recent write in the first part, now hot
 		n := len(s.list.parts)
 		seen[n] = true
+		if allocs := testing.AllocsPerRun(20, func() { s.Put(nil, "k00004x") }); allocs != 2 {
+			t.Errorf("%d parts: %v allocations per write into the hot part, want 2", n, allocs)
+		}
 		want := 3.0
 		if n > 2*len(listMakers) {
 			want = 4
 		}
-		if allocs := testing.AllocsPerRun(20, func() { s.Put(nil, "k00004x") }); allocs != want {
-			t.Errorf("%d parts: %v allocations per write, want %v", n, allocs, want)
+		last := fmt.Sprintf("k%05dx", keys-2)
+		if allocs := testing.AllocsPerRun(20, func() { s.Put(nil, last) }); n > 1 && allocs != want {
+			t.Errorf("%d parts: %v allocations per write into another part, want %v", n, allocs, want)
+		}
+		if s3 := s.Put(nil, last); s3.Check() != nil || !s3.Has(last) || s.Has(last) {
+			t.Fatalf("%d parts: the write into another part went wrong", n)
 		}
 		s2 := s.Put(nil, "k00004x")
 		if err := s2.Check(); err != nil || len(s2.list.parts) != n || !s2.Has("k00004x") || s.Has("k00004x") || s2.Len() != s.Len()+1 {

@@ -11,11 +11,11 @@ func (s Set) Ascend(start string, fn func(key string) bool) {
 		return
 	}
 	i := l.route(start)
-	if !l.parts[i].Ascend(start, fn) {
+	if !s.at(i).Ascend(start, fn) {
 		return
 	}
-	for _, p := range l.parts[i+1:] {
-		if !p.AscendAll(fn) {
+	for i++; i < len(l.parts); i++ {
+		if !s.at(i).AscendAll(fn) {
 			return
 		}
 	}
@@ -27,8 +27,8 @@ func (s Set) AscendAll(fn func(key string) bool) {
 	if s.list == nil {
 		return
 	}
-	for _, p := range s.list.parts {
-		if !p.AscendAll(fn) {
+	for i := range s.list.parts {
+		if !s.at(i).AscendAll(fn) {
 			return
 		}
 	}
@@ -42,11 +42,11 @@ func (s Set) Descend(start string, fn func(key string) bool) {
 		return
 	}
 	i := l.route(start)
-	if !l.parts[i].Descend(start, fn) {
+	if !s.at(i).Descend(start, fn) {
 		return
 	}
 	for i--; i >= 0; i-- {
-		if !l.parts[i].DescendAll(fn) {
+		if !s.at(i).DescendAll(fn) {
 			return
 		}
 	}
@@ -59,7 +59,7 @@ func (s Set) DescendAll(fn func(key string) bool) {
 		return
 	}
 	for i := len(s.list.parts) - 1; i >= 0; i-- {
-		if !s.list.parts[i].DescendAll(fn) {
+		if !s.at(i).DescendAll(fn) {
 			return
 		}
 	}
@@ -68,8 +68,8 @@ func (s Set) DescendAll(fn func(key string) bool) {
 // Min returns the smallest key; ok is false if s is empty.
 func (s Set) Min() (key string, ok bool) {
 	if s.list != nil {
-		for _, p := range s.list.parts {
-			if key, ok = p.min(); ok {
+		for i := range s.list.parts {
+			if key, ok = s.at(i).min(); ok {
 				return key, true
 			}
 		}
@@ -81,7 +81,7 @@ func (s Set) Min() (key string, ok bool) {
 func (s Set) Max() (key string, ok bool) {
 	if s.list != nil {
 		for i := len(s.list.parts) - 1; i >= 0; i-- {
-			if key, ok = s.list.parts[i].max(); ok {
+			if key, ok = s.at(i).max(); ok {
 				return key, true
 			}
 		}
