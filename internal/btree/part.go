@@ -95,6 +95,9 @@ func (s part) Put(e *Edit, key string) part {
 	if i == s.run.len() && s.extends([]string{key}) {
 		return s.extend(e, []string{key})
 	}
+	if s.direct(e, key) {
+		return s.put(e, key, i, inRun)
+	}
 	if _, old, ok := s.state(key); !(ok && old.live || !ok && inRun) {
 		s.n++
 	}
@@ -127,9 +130,9 @@ func (s part) extend(e *Edit, keys []string) part {
 	return s
 }
 
-// put is Put, straight into the delta (s has no recent writes), for a key
-// whose place in the run is known: i, its lower bound, is key itself with
-// inRun.
+// put is Put, straight into the delta (s has no recent write of key), for
+// a key whose place in the run is known: i, its lower bound, is key itself
+// with inRun.
 func (s part) put(e *Edit, key string, i int, inRun bool) part {
 	m := mark{pos: int32(i), live: true, inRun: inRun}
 	if !inRun {
@@ -156,6 +159,9 @@ func (s part) Add(e *Edit, key string) (part, bool) {
 	if i == s.run.len() && s.extends([]string{key}) {
 		return s.extend(e, []string{key}), true
 	}
+	if s.direct(e, key) {
+		return s.add(e, key, i, inRun)
+	}
 	if _, old, ok := s.state(key); ok && old.live || !ok && inRun {
 		return s, false
 	}
@@ -163,6 +169,28 @@ func (s part) Add(e *Edit, key string) (part, bool) {
 		s.keepRunKey(i)
 	}
 	s = s.record(e, key, mark{pos: int32(i), live: true, inRun: inRun})
+	s.n++
+	return s.settle(), true
+}
+
+// add is Add, straight into the delta (s has no recent write of key), for a key
+// whose place in the run is known: one descent of the delta decides and
+// inserts a key the run lacks.
+func (s part) add(e *Edit, key string, i int, inRun bool) (part, bool) {
+	m := mark{pos: int32(i), live: true, inRun: inRun}
+	if !inRun {
+		var added bool
+		if s.delta, added = s.delta.Add(e, key, m); !added {
+			return s, false
+		}
+		s.n++
+		return s.settle(), true
+	}
+	if _, old, ok := s.delta.GetKey(key); !ok || old.live {
+		return s, false
+	}
+	s.keepRunKey(i)
+	s.delta = s.delta.Set(e, key, m)
 	s.n++
 	return s.settle(), true
 }

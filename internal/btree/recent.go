@@ -98,12 +98,7 @@ func (s *part) state(key string) (string, mark, bool) {
 // recent writes, or, when they are full, moved into the delta with them.
 func (s part) record(e *Edit, key string, m mark) part {
 	n := int(s.nr)
-	if e != nil && s.delta.root != nil && s.delta.root.edit == e {
-		// A batch that already copied the delta's root (it moved the
-		// entries there, or wrote straight to it): its writes change the
-		// delta in place, cheaper than an entry and its later move (a
-		// log's replay: thousands of writes per part under one token).
-		s = s.flushed(e)
+	if s.direct(e, key) {
 		s.delta = s.apply(e, recentEnt{key: key, m: m})
 		return s
 	}
@@ -135,6 +130,20 @@ func (s part) record(e *Edit, key string, m mark) part {
 	s.rec.filter[i].Or(b)
 	s.nr++
 	return s
+}
+
+// direct reports whether a write of key with e goes straight into the
+// delta: e already wrote to this part (it made the part, or copied the
+// delta's root), so that the write changes the delta in place, cheaper
+// than an entry and its later move (a log's replay or a server's
+// pipelined inserts: up to hundreds of writes per part under one token;
+// Put and Add then also take one descent of the delta, not a lookup and a
+// later insert), and s has no recent write of key, which would be newer
+// than the delta's. The recent writes of other keys stay: the first write
+// of each batch into a part goes there, and they move into the delta once
+// they are full.
+func (s *part) direct(e *Edit, key string) bool {
+	return e != nil && (s.edit == e || s.delta.root != nil && s.delta.root.edit == e) && s.recentOf(key) == nil
 }
 
 // filterBit returns the word and bit of recent.filter for a key of word
