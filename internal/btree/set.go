@@ -317,6 +317,10 @@ func (s Set) Check() error {
 	if s.hot != nil && (s.hotI < 0 || int(s.hotI) >= len(l.parts)) {
 		return fmt.Errorf("btree: set of %d parts has a hot part %d", len(l.parts), s.hotI)
 	}
+	if s.hot != nil && !sameArrays(l.parts[s.hotI].run, s.hot.run) {
+		// The list's older version would keep a merged-away run alive.
+		return fmt.Errorf("btree: the list's version of hot part %d holds other run arrays", s.hotI)
+	}
 	n := 0
 	for i := range l.parts {
 		p := s.at(i)
