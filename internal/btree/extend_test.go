@@ -112,18 +112,7 @@ func TestSetExtendKeepsVersions(t *testing.T) {
 				e = NewEdit() // the batch ends: what it made is kept as it is
 				v := keptVersion{s: s, keys: slices.Sorted(maps.Keys(model))}
 				versions = append(versions, v)
-				readers.Add(1)
-				go func() {
-					defer readers.Done()
-					for range 3 {
-						n := 0
-						v.s.AscendAll(func(string) bool { n++; return true })
-						if n != len(v.keys) {
-							t.Errorf("step %d: a reader of an old version counted %d keys, want %d", step, n, len(v.keys))
-							return
-						}
-					}
-				}()
+				readKept(t, &readers, v, step)
 			}
 			if step%100 == 99 && borrowed {
 				gctest.Scribble(16, 24, 32)
@@ -200,6 +189,28 @@ func TestRunExtendShares(t *testing.T) {
 type keptVersion struct {
 	s    Set
 	keys []string
+}
+
+// readKept starts a reader of version v on a goroutine of readers': it
+// finds every key of v and counts them in a scan, three times, while the
+// test's writer goes on (go test -race checks that they share no write).
+func readKept(t *testing.T, readers *sync.WaitGroup, v keptVersion, step int) {
+	readers.Go(func() {
+		for range 3 {
+			for _, k := range v.keys {
+				if _, ok := v.s.GetKey(k); !ok {
+					t.Errorf("step %d: a reader of an old version misses %q", step, k)
+					return
+				}
+			}
+			n := 0
+			v.s.AscendAll(func(string) bool { n++; return true })
+			if n != len(v.keys) {
+				t.Errorf("step %d: a reader of an old version counted %d keys, want %d", step, n, len(v.keys))
+				return
+			}
+		}
+	})
 }
 
 // emptySet returns an empty Set, a borrowing one (borrow.go) with borrowed.

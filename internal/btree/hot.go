@@ -48,14 +48,7 @@ func (s *Set) updateHot(e *Edit, i int, p part) bool {
 		return false
 	}
 	s.n += int(p.n - s.at(i).n)
-	p.edit = e
-	if e != nil && s.hot != nil && s.hot.edit == e {
-		*s.hot = p // a part e made: only e's Sets hold it
-		return true
-	}
-	np := new(part)
-	*np = p
-	s.hot, s.hotI = np, int32(i)
+	s.hot, s.hotI = placePart(s.hot, e, p), int32(i)
 	return true
 }
 

@@ -61,13 +61,8 @@ var deltaMin = 64
 // is one. Its bytes are those it was stored with (package index finds a
 // record from its key's address).
 func (s part) GetKey(key string) (string, bool) {
-	if e := s.recentOf(key); e != nil {
-		return e.key, e.m.live
-	}
-	if s.delta.root != nil {
-		if k, m, ok := s.delta.GetKey(key); ok {
-			return k, m.live // a tombstone: k is not in the set
-		}
+	if k, m, ok := s.state(key); ok {
+		return k, m.live // a tombstone: k is not in the set
 	}
 	r := s.run
 	return r.keyAt(r.find(r.probe(key)))
@@ -76,13 +71,8 @@ func (s part) GetKey(key string) (string, bool) {
 // getKeyAt is GetKey for a key whose probe of s's run is pr and whose block
 // (run.block) is b, both found already (Set.GetKeys).
 func (s *part) getKeyAt(key string, pr probe, b int) (string, bool) {
-	if e := s.recentOf(key); e != nil {
-		return e.key, e.m.live
-	}
-	if s.delta.root != nil {
-		if k, m, ok := s.delta.GetKey(key); ok {
-			return k, m.live
-		}
+	if k, m, ok := s.state(key); ok {
+		return k, m.live
 	}
 	return s.run.keyAt(s.run.scan(b, pr))
 }
@@ -98,13 +88,25 @@ func (s part) Put(e *Edit, key string) part {
 	if s.direct(e, key) {
 		return s.put(e, key, i, inRun)
 	}
-	if _, old, ok := s.state(key); !(ok && old.live || !ok && inRun) {
+	if !s.has(key, inRun) {
 		s.n++
 	}
+	return s.recordLive(e, key, i, inRun).settle()
+}
+
+// has reports whether key, which is in s's run with inRun, is in s.
+func (s *part) has(key string, inRun bool) bool {
+	_, m, ok := s.state(key)
+	return ok && m.live || !ok && inRun
+}
+
+// recordLive is record of key present, at place i of the run (key itself
+// with inRun, whose old string the part then keeps alive: borrow.go).
+func (s part) recordLive(e *Edit, key string, i int, inRun bool) part {
 	if inRun {
 		s.keepRunKey(i)
 	}
-	return s.record(e, key, mark{pos: int32(i), live: true, inRun: inRun}).settle()
+	return s.record(e, key, mark{pos: int32(i), live: true, inRun: inRun})
 }
 
 // extends reports whether keys, which ascend, may go straight to the end
@@ -162,13 +164,10 @@ func (s part) Add(e *Edit, key string) (part, bool) {
 	if s.direct(e, key) {
 		return s.add(e, key, i, inRun)
 	}
-	if _, old, ok := s.state(key); ok && old.live || !ok && inRun {
+	if s.has(key, inRun) {
 		return s, false
 	}
-	if inRun {
-		s.keepRunKey(i)
-	}
-	s = s.record(e, key, mark{pos: int32(i), live: true, inRun: inRun})
+	s = s.recordLive(e, key, i, inRun)
 	s.n++
 	return s.settle(), true
 }
@@ -275,8 +274,12 @@ func (s part) Compact() part {
 // and the run's arrays have no room to spare (an extended run's, extend.go,
 // are made exact again, as a merge makes them).
 func (s part) compacted() bool {
-	return s.delta.root == nil && s.nr == 0 && (s.run == nil || s.run.claim == nil)
+	return !s.pending() && (s.run == nil || s.run.claim == nil)
 }
+
+// pending reports whether s holds changes beside its run: a delta or
+// recent writes.
+func (s *part) pending() bool { return s.delta.root != nil || s.nr > 0 }
 
 // merge returns s as one run and an empty delta.
 func (s part) merge() part {

@@ -82,21 +82,7 @@ func TestSetRecentKeepsVersions(t *testing.T) {
 			if step%7 == 0 {
 				v := keptVersion{s: s, keys: slices.Sorted(maps.Keys(model))}
 				versions = append(versions, v)
-				readers.Add(1)
-				go func() {
-					defer readers.Done()
-					for _, k := range v.keys {
-						if _, ok := v.s.GetKey(k); !ok {
-							t.Errorf("step %d: a reader of an old version misses %q", step, k)
-							return
-						}
-					}
-					n := 0
-					v.s.AscendAll(func(string) bool { n++; return true })
-					if n != len(v.keys) {
-						t.Errorf("step %d: a reader of an old version counted %d keys, want %d", step, n, len(v.keys))
-					}
-				}()
+				readKept(t, &readers, v, step)
 			}
 			if step%100 == 99 && borrowed {
 				gctest.Scribble(16, 24, 32)
@@ -153,5 +139,40 @@ func TestPartRecentExtends(t *testing.T) {
 	}
 	if err := p.Check(); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// TestCheckFindsBrokenRecentAndHot: Check names each broken invariant of
+// the recent writes and the hot part, and the set they were copied from
+// still checks.
+func TestCheckFindsBrokenRecentAndHot(t *testing.T) {
+	var b SetBuilder
+	for i := range 100 {
+		b.Add(fmt.Sprintf("k%05d", 2*i))
+	}
+	s := b.Set().Put(NewEdit(), "k00007") // a recent write, in the hot part
+	if s.hot == nil || s.hot.nr != 1 {
+		t.Fatalf("a single write left hot part %p with %d recent writes", s.hot, s.hot.nr)
+	}
+	broken := func(what string, change func(s *Set)) {
+		t.Helper()
+		bad := s
+		h := *s.hot
+		bad.hot = &h
+		change(&bad)
+		if err := bad.Check(); err == nil || !strings.Contains(err.Error(), what) {
+			t.Errorf("Check = %v, want %q", err, what)
+		}
+	}
+	broken("has a hot part 7", func(s *Set) { s.hotI = 7 })
+	broken("holds other run arrays", func(s *Set) { s.hot.run = runOf([]string{"k00000", "k00002"}, "k") })
+	broken("recent writes of an array", func(s *Set) { s.hot.nr = 3 })
+	broken("has word", func(s *Set) {
+		p := part{run: s.hot.run, n: s.hot.n}.Put(nil, "k00009") // an array of its own
+		p.rec.words[0]++
+		s.hot.rec, s.hot.nr = p.rec, p.nr
+	})
+	if err := s.Check(); err != nil || !s.Has("k00007") || s.Len() != 101 {
+		t.Fatalf("the set the broken ones were copied from: %v, Len %d", err, s.Len())
 	}
 }

@@ -139,16 +139,8 @@ func (s Set) update(e *Edit, i int, p part) Set {
 		return s
 	}
 	l := s.own(e)
-	old := l.parts[i]
-	s.n += int(p.n - old.n)
-	p.edit = e
-	if e != nil && old.edit == e {
-		*old = p // a part e made: only e's lists hold it
-	} else {
-		np := new(part) // (not &p: p would then move to the heap on every call)
-		*np = p
-		l.parts[i] = np
-	}
+	s.n += int(p.n - l.parts[i].n)
+	l.parts[i] = placePart(l.parts[i], e, p)
 	if p.n == 0 && len(l.parts) > 1 { // its tombstones only hid its own run's keys
 		l.parts = slices.Delete(l.parts, i, i+1)
 		l.lows = slices.Delete(slices.Clone(l.lows), i, i+1)
@@ -158,6 +150,20 @@ func (s Set) update(e *Edit, i int, p part) Set {
 	}
 	l.split(i)
 	return s
+}
+
+// placePart returns where part p, written with e, goes in place of old:
+// old itself, overwritten, if e made it (only e's lists and Sets hold it),
+// otherwise a new part. p's token becomes e.
+func placePart(old *part, e *Edit, p part) *part {
+	p.edit = e
+	if e != nil && old != nil && old.edit == e {
+		*old = p
+		return old
+	}
+	np := new(part) // (not &p: p would then move to the heap on every call)
+	*np = p
+	return np
 }
 
 // split cuts part i into runs of partMax/2 keys if its run is past
@@ -170,8 +176,8 @@ func (l *partList) split(i int) {
 	if p.run.len() <= partMax {
 		return
 	}
-	if p.delta.root != nil || p.nr > 0 {
-		p = p.merge()
+	if p.pending() {
+		p = p.merge() // (not Compact: a run with room is copied below anyway)
 	}
 	n := p.run.len()
 	k := (n + partMax/2 - 1) / (partMax / 2)
