@@ -251,6 +251,10 @@ func (s *part) descendChanges(start string, bounded bool, step func(string, mark
 
 // eachChange is ascendChanges, or descendChanges with desc.
 func (s *part) eachChange(start string, bounded, desc bool, step func(string, mark) bool) {
+	if s.nr == 0 { // (most scans: no closures to build)
+		s.walkDelta(start, bounded, desc, step)
+		return
+	}
 	ents := s.recents()
 	r, n := s.rec, len(ents)
 	// next returns the entry after key k (at k with incl) in the walk's
@@ -261,54 +265,54 @@ func (s *part) eachChange(start string, bounded, desc bool, step func(string, ma
 		}
 		return recentAbove(r, n, k, incl, bounded)
 	}
-	j := -1
-	if n > 0 {
-		j = next(start, true, bounded)
-	}
+	j := next(start, true, bounded)
 	stopped := false
-	merged := step
-	if n > 0 {
-		merged = func(k string, m mark) bool {
-			w := word(k)
-			for j >= 0 {
-				e := &ents[j]
-				c := compareWords(r.words[j], e.key, w, k)
-				if desc {
-					c = -c
-				}
-				if c > 0 {
-					break
-				}
-				if !step(e.key, e.m) {
-					stopped = true
-					return false
-				}
-				j = next(e.key, false, true)
-				if c == 0 {
-					return true // the delta's entry is older
-				}
+	merged := func(k string, m mark) bool {
+		w := word(k)
+		for j >= 0 {
+			e := &ents[j]
+			c := compareWords(r.words[j], e.key, w, k)
+			if desc {
+				c = -c
 			}
-			if !step(k, m) {
+			if c > 0 {
+				break
+			}
+			if !step(e.key, e.m) {
 				stopped = true
 				return false
 			}
-			return true
+			j = next(e.key, false, true)
+			if c == 0 {
+				return true // the delta's entry is older
+			}
 		}
+		if !step(k, m) {
+			stopped = true
+			return false
+		}
+		return true
 	}
-	switch {
-	case !desc && bounded:
-		s.delta.Ascend(start, merged)
-	case !desc:
-		s.delta.AscendAll(merged)
-	case bounded:
-		s.delta.Descend(start, merged)
-	default:
-		s.delta.DescendAll(merged)
-	}
+	s.walkDelta(start, bounded, desc, merged)
 	for ; !stopped && j >= 0; j = next(ents[j].key, false, true) {
 		if !step(ents[j].key, ents[j].m) {
 			return
 		}
+	}
+}
+
+// walkDelta calls fn with the delta's entries from start (all of them
+// without bounded), ascending or, with desc, descending.
+func (s *part) walkDelta(start string, bounded, desc bool, fn func(string, mark) bool) {
+	switch {
+	case !desc && bounded:
+		s.delta.Ascend(start, fn)
+	case !desc:
+		s.delta.AscendAll(fn)
+	case bounded:
+		s.delta.Descend(start, fn)
+	default:
+		s.delta.DescendAll(fn)
 	}
 }
 
