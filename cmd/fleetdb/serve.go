@@ -41,6 +41,7 @@ type serveConfig struct {
 	host            string
 	port            int
 	password        string
+	passwordFile    string
 	maxRequestBytes int
 	maxConns        int
 	readTimeout     time.Duration
@@ -99,9 +100,11 @@ the others with --join HOST:PORT, the client address (-a:-p) of any member.
 A restarted member rejoins from its data dir: start it with the same flags.
 -a:-p is published to the other members (fleetdb cluster status shows it), so
 give -a an address they can reach; -x is also sent when joining, so every
-member needs the same password.`,
+member needs the same password. --password-file and --cluster-secret-file
+read those secrets from files, out of the process's arguments (which every
+user of the machine can read).`,
 		Example: `  fleetdb serve                          # fleetdb.fdb, 127.0.0.1:3400, fsync always
-  fleetdb serve -f /var/lib/fleetdb/app.fdb -a 0.0.0.0 -p 3400 -x s3cret
+  fleetdb serve -f /var/lib/fleetdb/app.fdb -a 0.0.0.0 -p 3400 --password-file /etc/fleetdb/password
   fleetdb serve -e -p 3401                # ephemeral: nothing on disk
   fleetdb serve --fsync everysec --auto-compact 2 --metrics 127.0.0.1:9340
   fleetdb serve --log-format json --idle-timeout 10m --max-conns 1000
@@ -134,6 +137,7 @@ member needs the same password.`,
 	f.StringVarP(&cfg.host, "addr", "a", "127.0.0.1", "address to listen on")
 	f.StringVar(&cfg.host, "host", "127.0.0.1", "the same as -a (the client commands' spelling)")
 	f.StringVarP(&cfg.password, "password", "x", "", "require [\"auth\", PASSWORD] as the first query of every connection")
+	f.StringVar(&cfg.passwordFile, "password-file", "", "the same, with the password read from this file's first line (kept out of the process's arguments, which other users can read)")
 	f.StringVar(&cfg.tlsCert, "tls-cert", "", "serve TLS only (1.2 or later) with this certificate (PEM), with --tls-key")
 	f.StringVar(&cfg.tlsKey, "tls-key", "", "the key of --tls-cert (PEM)")
 	f.StringVar(&cfg.tlsClientCA, "tls-client-ca", "", "require a client certificate signed by this CA (PEM)")
@@ -235,6 +239,9 @@ func runServe(ctx context.Context, cfg serveConfig, stderr io.Writer, ready func
 	log, err := newLogger(stderr, cfg.logFormat, cfg.logLevel)
 	if err != nil {
 		return err
+	}
+	if err := cfg.loadSecrets(log); err != nil {
+		return cliutil.Usagef(err)
 	}
 	opts, what, err := cfg.dbOptions(log)
 	if err != nil {

@@ -26,15 +26,16 @@ type clusterFlags struct {
 	logStore          string
 
 	// Peer security (docs/clustering.md).
-	peerTLSCert   string
-	peerTLSKey    string
-	peerTLSCA     string
-	clusterSecret string
+	peerTLSCert       string
+	peerTLSKey        string
+	peerTLSCA         string
+	clusterSecret     string
+	clusterSecretFile string
 }
 
 // clusterFlagNames are the names of the flags of clusterFlags.
 var clusterFlagNames = []string{"node-id", "raft-addr", "data-dir", "bootstrap", "join", "snapshot-threshold", "snapshot-interval",
-	"log-store", "peer-tls-cert", "peer-tls-key", "peer-tls-ca", "cluster-secret"}
+	"log-store", "peer-tls-cert", "peer-tls-key", "peer-tls-ca", "cluster-secret", "cluster-secret-file"}
 
 // standaloneOnlyFlags are serve's flags about the log file, which a cluster
 // member does not have (its log is Raft's, always synced).
@@ -54,6 +55,7 @@ func (c *clusterFlags) register(f *pflag.FlagSet) {
 	f.StringVar(&c.peerTLSKey, "peer-tls-key", "", "cluster mode: the key of --peer-tls-cert")
 	f.StringVar(&c.peerTLSCA, "peer-tls-ca", "", "cluster mode: the CA (PEM) that signed every member's certificate")
 	f.StringVar(&c.clusterSecret, "cluster-secret", "", "cluster mode: secret shared by the members to authenticate each other without TLS (default: the -x password)")
+	f.StringVar(&c.clusterSecretFile, "cluster-secret-file", "", "cluster mode: the same, read from this file's first line (kept out of the process's arguments)")
 }
 
 // enabled reports whether any cluster flag was given a value.
