@@ -353,6 +353,7 @@ func runServe(ctx context.Context, cfg serveConfig, stderr io.Writer, ready func
 		"started_in", time.Since(start).Round(time.Millisecond))
 	if werr == nil {
 		log.Info("fleetdb: ready", args...)
+		notify(log, "READY=1\nSTATUS=serving on "+ln.Addr().String())
 		if ready != nil {
 			ready(ln.Addr())
 		}
@@ -366,6 +367,7 @@ func runServe(ctx context.Context, cfg serveConfig, stderr io.Writer, ready func
 		served <- serveErr
 		log.Error("fleetdb: the listener failed; stopping", "err", serveErr)
 	}
+	notify(log, "STOPPING=1")
 	sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), cfg.shutdownTimeout)
 	defer cancel()
 	var errs []error
