@@ -244,25 +244,9 @@ func (r *run) less(i int, pr probe) bool {
 	return r.suffix(i) < pr.suf
 }
 
-// above reports whether key i is above the probe's key (out must be 0).
-func (r *run) above(i int, pr probe) bool {
-	if q := r.slots[i].w; decided(q, pr.w) {
-		return q > pr.w
-	}
-	return r.suffix(i) > pr.suf
-}
-
-// lowerBound returns the smallest i in [lo, hi) whose key is >= the
-// probe's, or hi.
-func (r *run) lowerBound(lo, hi int, pr probe) int { return r.bound(lo, hi, pr, false) }
-
-// upperBound returns the smallest i in [lo, hi) whose key is > the
-// probe's, or hi.
-func (r *run) upperBound(lo, hi int, pr probe) int { return r.bound(lo, hi, pr, true) }
-
-// bound is lowerBound, or upperBound with past: the smallest i in [lo, hi)
-// whose key is not below the probe's (past: above it), or hi.
-func (r *run) bound(lo, hi int, pr probe, past bool) int {
+// lowerBound returns the smallest i in [lo, hi) whose key is not below
+// the probe's, or hi.
+func (r *run) lowerBound(lo, hi int, pr probe) int {
 	switch {
 	case pr.out < 0:
 		return lo
@@ -271,13 +255,7 @@ func (r *run) bound(lo, hi int, pr probe, past bool) int {
 	}
 	for lo < hi {
 		h := int(uint(lo+hi) >> 1)
-		var before bool // key h is before the bound
-		if past {
-			before = !r.above(h, pr)
-		} else {
-			before = r.less(h, pr)
-		}
-		if before {
+		if r.less(h, pr) {
 			lo = h + 1
 		} else {
 			hi = h
