@@ -172,7 +172,8 @@ func (l *loop) run() {
 	s := l.srv
 	defer s.wg.Done()
 	defer l.close()
-	l.setNice()
+	l.takeThread()
+	defer l.leaveThread()
 	for {
 		n, err := l.wait()
 		if err != nil {

@@ -68,11 +68,13 @@ func (l *loop) counted(handed bool) {
 		if err := l.usePoller(); err != nil {
 			l.srv.log.Warn("server: event loop cannot wait in Go's poller", "err", err)
 		} else {
+			l.keepThread(false)
 			l.srv.log.Debug("server: event loop waits in Go's poller", "handed", w.handed, "queries", w.queries)
 		}
 	case w.file != nil && w.handed*waitPollerOut < w.queries:
 		w.file.Close()
 		w.file, w.raw, w.deadline = nil, nil, time.Time{}
+		l.keepThread(true)
 		l.srv.log.Debug("server: event loop waits in epoll_wait", "handed", w.handed, "queries", w.queries)
 	}
 	w.queries, w.handed = 0, 0
