@@ -3,8 +3,11 @@
 package server_test
 
 import (
+	"bytes"
 	"context"
+	"net/netip"
 	"runtime"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"syscall"
@@ -51,40 +54,112 @@ func TestLoopKeepsItsThread(t *testing.T) {
 	t.Setenv(server.EnvEventLoops, "1")
 	exec := &threadsExec{threads: map[int]bool{}}
 	ts := startServer(t, exec, server.Config{})
-	c := dial(t, ts.addr)
+	c := dialBlocking(t, ts.addr)
 
-	var stop atomic.Bool
-	var busy sync.WaitGroup
-	for range runtime.GOMAXPROCS(0) {
-		busy.Go(func() {
-			for !stop.Load() {
-				runtime.Gosched()
-			}
-		})
+	// busy keeps every processor busy with goroutines that only yield,
+	// until the function it returns is called (once or more).
+	busy := func() (stop func()) {
+		var done atomic.Bool
+		var wg sync.WaitGroup
+		for range runtime.GOMAXPROCS(0) {
+			wg.Go(func() {
+				for !done.Load() {
+					runtime.Gosched()
+				}
+			})
+		}
+		return func() { done.Store(true); wg.Wait() }
 	}
-	defer func() { stop.Store(true); busy.Wait() }()
 
 	// phase sends query 1,000 times (four of the loop's samples of 256,
 	// after which it chooses how to wait) and for at least d (it yields
 	// every 5 ms).
 	phase := func(query string, d time.Duration) {
 		start := time.Now()
+		defer func() { t.Logf("%s %v", query, time.Since(start)) }()
 		for i := 0; i < 1000 || time.Since(start) < d; i++ {
 			if got := c.query(query); got != `[0,"pong"]` {
-				t.Fatalf("%s: %s", query, got)
+				t.Fatalf("%s: %q", query, got)
 			}
 		}
 	}
+	stop := busy()
+	defer func() { stop() }()
 	exec.take()
 	phase(`["ping"]`, 300*time.Millisecond)
+	stop()
 	if n := exec.take(); n != 1 {
 		t.Errorf("waiting in epoll_wait, the loop answered on %d threads", n)
 	}
+	// The loop in Go's poller while the processors are busy would wait
+	// for sysmon's poll, about 10 ms.
 	phase(`["count"]`, 300*time.Millisecond) // to Go's poller
 	phase(`["ping"]`, 100*time.Millisecond)  // back to epoll_wait
+	stop = busy()
 	exec.take()
 	phase(`["ping"]`, 300*time.Millisecond)
 	if n := exec.take(); n != 1 {
 		t.Errorf("back in epoll_wait, the loop answered on %d threads", n)
+	}
+}
+
+// blockingClient is a client on a blocking socket, outside Go's network
+// poller: with every processor kept busy by goroutines that only yield,
+// the scheduler polls the network about every 10 ms (sysmon), and a
+// client waiting in the poller would take that long for each answer.
+type blockingClient struct {
+	t   *testing.T
+	fd  int
+	buf []byte
+}
+
+func dialBlocking(t *testing.T, addr string) *blockingClient {
+	t.Helper()
+	ap, err := netip.ParseAddrPort(addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	fd, err := syscall.Socket(syscall.AF_INET, syscall.SOCK_STREAM|syscall.SOCK_CLOEXEC, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { syscall.Close(fd) })
+	// A read that waits longer than this fails the test instead of hanging it.
+	tv := syscall.NsecToTimeval(int64(20 * time.Second))
+	if err := syscall.SetsockoptTimeval(fd, syscall.SOL_SOCKET, syscall.SO_RCVTIMEO, &tv); err != nil {
+		t.Fatal(err)
+	}
+	if err := syscall.Connect(fd, &syscall.SockaddrInet4{Addr: ap.Addr().As4(), Port: int(ap.Port())}); err != nil {
+		t.Fatal(err)
+	}
+	return &blockingClient{t: t, fd: fd, buf: make([]byte, 0, 256)}
+}
+
+// query sends one request line and returns the answer line without its
+// line ending.
+func (c *blockingClient) query(q string) string {
+	c.t.Helper()
+	if _, err := syscall.Write(c.fd, []byte(q+"\n")); err != nil {
+		c.t.Fatalf("write %s: %v", q, err)
+	}
+	c.buf = c.buf[:0]
+	for {
+		if i := bytes.IndexByte(c.buf, '\n'); i >= 0 {
+			if i+1 != len(c.buf) {
+				c.t.Fatalf("%s: more than one answer: %q", q, c.buf)
+			}
+			return strings.TrimRight(string(c.buf), "\r\n")
+		}
+		if len(c.buf) == cap(c.buf) {
+			c.buf = append(c.buf, 0)[:len(c.buf)]
+		}
+		n, err := syscall.Read(c.fd, c.buf[len(c.buf):cap(c.buf)])
+		if err == syscall.EINTR {
+			continue
+		}
+		if err != nil || n == 0 {
+			c.t.Fatalf("%s: read: %v (got %q)", q, err, c.buf)
+		}
+		c.buf = c.buf[:len(c.buf)+n]
 	}
 }
