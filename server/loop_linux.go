@@ -84,6 +84,8 @@ type loop struct {
 	batched int
 	// wait_ is the loop's way of waiting (loopwait_linux.go).
 	wait_ loopWait
+	// thread_ is whether the loop keeps its thread (loopthread_linux.go).
+	thread_ loopThread
 	// nextScan is when the deadlines are checked next (zero: never).
 	nextScan time.Time
 

@@ -54,7 +54,10 @@ func TestLoopKeepsItsThread(t *testing.T) {
 	t.Setenv(server.EnvEventLoops, "1")
 	exec := &threadsExec{threads: map[int]bool{}}
 	ts := startServer(t, exec, server.Config{})
-	c := dialBlocking(t, ts.addr)
+	// Two connections, each sent its query before either answer is read,
+	// so that the loop's waits find more than one ready: it lets go of its
+	// thread after 256 waits in a row that find at most one.
+	c, c2 := dialBlocking(t, ts.addr), dialBlocking(t, ts.addr)
 
 	// busy keeps every processor busy with goroutines that only yield,
 	// until the function it returns is called (once or more).
@@ -71,15 +74,19 @@ func TestLoopKeepsItsThread(t *testing.T) {
 		return func() { done.Store(true); wg.Wait() }
 	}
 
-	// phase sends query 1,000 times (four of the loop's samples of 256,
-	// after which it chooses how to wait) and for at least d (it yields
-	// every 5 ms).
+	// phase sends query 1,000 times on each connection (four of the
+	// loop's samples of 256, after which it chooses how to wait) and for
+	// at least d (it yields every 5 ms).
 	phase := func(query string, d time.Duration) {
 		start := time.Now()
 		defer func() { t.Logf("%s %v", query, time.Since(start)) }()
 		for i := 0; i < 1000 || time.Since(start) < d; i++ {
-			if got := c.query(query); got != `[0,"pong"]` {
-				t.Fatalf("%s: %q", query, got)
+			c.send(query)
+			c2.send(query)
+			for _, c := range []*blockingClient{c, c2} {
+				if got := c.recv(query); got != `[0,"pong"]` {
+					t.Fatalf("%s: %q", query, got)
+				}
 			}
 		}
 	}
@@ -100,6 +107,44 @@ func TestLoopKeepsItsThread(t *testing.T) {
 	phase(`["ping"]`, 300*time.Millisecond)
 	if n := exec.take(); n != 1 {
 		t.Errorf("back in epoll_wait, the loop answered on %d threads", n)
+	}
+}
+
+// TestLoopLetsGoOfItsThreadForALoneClient: a loop whose waits find one
+// connection ready at a time (one client, one request at a time) lets go of
+// its thread after 256 of them, and keeps one again when two clients send
+// at once. loopthread_linux.go says why.
+func TestLoopLetsGoOfItsThreadForALoneClient(t *testing.T) {
+	t.Setenv(server.EnvEventLoops, "1")
+	ts := startServer(t, &halfInline{}, server.Config{})
+	c, c2 := dialBlocking(t, ts.addr), dialBlocking(t, ts.addr)
+	ping := func(cs ...*blockingClient) {
+		for _, c := range cs {
+			c.send(`["ping"]`)
+		}
+		for _, c := range cs {
+			if got := c.recv(`["ping"]`); got != `[0,"pong"]` {
+				t.Fatalf("ping: %q", got)
+			}
+		}
+	}
+	ping(c)
+	if !server.LoopThreadLocked(ts.Server) {
+		t.Fatal("a new loop does not keep its thread")
+	}
+	for range 300 {
+		ping(c)
+	}
+	if server.LoopThreadLocked(ts.Server) {
+		t.Error("after 300 requests from a lone client, the loop still keeps its thread")
+	}
+	// Each round, both requests are written before either is answered;
+	// a wait that finds both ready makes the loop keep its thread.
+	for i := 0; !server.LoopThreadLocked(ts.Server); i++ {
+		if i == 10000 {
+			t.Fatal("with two clients sending at once, the loop never kept its thread")
+		}
+		ping(c, c2)
 	}
 }
 
@@ -139,9 +184,21 @@ func dialBlocking(t *testing.T, addr string) *blockingClient {
 // line ending.
 func (c *blockingClient) query(q string) string {
 	c.t.Helper()
+	c.send(q)
+	return c.recv(q)
+}
+
+// send sends one request line.
+func (c *blockingClient) send(q string) {
+	c.t.Helper()
 	if _, err := syscall.Write(c.fd, []byte(q+"\n")); err != nil {
 		c.t.Fatalf("write %s: %v", q, err)
 	}
+}
+
+// recv returns the answer to q without its line ending.
+func (c *blockingClient) recv(q string) string {
+	c.t.Helper()
 	c.buf = c.buf[:0]
 	for {
 		if i := bytes.IndexByte(c.buf, '\n'); i >= 0 {

@@ -161,6 +161,9 @@ func (l *loop) wait() (int, error) {
 		if err == syscall.EINTR {
 			continue
 		}
+		if timeout != 0 {
+			l.afterWait(n)
+		}
 		return n, err
 	}
 }
