@@ -54,10 +54,14 @@ func TestLoopKeepsItsThread(t *testing.T) {
 	t.Setenv(server.EnvEventLoops, "1")
 	exec := &threadsExec{threads: map[int]bool{}}
 	ts := startServer(t, exec, server.Config{})
-	// Two connections, each sent its query before either answer is read,
-	// so that the loop's waits find more than one ready: it lets go of its
-	// thread after 256 waits in a row that find at most one.
-	c, c2 := dialBlocking(t, ts.addr), dialBlocking(t, ts.addr)
+	// Eight connections, each sent its query before any answer is read, so
+	// that some of the loop's waits find more than one ready: it lets go
+	// of its thread after 256 waits in a row that find at most one (with
+	// two, a loaded machine's loop found one at a time that long).
+	cs := make([]*blockingClient, 8)
+	for i := range cs {
+		cs[i] = dialBlocking(t, ts.addr)
+	}
 
 	// busy keeps every processor busy with goroutines that only yield,
 	// until the function it returns is called (once or more).
@@ -74,16 +78,17 @@ func TestLoopKeepsItsThread(t *testing.T) {
 		return func() { done.Store(true); wg.Wait() }
 	}
 
-	// phase sends query 1,000 times on each connection (four of the
-	// loop's samples of 256, after which it chooses how to wait) and for
-	// at least d (it yields every 5 ms).
+	// phase sends query 1,000 times on each connection (the loop chooses
+	// how to wait every 256 queries) and for at least d (it yields every
+	// 5 ms).
 	phase := func(query string, d time.Duration) {
 		start := time.Now()
 		defer func() { t.Logf("%s %v", query, time.Since(start)) }()
 		for i := 0; i < 1000 || time.Since(start) < d; i++ {
-			c.send(query)
-			c2.send(query)
-			for _, c := range []*blockingClient{c, c2} {
+			for _, c := range cs {
+				c.send(query)
+			}
+			for _, c := range cs {
 				if got := c.recv(query); got != `[0,"pong"]` {
 					t.Fatalf("%s: %q", query, got)
 				}
