@@ -177,10 +177,13 @@
 // slower in epoll_wait than in the poller, which handed over from the
 // client's goroutine to the loop on one thread (ping, one connection: 15 us
 // against 4.5); across processes that advantage does not exist. While it
-// waits in epoll_wait the loop keeps its goroutine on one thread
-// (loopthread_linux.go): moved from thread to thread, it spread its
-// process's share of the cores over both, and a service in a session or
-// cgroup of its own lost part of its share to its clients.
+// waits in epoll_wait and finds more than one connection ready at a time,
+// the loop keeps its goroutine on one thread (loopthread_linux.go): moved
+// from thread to thread, it spread its process's share of the cores over
+// both, and a service in a session or cgroup of its own lost part of its
+// share to its clients. A lone client, one request at a time, is served a
+// third faster by a loop that does not keep its thread, so after 256
+// waits in a row that find one connection ready the loop lets it go.
 //
 // Clients on the same machine. Each answer's write wakes the client thread
 // waiting for it, and the kernel put nearly every client woken by the loop
