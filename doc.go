@@ -16,8 +16,8 @@
 // repository follows both paths. Served by fleetdb serve, a member's gets
 // of one event-loop turn share one read-index round (cluster_batch.go:
 // ~25 % less of the members' CPU per linearizable get together with the
-// replication package's goroutine-free leader rounds and echoes, README
-// "Clustering").
+// replication package's goroutine-free leader rounds and echoes, docs/
+// performance-history.md, Cluster).
 //
 // Besides the JSON entry point there are typed helpers (Insert, Select,
 // UpdateWhere, ...), snapshots, user-defined commands (Register, Call), and

@@ -30,8 +30,8 @@ import (
 // spinFor after its last job, yielding between looks (so that anything
 // else runnable, the collector's workers included, runs), is still awake
 // when the next job comes; then it sleeps until a job wakes it. Loading
-// those records: 493-516 k against 551-602 k records/s (README,
-// Performance, twelfth round). The asking goroutine, once it has no task
+// those records: 493-516 k against 551-602 k records/s (docs/
+// performance-history.md, twelfth round). The asking goroutine, once it has no task
 // left to claim, likewise looks for the job's end before it sleeps on it
 // (thirteenth round), and a caller that knows which of its tasks is the
 // longest puts it first: the asker claims task 0 at once, a helper the next

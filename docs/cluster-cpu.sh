@@ -1,6 +1,6 @@
 #!/bin/bash
 # CPU per operation of a three-member cluster under fleetbench (docs for the figures: README,
-# Clustering, Performance). Run from the repository root:
+# Performance, and docs/performance-history.md, Cluster). Run from the repository root:
 #
 #   bash docs/cluster-cpu.sh BIN insert|get      # BIN: a fleetdb binary (go build -o BIN ./cmd/fleetdb)
 #

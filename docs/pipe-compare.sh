@@ -1,5 +1,5 @@
 #!/bin/bash
-# Pipelined throughput and CPU per request, fleetdb against Redis (README, Performance, "Round 7 (pipelined)").
+# Pipelined throughput and CPU per request, fleetdb against Redis (docs/performance-history.md, "Round 7 (pipelined)").
 # Run from anywhere:
 #
 #   bash docs/pipe-compare.sh BIN [BIN...]     # BIN: a fleetdb binary (go build -o BIN ./cmd/fleetdb)

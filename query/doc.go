@@ -35,8 +35,8 @@
 //
 // A server parses every write on its event loop, so parsing is on the path
 // of every pipelined insert (27 % of the server's CPU per insert under
-// `fleetdb bench --type insert --pipeline 32`, README, Performance, round
-// 8). Parse checks the text in one pass (wellFormed: jsontext.Check for
+// `fleetdb bench --type insert --pipeline 32`, docs/performance-history.md,
+// round 8). Parse checks the text in one pass (wellFormed: jsontext.Check for
 // JSON and depth, then UTF-8) and falls back to the older checks only to
 // word a refusal; an insert of one record, or of an array of them written
 // without white space between the elements (a bulk load's batch), skips

@@ -204,8 +204,8 @@
 // same CPU), running a leader round's reads on the round's goroutine.
 //
 // Batches, the leader's rounds without goroutines and echoes (seventh
-// round; docs/cluster-cpu.sh BIN get, interleaved, README "Linearizable
-// gets in batches"): on a quiet machine main spent 11.8 µs of the
+// round; docs/cluster-cpu.sh BIN get, interleaved, docs/performance-history.md,
+// "Linearizable gets in batches"): on a quiet machine main spent 11.8 µs of the
 // members' CPU per get at 92.7k gets/s; batches alone 7.9-11.3 µs
 // against main's 10.4-13.1 µs in the same (loaded) sessions, with a
 // follower's round serving 7.5-9.4 gets instead of 5.4-5.6; the leader's
@@ -214,7 +214,7 @@
 // of it against main, three pairs: 12.0-12.2 → 9.0-9.3 µs per get,
 // 99.8-101.6k → 115.5-120.1k gets/s, inserts unchanged (29.4-30.3k
 // against 29.8-30.4k): gets at 3.8-4.0 × the inserts, not the 5 × of the
-// issue (see README).
+// issue (docs/performance-history.md).
 //
 // # Ready
 //

@@ -23,8 +23,8 @@ import (
 // loop commits the writes of its turn together, up to 64 pipelined ones per
 // connection: 64 connections pipelining 32 inserts each bring ~2,048 per
 // turn, which took 8 fsyncs at 256 (fleetdb bench --pipeline 32: ahead in
-// each of 11 A/B pairs, median +28 %, most when fsyncs are slow; README,
-// round 5). One request in flight per connection never fills 256.
+// each of 11 A/B pairs, median +28 %, most when fsyncs are slow; docs/
+// performance-history.md, round 5). One request in flight per connection never fills 256.
 const serveMaxBatch = 4096
 
 // serveConfig is what `fleetdb serve` is told by its flags.

@@ -14,8 +14,8 @@ import "unsafe"
 // run at every cycle, following each pointer to mark the block it points
 // into. An index's pointers lead to blocks that the record map's pointers
 // mark anyway, so, with three indexes, three of every four pointers of a
-// collection's runs are work for nothing. (README, Performance: the twelfth
-// round.)
+// collection's runs are work for nothing. (docs/performance-history.md:
+// the twelfth round.)
 //
 // A run's array is then allocated as words (noscanSlot) and used as slots.
 // Writing a pointer into it is safe: the write barrier only shades the
