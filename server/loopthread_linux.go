@@ -30,12 +30,16 @@ import (
 // But a lone client, one request at a time, is served faster by a loop
 // that does not keep its thread: fleetdb bench -c 1 made 14.4-16.3 k gets/s
 // against a locked loop and 18.8-22.1 k against an unlocked one (ten
-// pairs), at the same CPU per get. The unlocked loop's work was spread over
-// two threads there too; why that is faster for a lone client was not
-// found. So the loop lets go of its thread after loneWaits waits in a row
-// that found at most one connection ready (afterWait), and keeps one again
-// at the first wait that finds more. With four connections a wait found 1.2
-// ready on average, with 64 2.1-2.6.
+// pairs), at the same CPU per get; the unlocked loop's work was spread
+// over two threads there too. With the server and the client pinned to
+// one core (taskset) both builds made 46 k gets/s, pinned to different
+// cores both 15.4-15.8 k: a lone client's round trip on this VM is mostly
+// the cost of waking the other core, and the unlocked loop presumably ran
+// more often on the core the client had just left (not measured). So the
+// loop lets go of its thread after loneWaits waits in a row that found at
+// most one connection ready (afterWait), and keeps one again at the first
+// wait that finds more. With four connections a wait found 1.2 ready on
+// average, with 64 2.1-2.6.
 //
 // In Go's poller (when most queries run on goroutines) the loop parks and
 // is woken like any goroutine; locked, every park and wake-up would also
