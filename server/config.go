@@ -65,10 +65,11 @@ type Config struct {
 	Metrics *Metrics
 	// LoopNice, when not 0, is the nice value (-20 to 19) of the event
 	// loops' threads (Linux): each loop sets the nice value of its thread
-	// and keeps its goroutine there for good (in Go's poller too, where a
-	// loop without one lets its thread go), so that clients on the same
-	// machine, woken by its answers, do not take its processor while it
-	// has connections to serve (see "Event loop" in the package doc). A
+	// and keeps its goroutine there for good (in Go's poller and with a
+	// lone client too, where a loop without one lets its thread go), so
+	// that clients on the same machine, woken by its answers, do not take
+	// its processor while it has connections to serve (see "Event loop"
+	// in the package doc). A
 	// negative value needs CAP_SYS_NICE or RLIMIT_NICE; refused, it is
 	// logged and the loops run at the process's priority. 0: the
 	// FLEETDB_LOOP_NICE environment variable, else the process's priority.

@@ -12,3 +12,11 @@ func LoopThreadLocked(s *Server) bool {
 	}
 	return s.loops[0].thread_.locked.Load()
 }
+
+// SetLoneWaits sets loneWaits (loopthread_linux.go) for the loops started
+// after it, and returns a function that restores it.
+func SetLoneWaits(n int) (restore func()) {
+	old := loneWaits
+	loneWaits = n
+	return func() { loneWaits = old }
+}

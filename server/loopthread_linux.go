@@ -23,15 +23,15 @@ import (
 // of gets, eight pairs alternated: 106.5-131.1 k gets/s (median 119.5 k)
 // locked against 93.9-119.4 k (median 110.0 k), the loop preempted
 // 0.012-0.061 times per get against 0.050-0.139, at the same CPU per get
-// (docs/performance-history.md, seventeenth round); 16 connections: 117-125
-// k against 89-90 k. In the clients' own session (one group for both) it
-// changes nothing measurable.
+// (docs/performance-history.md, seventeenth round); 16 connections, four
+// pairs: 116.7-125.3 k against 83.1-112.4 k. In the clients' own session
+// (one group for both) it changes nothing measurable.
 //
 // But a lone client, one request at a time, is served faster by a loop
-// that does not keep its thread: fleetdb bench -c 1 made 14.4-16.3 k gets/s
-// against a locked loop and 18.8-22.1 k against an unlocked one (ten
-// pairs), at the same CPU per get; the unlocked loop's work was spread
-// over two threads there too. With the server and the client pinned to
+// that does not keep its thread: fleetdb bench -c 1 made 13.9-16.6 k gets/s
+// against a locked loop and 18.8-22.7 k against an unlocked one (17 pairs),
+// the server using the same CPU time (0.40-0.47 of a core), so more per
+// get when locked; the unlocked loop's work was spread over two threads. With the server and the client pinned to
 // one core (taskset) both builds made 46 k gets/s, pinned to different
 // cores both 15.4-15.8 k: a lone client's round trip on this VM is mostly
 // the cost of waking the other core, and the unlocked loop presumably ran
@@ -51,8 +51,9 @@ import (
 // loneWaits is how many waits in a row that find at most one connection
 // ready make a loop let go of its thread: a lone client's loop does after
 // 256 requests, while with four clients or more a wait finds two ready
-// far more often than once in 256.
-const loneWaits = 256
+// far more often than once in 256. A variable only for tests
+// (SetLoneWaits), which set it before a loop starts.
+var loneWaits = 256
 
 // loopThread is whether a loop's goroutine keeps its thread. Only the
 // loop's goroutine changes it.
